@@ -1,0 +1,30 @@
+# onnx-cost: everything runs from a local virtualenv that this Makefile creates.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test fixtures docs bench fuzz clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip >/dev/null 2>&1 || true
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## analyze a shipped fixture model
+	$(BIN)/onnx-cost fixtures/tiny_cnn.onnx
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+fixtures: $(STAMP)  ## regenerate fixtures/ and the golden CSVs
+	$(BIN)/python scripts/make_fixtures.py
+
+docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md
+	$(BIN)/python scripts/gen_counting_doc.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,202 @@
+"""The analyzer: load -> shapes -> per-node facts -> walk -> aggregate.
+
+``analyze`` is the library entry point; the CLI is a thin shell around it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+import onnx
+
+from ..errors import InvalidGraphError, UnsupportedModelError
+from ..rules.node import TensorInfo, nbytes, numel
+from .load import load_model
+from .report import (
+    COUNTED,
+    INVALID,
+    SHAPE_UNKNOWN,
+    UNCOUNTED,
+    ZERO,
+    Coverage,
+    ModelInfo,
+    NodeRecord,
+    Report,
+    Totals,
+    sum_records,
+)
+from .shapes import GraphShapes, ShapeEngine, info_from_type
+from .walk import Walker
+
+__all__ = ["analyze", "Report", "NodeRecord", "Totals"]
+
+DimBinding = Mapping[str, int]
+
+
+def analyze(
+    model: str | os.PathLike[str] | onnx.ModelProto,
+    *,
+    inputs: Mapping[str, Sequence[int | str]] | None = None,
+    dims: DimBinding | None = None,
+) -> Report:
+    """Analyze an ONNX model (a path or a ModelProto) and return its cost report.
+
+    ``inputs`` binds graph input shapes by name (``{"x": (1, 3, 224, 224)}``);
+    ``dims`` binds every symbolic dim of that name (``{"batch": 1}``).
+    """
+    if isinstance(model, onnx.ModelProto):
+        proto, path = model, "<in-memory>"
+    else:
+        path = os.fspath(model)
+        proto = load_model(path)
+    opsets = _opsets(proto)
+    if proto.functions:
+        proto = _inline(proto)
+    graph = proto.graph
+    bound = _bind_inputs(graph, inputs or {}, dims or {})
+    engine = ShapeEngine(opsets, proto.ir_version)
+    gs = engine.run(graph, bound_inputs=bound)
+    walker = Walker(opsets)
+    walker.walk(gs)
+    return _aggregate(proto, path, opsets, gs, walker.records, bound)
+
+
+def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
+    opsets: dict[str, int] = {}
+    for o in proto.opset_import:
+        opsets["" if o.domain in ("", "ai.onnx") else o.domain] = o.version
+    if "" not in opsets:
+        if any(n.domain in ("", "ai.onnx") for n in proto.graph.node):
+            raise InvalidGraphError("model declares no opset for the default ONNX domain (opset_import is missing it)")
+        opsets[""] = onnx.defs.onnx_opset_version()
+    latest = onnx.defs.onnx_opset_version()
+    if opsets[""] > latest:
+        raise UnsupportedModelError(
+            f"model uses ONNX opset {opsets['']}, newer than the {latest} this onnx {onnx.__version__} knows: upgrade onnx"
+        )
+    if proto.ir_version > onnx.IR_VERSION:
+        raise UnsupportedModelError(
+            f"model has IR version {proto.ir_version}, newer than the {onnx.IR_VERSION} this onnx {onnx.__version__} knows"
+        )
+    used = {n.domain for n in proto.graph.node} - {"", "ai.onnx"}
+    undeclared = sorted(d for d in used if d not in opsets and d not in {f.domain for f in proto.functions})
+    if undeclared:
+        node = next(n for n in proto.graph.node if n.domain == undeclared[0])
+        raise InvalidGraphError(
+            f"node '{node.name or node.op_type}' ({node.op_type}) uses domain '{undeclared[0]}', "
+            "which the model does not declare in opset_import"
+        )
+    return opsets
+
+
+def _inline(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """Inline model-local functions so their bodies are counted."""
+    from onnx import inliner
+
+    try:
+        return inliner.inline_local_functions(proto)
+    except Exception as e:  # malformed function: leave calls uncounted
+        raise InvalidGraphError(f"cannot inline the model's local functions: {str(e).splitlines()[0][:200]}") from None
+
+
+def _bind_inputs(
+    graph: onnx.GraphProto, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding
+) -> dict[str, TensorInfo]:
+    """Graph inputs with the user's shapes and dim bindings applied."""
+    init = {t.name for t in graph.initializer}
+    names = {i.name for i in graph.input if i.name not in init}
+    unknown = sorted(set(inputs) - names)
+    if unknown:
+        raise InvalidGraphError(f"--input {unknown[0]}: the model has no such input (inputs: {', '.join(sorted(names))})")
+    out: dict[str, TensorInfo] = {}
+    for i in graph.input:
+        if i.name in init:
+            continue
+        t = info_from_type(i.name, i.type)
+        if i.name in inputs:
+            shape = tuple(inputs[i.name])
+            if t.shape is not None and len(t.shape) != len(shape):
+                raise InvalidGraphError(
+                    f"--input {i.name}: rank {len(shape)} given, the model declares rank {len(t.shape)}"
+                )
+            t = TensorInfo(t.name, shape, t.dtype, t.bits)
+        if dims and t.shape is not None:
+            t = TensorInfo(t.name, tuple(dims.get(d, d) if isinstance(d, str) else d for d in t.shape), t.dtype, t.bits)
+        out[i.name] = t
+    return out
+
+
+def _graphs(gs: GraphShapes) -> list[GraphShapes]:
+    out = [gs]
+    for sub in gs.subgraphs.values():
+        out.extend(_graphs(sub))
+    return out
+
+
+def _aggregate(
+    proto: onnx.ModelProto,
+    path: str,
+    opsets: dict[str, int],
+    gs: GraphShapes,
+    records: list[NodeRecord],
+    bound: dict[str, TensorInfo],
+) -> Report:
+    param_sizes: dict[str, tuple[int, int]] = {}
+    unknown_tensors = 0
+    for g in _graphs(gs):
+        local = getattr(g.tensors, "maps", [g.tensors])[0]
+        for name, t in local.items():
+            if name in g.params and t.known:
+                n = numel(t.shape)  # type: ignore[arg-type]
+                param_sizes[name] = (n, nbytes(n, t.bits))
+            if not t.known:
+                unknown_tensors += 1
+    total = sum_records(records, param_sizes)
+    groups: dict[str, list[NodeRecord]] = {}
+    for r in records:
+        key = f"{r.domain}::{r.op_type}" if r.domain else r.op_type
+        groups.setdefault(key, []).append(r)
+    by_op = {k: sum_records(v, param_sizes) for k, v in sorted(groups.items(), key=lambda kv: -sum_records(kv[1]).flops)}
+    status = Counter(r.status for r in records)
+    per_iter_loops = sum(1 for r in records if r.op_type == "Loop" and "unknown" in r.detail)
+    cov = Coverage(
+        nodes=len(records),
+        counted=status[COUNTED],
+        zero=status[ZERO],
+        uncounted=status[UNCOUNTED],
+        shape_unknown=status[SHAPE_UNKNOWN],
+        invalid=status[INVALID],
+        unknown_tensors=unknown_tensors,
+        per_iteration_loops=per_iter_loops,
+    )
+    uncounted: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.status == UNCOUNTED:
+            key = f"{r.domain}::{r.op_type}" if r.domain else r.op_type
+            u = uncounted.setdefault(key, {"count": 0, "nodes": [], "reason": r.detail})
+            u["count"] += 1
+            u["nodes"].append(r.name)
+    not_counted = [r for r in records if r.status in (UNCOUNTED, SHAPE_UNKNOWN, INVALID)]
+    missing = sorted({m for r in records for m in r.missing})
+    g = proto.graph
+    init = {t.name for t in g.initializer}
+    info = ModelInfo(
+        path=path,
+        ir_version=proto.ir_version,
+        opsets=dict(opsets),
+        producer=f"{proto.producer_name} {proto.producer_version}".strip(),
+        inputs=[(i.name, bound[i.name].dtype, bound[i.name].shape) for i in g.input if i.name not in init],
+        outputs=[(o.name, gs.tensors[o.name].dtype if o.name in gs.tensors else "", gs.tensors[o.name].shape if o.name in gs.tensors else None) for o in g.output],
+    )
+    return Report(
+        model=info,
+        nodes=records,
+        total=total,
+        by_op_type=by_op,
+        coverage=cov,
+        uncounted=uncounted,
+        not_counted=not_counted,
+        missing_dims=missing,
+    )

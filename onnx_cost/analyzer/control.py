@@ -1,0 +1,138 @@
+"""Shapes through control flow: If branches, Loop and Scan bodies, with outer scope.
+
+Each body is inferred by the same engine with the enclosing tensors visible;
+the trip count (Loop's M when static, Scan's sequence length) is kept for
+the walker, which multiplies the body's cost by it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, MutableMapping
+
+import onnx
+
+from ..rules.node import TensorInfo
+
+if TYPE_CHECKING:
+    from .shapes import GraphShapes, ShapeEngine
+
+
+def _graphs(node: onnx.NodeProto) -> dict[str, onnx.GraphProto]:
+    return {a.name: a.g for a in node.attribute if a.type == onnx.AttributeProto.GRAPH}
+
+
+def _rename(t: TensorInfo | None, name: str) -> TensorInfo | None:
+    if t is None:
+        return None
+    return TensorInfo(name, t.shape, t.dtype, t.bits)
+
+
+def _join(a: TensorInfo | None, b: TensorInfo | None) -> TensorInfo | None:
+    """The shape two branches agree on: equal dims kept, others unknown."""
+    if a is None or b is None:
+        return a or b
+    if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+        return TensorInfo(a.name, None, a.dtype or b.dtype, a.bits or b.bits)
+    dims = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+    return TensorInfo(a.name, dims, a.dtype or b.dtype, a.bits or b.bits)
+
+
+def _body_input(b: onnx.ValueInfoProto, fallback: TensorInfo | None) -> TensorInfo:
+    from .shapes import info_from_type
+
+    declared = info_from_type(b.name, b.type)
+    if declared.shape is None and fallback is not None:
+        return TensorInfo(b.name, fallback.shape, declared.dtype or fallback.dtype, declared.bits or fallback.bits)
+    return declared
+
+
+def _scalar(value: Any) -> int | None:
+    try:
+        v = int(value.reshape(-1)[0]) if value is not None and value.size == 1 else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return v
+
+
+def infer_control_flow(
+    engine: "ShapeEngine",
+    node: onnx.NodeProto,
+    gs: "GraphShapes",
+    tensors: MutableMapping[str, TensorInfo],
+    ins: list[TensorInfo | None],
+) -> list[TensorInfo | None]:
+    """Output infos of an If, Loop or Scan node; bodies are stored in ``gs.subgraphs``."""
+    graphs = _graphs(node)
+    outs = list(node.output)
+    if node.op_type == "If":
+        results = []
+        for key in ("then_branch", "else_branch"):
+            if key not in graphs:
+                return []
+            sub = engine.run(graphs[key], outer=tensors)
+            gs.subgraphs[(id(node), key)] = sub
+            results.append([sub.tensors.get(o.name) for o in graphs[key].output])
+        joined = [_join(a, b) for a, b in zip(*results)]
+        return [_rename(t, n) for t, n in zip(joined, outs)]
+
+    if node.op_type == "Loop":
+        body = graphs.get("body")
+        if body is None:
+            return []
+        m = _scalar(ins[0].value) if ins and ins[0] is not None else None
+        gs.trip_counts[id(node)] = m
+        bi = list(body.input)
+        bound: dict[str, TensorInfo] = {}
+        if bi:
+            bound[bi[0].name] = TensorInfo(bi[0].name, (), "int64", 64)
+        if len(bi) > 1:
+            bound[bi[1].name] = TensorInfo(bi[1].name, (), "bool", 8)
+        for k, b in enumerate(bi[2:]):
+            src = ins[2 + k] if 2 + k < len(ins) else None
+            bound[b.name] = _body_input(b, src)
+        sub = engine.run(body, outer=tensors, bound_inputs=bound)
+        gs.subgraphs[(id(node), "body")] = sub
+        n_carried = max(len(node.input) - 2, 0)
+        bo = [sub.tensors.get(o.name) for o in body.output]
+        res: list[TensorInfo | None] = []
+        for k, name in enumerate(outs):
+            t = bo[1 + k] if 1 + k < len(bo) else None
+            if k >= n_carried and t is not None:  # a scan output: stacked over iterations
+                t = TensorInfo(name, None if t.shape is None else (m, *t.shape), t.dtype, t.bits)
+            res.append(_rename(t, name))
+        return res
+
+    if node.op_type == "Scan":
+        body = graphs.get("body")
+        if body is None:
+            return []
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute if a.name != "body"}
+        k_scan = int(attrs.get("num_scan_inputs", 0))
+        n_state = len(node.input) - k_scan
+        in_axes = list(attrs.get("scan_input_axes", [])) or [0] * k_scan
+        bi = list(body.input)
+        bound = {}
+        seq: int | str | None = None
+        for j, b in enumerate(bi):
+            src = ins[j] if j < len(ins) else None
+            if j >= n_state and src is not None and src.shape is not None:
+                ax = in_axes[j - n_state] % max(len(src.shape), 1)
+                seq = src.shape[ax] if seq is None else seq
+                src = TensorInfo(src.name, src.shape[:ax] + src.shape[ax + 1 :], src.dtype, src.bits)
+            bound[b.name] = _body_input(b, src)
+        gs.trip_counts[id(node)] = seq if type(seq) is int else None
+        sub = engine.run(body, outer=tensors, bound_inputs=bound)
+        gs.subgraphs[(id(node), "body")] = sub
+        out_axes = list(attrs.get("scan_output_axes", []))
+        bo = [sub.tensors.get(o.name) for o in body.output]
+        res = []
+        for k, name in enumerate(outs):
+            t = bo[k] if k < len(bo) else None
+            if k >= n_state and t is not None and t.shape is not None:
+                j = k - n_state
+                ax = out_axes[j] if j < len(out_axes) else 0
+                ax = ax % (len(t.shape) + 1)
+                t = TensorInfo(name, t.shape[:ax] + (seq,) + t.shape[ax:], t.dtype, t.bits)
+            res.append(_rename(t, name))
+        return res
+    return []

@@ -1,0 +1,394 @@
+"""The shape engine: one topological pass over a graph that knows, for every
+tensor, its shape, dtype and (when small) its value.
+
+Per node it calls onnx's own per-node inference (``infer_node_outputs``, with
+the attribute semantics of the model's opset) fed with the small values we
+propagated ourselves, falls back on our shape functions for ops ONNX does not
+know (contrib ops), then on the value_info the exporter wrote. It never
+serializes the model and never touches weight bytes: initializer shapes come
+from their dims.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterable, MutableMapping
+
+import numpy as np
+import onnx
+from onnx import defs, helper, shape_inference
+
+from ..errors import InvalidGraphError
+from ..rules import load_all
+from ..rules.node import NodeView, TensorInfo
+from ..rules.registry import SHAPES
+from .dtypes import dtype_of, is_param_dtype
+from .values import SMALL, evaluate, shape_value, tensor_value, to_tensor
+
+# Ops whose outputs are weights when their inputs are static (weightless zoo models
+# build every weight with ConstantOfShape).
+SOURCE_OPS = frozenset({"Constant", "ConstantOfShape", "RandomNormal", "RandomUniform", "EyeLike"})
+CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
+
+@dataclass
+class GraphShapes:
+    """What the shape engine learned about one graph (and, nested, its subgraphs)."""
+
+    tensors: MutableMapping[str, TensorInfo]
+    order: list[onnx.NodeProto]
+    node_errors: dict[int, str] = field(default_factory=dict)  # id(node) -> why inference failed
+    subgraphs: dict[tuple[int, str], "GraphShapes"] = field(default_factory=dict)
+    params: set[str] = field(default_factory=set)  # weight tensors: sources of float/quant type
+    constants: set[str] = field(default_factory=set)  # static non-weight tensors (int64 shapes, masks)
+    trip_counts: dict[int, int | None] = field(default_factory=dict)  # id(Loop node) -> M
+
+
+# -- TypeProto <-> TensorInfo ------------------------------------------------
+
+
+def info_from_type(name: str, tp: onnx.TypeProto | None) -> TensorInfo:
+    """A TensorInfo from a TypeProto (non-tensor types keep only the name)."""
+    if tp is None or not tp.HasField("tensor_type"):
+        return TensorInfo(name, None)
+    tt = tp.tensor_type
+    dt, bits = dtype_of(tt.elem_type)
+    if not tt.HasField("shape"):
+        return TensorInfo(name, None, dt, bits)
+    dims: list[Any] = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value") and d.dim_value >= 0:
+            dims.append(d.dim_value)
+        elif d.HasField("dim_param") and d.dim_param:
+            dims.append(d.dim_param)
+        else:
+            dims.append(None)
+    return TensorInfo(name, tuple(dims), dt, bits)
+
+
+def type_from_info(t: TensorInfo, elem_type: int) -> onnx.TypeProto:
+    shape = None if t.shape is None else [d if d is not None else None for d in t.shape]
+    return helper.make_tensor_type_proto(elem_type, shape)
+
+
+def merge(inferred: TensorInfo, hint: TensorInfo | None) -> TensorInfo:
+    """Fill what inference left unknown from the exporter's value_info."""
+    if hint is None:
+        return inferred
+    if inferred.shape is None:
+        return TensorInfo(inferred.name, hint.shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits)
+    shape = inferred.shape
+    if hint.shape is not None and len(hint.shape) == len(shape):
+        shape = tuple(d if type(d) is int else (h if h is not None else d) for d, h in zip(shape, hint.shape))
+    return TensorInfo(inferred.name, shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits)
+
+
+@lru_cache(maxsize=4096)
+def _schema(op_type: str, version: int, domain: str) -> defs.OpSchema | None:
+    try:
+        return defs.get_schema(op_type, version, domain)
+    except Exception:  # no such op in this domain/version
+        return None
+
+
+def schema_for(node: onnx.NodeProto, opsets: dict[str, int]) -> defs.OpSchema | None:
+    domain = "" if node.domain in ("", "ai.onnx") else node.domain
+    version = opsets.get(domain)
+    if version is None:
+        return None
+    return _schema(node.op_type, version, domain)
+
+
+# -- topological order -------------------------------------------------------
+
+
+def topo_order(graph: onnx.GraphProto, known: Iterable[str]) -> list[onnx.NodeProto]:
+    """Nodes in dependency order (file order where it allows); a cycle, a dangling
+    input or a tensor produced twice is an InvalidGraphError."""
+    import heapq
+
+    nodes = list(graph.node)
+    producer: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        for o in n.output:
+            if not o:
+                continue
+            if o in producer:
+                raise InvalidGraphError(
+                    f"graph '{graph.name}': tensor '{o}' is produced twice "
+                    f"(nodes '{nodes[producer[o]].name}' and '{n.name}')"
+                )
+            producer[o] = i
+    avail = set(known)
+    waiting = [0] * len(nodes)
+    users: dict[int, list[int]] = {}
+    in_order = True
+    for i, n in enumerate(nodes):
+        deps: set[int] = set()
+        for name in _reads(n):
+            p = producer.get(name)
+            if p is not None:
+                deps.add(p)
+                in_order = in_order and p < i
+            elif name not in avail:
+                raise InvalidGraphError(
+                    f"node '{n.name or n.op_type}' ({n.op_type}) reads '{name}', which no node, "
+                    f"input or initializer of graph '{graph.name or 'main'}' provides"
+                )
+        waiting[i] = len(deps)
+        for d in deps:
+            users.setdefault(d, []).append(i)
+    if in_order:
+        return nodes
+    heap = [i for i in range(len(nodes)) if waiting[i] == 0]
+    heapq.heapify(heap)
+    order: list[int] = []
+    while heap:
+        i = heapq.heappop(heap)
+        order.append(i)
+        for u in users.get(i, ()):
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(heap, u)
+    if len(order) != len(nodes):
+        stuck = next(nodes[i] for i in range(len(nodes)) if waiting[i] > 0)
+        raise InvalidGraphError(
+            f"graph '{graph.name or 'main'}' has a cycle through node '{stuck.name or stuck.op_type}' ({stuck.op_type})"
+        )
+    return [nodes[i] for i in order]
+
+
+def _reads(n: onnx.NodeProto) -> list[str]:
+    """Names a node reads: its inputs and the outer-scope names its subgraphs read."""
+    names = [x for x in n.input if x]
+    for a in n.attribute:
+        if a.type == onnx.AttributeProto.GRAPH:
+            names.extend(_outer_reads(a.g))
+        elif a.type == onnx.AttributeProto.GRAPHS:
+            for g in a.graphs:
+                names.extend(_outer_reads(g))
+    return names
+
+
+def _outer_reads(g: onnx.GraphProto) -> list[str]:
+    local = {i.name for i in g.input} | {t.name for t in g.initializer}
+    for n in g.node:
+        local.update(o for o in n.output if o)
+    return [x for x in _all_reads(g) if x not in local]
+
+
+def _all_reads(g: onnx.GraphProto) -> list[str]:
+    out: list[str] = []
+    for n in g.node:
+        out.extend(_reads(n))
+    out.extend(o.name for o in g.output)
+    return out
+
+
+# -- the pass ----------------------------------------------------------------
+
+
+class ShapeEngine:
+    """Infers every tensor of a model's graphs in one pass per graph."""
+
+    def __init__(self, opsets: dict[str, int], ir_version: int) -> None:
+        load_all()  # rule modules also register shape functions
+        self.opsets = opsets
+        self.ir_version = ir_version
+        self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
+        self._types: dict[str, onnx.TypeProto] = {}  # cache: tensor name -> TypeProto
+
+    # Entry point ----------------------------------------------------------
+    def run(
+        self,
+        graph: onnx.GraphProto,
+        outer: MutableMapping[str, TensorInfo] | None = None,
+        bound_inputs: dict[str, TensorInfo] | None = None,
+    ) -> GraphShapes:
+        """Infer ``graph``; ``outer`` holds the enclosing scopes' tensors (for subgraphs);
+        ``bound_inputs`` override the declared type of graph inputs."""
+        local: dict[str, TensorInfo] = {}
+        tensors: MutableMapping[str, TensorInfo] = ChainMap(local, outer) if outer is not None else local
+        gs = GraphShapes(tensors=tensors, order=[])
+        init_names = set()
+        for t in graph.initializer:
+            dt, bits = dtype_of(t.data_type)
+            local[t.name] = TensorInfo(t.name, tuple(t.dims), dt, bits, tensor_value(t), True)
+            init_names.add(t.name)
+            (gs.params if is_param_dtype(dt) else gs.constants).add(t.name)
+        for si in graph.sparse_initializer:
+            v = si.values
+            dt, bits = dtype_of(v.data_type)
+            local[v.name] = TensorInfo(v.name, tuple(si.dims), dt, bits, None, True)
+            init_names.add(v.name)
+            (gs.params if is_param_dtype(dt) else gs.constants).add(v.name)
+        for i in graph.input:
+            if bound_inputs and i.name in bound_inputs:
+                local[i.name] = bound_inputs[i.name]
+            elif i.name not in init_names:  # an input with a default initializer keeps the initializer
+                local[i.name] = info_from_type(i.name, i.type)
+        hints = {v.name: v.type for v in graph.value_info}
+        for o in graph.output:
+            hints.setdefault(o.name, o.type)
+        known = set(tensors.keys()) if outer is None else set(local) | set(outer.keys())
+        gs.order = topo_order(graph, known)
+        for node in gs.order:
+            self._node(node, gs, tensors, hints)
+        return gs
+
+    # One node -------------------------------------------------------------
+    def _node(
+        self,
+        node: onnx.NodeProto,
+        gs: GraphShapes,
+        tensors: MutableMapping[str, TensorInfo],
+        hints: dict[str, onnx.TypeProto],
+    ) -> None:
+        ins = [tensors.get(n) if n else None for n in node.input]
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute if a.type not in _GRAPH_TYPES}
+        if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
+            outs = self._control_flow(node, gs, tensors, ins)
+        else:
+            outs = self._infer(node, gs, ins, attrs)
+        static = all(t is not None and t.static for t in ins) and node.op_type not in _RANDOM
+        values = self._values(node, ins, attrs, outs)
+        for k, name in enumerate(node.output):
+            if not name:
+                continue
+            info = outs[k] if k < len(outs) and outs[k] is not None else TensorInfo(name, None)
+            hint = info_from_type(name, hints[name]) if name in hints else None
+            info = merge(info, hint)
+            value = values[k] if values is not None and k < len(values) else None
+            info = TensorInfo(name, info.shape, info.dtype, info.bits, value, static)
+            if value is not None and info.shape is None:
+                info = TensorInfo(name, tuple(value.shape), info.dtype, info.bits, value, static)
+            tensors[name] = info
+            if static:
+                if node.op_type in SOURCE_OPS and is_param_dtype(info.dtype):
+                    gs.params.add(name)
+                elif node.op_type in SOURCE_OPS:
+                    gs.constants.add(name)
+
+    def _infer(
+        self, node: onnx.NodeProto, gs: GraphShapes, ins: list[TensorInfo | None], attrs: dict[str, Any]
+    ) -> list[TensorInfo | None]:
+        schema = schema_for(node, self.opsets)
+        domain = "" if node.domain in ("", "ai.onnx") else node.domain
+        fn = SHAPES.get((domain, node.op_type))
+        if fn is not None and (schema is None or not schema.has_type_and_shape_inference_function):
+            view = NodeView(node.name, node.op_type, domain, self.opsets.get(domain, 1), attrs, tuple(ins), ())
+            try:
+                res = fn(view)
+            except Exception as e:  # our shape function cannot say: outputs stay unknown
+                gs.node_errors[id(node)] = _first_line(e)
+                return []
+            out: list[TensorInfo | None] = []
+            for name, r in zip(node.output, res):
+                if r is None:
+                    out.append(None)
+                else:
+                    shape, dt = r
+                    out.append(TensorInfo(name, None if shape is None else tuple(shape), dt, _BITS.get(dt, 0)))
+            return out
+        if schema is None:
+            return []
+        types: dict[str, onnx.TypeProto] = {}
+        data: dict[str, onnx.TensorProto] = {}
+        for name, t in zip(node.input, ins):
+            if t is None:
+                continue
+            tp = self._type(t)
+            if tp is not None:
+                types[name] = tp
+            if t.value is not None:
+                tv = to_tensor(t.value, name)
+                if tv is not None:
+                    data[name] = tv
+        try:
+            res = shape_inference.infer_node_outputs(
+                schema, node, types, data, None, self.opset_protos, self.ir_version
+            )
+        except Exception as e:  # onnx rejects the node (inconsistent shapes or attributes)
+            gs.node_errors[id(node)] = _first_line(e)
+            return []
+        return [info_from_type(name, res.get(name)) if name in res else None for name in node.output]
+
+    def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
+        if not t.dtype:
+            return None
+        elem = _ELEM[t.dtype]
+        return type_from_info(t, elem)
+
+    def _values(
+        self,
+        node: onnx.NodeProto,
+        ins: list[TensorInfo | None],
+        attrs: dict[str, Any],
+        outs: list[TensorInfo | None],
+    ) -> list[np.ndarray | None] | None:
+        op = node.op_type
+        if node.domain not in ("", "ai.onnx"):
+            return None
+        if op == "Constant":
+            return [_constant_value(node)]
+        if op == "Shape" and ins and ins[0] is not None:
+            return [shape_value(ins[0].shape, attrs)]
+        if op == "Size" and ins and ins[0] is not None and ins[0].known:
+            n = 1
+            for d in ins[0].shape or ():
+                n *= d  # type: ignore[operator]
+            return [np.array(n, dtype=np.int64)]
+        if op not in _EVAL or not ins:
+            return None
+        vals = []
+        for t in ins:
+            if t is None:
+                vals.append(None)
+            elif t.value is None:
+                return None
+            else:
+                vals.append(t.value)
+        return evaluate(node, self.opsets.get("", 1), vals)
+
+    # Control flow ---------------------------------------------------------
+    def _control_flow(
+        self,
+        node: onnx.NodeProto,
+        gs: GraphShapes,
+        tensors: MutableMapping[str, TensorInfo],
+        ins: list[TensorInfo | None],
+    ) -> list[TensorInfo | None]:
+        from .control import infer_control_flow
+
+        return infer_control_flow(self, node, gs, tensors, ins)
+
+
+_GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+_RANDOM = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
+from .values import EVAL_OPS as _EVAL  # noqa: E402
+from .dtypes import DTYPES as _DT  # noqa: E402
+
+_ELEM = {name: code for code, (name, _bits) in _DT.items()}
+_BITS = {name: bits for _code, (name, bits) in _DT.items()}
+
+
+def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
+    for a in node.attribute:
+        if a.name == "value":
+            return tensor_value(a.t)
+        if a.name == "value_int":
+            return np.array(a.i, dtype=np.int64)
+        if a.name == "value_ints":
+            return np.array(list(a.ints), dtype=np.int64) if len(a.ints) <= SMALL else None
+        if a.name == "value_float":
+            return np.array(a.f, dtype=np.float32)
+        if a.name == "value_floats":
+            return np.array(list(a.floats), dtype=np.float32) if len(a.floats) <= SMALL else None
+    return None
+
+
+def _first_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    text = lines[-1] if lines else type(e).__name__
+    return text.strip()[:300]

@@ -1,0 +1,234 @@
+"""Walk a graph (and its subgraphs) and dispatch every node to its rule."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+import numpy as np
+import onnx
+from onnx import defs, helper
+
+from ..rules import load_all, lookup
+from ..rules.cost import Cost
+from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
+from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO, NodeRecord
+from .shapes import CONTROL_FLOW, GraphShapes
+from .values import tensor_value
+
+_GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+
+
+@lru_cache(maxsize=4096)
+def schema_defaults(op_type: str, version: int, domain: str) -> Mapping[str, Any]:
+    """Attribute defaults of an op's schema at the model's opset (never hard-coded in rules)."""
+    try:
+        schema = defs.get_schema(op_type, version, domain)
+    except Exception:  # unknown op: no defaults
+        return {}
+    out: dict[str, Any] = {}
+    for name, a in schema.attributes.items():
+        dv = a.default_value
+        if dv.type != onnx.AttributeProto.UNDEFINED:
+            out[name] = _attr_value(dv)
+    return out
+
+
+def _attr_value(a: onnx.AttributeProto) -> Any:
+    if a.type == onnx.AttributeProto.TENSOR:
+        return tensor_value(a.t)
+    v = helper.get_attribute_value(a)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, list) and v and isinstance(v[0], bytes):
+        return [x.decode("utf-8", "replace") for x in v]
+    if isinstance(v, onnx.TensorProto):
+        return tensor_value(v)
+    return v
+
+
+def node_attrs(node: onnx.NodeProto, version: int) -> dict[str, Any]:
+    domain = "" if node.domain in ("", "ai.onnx") else node.domain
+    attrs = dict(schema_defaults(node.op_type, version, domain))
+    for a in node.attribute:
+        if a.type in _GRAPH_TYPES:
+            continue
+        try:
+            attrs[a.name] = _attr_value(a)
+        except Exception:  # a malformed attribute: the rule sees it as absent
+            continue
+    return attrs
+
+
+def scope_of(node: onnx.NodeProto) -> str:
+    """The module scope in an exporter's node name: '/layer1/layer1.0/conv1/Conv' -> '/layer1/layer1.0/conv1'."""
+    for p in node.metadata_props:
+        if p.key in ("pkg.torch.onnx.name_scopes", "namespace", "scope"):
+            return p.value
+    name = node.name
+    if "/" in name:
+        return name.rsplit("/", 1)[0]
+    return ""
+
+
+def _io_bytes(ts: tuple[TensorInfo | None, ...]) -> tuple[int, bool]:
+    total, partial = 0, False
+    for t in ts:
+        if t is None:
+            continue
+        if t.known and t.bits:
+            total += nbytes(numel(t.shape), t.bits)  # type: ignore[arg-type]
+        else:
+            partial = True
+    return total, partial
+
+
+class Walker:
+    """Turns a graph's shapes into node records, recursing into control flow."""
+
+    def __init__(self, opsets: dict[str, int]) -> None:
+        load_all()
+        self.opsets = opsets
+        self.records: list[NodeRecord] = []
+
+    def walk(self, gs: GraphShapes, graph_path: str = "", weight: int = 1, per_iter: bool = False) -> Cost:
+        """Append records for every node of ``gs``; return the weighted cost of the graph."""
+        total = Cost()
+        for node in gs.order:
+            rec = self._node(node, gs, graph_path, weight, per_iter)
+            if rec.weight:
+                total = total + rec.cost.scaled(rec.weight)
+        return total
+
+    def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> NodeView:
+        domain = "" if node.domain in ("", "ai.onnx") else node.domain
+        version = self.opsets.get(domain, 1)
+        t = gs.tensors
+        ins = tuple((t.get(n) if n else None) for n in node.input)
+        outs = tuple((t.get(n) if n else None) for n in node.output)
+        return NodeView(node.name, node.op_type, domain, version, node_attrs(node, version), ins, outs)
+
+    def _node(self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, weight: int, per_iter: bool) -> NodeRecord:
+        view = self._view(node, gs)
+        params = pbytes = 0
+        for name, t in zip(node.input, view.inputs):
+            if t is not None and name in gs.params and t.known:
+                n = numel(t.shape)  # type: ignore[arg-type]
+                params += n
+                pbytes += nbytes(n, t.bits)
+        first = next((t for t in view.outputs + view.inputs if t is not None and t.dtype), None)
+        rec = NodeRecord(
+            name=node.name,
+            op_type=node.op_type,
+            domain=view.domain,
+            scope=scope_of(node),
+            graph=graph_path,
+            input_names=tuple(node.input),
+            output_names=tuple(node.output),
+            inputs=tuple(t.shape if t is not None else None for t in view.inputs),
+            outputs=tuple(t.shape if t is not None else None for t in view.outputs),
+            dtype=first.dtype if first is not None else "",
+            status=COUNTED,
+            params=params,
+            param_bytes=pbytes,
+            weight=weight,
+            per_iteration=per_iter,
+            metadata={p.key: p.value for p in node.metadata_props},
+        )
+        self.records.append(rec)
+        if node.op_type in CONTROL_FLOW and view.domain == "":
+            self._control(node, gs, rec, graph_path, weight, per_iter)
+            return rec
+        entry = lookup(view.domain, node.op_type)
+        err = gs.node_errors.get(id(node))
+        rb, rpart = _io_bytes(view.inputs)
+        wb, wpart = _io_bytes(view.outputs)
+        if entry is None:
+            rec.status = UNCOUNTED
+            rec.detail = f"no rule for {view.domain + '::' if view.domain else ''}{node.op_type}"
+            rec.cost = Cost(read_bytes=rb, write_bytes=wb)
+            rec.bytes_partial = rpart or wpart
+            return rec
+        if entry.fn is None:
+            rec.status = ZERO
+            rec.detail = entry.doc
+            if entry.moves == "view":
+                rec.cost = Cost(read_bytes=0, write_bytes=0)
+            elif entry.moves == "shape":
+                rec.cost = Cost(read_bytes=0, write_bytes=wb)
+                rec.bytes_partial = wpart
+            else:
+                rec.cost = Cost(read_bytes=rb, write_bytes=wb)
+                rec.bytes_partial = rpart or wpart
+            return rec
+        try:
+            cost = entry.fn(view)
+        except ShapeUnknown as e:
+            rec.status = SHAPE_UNKNOWN
+            rec.detail = e.what + (f"; inference: {err}" if err else "")
+            rec.missing = e.missing
+            rec.cost = Cost(read_bytes=rb, write_bytes=wb)
+            rec.bytes_partial = True
+            return rec
+        except (RuleError, ValueError, ZeroDivisionError, IndexError, KeyError, TypeError) as e:
+            rec.status = INVALID
+            rec.detail = f"{type(e).__name__}: {e}" if not isinstance(e, RuleError) else str(e)
+            if err:
+                rec.detail += f"; inference: {err}"
+            rec.cost = Cost(read_bytes=rb, write_bytes=wb)
+            rec.bytes_partial = True
+            return rec
+        if cost.read_bytes is None:
+            cost = Cost(**{**_fields(cost), "read_bytes": rb})
+            rec.bytes_partial |= rpart
+        if cost.write_bytes is None:
+            cost = Cost(**{**_fields(cost), "write_bytes": wb})
+            rec.bytes_partial |= wpart
+        rec.cost = cost
+        return rec
+
+    def _control(
+        self, node: onnx.NodeProto, gs: GraphShapes, rec: NodeRecord, graph_path: str, weight: int, per_iter: bool
+    ) -> None:
+        """If: count the larger branch. Loop/Scan: the body times the trip count."""
+        prefix = f"{graph_path}/" if graph_path else ""
+        label = node.name or node.op_type
+        rec.cost = Cost(read_bytes=0, write_bytes=0)
+        if node.op_type == "If":
+            subs = [(k, gs.subgraphs.get((id(node), k))) for k in ("then_branch", "else_branch")]
+            if any(s is None for _, s in subs):
+                rec.status = SHAPE_UNKNOWN
+                rec.detail = "branch missing"
+                return
+            # Walk each branch at weight 0 first to compare, then re-weight the larger.
+            starts, costs = [], []
+            for key, sub in subs:
+                starts.append(len(self.records))
+                costs.append(self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter))  # type: ignore[arg-type]
+            starts.append(len(self.records))
+            pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
+            for b in range(2):
+                for r in self.records[starts[b] : starts[b + 1]]:
+                    r.weight = r.weight * weight if b == pick else 0
+            rec.detail = (
+                f"then {costs[0].flops} FLOPs, else {costs[1].flops} FLOPs: "
+                f"{'then' if pick == 0 else 'else'} (the larger) counted"
+            )
+            return
+        sub = gs.subgraphs.get((id(node), "body"))
+        if sub is None:
+            rec.status = SHAPE_UNKNOWN
+            rec.detail = "body missing"
+            return
+        trips = gs.trip_counts.get(id(node))
+        unknown = trips is None
+        self.walk(sub, f"{prefix}{label}/body", weight * (1 if unknown else trips), per_iter or unknown)
+        rec.detail = (
+            f"body counted once per iteration: trip count unknown"
+            if unknown
+            else f"body x {trips} iterations"
+        )
+
+
+def _fields(c: Cost) -> dict[str, Any]:
+    return {f: getattr(c, f) for f in c.__dataclass_fields__}

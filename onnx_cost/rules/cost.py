@@ -1,0 +1,73 @@
+"""The cost record every rule returns: a small frozen bag of exact integer counts.
+
+The parts are kept apart so that a convention profile can recombine them
+(fvcore counts only ``macs``; thop adds bias; the seeds count ``flops``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """Exact operation and byte counts of one node (or a sum of nodes)."""
+
+    macs: int = 0  # float multiply-accumulates of the op's contraction (conv, gemm, matmul, gates)
+    dots: int = 0  # dot products in that contraction: n terms need n-1 adds, so each saves one add
+    bias_adds: int = 0  # float adds of a bias (or Gemm's C) into contraction outputs
+    arith: int = 0  # other float add/sub/mul/div/neg/abs/floor... one each
+    transcendental: int = 0  # float exp/log/sqrt/pow/tanh/erf/sin/cos/reciprocal... one each
+    compare: int = 0  # float max/min/compare/select (ReLU, MaxPool, Clip, Where...) one each
+    int_macs: int = 0  # integer multiply-accumulates (quantized conv/matmul)
+    int_ops: int = 0  # every integer operation, int_macs included as two each (minus dots)
+    read_bytes: int | None = None  # bytes read: None lets the analyzer read every input once
+    write_bytes: int | None = None  # bytes written: None lets the analyzer write every output once
+
+    @property
+    def flops(self) -> int:
+        """Every floating-point operation: 2 per MAC, less one add per dot, plus the rest."""
+        return (
+            2 * self.macs
+            - self.dots
+            + self.bias_adds
+            + self.arith
+            + self.transcendental
+            + self.compare
+        )
+
+    def __add__(self, other: Cost) -> Cost:
+        if not isinstance(other, Cost):
+            return NotImplemented
+        vals = {}
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            vals[f.name] = None if a is None and b is None else (a or 0) + (b or 0)
+        return Cost(**vals)
+
+    def scaled(self, k: int) -> Cost:
+        """This cost repeated ``k`` times (a loop body, a sequence step)."""
+        vals = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            vals[f.name] = None if v is None else v * k
+        return Cost(**vals)
+
+    def with_bytes(self, read_bytes: int, write_bytes: int) -> Cost:
+        """This cost with its memory traffic set."""
+        return replace(self, read_bytes=read_bytes, write_bytes=write_bytes)
+
+
+ZERO = Cost()
+
+# The integer counts that make up the record, in a stable order (CSV, JSON).
+COUNT_FIELDS: tuple[str, ...] = (
+    "macs",
+    "dots",
+    "bias_adds",
+    "arith",
+    "transcendental",
+    "compare",
+    "int_macs",
+    "int_ops",
+)

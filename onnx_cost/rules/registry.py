@@ -1,0 +1,112 @@
+"""The one registry of counting rules, keyed by (domain, op_type).
+
+Rules register by decorator; a duplicate registration raises at import.
+Every op is a counting rule, a zero-compute op (with a reason), or absent
+(and then reported as uncounted by name, never counted as 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+from .cost import Cost
+from .node import NodeView
+
+Rule = Callable[[NodeView], Cost]
+# How a zero-compute op touches memory: "io" reads every input and writes every
+# output (Transpose, Concat); "view" moves nothing (Reshape, Identity); "shape"
+# reads only metadata and writes its small output (Shape, Size).
+Moves = Literal["io", "view", "shape"]
+
+ONNX_DOMAIN = ""
+MS_DOMAIN = "com.microsoft"
+
+
+def norm_domain(domain: str) -> str:
+    """"ai.onnx" and "" are the same default domain."""
+    return "" if domain in ("", "ai.onnx") else domain
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One registered op."""
+
+    domain: str
+    op_type: str
+    fn: Rule | None  # None for zero-compute ops
+    doc: str  # the formula (or the reason for zero compute): one row of docs/counting.md
+    family: str  # the rule module, for the doc
+    moves: Moves = "io"
+
+    @property
+    def zero(self) -> bool:
+        return self.fn is None
+
+
+REGISTRY: dict[tuple[str, str], Entry] = {}
+
+
+def _add(entry: Entry) -> None:
+    key = (entry.domain, entry.op_type)
+    if key in REGISTRY:
+        raise RuntimeError(f"duplicate rule for {key}: {REGISTRY[key].family} and {entry.family}")
+    REGISTRY[key] = entry
+
+
+def _family(module: str) -> str:
+    return module.rsplit(".", 1)[-1]
+
+
+def rule(*op_types: str, domain: str = ONNX_DOMAIN, doc: str | None = None) -> Callable[[Rule], Rule]:
+    """Register ``fn`` as the counting rule of ``op_types`` in ``domain``.
+
+    ``doc`` is the formula row for docs/counting.md; by default the first
+    paragraph of the rule's docstring.
+    """
+
+    def deco(fn: Rule) -> Rule:
+        text = doc or " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())
+        if not text:
+            raise RuntimeError(f"rule {fn.__name__} has no docstring or doc")
+        for op in op_types:
+            _add(Entry(norm_domain(domain), op, fn, text, _family(fn.__module__)))
+        return fn
+
+    return deco
+
+
+def zero_compute(
+    *op_types: str, reason: str, moves: Moves = "io", domain: str = ONNX_DOMAIN, module: str = ""
+) -> None:
+    """Declare ``op_types`` as doing no arithmetic, with the reason why."""
+    for op in op_types:
+        _add(Entry(norm_domain(domain), op, None, reason, _family(module or "zero"), moves))
+
+
+# Output shapes for ops onnx's own inference does not know (contrib ops):
+# fn(view) -> one (shape, dtype) per output, where ``view.outputs`` are all None.
+ShapeFn = Callable[[NodeView], "list[tuple[tuple[int | str | None, ...] | None, str] | None]"]
+SHAPES: dict[tuple[str, str], ShapeFn] = {}
+
+
+def shape_of(*op_types: str, domain: str) -> Callable[[ShapeFn], ShapeFn]:
+    """Register ``fn`` as the output-shape function of ``op_types`` in ``domain``.
+
+    It is used only where onnx has no shape inference for the op.
+    """
+
+    def deco(fn: ShapeFn) -> ShapeFn:
+        for op in op_types:
+            key = (norm_domain(domain), op)
+            if key in SHAPES:
+                raise RuntimeError(f"duplicate shape function for {key}")
+            SHAPES[key] = fn
+        return fn
+
+    return deco
+
+
+def lookup(domain: str, op_type: str) -> Entry | None:
+    """The entry for an op, or None when no rule knows it."""
+    return REGISTRY.get((norm_domain(domain), op_type))
