@@ -142,8 +142,12 @@ class NodeView:
         return t.dtype if t is not None else ""
 
     def is_float(self) -> bool:
-        """True when the node computes in floating point (judged by output 0, else input 0)."""
-        for t in (self.outputs[:1] + self.inputs[:1]):
+        """True when the node computes in floating point: some input is a float
+        tensor (Where(bool, f, f), Equal(f, f)); with no typed input, judged by output 0."""
+        typed = [t for t in self.inputs if t is not None and t.dtype]
+        if typed:
+            return any(t.is_float for t in typed)
+        for t in self.outputs[:1]:
             if t is not None and t.dtype:
                 return t.is_float
         return True
