@@ -1,0 +1,160 @@
+"""The command line: parse, call ``analyze``, render. Nothing else lives here.
+
+Exit codes: 0 analyzed (even with uncounted nodes, which are in the report);
+1 ``--strict`` and some node was not counted; 2 bad input or usage;
+3 an internal error (a bug: please report it with ``--debug`` output).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .errors import OnnxCostError
+
+EXIT_OK, EXIT_STRICT, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+EPILOG = """\b
+Examples:
+  onnx-cost model.onnx                       totals, per op type, top nodes
+  onnx-cost model.onnx --csv -o cost.csv     one row per node, to a file (atomic)
+  onnx-cost model.onnx --json                the whole report (docs/json.md)
+  onnx-cost model.onnx --dim batch=1 --dim sequence_length=128
+  onnx-cost model.onnx --input pixel_values=1x3x224x224
+
+\b
+Exit codes: 0 analyzed; 1 --strict and a node was not counted; 2 bad input; 3 internal error."""
+
+
+def _fail(msg: str, code: int = EXIT_INPUT) -> None:
+    sys.stderr.write(f"onnx-cost: error: {msg}\n")
+    raise typer.Exit(code)
+
+
+def parse_shape(text: str) -> tuple[int | str, ...]:
+    """'1x3x224x224' -> (1, 3, 224, 224); a non-numeric dim stays symbolic."""
+    dims: list[int | str] = []
+    for part in text.replace(",", "x").split("x"):
+        part = part.strip()
+        if not part:
+            raise ValueError(f"empty dim in shape '{text}'")
+        if part.lstrip("-").isdigit():
+            v = int(part)
+            if v < 0:
+                raise ValueError(f"negative dim {v} in shape '{text}'")
+            dims.append(v)
+        else:
+            dims.append(part)
+    return tuple(dims)
+
+
+def _pairs(items: List[str], flag: str) -> list[tuple[str, str]]:
+    out = []
+    for it in items:
+        if "=" not in it:
+            _fail(f"{flag} {it}: expected NAME=VALUE")
+        k, v = it.split("=", 1)
+        out.append((k.strip(), v.strip()))
+    return out
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"onnx-cost {__version__}")
+        raise typer.Exit()
+
+
+@app.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+def run(
+    model: str = typer.Argument(..., help="Path to an .onnx file."),
+    csv: bool = typer.Option(False, "--csv", help="One CSV row per node (RFC 4180) instead of the table."),
+    json_: bool = typer.Option(False, "--json", help="The whole report as JSON (schema: docs/json.md)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
+    nodes: bool = typer.Option(False, "--nodes", help="Table: list every node, not only the top ones."),
+    top: int = typer.Option(10, "--top", help="Table: how many of the costliest nodes to list."),
+    input_: List[str] = typer.Option([], "--input", help="Bind a graph input shape: NAME=1x3x224x224 (repeatable)."),
+    dim: List[str] = typer.Option([], "--dim", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
+    rules: List[str] = typer.Option([], "--rules", help="A Python file registering extra rules (repeatable)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any node is not counted."),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of internal errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
+    if csv and json_:
+        _fail("--csv and --json are exclusive")
+    try:
+        inputs = {k: parse_shape(v) for k, v in _pairs(input_, "--input")}
+        dims = {}
+        for k, v in _pairs(dim, "--dim"):
+            if not v.isdigit():
+                _fail(f"--dim {k}={v}: the value must be a non-negative integer")
+            dims[k] = int(v)
+    except ValueError as e:
+        _fail(str(e))
+    try:
+        from .output import check_writable
+
+        if output:
+            check_writable(output)
+        from .plugins import load_entry_points, load_rule_file
+
+        load_entry_points()
+        for f in rules:
+            load_rule_file(f)
+        from .analyzer import analyze
+        from .analyzer import render
+
+        report = analyze(model, inputs=inputs, dims=dims)
+        if csv:
+            text = render.to_csv(report)
+        elif json_:
+            text = render.to_json(report)
+        else:
+            text = render.to_table(report, all_nodes=nodes, top=top)
+        if output:
+            from .output import write_atomic
+
+            write_atomic(output, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except OnnxCostError as e:
+        if debug:
+            raise
+        _fail(str(e), e.exit_code)
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("onnx-cost: interrupted\n")
+        raise typer.Exit(130)
+    except RecursionError:
+        if debug:
+            raise
+        _fail(f"{model}: the graph nests too deeply to analyze")
+    except MemoryError:
+        _fail(f"{model}: out of memory while analyzing")
+    except Exception as e:  # a bug in onnx-cost: one line, code 3, traceback only with --debug
+        if debug:
+            raise
+        _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}); rerun with --debug and report it", EXIT_INTERNAL)
+    if strict and report.not_counted:
+        names = sorted({r.op_type for r in report.not_counted})
+        sys.stderr.write(f"onnx-cost: --strict: {len(report.not_counted)} node(s) not counted ({', '.join(names)})\n")
+        raise typer.Exit(EXIT_STRICT)
+
+
+def main() -> None:
+    """Console entry point (``onnx-cost`` and ``python -m onnx_cost``)."""
+    if sys.argv[1:] == ["--version"]:  # answer without importing the analyzer
+        sys.stdout.write(f"onnx-cost {__version__}\n")
+        return
+    app(prog_name="onnx-cost")
+
+
+if __name__ == "__main__":
+    main()
