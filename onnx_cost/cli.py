@@ -79,6 +79,8 @@ def run(
     top: int = typer.Option(10, "--top", help="Table: how many of the costliest nodes to list."),
     input_: List[str] = typer.Option([], "--input", help="Bind a graph input shape: NAME=1x3x224x224 (repeatable)."),
     dim: List[str] = typer.Option([], "--dim", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
+    sweep: Optional[str] = typer.Option(None, "--sweep", help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents."),
+    formula: bool = typer.Option(False, "--formula", help="Totals as exact polynomials in the dims left symbolic."),
     rules: List[str] = typer.Option([], "--rules", help="A Python file registering extra rules (repeatable)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any node is not counted."),
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of internal errors."),
@@ -109,8 +111,14 @@ def run(
         from .analyzer import analyze
         from .analyzer import render
 
-        report = analyze(model, inputs=inputs, dims=dims)
-        if csv:
+        if sweep or formula:
+            text = _scaling(model, inputs, dims, sweep, formula, csv, json_)
+            report = None
+        else:
+            report = analyze(model, inputs=inputs, dims=dims)
+        if report is None:
+            pass
+        elif csv:
             text = render.to_csv(report)
         elif json_:
             text = render.to_json(report)
@@ -142,10 +150,53 @@ def run(
         if debug:
             raise
         _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}); rerun with --debug and report it", EXIT_INTERNAL)
-    if strict and report.not_counted:
+    if strict and report is not None and report.not_counted:
         names = sorted({r.op_type for r in report.not_counted})
         sys.stderr.write(f"onnx-cost: --strict: {len(report.not_counted)} node(s) not counted ({', '.join(names)})\n")
         raise typer.Exit(EXIT_STRICT)
+
+
+def _scaling(model: str, inputs: dict, dims: dict, sweep: Optional[str], formula: bool, csv: bool, json_: bool) -> str:
+    """--sweep and --formula: many analyses of one loaded model."""
+    import json
+
+    from .analyzer import analyze, render
+    from .analyzer.load import load_model
+    from .analyzer.scaling import formula as fit_formula
+    from .analyzer.scaling import sweep as run_sweep
+    from .analyzer.scaling import symbolic_dims
+
+    proto = load_model(model)
+
+    def at(point):
+        return analyze(proto, inputs=inputs, dims={**dims, **point})
+
+    if sweep:
+        if "=" not in sweep:
+            _fail(f"--sweep {sweep}: expected NAME=V1,V2,...")
+        name, vals = sweep.split("=", 1)
+        try:
+            values = [int(v) for v in vals.split(",") if v.strip()]
+        except ValueError:
+            _fail(f"--sweep {sweep}: values must be integers")
+        if not values or any(v < 0 for v in values):
+            _fail(f"--sweep {sweep}: give one or more non-negative integers")
+        rows = run_sweep(at, name.strip(), values, {})
+        if csv:
+            return render.sweep_csv(name.strip(), rows)
+        if json_:
+            return json.dumps(render.sweep_dict(name.strip(), rows), indent=2) + "\n"
+        return render.sweep_table(name.strip(), rows)
+    free = [d for d in symbolic_dims(proto) if d not in dims]
+    if not free:
+        _fail("--formula: every dim is bound: nothing symbolic to build a formula over")
+    try:
+        f = fit_formula(at, free)
+    except ValueError as e:
+        _fail(f"--formula: {e}")
+    if json_:
+        return json.dumps(render.formula_dict(f), indent=2) + "\n"
+    return render.formula_text(f)
 
 
 def main() -> None:

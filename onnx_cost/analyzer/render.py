@@ -262,3 +262,67 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
             flags = " ".join(f"--dim {d}=N" for d in report.missing_dims)
             console.print(f"  symbolic dims left unbound: {', '.join(report.missing_dims)}; try: {flags}")
     return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+# -- sweeps and formulas -----------------------------------------------------
+
+
+def sweep_dict(dim: str, rows: list[Any]) -> dict[str, Any]:
+    return {
+        "onnx_cost_version": __version__,
+        "sweep": {
+            "dim": dim,
+            "rows": [
+                {"value": r.value, "partial": r.partial, "flops_exponent": r.exponent, **r.total.as_dict()}
+                for r in rows
+            ],
+        },
+    }
+
+
+def sweep_csv(dim: str, rows: list[Any]) -> str:
+    buf = io.StringIO()
+    cols = ["dim", "value", *TOTAL_FIELDS, "partial", "flops_exponent"]
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\r\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({"dim": dim, "value": r.value, **r.total.as_dict(), "partial": int(r.partial),
+                    "flops_exponent": "" if r.exponent is None else f"{r.exponent:.4f}"})
+    return buf.getvalue()
+
+
+def sweep_table(dim: str, rows: list[Any]) -> str:
+    lines = [f"{'':>2}{dim:>14} {'FLOPs':>12} {'MACs':>12} {'memory':>12} {'params':>10}  exponent"]
+    for r in rows:
+        exp = "" if r.exponent is None else f"{r.exponent:.3f}"
+        mark = " (partial)" if r.partial else ""
+        lines.append(
+            f"  {r.value:>14} {si(r.total.flops):>12} {si(r.total.macs):>12} "
+            f"{si(r.total.memory_bytes, 'B'):>12} {si(r.total.params):>10}  {exp}{mark}"
+        )
+    lines.append("exponent: d log(FLOPs) / d log(" + dim + ") between consecutive rows (2 = quadratic)")
+    return "\n".join(lines) + "\n"
+
+
+def formula_dict(f: Any) -> dict[str, Any]:
+    return {
+        "onnx_cost_version": __version__,
+        "formula": {
+            "dims": list(f.dims),
+            "degree": f.degree,
+            "verified": f.verified,
+            "partial": f.partial,
+            "evaluations": f.evaluations,
+            "note": f.note,
+            "totals": {k: {"text": p.to_str("*"), "terms": p.as_json()} for k, p in f.polys.items()},
+        },
+    }
+
+
+def formula_text(f: Any) -> str:
+    lines = [f"{k} = {p.to_str()}" for k, p in f.polys.items()]
+    state = "checked against direct evaluation off the fitting grid" if f.verified else f"NOT verified: {f.note}"
+    lines.append(f"# exact in {', '.join(f.dims)}; {state}; {f.evaluations} analyses")
+    if f.partial:
+        lines.append("# partial: some nodes were not counted at some points; the formula is a lower bound")
+    return "\n".join(lines) + "\n"
