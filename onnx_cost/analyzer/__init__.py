@@ -27,6 +27,7 @@ from .report import (
     Totals,
     sum_records,
 )
+from .onnx_infer import onnx_hints
 from .shapes import GraphShapes, ShapeEngine, info_from_type
 from .walk import Walker
 
@@ -56,11 +57,29 @@ def analyze(
         proto = _inline(proto)
     graph = proto.graph
     bound = _bind_inputs(graph, inputs or {}, dims or {})
-    engine = ShapeEngine(opsets, proto.ir_version)
-    gs = engine.run(graph, bound_inputs=bound)
+    warnings: list[str] = []
+    gs = ShapeEngine(opsets, proto.ir_version).run(graph, bound_inputs=bound)
+    if not all(t.known for t in bound.values()) or _unknown(gs):
+        # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
+        # through shape arithmetic; use its result as hints and run our pass again.
+        hints, why = onnx_hints(proto)
+        if why:
+            warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
+        if hints:
+            gs = ShapeEngine(opsets, proto.ir_version, hints).run(graph, bound_inputs=bound)
     walker = Walker(opsets)
     walker.walk(gs)
-    return _aggregate(proto, path, opsets, gs, walker.records, bound)
+    report = _aggregate(proto, path, opsets, gs, walker.records, bound)
+    report.warnings.extend(warnings)
+    return report
+
+
+def _unknown(gs: GraphShapes) -> bool:
+    return any(not t.known for g in _graphs(gs) for t in _local(g).values())
+
+
+def _local(g: GraphShapes) -> Mapping[str, TensorInfo]:
+    return getattr(g.tensors, "maps", [g.tensors])[0]
 
 
 def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
@@ -146,8 +165,7 @@ def _aggregate(
     param_sizes: dict[str, tuple[int, int]] = {}
     unknown_tensors = 0
     for g in _graphs(gs):
-        local = getattr(g.tensors, "maps", [g.tensors])[0]
-        for name, t in local.items():
+        for name, t in _local(g).items():
             if name in g.params and t.known:
                 n = numel(t.shape)  # type: ignore[arg-type]
                 param_sizes[name] = (n, nbytes(n, t.bits))
@@ -158,7 +176,8 @@ def _aggregate(
     for r in records:
         key = f"{r.domain}::{r.op_type}" if r.domain else r.op_type
         groups.setdefault(key, []).append(r)
-    by_op = {k: sum_records(v, param_sizes) for k, v in sorted(groups.items(), key=lambda kv: -sum_records(kv[1]).flops)}
+    sums = {k: sum_records(v, param_sizes) for k, v in groups.items()}
+    by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
     status = Counter(r.status for r in records)
     per_iter_loops = sum(1 for r in records if r.op_type == "Loop" and "unknown" in r.detail)
     cov = Coverage(

@@ -72,15 +72,24 @@ def type_from_info(t: TensorInfo, elem_type: int) -> onnx.TypeProto:
     return helper.make_tensor_type_proto(elem_type, shape)
 
 
+def _pick(mine: Any, hint: Any) -> Any:
+    """A known int beats a symbol, a symbol beats unknown; ours first at equal rank."""
+    if type(mine) is int:
+        return mine
+    if type(hint) is int:
+        return hint
+    return mine if mine is not None else hint
+
+
 def merge(inferred: TensorInfo, hint: TensorInfo | None) -> TensorInfo:
-    """Fill what inference left unknown from the exporter's value_info."""
+    """Fill what our inference left unknown or symbolic from a hint (value_info)."""
     if hint is None:
         return inferred
     if inferred.shape is None:
         return TensorInfo(inferred.name, hint.shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits)
     shape = inferred.shape
     if hint.shape is not None and len(hint.shape) == len(shape):
-        shape = tuple(d if type(d) is int else (h if h is not None else d) for d, h in zip(shape, hint.shape))
+        shape = tuple(_pick(d, h) for d, h in zip(shape, hint.shape))
     return TensorInfo(inferred.name, shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits)
 
 
@@ -192,8 +201,9 @@ def _all_reads(g: onnx.GraphProto) -> list[str]:
 class ShapeEngine:
     """Infers every tensor of a model's graphs in one pass per graph."""
 
-    def __init__(self, opsets: dict[str, int], ir_version: int) -> None:
+    def __init__(self, opsets: dict[str, int], ir_version: int, hints: dict[str, onnx.TypeProto] | None = None) -> None:
         load_all()  # rule modules also register shape functions
+        self.extra_hints = hints or {}  # onnx's whole-graph inference (symbolic dims)
         self.opsets = opsets
         self.ir_version = ir_version
         self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
@@ -214,7 +224,8 @@ class ShapeEngine:
         init_names = set()
         for t in graph.initializer:
             dt, bits = dtype_of(t.data_type)
-            local[t.name] = TensorInfo(t.name, tuple(t.dims), dt, bits, tensor_value(t), True)
+            value = tensor_value(t) if not _is_float(dt) or _numel(t.dims) <= 64 else None
+            local[t.name] = TensorInfo(t.name, tuple(t.dims), dt, bits, value, True)
             init_names.add(t.name)
             (gs.params if is_param_dtype(dt) else gs.constants).add(t.name)
         for si in graph.sparse_initializer:
@@ -228,9 +239,10 @@ class ShapeEngine:
                 local[i.name] = bound_inputs[i.name]
             elif i.name not in init_names:  # an input with a default initializer keeps the initializer
                 local[i.name] = info_from_type(i.name, i.type)
-        hints = {v.name: v.type for v in graph.value_info}
+        own: dict[str, onnx.TypeProto] = {v.name: v.type for v in graph.value_info}
         for o in graph.output:
-            hints.setdefault(o.name, o.type)
+            own.setdefault(o.name, o.type)
+        hints: Any = ChainMap(self.extra_hints, own) if self.extra_hints else own
         known = set(tensors.keys()) if outer is None else set(local) | set(outer.keys())
         gs.order = topo_order(graph, known)
         for node in gs.order:
@@ -243,7 +255,7 @@ class ShapeEngine:
         node: onnx.NodeProto,
         gs: GraphShapes,
         tensors: MutableMapping[str, TensorInfo],
-        hints: dict[str, onnx.TypeProto],
+        hints: Any,
     ) -> None:
         ins = [tensors.get(n) if n else None for n in node.input]
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute if a.type not in _GRAPH_TYPES}
@@ -341,6 +353,8 @@ class ShapeEngine:
             return [np.array(n, dtype=np.int64)]
         if op not in _EVAL or not ins:
             return None
+        if all(t is not None and t.dtype.startswith(("float", "bfloat")) for t in outs) and outs:
+            return None  # shapes are made of integers: float results (weights) are not needed
         vals = []
         for t in ins:
             if t is None:
@@ -371,6 +385,17 @@ from .dtypes import DTYPES as _DT  # noqa: E402
 
 _ELEM = {name: code for code, (name, _bits) in _DT.items()}
 _BITS = {name: bits for _code, (name, bits) in _DT.items()}
+
+
+def _is_float(dt: str) -> bool:
+    return dt.startswith(("float", "bfloat", "complex"))
+
+
+def _numel(dims: Iterable[int]) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
 
 
 def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:

@@ -91,13 +91,17 @@ class Walker:
         self.opsets = opsets
         self.records: list[NodeRecord] = []
 
-    def walk(self, gs: GraphShapes, graph_path: str = "", weight: int = 1, per_iter: bool = False) -> Cost:
-        """Append records for every node of ``gs``; return the weighted cost of the graph."""
-        total = Cost()
+    def walk(self, gs: GraphShapes, graph_path: str = "", weight: int = 1, per_iter: bool = False) -> None:
+        """Append records for every node of ``gs`` (and of its subgraphs)."""
         for node in gs.order:
-            rec = self._node(node, gs, graph_path, weight, per_iter)
-            if rec.weight:
-                total = total + rec.cost.scaled(rec.weight)
+            self._node(node, gs, graph_path, weight, per_iter)
+
+    def _branch_cost(self, start: int) -> Cost:
+        """The weighted cost of the records appended since ``start``."""
+        total = Cost()
+        for r in self.records[start:]:
+            if r.weight:
+                total = total + r.cost.scaled(r.weight)
         return total
 
     def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> NodeView:
@@ -204,7 +208,8 @@ class Walker:
             starts, costs = [], []
             for key, sub in subs:
                 starts.append(len(self.records))
-                costs.append(self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter))  # type: ignore[arg-type]
+                self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter)  # type: ignore[arg-type]
+                costs.append(self._branch_cost(starts[-1]))
             starts.append(len(self.records))
             pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
             for b in range(2):

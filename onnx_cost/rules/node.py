@@ -47,7 +47,13 @@ class TensorInfo:
     @property
     def known(self) -> bool:
         """True when every dim is a known int."""
-        return self.shape is not None and all(type(d) is int for d in self.shape)
+        s = self.shape
+        if s is None:
+            return False
+        for d in s:
+            if type(d) is not int:
+                return False
+        return True
 
 
 def numel(shape: Sequence[int]) -> int:
