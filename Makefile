@@ -26,5 +26,11 @@ fixtures: $(STAMP)  ## regenerate fixtures/ and the golden CSVs
 docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md
 	$(BIN)/python scripts/gen_counting_doc.py
 
+bench: $(STAMP)  ## the speed/memory ladder; writes docs/performance.md (minutes)
+	$(BIN)/python scripts/bench.py
+
+fuzz: $(STAMP)  ## a longer property-based fuzz run than CI's (minutes)
+	FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest tests/test_fuzz.py -q
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
