@@ -28,6 +28,7 @@ from .report import (
     sum_records,
 )
 from .onnx_infer import onnx_hints
+from .qdq import fused_totals
 from .shapes import GraphShapes, ShapeEngine, info_from_type
 from .walk import Walker
 
@@ -209,7 +210,10 @@ def _aggregate(
         inputs=[(i.name, bound[i.name].dtype, bound[i.name].shape) for i in g.input if i.name not in init],
         outputs=[(o.name, gs.tensors[o.name].dtype if o.name in gs.tensors else "", gs.tensors[o.name].shape if o.name in gs.tensors else None) for o in g.output],
     )
+    fused = fused_totals(records, param_sizes)
     return Report(
+        qdq_fused=fused[0] if fused else None,
+        qdq_fused_ops=fused[1] if fused else 0,
         model=info,
         nodes=records,
         total=total,

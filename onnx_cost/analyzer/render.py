@@ -134,6 +134,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             "percent": round(100.0 * cov.fraction, 2),
         },
         "by_op_type": {k: v.as_dict() for k, v in report.by_op_type.items()},
+        "qdq_fused": None if report.qdq_fused is None else {"fused_ops": report.qdq_fused_ops, **report.qdq_fused.as_dict()},
+        "warnings": report.warnings,
         "uncounted": report.uncounted,
         "missing_dims": report.missing_dims,
         "nodes": [
@@ -219,6 +221,13 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
     if t.int_ops or t.int_macs:
         summary.add_row("integer MACs", si(t.int_macs), f"{t.int_macs:,}")
         summary.add_row("integer ops", si(t.int_ops), f"{t.int_ops:,}")
+    if report.qdq_fused is not None:
+        q = report.qdq_fused
+        summary.add_row(
+            f"QDQ fused view ({report.qdq_fused_ops} ops)",
+            f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops",
+            f"{q.int_macs:,} int MACs",
+        )
     summary.add_row("coverage", coverage_line(report), "")
     summary.add_row("tensors with unknown shape", str(report.coverage.unknown_tensors), "")
     console.print(summary)
@@ -251,6 +260,8 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
         )
     console.print(nt)
 
+    for w in report.warnings:
+        console.print(f"warning: {w}")
     if report.not_counted:
         console.print("[bold]Not counted[/bold]")
         for key, u in report.uncounted.items():

@@ -178,6 +178,8 @@ class Report:
     not_counted: list[NodeRecord]  # every node that is uncounted, shape-unknown or invalid
     missing_dims: list[str]  # symbolic dims that would make shape-unknown nodes countable
     warnings: list[str] = field(default_factory=list)
+    qdq_fused: Totals | None = None  # totals with DQ -> op -> Q groups counted as integer ops
+    qdq_fused_ops: int = 0  # how many ops were fused in that view
 
     @property
     def partial(self) -> bool:
