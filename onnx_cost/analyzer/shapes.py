@@ -207,7 +207,8 @@ class ShapeEngine:
         self.opsets = opsets
         self.ir_version = ir_version
         self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
-        self._types: dict[str, onnx.TypeProto] = {}  # cache: tensor name -> TypeProto
+        # cache: tensor name -> (shape, dtype, TypeProto), reused while the shape still matches
+        self._types: dict[str, tuple[Any, str, onnx.TypeProto]] = {}
 
     # Entry point ----------------------------------------------------------
     def run(
@@ -324,13 +325,26 @@ class ShapeEngine:
         except Exception as e:  # onnx rejects the node (inconsistent shapes or attributes)
             gs.node_errors[id(node)] = _first_line(e)
             return []
-        return [info_from_type(name, res.get(name)) if name in res else None for name in node.output]
+        out = []
+        for name in node.output:
+            tp = res.get(name)
+            if tp is None:
+                out.append(None)
+                continue
+            info = info_from_type(name, tp)
+            self._types[name] = (info.shape, info.dtype, tp)
+            out.append(info)
+        return out
 
     def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
         if not t.dtype:
             return None
-        elem = _ELEM[t.dtype]
-        return type_from_info(t, elem)
+        hit = self._types.get(t.name)
+        if hit is not None and hit[0] == t.shape and hit[1] == t.dtype:
+            return hit[2]
+        tp = type_from_info(t, _ELEM[t.dtype])
+        self._types[t.name] = (t.shape, t.dtype, tp)
+        return tp
 
     def _values(
         self,
