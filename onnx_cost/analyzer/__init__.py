@@ -84,9 +84,29 @@ def _local(g: GraphShapes) -> Mapping[str, TensorInfo]:
 
 
 def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
+    """The model's opsets by domain, after refusing what cannot be analyzed: too deep
+    or too big (``check_structure``), bad, conflicting or future opset and IR versions."""
+    from .load import check_structure
+
+    check_structure(proto)
     opsets: dict[str, int] = {}
     for o in proto.opset_import:
-        opsets["" if o.domain in ("", "ai.onnx") else o.domain] = o.version
+        domain = "" if o.domain in ("", "ai.onnx") else o.domain
+        if o.version < 1:
+            raise InvalidGraphError(f"opset_import gives domain '{o.domain or 'ai.onnx'}' the invalid version {o.version}")
+        if opsets.get(domain, o.version) != o.version:
+            raise InvalidGraphError(
+                f"opset_import gives domain '{o.domain or 'ai.onnx'}' two versions ({opsets[domain]} and {o.version})"
+            )
+        opsets[domain] = o.version
+    if proto.ir_version < 0:
+        raise InvalidGraphError(f"model has the invalid IR version {proto.ir_version}")
+    ml_latest = onnx.defs.onnx_ml_opset_version()
+    if opsets.get("ai.onnx.ml", 0) > ml_latest and any(n.domain == "ai.onnx.ml" for n in proto.graph.node):
+        raise UnsupportedModelError(
+            f"model uses opset {opsets['ai.onnx.ml']} of ai.onnx.ml, newer than the {ml_latest} "
+            f"this onnx {onnx.__version__} knows: upgrade onnx"
+        )
     if "" not in opsets:
         if any(n.domain in ("", "ai.onnx") for n in proto.graph.node):
             raise InvalidGraphError("model declares no opset for the default ONNX domain (opset_import is missing it)")
@@ -180,7 +200,9 @@ def _aggregate(
     sums = {k: sum_records(v, param_sizes) for k, v in groups.items()}
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
     status = Counter(r.status for r in records)
-    per_iter_loops = sum(1 for r in records if r.op_type == "Loop" and "unknown" in r.detail)
+    per_iter_loops = sum(
+        1 for r in records if r.op_type in ("Loop", "Scan", "SequenceMap") and r.detail.startswith("body counted once")
+    )
     cov = Coverage(
         nodes=len(records),
         counted=status[COUNTED],

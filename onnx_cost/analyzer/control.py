@@ -72,6 +72,13 @@ def infer_control_flow(
             sub = engine.run(graphs[key], outer=tensors)
             gs.subgraphs[(id(node), key)] = sub
             results.append([sub.tensors.get(o.name) for o in graphs[key].output])
+        cond = ins[0].value if ins and ins[0] is not None else None
+        if cond is not None and getattr(cond, "size", 0) == 1:  # static condition: the taken branch
+            taken = results[0] if bool(cond.reshape(-1)[0]) else results[1]
+            return [
+                None if t is None else TensorInfo(n, t.shape, t.dtype, t.bits, t.value, t.static)
+                for t, n in zip(taken, outs)
+            ]
         joined = [_join(a, b) for a, b in zip(*results)]
         return [_rename(t, n) for t, n in zip(joined, outs)]
 
@@ -101,6 +108,19 @@ def infer_control_flow(
                 t = TensorInfo(name, None if t.shape is None else (m, *t.shape), t.dtype, t.bits)
             res.append(_rename(t, name))
         return res
+
+    if node.op_type == "Scan" and engine.opsets.get("", 9) < 9:
+        return _scan8(engine, node, gs, tensors, ins, graphs)
+
+    if node.op_type == "SequenceMap":
+        body = graphs.get("body")
+        if body is None:
+            return []
+        bound = {b.name: _body_input(b, None) for b in body.input}
+        gs.trip_counts[id(node)] = None  # the sequence length is data: count one element, flagged
+        sub = engine.run(body, outer=tensors, bound_inputs=bound)
+        gs.subgraphs[(id(node), "body")] = sub
+        return [TensorInfo(n, None) for n in outs]
 
     if node.op_type == "Scan":
         body = graphs.get("body")
@@ -136,3 +156,47 @@ def infer_control_flow(
             res.append(_rename(t, name))
         return res
     return []
+
+
+def _scan8(
+    engine: "ShapeEngine",
+    node: onnx.NodeProto,
+    gs: "GraphShapes",
+    tensors: MutableMapping[str, TensorInfo],
+    ins: list[TensorInfo | None],
+    graphs: dict[str, onnx.GraphProto],
+) -> list[TensorInfo | None]:
+    """Scan of opset 8: inputs (sequence_lens, states [B, ...], scans [B, S, ...]); the body runs B·S times."""
+    body = graphs.get("body")
+    if body is None:
+        return []
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute if a.name != "body"}
+    k_scan = int(attrs.get("num_scan_inputs", 0))
+    data = ins[1:]
+    n_state = len(data) - k_scan
+    batch: int | str | None = None
+    seq: int | str | None = None
+    bound: dict[str, TensorInfo] = {}
+    for j, b in enumerate(body.input):
+        src = data[j] if j < len(data) else None
+        if src is not None and src.shape is not None and len(src.shape) >= 1:
+            batch = src.shape[0] if batch is None else batch
+            if j >= n_state and len(src.shape) >= 2:
+                seq = src.shape[1] if seq is None else seq
+                src = TensorInfo(src.name, src.shape[2:], src.dtype, src.bits)
+            else:
+                src = TensorInfo(src.name, src.shape[1:], src.dtype, src.bits)
+        bound[b.name] = _body_input(b, src)
+    trips = batch * seq if type(batch) is int and type(seq) is int else None
+    gs.trip_counts[id(node)] = trips
+    sub = engine.run(body, outer=tensors, bound_inputs=bound)
+    gs.subgraphs[(id(node), "body")] = sub
+    bo = [sub.tensors.get(o.name) for o in body.output]
+    res: list[TensorInfo | None] = []
+    for k, name in enumerate(node.output):
+        t = bo[k] if k < len(bo) else None
+        if t is not None and t.shape is not None:
+            lead = (batch,) if k < n_state else (batch, seq)
+            t = TensorInfo(name, lead + t.shape, t.dtype, t.bits)
+        res.append(_rename(t, name))
+    return res

@@ -30,7 +30,7 @@ from .values import SMALL, evaluate, shape_value, tensor_value, to_tensor
 # Ops whose outputs are weights when their inputs are static (weightless zoo models
 # build every weight with ConstantOfShape).
 SOURCE_OPS = frozenset({"Constant", "ConstantOfShape", "RandomNormal", "RandomUniform", "EyeLike"})
-CONTROL_FLOW = frozenset({"If", "Loop", "Scan"})
+CONTROL_FLOW = frozenset({"If", "Loop", "Scan", "SequenceMap"})
 
 @dataclass
 class GraphShapes:
@@ -49,7 +49,10 @@ class GraphShapes:
 
 
 def info_from_type(name: str, tp: onnx.TypeProto | None) -> TensorInfo:
-    """A TensorInfo from a TypeProto (non-tensor types keep only the name)."""
+    """A TensorInfo from a TypeProto (non-tensor types keep only the name).
+
+    Absurd dims are unknown, never trusted: a negative one, and all of them when the
+    tensor would hold more than load.MAX_NUMEL elements (load warns about both)."""
     if tp is None or not tp.HasField("tensor_type"):
         return TensorInfo(name, None)
     tt = tp.tensor_type
@@ -58,13 +61,27 @@ def info_from_type(name: str, tp: onnx.TypeProto | None) -> TensorInfo:
         return TensorInfo(name, None, dt, bits)
     dims: list[Any] = []
     for d in tt.shape.dim:
-        if d.HasField("dim_value") and d.dim_value >= 0:
+        if d.HasField("dim_value"):
             dims.append(d.dim_value)
         elif d.HasField("dim_param") and d.dim_param:
             dims.append(d.dim_param)
         else:
             dims.append(None)
-    return TensorInfo(name, tuple(dims), dt, bits)
+    return TensorInfo(name, sane_dims(dims), dt, bits)
+
+
+_MAX_NUMEL = 2**48  # = load.MAX_NUMEL (load imports this module's package; kept literal)
+
+
+def sane_dims(dims: Iterable[Any]) -> tuple[Any, ...]:
+    """Declared dims with the absurd ones unknown (None): a negative dim, and every dim
+    of a tensor past _MAX_NUMEL elements. Nothing is ever allocated by a dim."""
+    out = tuple(None if type(d) is int and d < 0 else d for d in dims)
+    n = 1
+    for d in out:
+        if type(d) is int:
+            n *= d
+    return tuple(None for _ in out) if n > _MAX_NUMEL else out
 
 
 def type_from_info(t: TensorInfo, elem_type: int) -> onnx.TypeProto:
@@ -318,6 +335,11 @@ class ShapeEngine:
                 tv = to_tensor(t.value, name)
                 if tv is not None:
                     data[name] = tv
+        if node.op_type == "STFT" and domain == "" and not any(a.name == "onesided" for a in node.attribute):
+            fixed = onnx.NodeProto()
+            fixed.CopyFrom(node)
+            fixed.attribute.append(helper.make_attribute("onesided", 1))
+            node = fixed
         try:
             res = shape_inference.infer_node_outputs(
                 schema, node, types, data, None, self.opset_protos, self.ir_version
@@ -367,8 +389,8 @@ class ShapeEngine:
             return [np.array(n, dtype=np.int64)]
         if op not in _EVAL or not ins:
             return None
-        if all(t is not None and t.dtype.startswith(("float", "bfloat")) for t in outs) and outs:
-            return None  # shapes are made of integers: float results (weights) are not needed
+        if op in _GENERATORS and outs and all(t is not None and _is_float(t.dtype) for t in outs):
+            return None  # float tensors generated from a shape are weights, not shape arithmetic
         vals = []
         for t in ins:
             if t is None:
@@ -393,6 +415,7 @@ class ShapeEngine:
 
 
 _GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+_GENERATORS = frozenset({"ConstantOfShape", "Expand", "Tile"})
 _RANDOM = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
 from .values import EVAL_OPS as _EVAL  # noqa: E402
 from .dtypes import DTYPES as _DT  # noqa: E402

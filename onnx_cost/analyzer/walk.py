@@ -211,13 +211,18 @@ class Walker:
                 self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter)  # type: ignore[arg-type]
                 costs.append(self._branch_cost(starts[-1]))
             starts.append(len(self.records))
-            pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
+            cond = view_cond(node, gs)
+            if cond is not None:  # a static condition: only the taken branch runs
+                pick = 0 if cond else 1
+            else:
+                pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
             for b in range(2):
                 for r in self.records[starts[b] : starts[b + 1]]:
                     r.weight = r.weight * weight if b == pick else 0
+            why = "the static condition" if cond is not None else "the larger"
             rec.detail = (
                 f"then {costs[0].flops} FLOPs, else {costs[1].flops} FLOPs: "
-                f"{'then' if pick == 0 else 'else'} (the larger) counted"
+                f"{'then' if pick == 0 else 'else'} ({why}) counted"
             )
             return
         sub = gs.subgraphs.get((id(node), "body"))
@@ -228,11 +233,20 @@ class Walker:
         trips = gs.trip_counts.get(id(node))
         unknown = trips is None
         self.walk(sub, f"{prefix}{label}/body", weight * (1 if unknown else trips), per_iter or unknown)
-        rec.detail = (
-            f"body counted once per iteration: trip count unknown"
-            if unknown
-            else f"body x {trips} iterations"
-        )
+        if node.op_type == "SequenceMap":
+            rec.detail = "body counted once per sequence element: the sequence length is data"
+        elif unknown:
+            rec.detail = "body counted once per iteration: trip count unknown"
+        else:
+            rec.detail = f"body x {trips} iterations"
+
+
+def view_cond(node: onnx.NodeProto, gs: GraphShapes) -> bool | None:
+    """The If condition when its value is static, else None."""
+    t = gs.tensors.get(node.input[0]) if node.input else None
+    if t is None or t.value is None or getattr(t.value, "size", 0) != 1:
+        return None
+    return bool(t.value.reshape(-1)[0])
 
 
 def _fields(c: Cost) -> dict[str, Any]:

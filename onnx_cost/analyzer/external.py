@@ -1,0 +1,176 @@
+"""External data references: refuse the unsafe ones, report the broken ones.
+
+onnx-cost never reads weight bytes (shapes come from ``dims``), so a
+reference is only looked at, never opened: a ``location`` that is absolute or
+leaves the model's folder (``..``, a symlink) is refused with an
+ExternalDataError; a data file that is missing, not a regular file or shorter
+than its tensors need is a warning in the report (the counts do not need it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Iterator
+
+import onnx
+
+from ..errors import ExternalDataError
+from .dtypes import dtype_of
+
+_GRAPH = onnx.AttributeProto.GRAPH
+_GRAPHS = onnx.AttributeProto.GRAPHS
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
+    """Every TensorProto of the model that can hold data: initializers, sparse
+    initializers, tensor attributes, in every (sub)graph and function. Iterative:
+    no recursion however deep the subgraphs nest."""
+    graphs: list[onnx.GraphProto] = [model.graph]
+    node_lists = [f.node for f in model.functions]
+    while graphs or node_lists:
+        if graphs:
+            g = graphs.pop()
+            yield from g.initializer
+            for s in g.sparse_initializer:
+                yield s.values
+                yield s.indices
+            node_lists.append(g.node)
+            continue
+        for n in node_lists.pop():
+            for a in n.attribute:
+                if a.HasField("t"):
+                    yield a.t
+                yield from a.tensors
+                if a.HasField("sparse_tensor"):
+                    yield a.sparse_tensor.values
+                    yield a.sparse_tensor.indices
+                for s in a.sparse_tensors:
+                    yield s.values
+                    yield s.indices
+                if a.type == _GRAPH or a.HasField("g"):
+                    graphs.append(a.g)
+                graphs.extend(a.graphs)
+
+
+def _is_external(t: onnx.TensorProto) -> bool:
+    return t.data_location == onnx.TensorProto.EXTERNAL or len(t.external_data) > 0
+
+
+def _unsafe(location: str) -> str:
+    """Why ``location`` may not be followed, or '' when it stays relative and inside."""
+    if "\x00" in location:
+        return "contains a NUL byte"
+    if location.startswith(("/", "\\")) or _DRIVE.match(location) or os.path.isabs(location):
+        return "is an absolute path"
+    if ".." in re.split(r"[\\/]+", location):
+        return "leaves the model's folder with '..'"
+    return ""
+
+
+def _expected_bytes(t: onnx.TensorProto) -> int | None:
+    """Bytes the tensor's data takes, from dims and element type; None when unknowable."""
+    _name, bits = dtype_of(t.data_type)
+    if not bits or any(d < 0 for d in t.dims):
+        return None
+    n = 1
+    for d in t.dims:
+        n *= d
+    return (n * bits + 7) // 8
+
+
+def _int(entries: dict[str, str], key: str) -> int | None | str:
+    """An integer entry; None when absent; the raw text when it is not a non-negative int."""
+    v = entries.get(key)
+    if v is None:
+        return None
+    v = v.strip()
+    return int(v) if v.isdigit() else v
+
+
+def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str] | None) -> list[str]:
+    """Check every external data reference of ``model`` without opening any file.
+
+    ``base_dir`` is the model's folder (None for an in-memory model: only the
+    locations' form is checked). Raises ExternalDataError for a location that is
+    absolute or escapes ``base_dir`` (``..``, a symlink); returns warnings for
+    references that are broken but harmless to the counts (no location, missing
+    or short data file, bad offset/length), one per data file.
+    """
+    base_real = os.path.realpath(base_dir) if base_dir is not None else None
+    roots = _allowed_roots(base_dir) if base_dir is not None else []
+    problems: dict[str, list[str]] = {}  # warning head -> tensor names
+    stats: dict[str, os.stat_result | None] = {}
+    for t in all_tensors(model):
+        if not _is_external(t):
+            continue
+        entries = {e.key: e.value for e in t.external_data}
+        name = t.name or "<unnamed>"
+        location = entries.get("location", "")
+        if not location:
+            problems.setdefault("external data without a location", []).append(name)
+            continue
+        why = _unsafe(location)
+        if not why and base_real is not None:
+            real = os.path.realpath(os.path.join(base_dir, location))  # type: ignore[arg-type]
+            if not any(os.path.commonpath([real, r]) == r for r in roots):
+                why = "resolves (through a symlink) outside the model's folder"
+        if why:
+            raise ExternalDataError(
+                f"tensor '{name}': external data location '{location[:200]}' {why}; refused "
+                "(locations must be relative paths inside the model's folder)"
+            )
+        offset, length = _int(entries, "offset"), _int(entries, "length")
+        if isinstance(offset, str) or isinstance(length, str):
+            problems.setdefault(f"'{location}': offset/length not a non-negative integer", []).append(name)
+            continue
+        if base_real is None:
+            continue
+        if real not in stats:
+            try:
+                stats[real] = os.stat(real)
+            except (OSError, ValueError):
+                stats[real] = None
+        st = stats[real]
+        if st is None:
+            problems.setdefault(f"external data file '{location}' is missing", []).append(name)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            problems.setdefault(f"external data '{location}' is not a regular file", []).append(name)
+            continue
+        need = length if length is not None else _expected_bytes(t)
+        start = offset or 0
+        if need is not None and start + need > st.st_size:
+            problems.setdefault(
+                f"external data file '{location}' ({st.st_size} bytes) is shorter than its tensors need", []
+            ).append(f"{name} [{start}, {start + need})")
+    return [_warning(head, names) for head, names in problems.items()]
+
+
+def _warning(head: str, names: list[str]) -> str:
+    shown = ", ".join(f"'{n}'" if "[" not in n else n for n in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    plural = "tensor" if len(names) == 1 else "tensors"
+    return f"{head} ({len(names)} {plural}: {shown}{more}); weights are not needed for the counts"
+
+
+def _allowed_roots(base_dir: str | os.PathLike[str]) -> list[str]:
+    """Folders a location may resolve into: the model's folder and, for a model in a
+    Hugging Face hub cache (``<repo>/snapshots/<rev>/...``, every file a symlink
+    into ``<repo>/blobs``), that repository's blobs folder."""
+    base = Path(os.path.abspath(base_dir))
+    roots = [os.path.realpath(base)]
+    for parent in (base, *base.parents):
+        if parent.parent.name == "snapshots" and (parent.parent.parent / "blobs").is_dir():
+            roots.append(os.path.realpath(parent.parent.parent / "blobs"))
+            break
+    return roots
+
+
+def model_dir(path: str | os.PathLike[str]) -> Path:
+    """The folder external data locations are relative to: the folder of the path as
+    given (as onnx resolves them), symlinks in it not followed."""
+    return Path(os.path.abspath(path)).parent
