@@ -38,15 +38,16 @@ MAX_NUMEL = 2**48
 
 _HEAD = 64
 
-# Magic prefixes of files people mistake for ONNX models. None of them can start a
-# serialized ModelProto (its first byte is the tag of field 1..8).
+# Magic prefixes of files people mistake for ONNX models, checked before parsing. None
+# of them starts a ModelProto a serializer writes (whose first byte is the tag of
+# ir_version, 0x08, or of another field up to opset_import). Text is recognized only
+# once the parser has refused the file.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "a zip archive"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"RIFF", "a RIFF file (WebP image or WAV audio)"),
-    (b"BM", "a BMP image"),
     (b"\x89HDF", "an HDF5 file (a Keras .h5 model?)"),
     (b"\x80\x02", "a Python pickle (a legacy PyTorch .pt/.pth checkpoint?)"),
     (b"\x80\x03", "a Python pickle (a legacy PyTorch .pt/.pth checkpoint?)"),
@@ -117,9 +118,9 @@ def _text_kind(head: bytes) -> str | None:
     return "a text file"
 
 
-def describe(head: bytes, path: Path | None = None) -> str | None:
+def describe(head: bytes, path: Path | None = None, text: bool = True) -> str | None:
     """Name what a non-ONNX file looks like, from its first bytes; None when it could
-    be a protobuf (it then goes to the parser)."""
+    be a protobuf. ``text=False``: binary formats only (before parsing)."""
     for magic, what in _MAGIC:
         if head.startswith(magic):
             return _zip_kind(path) if magic == b"PK\x03\x04" and path is not None else what
@@ -128,7 +129,7 @@ def describe(head: bytes, path: Path | None = None) -> str | None:
             return what
     if len(head) >= 10 and head[8:10] == b'{"':
         return "a safetensors weights file"
-    return _text_kind(head)
+    return _text_kind(head) if text else None
 
 
 def check_path(path: str | os.PathLike[str]) -> Path:
@@ -181,7 +182,7 @@ def load_model(path: str | os.PathLike[str], warnings: list[str] | None = None) 
     """
     p = check_path(path)
     head = _read_head(p)
-    what = describe(head, p)
+    what = describe(head, p, text=False)
     if what is not None:
         raise NotOnnxError(f"{p}: not an ONNX model: looks like {what}")
     size = p.stat().st_size
@@ -202,8 +203,17 @@ def load_model(path: str | os.PathLike[str], warnings: list[str] | None = None) 
                 f"{p}: messages nest deeper than the protobuf parser allows "
                 "(about 31 levels of subgraphs); refused"
             ) from None
+        text = _text_kind(head)
+        if text:
+            raise NotOnnxError(f"{p}: not an ONNX model: looks like {text}") from None
         raise NotOnnxError(f"{p}: {_parse_failure(p, e)}") from None
-    check_model_proto(model, str(p))
+    try:
+        check_model_proto(model, str(p))
+    except NotOnnxError:
+        text = _text_kind(head)
+        if text:
+            raise NotOnnxError(f"{p}: not an ONNX model: looks like {text}") from None
+        raise
     found = model_warnings(model, model_dir(p))
     if warnings is not None:
         warnings.extend(found)

@@ -23,6 +23,7 @@ from onnx import defs, helper, shape_inference
 from ..errors import InvalidGraphError
 from ..rules import load_all
 from ..rules.node import NodeView, TensorInfo
+from ..rules.matmul import einsum_equation_error
 from ..rules.registry import SHAPES
 from .dtypes import dtype_of, is_param_dtype
 from .values import SMALL, evaluate, shape_value, tensor_value, to_tensor
@@ -102,12 +103,14 @@ def merge(inferred: TensorInfo, hint: TensorInfo | None) -> TensorInfo:
     """Fill what our inference left unknown or symbolic from a hint (value_info)."""
     if hint is None:
         return inferred
-    if inferred.shape is None:
-        return TensorInfo(inferred.name, hint.shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits)
     shape = inferred.shape
-    if hint.shape is not None and len(hint.shape) == len(shape):
+    if shape is None:
+        shape = hint.shape
+    elif hint.shape is not None and len(hint.shape) == len(shape):
         shape = tuple(_pick(d, h) for d, h in zip(shape, hint.shape))
-    return TensorInfo(inferred.name, shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits)
+    return TensorInfo(
+        inferred.name, shape, inferred.dtype or hint.dtype, inferred.bits or hint.bits, inferred.value, inferred.static
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -289,9 +292,9 @@ class ShapeEngine:
             info = outs[k] if k < len(outs) and outs[k] is not None else TensorInfo(name, None)
             hint = info_from_type(name, hints[name]) if name in hints else None
             info = merge(info, hint)
-            value = values[k] if values is not None and k < len(values) else None
+            value = values[k] if values is not None and k < len(values) else info.value
             info = TensorInfo(name, info.shape, info.dtype, info.bits, value, static)
-            if value is not None and info.shape is None:
+            if value is not None and info.shape != tuple(value.shape):  # a known value knows its shape
                 info = TensorInfo(name, tuple(value.shape), info.dtype, info.bits, value, static)
             tensors[name] = info
             if static:
@@ -335,6 +338,14 @@ class ShapeEngine:
                 tv = to_tensor(t.value, name)
                 if tv is not None:
                     data[name] = tv
+        if node.op_type == "Einsum" and domain == "":
+            # onnx's Einsum inference never returns on some malformed equations ("i.j->i")
+            ranks = [len(t.shape) if t is not None and t.shape is not None else None for t in ins]
+            why = einsum_equation_error(str(attrs.get("equation", b"").decode() if isinstance(attrs.get("equation"), bytes) else attrs.get("equation", "")),
+                                        ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]
+            if why:
+                gs.node_errors[id(node)] = why
+                return []
         if node.op_type == "STFT" and domain == "" and not any(a.name == "onesided" for a in node.attribute):
             fixed = onnx.NodeProto()
             fixed.CopyFrom(node)
@@ -387,6 +398,11 @@ class ShapeEngine:
             for d in ins[0].shape or ():
                 n *= d  # type: ignore[operator]
             return [np.array(n, dtype=np.int64)]
+        if op == "CastLike" and len(ins) == 2 and ins[0] is not None and ins[0].value is not None:
+            target = ins[1].dtype if ins[1] is not None else ""
+            if target and target in _NP_CASTABLE:
+                return [np.asarray(ins[0].value).astype(_NP_CASTABLE[target])]  # needs the type, not the value
+            return None
         if op not in _EVAL or not ins:
             return None
         if op in _GENERATORS and outs and all(t is not None and _is_float(t.dtype) for t in outs):
@@ -415,6 +431,11 @@ class ShapeEngine:
 
 
 _GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+_NP_CASTABLE = {
+    "float32": np.float32, "float64": np.float64, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
+    "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "uint32": np.uint32, "int64": np.int64,
+    "uint64": np.uint64, "bool": np.bool_,
+}
 _GENERATORS = frozenset({"ConstantOfShape", "Expand", "Tile"})
 _RANDOM = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
 from .values import EVAL_OPS as _EVAL  # noqa: E402

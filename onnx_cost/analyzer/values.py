@@ -70,6 +70,8 @@ def evaluate(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
     if node.op_type == "ConstantOfShape" and inputs and inputs[0] is not None:
         if int(np.prod(inputs[0])) > SMALL:
             return None
+    if node.op_type == "Range":  # exporters pass 1-element tensors where the spec says scalars
+        inputs = [v.reshape(()) if v is not None and v.size == 1 else v for v in inputs]
     try:
         op = _op_class(node.op_type, version)(node, {**_RUN_PARAMS, "opsets": {"": version}})
         out = op.run(*inputs)
