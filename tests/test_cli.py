@@ -144,7 +144,12 @@ def test_rules_plugin_file_counts_a_custom_op(tmp_path: Path):
         "    '''1 mul per element of the input.'''\n"
         "    return Cost(arith=view.in_numel(0))\n"
     )
-    r = run(str(p), "--csv", "--rules", str(rules))
+    from onnx_cost.rules import REGISTRY
+
+    try:
+        r = run(str(p), "--csv", "--rules", str(rules))
+    finally:
+        REGISTRY.pop(("plugin.test", "Twice"), None)  # leave the registry as other tests expect it
     assert r.exit_code == 0, r.stderr
     row = list(csv.DictReader(io.StringIO(r.stdout)))[0]
     assert row["status"] == "counted" and row["flops"] == "12"  # 3·4 elements × 1 mul
