@@ -132,12 +132,14 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
 
 
 def _inline(proto: onnx.ModelProto) -> onnx.ModelProto:
-    """Inline model-local functions so their bodies are counted."""
-    from onnx import inliner
+    """Inline model-local functions so their bodies are counted, under the caller's scope."""
+    from .functions import inline_functions
 
     try:
-        return inliner.inline_local_functions(proto)
-    except Exception as e:  # malformed function: leave calls uncounted
+        return inline_functions(proto)
+    except InvalidGraphError:
+        raise
+    except Exception as e:  # a malformed function
         raise InvalidGraphError(f"cannot inline the model's local functions: {str(e).splitlines()[0][:200]}") from None
 
 

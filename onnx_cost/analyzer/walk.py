@@ -65,6 +65,9 @@ def scope_of(node: onnx.NodeProto) -> str:
     for p in node.metadata_props:
         if p.key in ("pkg.torch.onnx.name_scopes", "namespace", "scope"):
             return p.value
+    for p in node.metadata_props:
+        if p.key == "onnx_cost.function_call":  # inlined from a local function: the call is the scope
+            return p.value
     name = node.name
     if "/" in name:
         return name.rsplit("/", 1)[0]
