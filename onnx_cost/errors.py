@@ -1,35 +1,61 @@
 """Typed errors: one exception class per class of problem, each with an exit code.
 
-The CLI prints ``str(error)`` as one line on stderr and exits with ``exit_code``.
+The CLI prints ``str(error)`` as one line on stderr (``onnx-cost: error: ...``)
+and exits with ``exit_code``. Every class here is bad *input* (exit 2); a bug in
+onnx-cost itself is any other exception (the CLI's exit 3). docs/errors.md lists
+them with examples.
 """
 
 from __future__ import annotations
 
 
+MAX_MESSAGE = 1000  # characters of a message; the rest is cut
+
+
+def printable(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as one printable line: control characters escaped (a node named
+    "a\\nb" or "\\r..." must not break the one-line contract), long text cut."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class OnnxCostError(Exception):
-    """Base of every error onnx-cost raises on bad input."""
+    """Base of every error onnx-cost raises on bad input. ``str()`` is always one
+    printable line, whatever names the model holds."""
 
     exit_code = 2
 
+    def __str__(self) -> str:
+        return printable(super().__str__())
+
 
 class ModelFileError(OnnxCostError):
-    """The path is missing, a directory, empty or unreadable."""
+    """The path is missing, a directory, not a regular file, empty or unreadable."""
 
 
 class NotOnnxError(OnnxCostError):
-    """The file is not an ONNX model (text, image, a PyTorch zip, truncated protobuf...)."""
+    """The file is not an ONNX model: text, an image, a PyTorch zip, a truncated or
+    corrupt protobuf, or a valid protobuf of another kind than ModelProto."""
 
 
 class InvalidGraphError(OnnxCostError):
-    """The graph is structurally wrong: a cycle, a dangling input, duplicate outputs."""
+    """The graph is structurally wrong: a cycle, a dangling input, duplicate outputs,
+    no opset for the default domain, a recursive function."""
 
 
 class UnsupportedModelError(OnnxCostError):
     """The model needs something this onnx cannot give: an opset or IR version from the future."""
 
 
+class ResourceLimitError(OnnxCostError):
+    """The model is past a limit that keeps time and memory bounded: subgraphs nested
+    deeper than the parser or onnx-cost allows, too many nodes once functions are inlined."""
+
+
 class ExternalDataError(OnnxCostError):
-    """An external data reference is unsafe (absolute, escaping the model folder)."""
+    """An external data reference is unsafe (absolute, escaping the model folder with
+    ``..`` or a symlink): refused before anything opens it."""
 
 
 class OutputError(OnnxCostError):

@@ -1,42 +1,95 @@
-"""Write report files whole or not at all."""
+"""Write report files whole or not at all.
+
+``-o FILE`` writes a temporary file in FILE's folder and renames it over FILE,
+so an interrupted or failed run never leaves a half-written report over a good
+one. A FILE that exists and is not a regular file (``/dev/stdout``, a FIFO) is
+written in place: renaming over it would replace the device. A symlinked FILE
+is replaced at its target, the link kept.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import OutputError
 
 
-def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail early, before any analysis, when ``path`` cannot be written."""
+def _target(path: str | os.PathLike[str]) -> Path:
+    """Where the bytes go: a symlink's final target, else the path itself."""
     p = Path(path)
-    if p.is_dir():
-        raise OutputError(f"{p}: is a directory, cannot write the report there")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{p}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise OutputError(f"{p}: not writable")
+    if p.is_symlink():
+        return Path(os.path.realpath(p))
     return p
 
 
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Fail early, before any analysis, when ``path`` cannot be written. Returns the
+    real target (a symlink followed)."""
+    if not str(path):
+        raise OutputError("-o: empty file name")
+    p = _target(path)
+    try:
+        st = p.stat() if p.exists() else None
+    except (OSError, ValueError) as e:
+        raise OutputError(f"{path}: cannot write: {getattr(e, 'strerror', None) or e}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{path}: is a directory, cannot write the report there")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{path}: folder {parent} does not exist")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if not os.access(p, os.W_OK):
+            raise OutputError(f"{path}: not writable")
+        return p
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: folder {parent} is not writable")
+    if st is not None and not os.access(p, os.W_OK):
+        raise OutputError(f"{path}: not writable (read-only file)")
+    return p
+
+
+def _mode_for(p: Path) -> int:
+    """The permission bits the report should get: the replaced file's, else the
+    umask's default for a new file (mkstemp alone would make it 0600)."""
+    try:
+        return stat.S_IMODE(p.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``
+    (a device or FIFO target is written in place)."""
     p = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    if p.exists() and not p.is_file():
+        try:
+            with open(p, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as e:
+            raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
+        return
+    mode = _mode_for(p)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, p)
-    except BaseException as e:
+    except BaseException as e:  # interrupted or failed: the old report stays whole
         try:
             os.unlink(tmp)
         except OSError:
             pass
         if isinstance(e, OSError):
-            raise OutputError(f"{p}: cannot write: {e.strerror or e}") from None
+            raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
         raise
