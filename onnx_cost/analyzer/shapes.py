@@ -229,6 +229,7 @@ class ShapeEngine:
         self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
         # cache: tensor name -> (shape, dtype, TypeProto), reused while the shape still matches
         self._types: dict[str, tuple[Any, str, onnx.TypeProto]] = {}
+        self._infer_cache: dict[tuple[Any, ...], list[onnx.TypeProto | None] | str] = {}
 
     # Entry point ----------------------------------------------------------
     def run(
@@ -326,6 +327,36 @@ class ShapeEngine:
             return out
         if schema is None:
             return []
+        # Identical nodes (the layers of a transformer, a long chain) infer identically:
+        # key on everything inference reads, positionally.
+        key = (
+            domain,
+            node.op_type,
+            tuple(a.SerializeToString() for a in node.attribute),
+            tuple(None if t is None else (t.dtype, t.shape, _vkey(t.value)) for t in ins),
+            tuple(bool(o) for o in node.output),
+        )
+        hit = self._infer_cache.get(key)
+        if hit is None:
+            hit = self._infer_uncached(node, domain, schema, ins, attrs)
+            self._infer_cache[key] = hit
+        if isinstance(hit, str):
+            gs.node_errors[id(node)] = hit
+            return []
+        out: list[TensorInfo | None] = []
+        for name, tp in zip(node.output, hit):
+            if tp is None or not name:
+                out.append(None)
+                continue
+            info = info_from_type(name, tp)
+            self._types[name] = (info.shape, info.dtype, tp)
+            out.append(info)
+        return out
+
+    def _infer_uncached(
+        self, node: onnx.NodeProto, domain: str, schema: defs.OpSchema, ins: list[TensorInfo | None], attrs: dict[str, Any]
+    ) -> list[onnx.TypeProto | None] | str:
+        """onnx's per-node inference: output TypeProtos by position, or why it failed."""
         types: dict[str, onnx.TypeProto] = {}
         data: dict[str, onnx.TensorProto] = {}
         for name, t in zip(node.input, ins):
@@ -340,12 +371,12 @@ class ShapeEngine:
                     data[name] = tv
         if node.op_type == "Einsum" and domain == "":
             # onnx's Einsum inference never returns on some malformed equations ("i.j->i")
+            eq = attrs.get("equation", "")
+            eq = eq.decode("utf-8", "replace") if isinstance(eq, bytes) else str(eq)
             ranks = [len(t.shape) if t is not None and t.shape is not None else None for t in ins]
-            why = einsum_equation_error(str(attrs.get("equation", b"").decode() if isinstance(attrs.get("equation"), bytes) else attrs.get("equation", "")),
-                                        ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]
+            why = einsum_equation_error(eq, ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]
             if why:
-                gs.node_errors[id(node)] = why
-                return []
+                return why
         if node.op_type == "STFT" and domain == "" and not any(a.name == "onesided" for a in node.attribute):
             fixed = onnx.NodeProto()
             fixed.CopyFrom(node)
@@ -356,18 +387,8 @@ class ShapeEngine:
                 schema, node, types, data, None, self.opset_protos, self.ir_version
             )
         except Exception as e:  # onnx rejects the node (inconsistent shapes or attributes)
-            gs.node_errors[id(node)] = _first_line(e)
-            return []
-        out = []
-        for name in node.output:
-            tp = res.get(name)
-            if tp is None:
-                out.append(None)
-                continue
-            info = info_from_type(name, tp)
-            self._types[name] = (info.shape, info.dtype, tp)
-            out.append(info)
-        return out
+            return _first_line(e)
+        return [res.get(name) if name else None for name in node.output]
 
     def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
         if not t.dtype:
@@ -443,6 +464,10 @@ from .dtypes import DTYPES as _DT  # noqa: E402
 
 _ELEM = {name: code for code, (name, _bits) in _DT.items()}
 _BITS = {name: bits for _code, (name, bits) in _DT.items()}
+
+
+def _vkey(v: Any) -> Any:
+    return None if v is None else (v.dtype.str, v.shape, v.tobytes())
 
 
 def _is_float(dt: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -185,12 +186,16 @@ class Walker:
             rec.cost = Cost(read_bytes=rb, write_bytes=wb)
             rec.bytes_partial = True
             return rec
-        if cost.read_bytes is None:
-            cost = Cost(**{**_fields(cost), "read_bytes": rb})
-            rec.bytes_partial |= rpart
-        if cost.write_bytes is None:
-            cost = Cost(**{**_fields(cost), "write_bytes": wb})
-            rec.bytes_partial |= wpart
+        if cost.read_bytes is None or cost.write_bytes is None:
+            if cost.read_bytes is None:
+                rec.bytes_partial |= rpart
+            if cost.write_bytes is None:
+                rec.bytes_partial |= wpart
+            cost = replace(
+                cost,
+                read_bytes=rb if cost.read_bytes is None else cost.read_bytes,
+                write_bytes=wb if cost.write_bytes is None else cost.write_bytes,
+            )
         rec.cost = cost
         return rec
 
@@ -252,5 +257,3 @@ def view_cond(node: onnx.NodeProto, gs: GraphShapes) -> bool | None:
     return bool(t.value.reshape(-1)[0])
 
 
-def _fields(c: Cost) -> dict[str, Any]:
-    return {f: getattr(c, f) for f in c.__dataclass_fields__}
