@@ -31,6 +31,7 @@ from typing import Any, Sequence
 from .cost import Cost
 from .node import NodeView, RuleError, TensorInfo, nbytes, numel
 from .quantized import conv_out_dims, conv_size, ddiv, matmul_out_dims, text
+from .matmul import gemm_dims
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
@@ -465,13 +466,7 @@ def fused_gemm(view: NodeView) -> Cost:
     """Gemm then activation: M·N·K MACs, dots = M·N; + M·N arith when alpha ≠ 1; with C: bias_adds =
     M·N and numel(C) arith when beta ≠ 1; + the activation per output (as FusedConv).
     """
-    a, b = view.in_shape(0), view.in_shape(1)
-    if len(a) != 2 or len(b) != 2:
-        raise RuleError(f"A {list(a)} and B {list(b)} must be 2-D")
-    m, k = (a[1], a[0]) if view.attr("transA", 0) else a
-    k2, n = (b[1], b[0]) if view.attr("transB", 0) else b
-    if k != k2:
-        raise RuleError(f"inner dims differ: op(A) is {m}x{k}, op(B) is {k2}x{n}")
+    m, k, n = gemm_dims(view, 0, 1)
     outs = m * n
     cost = Cost(macs=outs * k, dots=outs, arith=outs if float(view.attr("alpha", 1.0)) != 1.0 else 0)
     if view.has_input(2):

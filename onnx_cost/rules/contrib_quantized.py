@@ -35,6 +35,7 @@ from .quantized import (
     requantize,
     zp_active,
 )
+from .matmul import gemm_dims
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
@@ -192,16 +193,10 @@ def qgemm(view: NodeView) -> Cost:
     1 add of y_zero_point when active, 2 compare per output); the combined scale costs 1 + (alpha ≠
     1) + (y_scale given) ops per element of b_scale.
     """
-    a, b = view.in_shape(0), view.in_shape(3)
-    if len(a) != 2 or len(b) != 2:
-        raise RuleError(f"A {list(a)} and B {list(b)} must be 2-D")
-    m, k = (a[1], a[0]) if view.attr("transA", 0) else a
-    k2, n = (b[1], b[0]) if view.attr("transB", 0) else b
-    if k != k2:
-        raise RuleError(f"inner dims differ: op(A) is {m}x{k}, op(B) is {k2}x{n}")
+    m, k, n = gemm_dims(view, 0, 3)
     outs = m * n
     cost = int_contraction(outs * k, outs)
-    cost += Cost(int_ops=numel(a) * zp_active(view, 2) + numel(b) * zp_active(view, 5))
+    cost += Cost(int_ops=m * k * zp_active(view, 2) + k * n * zp_active(view, 5))
     cost += Cost(int_ops=outs if view.has_input(6) else 0)
     quantized_out = view.has_input(7)
     per_scale = 1 + int(float(view.attr("alpha", 1.0)) != 1.0) + int(quantized_out)

@@ -36,6 +36,21 @@ def _contraction(outputs: int, k: int) -> Cost:
 # -- Gemm ---------------------------------------------------------------------
 
 
+def gemm_dims(view: NodeView, a_index: int = 0, b_index: int = 1) -> tuple[int, int, int]:
+    """(M, K, N) of a Gemm-style product op(A)·op(B) with transA/transB; RuleError when they do not fit."""
+    a, b = view.in_shape(a_index), view.in_shape(b_index)
+    if len(a) != 2 or len(b) != 2:
+        raise RuleError(f"{view.op_type} needs 2-D A and B, got A {list(a)} and B {list(b)}")
+    m, k = (a[1], a[0]) if view.attr("transA", 0) else a
+    k2, n = (b[1], b[0]) if view.attr("transB", 0) else b
+    if k != k2:
+        raise RuleError(
+            f"{view.op_type} inner dims differ: A' is {m}x{k}, B' is {k2}x{n} "
+            f"(A {list(a)}, B {list(b)}, transA={view.attr('transA', 0)}, transB={view.attr('transB', 0)})"
+        )
+    return m, k, n
+
+
 @rule("Gemm")
 def gemm(view: NodeView) -> Cost:
     """M·N·K MACs, where A' (A, transposed when transA) is M×K and B' is K×N; dots = M·N;
@@ -48,16 +63,7 @@ def gemm(view: NodeView) -> Cost:
     evaluator scales C first, as counted here. fvcore and thop count M·N·K MACs and ignore
     alpha, beta and C.
     """
-    a, b = view.in_shape(0), view.in_shape(1)
-    if len(a) != 2 or len(b) != 2:
-        raise RuleError(f"Gemm needs 2-D A and B, got A {list(a)} and B {list(b)}")
-    m, k = (a[1], a[0]) if view.attr("transA", 0) else a
-    k2, n = (b[1], b[0]) if view.attr("transB", 0) else b
-    if k != k2:
-        raise RuleError(
-            f"Gemm inner dims differ: A' is {m}x{k}, B' is {k2}x{n} "
-            f"(A {list(a)}, B {list(b)}, transA={view.attr('transA', 0)}, transB={view.attr('transB', 0)})"
-        )
+    m, k, n = gemm_dims(view)
     cost = _contraction(m * n, k)
     alpha, beta = float(view.attr("alpha", 1.0)), float(view.attr("beta", 1.0))
     extra = Cost(arith=m * n) if alpha != 1.0 else Cost()
