@@ -374,6 +374,15 @@ def check_text(model: onnx.ModelProto) -> None:
     stack: list[Any] = [model]
     while stack:
         msg = stack.pop()
+        if isinstance(msg, onnx.TensorProto):
+            # ListFields() would copy raw_data (hundreds of MB): read the text fields by name.
+            texts = [msg.name, msg.doc_string]
+            texts += [e.key for e in msg.external_data] + [e.value for e in msg.external_data]
+            if any(type(x) is not str for x in texts):
+                raise NotOnnxError(
+                    "corrupt model: a TensorProto's text is not valid UTF-8 (a bit-flipped or non-ONNX file?)"
+                )
+            continue
         for f, v in msg.ListFields():
             if f.type == string:
                 if any(type(x) is not str for x in v) if f.is_repeated else type(v) is not str:
