@@ -72,6 +72,13 @@ def evaluate(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
             return None
     if node.op_type == "Range":  # exporters pass 1-element tensors where the spec says scalars
         inputs = [v.reshape(()) if v is not None and v.size == 1 else v for v in inputs]
+    if node.op_type in _FAST:
+        try:
+            fast = _FAST[node.op_type](node, version, inputs)
+        except Exception:  # let the reference implementation decide
+            fast = None
+        if fast is not None:
+            return [np.asarray(fast)] if np.asarray(fast).size <= SMALL else None
     try:
         op = _op_class(node.op_type, version)(node, {**_RUN_PARAMS, "opsets": {"": version}})
         out = op.run(*inputs)
@@ -89,6 +96,83 @@ def evaluate(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
             return None
         res.append(v)
     return res
+
+
+# -- plain-numpy fast paths for the ops shape arithmetic is made of -----------
+# (importing onnx.reference costs tens of milliseconds; most models need only these)
+
+
+def _attr(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _axes(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None], cut: int) -> list[int] | None:
+    if version >= cut:
+        return None if len(inputs) < 2 or inputs[1] is None else [int(a) for a in inputs[1].reshape(-1)]
+    v = _attr(node, "axes")
+    return None if v is None else [int(a) for a in v]
+
+
+def _unsqueeze(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    x, axes = inputs[0], _axes(node, version, inputs, 13)
+    if x is None or axes is None:
+        return None
+    rank = x.ndim + len(axes)
+    out = x
+    for a in sorted(a % rank for a in axes):
+        out = np.expand_dims(out, a)
+    return out
+
+
+def _squeeze(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    x, axes = inputs[0], _axes(node, version, inputs, 13)
+    if x is None:
+        return None
+    return np.squeeze(x) if axes is None else np.squeeze(x, axis=tuple(a % x.ndim for a in axes))
+
+
+def _slice(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    if version < 10 or any(v is None for v in inputs[:3]):
+        return None
+    x, starts, ends = inputs[0], inputs[1].reshape(-1), inputs[2].reshape(-1)  # type: ignore[union-attr]
+    axes = inputs[3].reshape(-1) if len(inputs) > 3 and inputs[3] is not None else range(len(starts))
+    steps = inputs[4].reshape(-1) if len(inputs) > 4 and inputs[4] is not None else [1] * len(starts)
+    sl = [slice(None)] * x.ndim  # type: ignore[union-attr]
+    for st, en, ax, sp in zip(starts, ends, axes, steps):
+        if int(sp) == 0:
+            return None
+        sl[int(ax) % x.ndim] = slice(int(st), int(en), int(sp))  # type: ignore[union-attr]
+    return x[tuple(sl)]  # type: ignore[index]
+
+
+def _cast(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    to = _attr(node, "to")
+    if inputs[0] is None or to not in _NP_OF:
+        return None
+    return inputs[0].astype(_NP_OF[to])
+
+
+_NP_OF = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64}
+_INT_TYPES = (np.integer, np.bool_)
+
+_FAST: dict[str, Any] = {
+    "Identity": lambda n, v, i: i[0],
+    "Gather": lambda n, v, i: np.take(i[0], i[1], axis=int(_attr(n, "axis", 0))),
+    "Concat": lambda n, v, i: np.concatenate(i, axis=int(_attr(n, "axis"))),
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Slice": _slice,
+    "Cast": _cast,
+    # Integer arithmetic only: float rounding and integer division follow the reference.
+    "Add": lambda n, v, i: np.add(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
+    "Sub": lambda n, v, i: np.subtract(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
+    "Mul": lambda n, v, i: np.multiply(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
+    "Equal": lambda n, v, i: np.equal(i[0], i[1]),
+    "Where": lambda n, v, i: np.where(i[0], i[1], i[2]),
+}
 
 
 def to_tensor(value: np.ndarray, name: str) -> onnx.TensorProto | None:
