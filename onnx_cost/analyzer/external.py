@@ -17,7 +17,7 @@ from typing import Iterator
 
 import onnx
 
-from ..errors import ExternalDataError
+from ..errors import ExternalDataError, printable
 from .dtypes import dtype_of
 
 _GRAPH = onnx.AttributeProto.GRAPH
@@ -100,7 +100,6 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
     references that are broken but harmless to the counts (no location, missing
     or short data file, bad offset/length), one per data file.
     """
-    base_real = os.path.realpath(base_dir) if base_dir is not None else None
     roots = _allowed_roots(base_dir) if base_dir is not None else []
     problems: dict[str, list[str]] = {}  # warning head -> tensor names
     stats: dict[str, os.stat_result | None] = {}
@@ -108,26 +107,26 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
         if not _is_external(t):
             continue
         entries = {e.key: e.value for e in t.external_data}
-        name = t.name or "<unnamed>"
+        name = f"'{t.name}'" if t.name else "<unnamed>"
         location = entries.get("location", "")
         if not location:
             problems.setdefault("external data without a location", []).append(name)
             continue
         why = _unsafe(location)
-        if not why and base_real is not None:
+        if not why and base_dir is not None:
             real = os.path.realpath(os.path.join(base_dir, location))  # type: ignore[arg-type]
             if not any(os.path.commonpath([real, r]) == r for r in roots):
                 why = "resolves (through a symlink) outside the model's folder"
         if why:
             raise ExternalDataError(
-                f"tensor '{name}': external data location '{location[:200]}' {why}; refused "
+                f"tensor {name}: external data location '{location[:200]}' {why}; refused "
                 "(locations must be relative paths inside the model's folder)"
             )
         offset, length = _int(entries, "offset"), _int(entries, "length")
         if isinstance(offset, str) or isinstance(length, str):
             problems.setdefault(f"'{location}': offset/length not a non-negative integer", []).append(name)
             continue
-        if base_real is None:
+        if base_dir is None:
             continue
         if real not in stats:
             try:
@@ -151,10 +150,10 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
 
 
 def _warning(head: str, names: list[str]) -> str:
-    shown = ", ".join(f"'{n}'" if "[" not in n else n for n in names[:3])
+    shown = ", ".join(names[:3])
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     plural = "tensor" if len(names) == 1 else "tensors"
-    return f"{head} ({len(names)} {plural}: {shown}{more}); weights are not needed for the counts"
+    return printable(f"{head} ({len(names)} {plural}: {shown}{more}); weights are not needed for the counts")
 
 
 def _allowed_roots(base_dir: str | os.PathLike[str]) -> list[str]:

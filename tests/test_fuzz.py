@@ -1,0 +1,337 @@
+"""Property-based fuzzing (issue 5): mutated valid models never crash onnx-cost.
+
+Seeds are the committed fixtures (fixtures/*.onnx) plus a few in-memory models
+(a local function, an If). Mutations: bit flips, truncation, inserted/deleted
+bytes on the file; shuffled nodes, random dims, attributes, element types, opsets,
+op types and rewired inputs on the protobuf. Every run must end within a bound,
+with exit code 0, 1 or 2, and a stderr without a traceback (one line when the
+exit code is not 0); through the Python API, only OnnxCostError may escape.
+
+CI runs a short derandomized pass (well under a minute). The long, random run:
+
+    FUZZ_EXAMPLES=2000 .venv/bin/python -m pytest tests/test_fuzz.py -q    # make fuzz
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import onnx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from onnx import helper
+
+import onnx_cost
+from onnx_cost.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
+LONG = EXAMPLES > 0
+TIME_LIMIT_S = 20  # one analysis of a mutated few-KB model; a hang fails the test
+
+SETTINGS = settings(
+    max_examples=EXAMPLES or 120,
+    deadline=None,
+    derandomize=not LONG,  # CI: the same examples every run, never flaky
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+
+
+# -- seeds --------------------------------------------------------------------------------
+
+
+def _function_model() -> onnx.ModelProto:
+    ops = [helper.make_opsetid("", 18), helper.make_opsetid("local", 1)]
+    fn = helper.make_function(
+        "local", "Gelu2", ["a"], ["b"],
+        [helper.make_node("Mul", ["a", "a"], ["sq"]), helper.make_node("Tanh", ["sq"], ["t"]), helper.make_node("Add", ["a", "t"], ["b"])],
+        ops,
+    )
+    g = helper.make_graph(
+        [helper.make_node("Gelu2", ["x"], ["h"], name="call", domain="local"), helper.make_node("Relu", ["h"], ["y"], name="relu")],
+        "fn", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+    )
+    return helper.make_model(g, opset_imports=ops, ir_version=8, functions=[fn])
+
+
+def _if_model() -> onnx.ModelProto:
+    f = onnx.TensorProto.FLOAT
+    then = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["t"])], "then", [], [helper.make_tensor_value_info("t", f, [2, 4])])
+    other = helper.make_graph([helper.make_node("Sigmoid", ["x"], ["e"])], "else", [], [helper.make_tensor_value_info("e", f, [2, 4])])
+    g = helper.make_graph(
+        [
+            helper.make_node("If", ["c"], ["y"], name="if", then_branch=then, else_branch=other),
+            helper.make_node("Shape", ["y"], ["s"], name="shape"),
+            helper.make_node("ConstantOfShape", ["s"], ["z"], name="cos"),
+            helper.make_node("Reshape", ["z", "flat"], ["r"], name="reshape"),
+        ],
+        "iff",
+        [helper.make_tensor_value_info("x", f, [2, 4]), helper.make_tensor_value_info("c", onnx.TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("r", f, None)],
+        initializer=[
+            onnx.numpy_helper.from_array(np.ones((4, 4), np.float32), "w"),
+            onnx.numpy_helper.from_array(np.array([-1], np.int64), "flat"),
+        ],
+    )
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=8)
+
+
+def _seeds() -> list[tuple[str, bytes]]:
+    out = [(p.stem, p.read_bytes()) for p in sorted((ROOT / "fixtures").glob("*.onnx"))]
+    out += [("function", _function_model().SerializeToString()), ("if", _if_model().SerializeToString())]
+    return out
+
+
+SEEDS = _seeds()
+seeds = st.sampled_from(SEEDS)
+
+# -- mutations ----------------------------------------------------------------------------
+
+INTERESTING = [-(2**63), -(2**31), -7, -2, -1, 0, 1, 2, 3, 5, 64, 2**31 - 1, 2**31, 2**40, 2**62, 2**63 - 1]
+ints = st.one_of(st.sampled_from(INTERESTING), st.integers(-(2**63), 2**63 - 1), st.integers(-4, 16))
+# Values written into small int64 initializers (Reshape targets, trip counts, repeats). Not
+# 2^26..2^36: the value evaluation's own size guards are tested in test_errors.py, and the
+# fuzz must not try a real multi-GB allocation on a CI machine.
+VALUES = [-(2**63), -(2**40), -7, -1, 0, 1, 2, 3, 64, 2**40, 2**62, 2**63 - 1]
+floats = st.one_of(st.sampled_from([0.0, -0.0, 1e-30, 1e30, math.inf, -math.inf, math.nan]), st.floats(width=32))
+OP_POOL = sorted(
+    {"Conv", "Relu", "Gemm", "MatMul", "Reshape", "Transpose", "Concat", "Gather", "Slice", "Einsum", "Softmax",
+     "LSTM", "Loop", "If", "Scan", "Resize", "Pad", "Expand", "Tile", "Range", "ConstantOfShape", "Split",
+     "Squeeze", "Unsqueeze", "TopK", "NonZero", "Where", "Attention", "LayerNormalization", "Cast", "Frobnicate"}
+)
+
+
+def _all_nodes(g: onnx.GraphProto) -> list[onnx.NodeProto]:
+    out, stack = [], [g]
+    while stack:
+        cur = stack.pop()
+        for n in cur.node:
+            out.append(n)
+            for a in n.attribute:
+                if a.HasField("g"):
+                    stack.append(a.g)
+                stack.extend(a.graphs)
+    return out
+
+
+def _value_infos(m: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    g = m.graph
+    return [v for v in (*g.input, *g.output, *g.value_info) if v.type.HasField("tensor_type")]
+
+
+@st.composite
+def proto_mutation(draw: st.DrawFn, m: onnx.ModelProto) -> str:
+    """Apply one random structural mutation to ``m`` in place; return its name."""
+    nodes = _all_nodes(m.graph)
+    kind = draw(st.sampled_from(
+        ["shuffle", "dim", "attr_int", "attr_ints", "attr_float", "attr_type", "elem_type", "opset", "op_type",
+         "rewire", "drop_node", "drop_initializer", "init_dims", "init_value", "duplicate_node", "domain",
+         "ir_version", "drop_input"]
+    ))
+    if kind == "shuffle" and len(m.graph.node) > 1:
+        order = draw(st.permutations(list(range(len(m.graph.node)))))
+        copy = [onnx.NodeProto.FromString(m.graph.node[i].SerializeToString()) for i in order]
+        del m.graph.node[:]
+        m.graph.node.extend(copy)
+    elif kind == "dim" and _value_infos(m):
+        v = draw(st.sampled_from(_value_infos(m)))
+        dims = v.type.tensor_type.shape.dim
+        if len(dims):
+            d = dims[draw(st.integers(0, len(dims) - 1))]
+            if draw(st.booleans()):
+                d.dim_value = draw(ints)
+            else:
+                d.dim_param = draw(st.sampled_from(["N", "", "batch", "x" * 300]))
+        else:
+            v.type.tensor_type.shape.dim.add().dim_value = draw(ints)
+    elif kind.startswith("attr") and nodes:
+        n = draw(st.sampled_from(nodes))
+        if not len(n.attribute):
+            n.attribute.add(name=draw(st.sampled_from(["axis", "group", "pads", "perm", "strides"])), type=onnx.AttributeProto.INT, i=1)
+        a = n.attribute[draw(st.integers(0, len(n.attribute) - 1))]
+        if kind == "attr_int":
+            a.type, a.i = onnx.AttributeProto.INT, draw(ints)
+        elif kind == "attr_ints":
+            del a.ints[:]
+            long = draw(st.booleans()) and draw(st.booleans())
+            a.type = onnx.AttributeProto.INTS
+            a.ints.extend([draw(ints)] * 10_000 if long else draw(st.lists(ints, max_size=12)))
+        elif kind == "attr_float":
+            a.type, a.f = onnx.AttributeProto.FLOAT, draw(floats)
+        else:
+            a.type = draw(st.sampled_from(sorted(onnx.AttributeProto.AttributeType.values())))
+    elif kind == "elem_type":
+        vs = _value_infos(m)
+        if vs:
+            draw(st.sampled_from(vs)).type.tensor_type.elem_type = draw(st.integers(0, 30))
+    elif kind == "opset":
+        m.opset_import[0].version = draw(st.sampled_from([1, 6, 7, 9, 11, 13, 17, 18, 21, 23, 28, 29, 1000]))
+    elif kind == "op_type" and nodes:
+        draw(st.sampled_from(nodes)).op_type = draw(st.sampled_from(OP_POOL))
+    elif kind == "rewire" and nodes:
+        n = draw(st.sampled_from(nodes))
+        names = [o for x in nodes for o in x.output] + [i.name for i in m.graph.input] + ["", "ghost"]
+        if len(n.input):
+            n.input[draw(st.integers(0, len(n.input) - 1))] = draw(st.sampled_from(names))
+        else:
+            n.input.append(draw(st.sampled_from(names)))
+    elif kind == "drop_node" and len(m.graph.node):
+        del m.graph.node[draw(st.integers(0, len(m.graph.node) - 1))]
+    elif kind == "drop_initializer" and len(m.graph.initializer):
+        del m.graph.initializer[draw(st.integers(0, len(m.graph.initializer) - 1))]
+    elif kind == "drop_input" and len(m.graph.input):
+        del m.graph.input[draw(st.integers(0, len(m.graph.input) - 1))]
+    elif kind == "init_dims" and len(m.graph.initializer):
+        t = m.graph.initializer[draw(st.integers(0, len(m.graph.initializer) - 1))]
+        del t.dims[:]
+        t.dims.extend(draw(st.lists(ints, max_size=5)))
+    elif kind == "init_value":
+        small = [t for t in m.graph.initializer if t.data_type in (6, 7) and 0 < len(t.raw_data or t.int64_data or t.int32_data) <= 128]
+        if small:
+            t = draw(st.sampled_from(small))
+            arr = onnx.numpy_helper.to_array(t).copy().reshape(-1)
+            arr[draw(st.integers(0, arr.size - 1))] = draw(st.sampled_from(VALUES)) if t.data_type == 7 else draw(st.integers(-(2**31), 2**31 - 1))
+            t.CopyFrom(onnx.numpy_helper.from_array(arr.reshape(onnx.numpy_helper.to_array(t).shape), t.name))
+    elif kind == "duplicate_node" and len(m.graph.node):
+        m.graph.node.append(m.graph.node[draw(st.integers(0, len(m.graph.node) - 1))])
+    elif kind == "domain" and nodes:
+        draw(st.sampled_from(nodes)).domain = draw(st.sampled_from(["com.microsoft", "ai.onnx.ml", "local", "nowhere"]))
+    elif kind == "ir_version":
+        m.ir_version = draw(st.sampled_from([0, 1, 3, 7, 10, 14, 99, -1]))
+    return kind
+
+
+@st.composite
+def mutated_model(draw: st.DrawFn) -> tuple[str, onnx.ModelProto, list[str]]:
+    name, data = draw(seeds)
+    m = onnx.ModelProto.FromString(data)
+    done = [draw(proto_mutation(m)) for _ in range(draw(st.integers(1, 4)))]
+    return name, m, done
+
+
+class Blob(bytes):
+    """Bytes that print short in hypothesis' failure report (the full file is saved)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes>"
+
+
+@st.composite
+def mutated_bytes(draw: st.DrawFn) -> tuple[str, bytes, str]:
+    name, data = draw(seeds)
+    buf = bytearray(data)
+    kind = draw(st.sampled_from(["flip", "truncate", "insert", "delete", "overwrite"]))
+    if kind == "flip":
+        for _ in range(draw(st.integers(1, 8))):
+            i = draw(st.integers(0, len(buf) - 1))
+            buf[i] ^= 1 << draw(st.integers(0, 7))
+    elif kind == "truncate":
+        buf = buf[: draw(st.integers(1, len(buf) - 1))]
+    elif kind == "insert":
+        i = draw(st.integers(0, len(buf)))
+        buf[i:i] = draw(st.binary(min_size=1, max_size=16))
+    elif kind == "delete":
+        i = draw(st.integers(0, len(buf) - 1))
+        del buf[i : i + draw(st.integers(1, 16))]
+    else:
+        i = draw(st.integers(0, len(buf) - 1))
+        chunk = draw(st.binary(min_size=1, max_size=16))
+        buf[i : i + len(chunk)] = chunk
+    return name, Blob(bytes(buf) or b"\0"), kind
+
+
+# -- harness ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Fail (rather than hang) when the body runs past ``seconds``."""
+
+    def expired(signum, frame):  # noqa: ANN001
+        raise TimeoutError(f"analysis ran past {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def check_cli(path: Path, args: list[str], what: str) -> None:
+    from typer.testing import CliRunner
+
+    t = time.monotonic()
+    with time_limit(TIME_LIMIT_S):
+        r = CliRunner().invoke(app, [str(path), *args])
+    elapsed = time.monotonic() - t
+    err = r.stderr
+    assert r.exit_code in (0, 1, 2), f"{what}: exit {r.exit_code}: {err.strip()[:500]}"
+    assert "Traceback" not in err and "Traceback" not in r.stdout, f"{what}: traceback\n{err[-2000:]}"
+    if r.exit_code == 2:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("onnx-cost: error: "), f"{what}: stderr {err[:500]!r}"
+    elif r.exit_code == 1:  # --strict; its one-line form with odd op names: test_errors.py
+        assert err.startswith("onnx-cost: --strict: "), f"{what}: stderr {err[:500]!r}"
+    assert elapsed < TIME_LIMIT_S, f"{what}: {elapsed:.1f} s"
+
+
+FLAGS = st.sampled_from([["--csv"], ["--json"], [], ["--strict"], ["--csv", "--dim", "N=3"], ["--json", "--nodes"]])
+
+
+@SETTINGS
+@given(case=mutated_bytes(), flags=FLAGS)
+def test_mutated_files_exit_cleanly(tmp_path_factory: pytest.TempPathFactory, case, flags) -> None:
+    name, data, kind = case
+    path = tmp_path_factory.mktemp("fuzz") / "model.onnx"
+    path.write_bytes(data)
+    check_cli(path, flags, f"{name} after {kind}")
+
+
+@SETTINGS
+@given(case=mutated_model(), flags=FLAGS)
+def test_mutated_protos_exit_cleanly(tmp_path_factory: pytest.TempPathFactory, case, flags) -> None:
+    name, m, done = case
+    path = tmp_path_factory.mktemp("fuzz") / "model.onnx"
+    path.write_bytes(m.SerializeToString())
+    check_cli(path, flags, f"{name} after {done}")
+
+
+@SETTINGS
+@given(case=mutated_model())
+def test_mutated_protos_raise_only_typed_errors(case) -> None:
+    name, m, done = case
+    with time_limit(TIME_LIMIT_S):
+        try:
+            onnx_cost.analyze(m)
+        except onnx_cost.OnnxCostError:
+            pass
+
+
+def test_subprocess_runs_end_within_bounds(tmp_path: Path) -> None:
+    """A few mutated files through the real executable, under a wall-clock timeout."""
+    exe = Path(sys.executable).parent / "onnx-cost"
+    rng = np.random.default_rng(5)
+    for k, (name, data) in enumerate(SEEDS[:4]):
+        buf = bytearray(data)
+        for i in rng.integers(0, len(buf), size=3):
+            buf[i] ^= 1 << int(rng.integers(0, 8))
+        p = tmp_path / f"m{k}.onnx"
+        p.write_bytes(bytes(buf))
+        r = subprocess.run([str(exe), str(p), "--csv"], capture_output=True, text=True, timeout=60)
+        assert r.returncode in (0, 1, 2), f"{name}: {r.returncode} {r.stderr[-1000:]}"
+        assert "Traceback" not in r.stderr, r.stderr
