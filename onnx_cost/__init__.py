@@ -11,6 +11,7 @@ from .errors import (
     NotOnnxError,
     OnnxCostError,
     OutputError,
+    ResourceLimitError,
     UnsupportedModelError,
 )
 
@@ -37,4 +38,5 @@ __all__ = [
     "UnsupportedModelError",
     "ExternalDataError",
     "OutputError",
+    "ResourceLimitError",
 ]

@@ -151,7 +151,9 @@ def run(
             raise
         _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}); rerun with --debug and report it", EXIT_INTERNAL)
     if strict and report is not None and report.not_counted:
-        names = sorted({r.op_type for r in report.not_counted})
+        from .errors import printable
+
+        names = sorted({printable(r.op_type, 100) for r in report.not_counted})
         sys.stderr.write(f"onnx-cost: --strict: {len(report.not_counted)} node(s) not counted ({', '.join(names)})\n")
         raise typer.Exit(EXIT_STRICT)
 
@@ -187,7 +189,7 @@ def _scaling(model: str, inputs: dict, dims: dict, sweep: Optional[str], formula
         if json_:
             return json.dumps(render.sweep_dict(name.strip(), rows), indent=2) + "\n"
         return render.sweep_table(name.strip(), rows)
-    free = [d for d in symbolic_dims(proto) if d not in dims]
+    free = [d for d in symbolic_dims(proto, inputs) if d not in dims]
     if not free:
         _fail("--formula: every dim is bound: nothing symbolic to build a formula over")
     try:

@@ -45,24 +45,8 @@ def _generator():
 gen = _generator()
 CASES = {c.name: c for c in gen.CASES}
 
-# Checks waiting for a change in a core file (the patches in the issue-5 report). Each
-# is a strict xfail: once the change lands it XPASSes, fails, and its name comes out of here.
-_P = "core patch from the issue-5 report: "
-NEEDS_CORE: dict[str, str] = {
-    **{f"warnings:{c.name}": _P + "P1, analyze() collects load warnings" for c in gen.CASES if c.exit_code == 0 and c.pattern},
-    "memory:external_absolute_in_memory": _P + "P1, analyze() checks in-memory external data",
-    "memory:external_dotdot_in_memory": _P + "P1, analyze() checks in-memory external data",
-    "cli:reshape_inconsistent": _P + "P2, a view op changing the element count is invalid",
-    "api:reshape_inconsistent": _P + "P2, a view op changing the element count is invalid",
-    "detail_cap": _P + "P2, node details capped",
-    "cli:huge_initializer": _P + "P7, initializer dims past 2^48 elements are unknown",
-    "api:huge_initializer": _P + "P7, initializer dims past 2^48 elements are unknown",
-    "value_bombs": _P + "P3, values.evaluate sizes outputs before running",
-    "user_dims": _P + "P4, bound dims validated",
-    "strict_line": _P + "P5, the --strict line escapes op names",
-    "export": _P + "P6, onnx_cost exports ResourceLimitError",
-    "functions": _P + "P8, unnamed nodes of a function body get distinct names when inlined",
-}
+# Checks that once waited for a core change (all landed): kept as the hook for the next one.
+NEEDS_CORE: dict[str, str] = {}
 
 
 def _core(name: str) -> list[pytest.MarkDecorator]:

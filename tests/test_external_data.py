@@ -101,7 +101,6 @@ def test_missing_data_file_with_symbolic_dims_runs_onnx_inference(tmp_path):
     assert r.total.params == MLP_PARAMS
 
 
-@pytest.mark.xfail(reason="core: the report does not yet say that external weights were not checked", strict=False)
 def test_missing_data_file_is_reported_as_weights_not_checked(tmp_path):
     path = save(mlp(), tmp_path, data_bytes=None)
     r = onnx_cost.analyze(path, dims={"batch": 2})
@@ -270,12 +269,6 @@ def test_llama7b_shaped_layers_from_external_references():
     assert r.by_op_type["MatMul"].flops == layers * (proj + attn) + lm_head
 
 
-@pytest.mark.xfail(
-    reason="core: small integer tensors (Reshape targets) stored as external data are not read, "
-    "so shapes behind them stay unknown; onnx.save(size_threshold=0) and torch's large-model "
-    "export put every initializer, shape constants included, in external files",
-    strict=False,
-)
 def test_small_shape_tensor_stored_externally(tmp_path):
     # x[2,64]·W[64,64] -> Reshape to [0,8,8] -> Softmax; onnx's writer puts both the weight and
     # the int64 target shape in m.data. The shape is 3 int64s, not a weight.

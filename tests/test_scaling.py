@@ -152,7 +152,6 @@ def test_formula_with_an_input_bound_by_shape(matmul3):
     assert f["totals"]["macs"]["text"] == "512*seq"  # 2·seq·16 outputs × 16
 
 
-@pytest.mark.xfail(reason="cli: --formula takes its free dims from the declared inputs, ignoring --input", strict=False)
 def test_formula_dims_leave_out_dims_bound_by_input(matmul3):
     r = cli(matmul3, "--formula", "--input", "x=2xseqx16", "--json")
     assert json.loads(r.stdout)["formula"]["dims"] == ["seq"]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import gc
+import operator
 import os
 from collections import Counter
 from typing import Any, Mapping, Sequence
@@ -14,7 +15,8 @@ import onnx
 
 from ..errors import InvalidGraphError, UnsupportedModelError
 from ..rules.node import TensorInfo, nbytes, numel
-from .load import load_model
+from .external import model_dir
+from .load import load_model, model_warnings
 from .report import (
     COUNTED,
     INVALID,
@@ -65,20 +67,22 @@ def _analyze(
     inputs: Mapping[str, Sequence[int | str]] | None,
     dims: DimBinding | None,
 ) -> Report:
+    warnings: list[str] = []
     if isinstance(model, onnx.ModelProto):
         proto, path = model, "<in-memory>"
+        warnings.extend(model_warnings(proto, None))
     else:
         path = os.fspath(model)
-        proto = load_model(path)
+        proto = load_model(path, warnings)
+    base_dir = None if path == "<in-memory>" else str(model_dir(path))
     opsets = _opsets(proto)
     if proto.functions:
         proto = _inline(proto)
     graph = proto.graph
     bound = _bind_inputs(graph, inputs or {}, dims or {})
-    warnings: list[str] = []
     gs = None
     if all(t.known for t in bound.values()):
-        gs = ShapeEngine(opsets, proto.ir_version).run(graph, bound_inputs=bound)
+        gs = ShapeEngine(opsets, proto.ir_version, None, base_dir).run(graph, bound_inputs=bound)
     if gs is None or _unknown(gs):
         # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
         # through shape arithmetic; use its result as hints for our pass.
@@ -86,7 +90,7 @@ def _analyze(
         if why:
             warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
         if hints or gs is None:
-            gs = ShapeEngine(opsets, proto.ir_version, hints).run(graph, bound_inputs=bound)
+            gs = ShapeEngine(opsets, proto.ir_version, hints, base_dir).run(graph, bound_inputs=bound)
     walker = Walker(opsets)
     walker.walk(gs)
     report = _aggregate(proto, path, opsets, gs, walker.records, bound)
@@ -168,6 +172,8 @@ def _bind_inputs(
     """Graph inputs with the user's shapes and dim bindings applied."""
     init = {t.name for t in graph.initializer}
     names = {i.name for i in graph.input if i.name not in init}
+    inputs = {k: tuple(_bound_dim(f"--input {k}", d) for d in v) for k, v in inputs.items()}
+    dims = {k: _bound_dim(f"--dim {k}", v) for k, v in dims.items()}  # type: ignore[misc]
     unknown = sorted(set(inputs) - names)
     if unknown:
         raise InvalidGraphError(f"--input {unknown[0]}: the model has no such input (inputs: {', '.join(sorted(names))})")
@@ -187,6 +193,19 @@ def _bind_inputs(
             t = TensorInfo(t.name, tuple(dims.get(d, d) if isinstance(d, str) else d for d in t.shape), t.dtype, t.bits)
         out[i.name] = t
     return out
+
+
+def _bound_dim(where: str, v: Any) -> Any:
+    """A dim the user binds: a name, or an integer in [0, 2^63) (ONNX dims are int64)."""
+    if isinstance(v, str):
+        return v
+    try:
+        n = operator.index(v)
+    except TypeError:
+        raise InvalidGraphError(f"{where}: dim {v!r} is neither an integer nor a name") from None
+    if not 0 <= n < 2**63:
+        raise InvalidGraphError(f"{where}: dim {n} is out of range (0 to 2^63-1)")
+    return n
 
 
 def _graphs(gs: GraphShapes) -> list[GraphShapes]:

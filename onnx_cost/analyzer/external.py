@@ -173,3 +173,44 @@ def model_dir(path: str | os.PathLike[str]) -> Path:
     """The folder external data locations are relative to: the folder of the path as
     given (as onnx resolves them), symlinks in it not followed."""
     return Path(os.path.abspath(path)).parent
+
+
+_SMALL_INT = {6: "<i4", 7: "<i8", 2: "u1", 3: "i1", 5: "<i2", 4: "<u2", 12: "<u4", 13: "<u8", 9: "?"}
+
+
+def read_small_int(t: onnx.TensorProto, base_dir: str | os.PathLike[str] | None, limit: int) -> object | None:
+    """The value of a small integer tensor stored externally (a Reshape target, axes),
+    or None. Shapes need these few bytes; weights (float or larger) are never read.
+    The location must be safe (relative, inside the model's folder) and the bytes all there."""
+    import numpy as np
+
+    if base_dir is None or not _is_external(t) or t.data_type not in _SMALL_INT:
+        return None
+    n = 1
+    for d in t.dims:
+        n *= d
+    if n > limit:
+        return None
+    entries = {e.key: e.value for e in t.external_data}
+    location = entries.get("location", "")
+    if not location or _unsafe(location):
+        return None
+    real = os.path.realpath(os.path.join(base_dir, location))
+    if not any(os.path.commonpath([real, r]) == r for r in _allowed_roots(base_dir)):
+        return None
+    offset = _int(entries, "offset")
+    dt = np.dtype(_SMALL_INT[t.data_type])
+    need = n * dt.itemsize
+    if isinstance(offset, str):
+        return None
+    try:
+        if not stat.S_ISREG(os.stat(real).st_mode):
+            return None
+        with open(real, "rb") as f:
+            f.seek(offset or 0)
+            data = f.read(need)
+    except OSError:
+        return None
+    if len(data) != need:
+        return None
+    return np.frombuffer(data, dtype=dt).reshape(tuple(t.dims)).copy()

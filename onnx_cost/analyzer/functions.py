@@ -63,10 +63,10 @@ def _inline_call(call: onnx.NodeProto, f: onnx.FunctionProto, counter: list[int]
     call_attrs = {a.name: a for a in call.attribute}
     defaults = {a.name: a for a in f.attribute_proto}
     body: list[onnx.NodeProto] = []
-    for bn in f.node:
+    for k, bn in enumerate(f.node):
         nn = onnx.NodeProto()
         nn.CopyFrom(bn)
-        nn.name = f"{label}/{bn.name or bn.op_type}"
+        nn.name = f"{label}/{bn.name or f'{bn.op_type}_{k}'}"
         del nn.input[:]
         del nn.output[:]
         nn.input.extend(_name(x, rename, label) for x in bn.input)

@@ -176,14 +176,20 @@ def formula(
     )
 
 
-def symbolic_dims(model: onnx.ModelProto) -> list[str]:
-    """Names of the symbolic dims of the graph inputs, in order of appearance."""
+def symbolic_dims(model: onnx.ModelProto, inputs: Mapping[str, Sequence[int | str]] | None = None) -> list[str]:
+    """Names of the symbolic dims of the graph inputs, in order of appearance; an input
+    whose shape ``inputs`` binds contributes only the symbolic names given there."""
     init = {t.name for t in model.graph.initializer}
+    inputs = inputs or {}
     seen: list[str] = []
     for i in model.graph.input:
         if i.name in init or not i.type.HasField("tensor_type"):
             continue
-        for d in i.type.tensor_type.shape.dim:
-            if d.HasField("dim_param") and d.dim_param and d.dim_param not in seen:
-                seen.append(d.dim_param)
+        if i.name in inputs:
+            names = [d for d in inputs[i.name] if isinstance(d, str)]
+        else:
+            names = [d.dim_param for d in i.type.tensor_type.shape.dim if d.HasField("dim_param") and d.dim_param]
+        for n in names:
+            if n not in seen:
+                seen.append(n)
     return seen

@@ -26,6 +26,7 @@ from ..rules.node import NodeView, TensorInfo
 from ..rules.matmul import einsum_equation_error
 from ..rules.registry import SHAPES
 from .dtypes import dtype_of, is_param_dtype
+from .external import read_small_int
 from .values import SMALL, evaluate, shape_value, tensor_value, to_tensor
 
 # Ops whose outputs are weights when their inputs are static (weightless zoo models
@@ -221,7 +222,14 @@ def _all_reads(g: onnx.GraphProto) -> list[str]:
 class ShapeEngine:
     """Infers every tensor of a model's graphs in one pass per graph."""
 
-    def __init__(self, opsets: dict[str, int], ir_version: int, hints: dict[str, onnx.TypeProto] | None = None) -> None:
+    def __init__(
+        self,
+        opsets: dict[str, int],
+        ir_version: int,
+        hints: dict[str, onnx.TypeProto] | None = None,
+        base_dir: str | None = None,
+    ) -> None:
+        self.base_dir = base_dir  # the model's folder: small int tensors stored externally are read
         load_all()  # rule modules also register shape functions
         self.extra_hints = hints or {}  # onnx's whole-graph inference (symbolic dims)
         self.opsets = opsets
@@ -247,13 +255,15 @@ class ShapeEngine:
         for t in graph.initializer:
             dt, bits = dtype_of(t.data_type)
             value = tensor_value(t) if not _is_float(dt) or _numel(t.dims) <= 64 else None
-            local[t.name] = TensorInfo(t.name, tuple(t.dims), dt, bits, value, True)
+            if value is None and not _is_float(dt) and t.data_location == onnx.TensorProto.EXTERNAL:
+                value = read_small_int(t, self.base_dir, SMALL)  # a shape tensor, not a weight
+            local[t.name] = TensorInfo(t.name, sane_dims(t.dims), dt, bits, value, True)
             init_names.add(t.name)
             (gs.params if is_param_dtype(dt) else gs.constants).add(t.name)
         for si in graph.sparse_initializer:
             v = si.values
             dt, bits = dtype_of(v.data_type)
-            local[v.name] = TensorInfo(v.name, tuple(si.dims), dt, bits, None, True)
+            local[v.name] = TensorInfo(v.name, sane_dims(si.dims), dt, bits, None, True)
             init_names.add(v.name)
             (gs.params if is_param_dtype(dt) else gs.constants).add(v.name)
         for i in graph.input:
@@ -418,7 +428,7 @@ class ShapeEngine:
             n = 1
             for d in ins[0].shape or ():
                 n *= d  # type: ignore[operator]
-            return [np.array(n, dtype=np.int64)]
+            return [np.array(n, dtype=np.int64)] if n < 2**63 else None
         if op == "CastLike" and len(ins) == 2 and ins[0] is not None and ins[0].value is not None:
             target = ins[1].dtype if ins[1] is not None else ""
             if target and target in _NP_CASTABLE:

@@ -8,6 +8,7 @@ onnx's reference op implementations.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -67,9 +68,8 @@ def evaluate(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
         return None
     if any(v is not None and v.size > SMALL for v in inputs):
         return None
-    if node.op_type == "ConstantOfShape" and inputs and inputs[0] is not None:
-        if int(np.prod(inputs[0])) > SMALL:
-            return None
+    if _result_size(node.op_type, inputs) > SMALL:
+        return None
     if node.op_type == "Range":  # exporters pass 1-element tensors where the spec says scalars
         inputs = [v.reshape(()) if v is not None and v.size == 1 else v for v in inputs]
     if node.op_type in _FAST:
@@ -173,6 +173,52 @@ _FAST: dict[str, Any] = {
     "Equal": lambda n, v, i: np.equal(i[0], i[1]),
     "Where": lambda n, v, i: np.where(i[0], i[1], i[2]),
 }
+
+
+_BROADCAST = frozenset(
+    "Add And Div Equal Greater GreaterOrEqual Less LessOrEqual Max Min Mod Mul Or Pow Sub Sum Where Xor".split()
+)
+
+
+def _result_size(op: str, inputs: list[np.ndarray | None]) -> int:
+    """Elements ``op`` would produce, from its inputs' values, in exact integers and
+    without allocating; SMALL + 1 when that cannot be told; 0 for the ops whose
+    result is no larger than their (small) inputs."""
+    try:
+        if op == "ConstantOfShape":
+            return _prod(int(d) for d in inputs[0].reshape(-1))  # type: ignore[union-attr]
+        if op == "Range":
+            start, limit, delta = (float(v.reshape(-1)[0]) for v in inputs[:3])  # type: ignore[union-attr]
+            if delta == 0 or not all(math.isfinite(x) for x in (start, limit, delta)):
+                return SMALL + 1
+            return max(math.ceil((limit - start) / delta), 0)
+        if op == "Tile":
+            x, reps = inputs[0], [int(r) for r in inputs[1].reshape(-1)]  # type: ignore[union-attr]
+            return _prod(d * r for d, r in zip(x.shape, reps))  # type: ignore[union-attr]
+        if op == "Expand":
+            x, shape = inputs[0], [int(d) for d in inputs[1].reshape(-1)]  # type: ignore[union-attr]
+            return _prod(_broadcast([list(x.shape), shape]))  # type: ignore[union-attr]
+        if op in _BROADCAST:
+            return _prod(_broadcast([list(v.shape) for v in inputs if v is not None]))
+    except (TypeError, ValueError, IndexError, AttributeError, OverflowError):
+        return SMALL + 1
+    return 0
+
+
+def _prod(dims: Any) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _broadcast(shapes: list[list[int]]) -> list[int]:
+    rank = max((len(s) for s in shapes), default=0)
+    out = [1] * rank
+    for s in shapes:
+        for k, d in enumerate(s, rank - len(s)):
+            out[k] = max(out[k], d) if out[k] != 1 and d != 1 else out[k] * d
+    return out
 
 
 def to_tensor(value: np.ndarray, name: str) -> onnx.TensorProto | None:

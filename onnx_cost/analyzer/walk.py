@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 from onnx import defs, helper
 
+from ..errors import printable
 from ..rules import load_all, lookup
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
@@ -98,7 +99,8 @@ class Walker:
     def walk(self, gs: GraphShapes, graph_path: str = "", weight: int = 1, per_iter: bool = False) -> None:
         """Append records for every node of ``gs`` (and of its subgraphs)."""
         for node in gs.order:
-            self._node(node, gs, graph_path, weight, per_iter)
+            rec = self._node(node, gs, graph_path, weight, per_iter)
+            rec.detail = printable(rec.detail, 500)
 
     def _branch_cost(self, start: int) -> Cost:
         """The weighted cost of the records appended since ``start``."""
@@ -158,6 +160,13 @@ class Walker:
             rec.bytes_partial = rpart or wpart
             return rec
         if entry.fn is None:
+            bad = _count_changed(view) if entry.moves == "view" else ""
+            if bad:
+                rec.status = INVALID
+                rec.detail = bad + (f"; inference: {err}" if err else "")
+                rec.cost = Cost(read_bytes=rb, write_bytes=wb)
+                rec.bytes_partial = True
+                return rec
             rec.status = ZERO
             rec.detail = entry.doc
             if entry.moves == "view":
@@ -247,6 +256,22 @@ class Walker:
             rec.detail = "body counted once per iteration: trip count unknown"
         else:
             rec.detail = f"body x {trips} iterations"
+
+
+def _count_changed(view: NodeView) -> str:
+    """Why a view op is inconsistent: its output holds another element count than its input."""
+    if not (view.has_input(0) and view.has_output(0)):
+        return ""
+    i, o = view.inputs[0], view.outputs[0]
+    if not (i.known and o.known):  # type: ignore[union-attr]
+        return ""
+    n_in, n_out = numel(i.shape), numel(o.shape)  # type: ignore[union-attr, arg-type]
+    if n_in == n_out:
+        return ""
+    return (
+        f"{view.op_type} '{view.name}': output {list(o.shape)} holds {n_out} elements, "  # type: ignore[union-attr]
+        f"input {list(i.shape)} holds {n_in}"  # type: ignore[union-attr]
+    )
 
 
 def view_cond(node: onnx.NodeProto, gs: GraphShapes) -> bool | None:
