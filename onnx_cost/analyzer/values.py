@@ -155,6 +155,29 @@ def _cast(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -
     return inputs[0].astype(_NP_OF[to])
 
 
+def _range(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    if any(v is None or v.size != 1 for v in inputs[:3]) or len(inputs) < 3:
+        return None
+    start, limit, delta = (v.reshape(()) for v in inputs[:3])  # type: ignore[union-attr]
+    if not all(np.issubdtype(v.dtype, np.integer) for v in (start, limit, delta)) or int(delta) == 0:
+        return None  # float ranges follow the reference (its rounding of the count)
+    n = max(-(-(int(limit) - int(start)) // int(delta)), 0)
+    if n > SMALL:
+        return None
+    return np.arange(int(start), int(limit), int(delta), dtype=start.dtype)
+
+
+def _reshape(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    x, shape = inputs[0], inputs[1] if len(inputs) > 1 else None
+    if x is None or shape is None:
+        return None
+    allowzero = int(_attr(node, "allowzero", 0))
+    dims = [int(d) for d in shape.reshape(-1)]
+    if not allowzero:
+        dims = [x.shape[i] if d == 0 and i < x.ndim else d for i, d in enumerate(dims)]
+    return x.reshape(dims)
+
+
 _NP_OF = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64}
 _INT_TYPES = (np.integer, np.bool_)
 
@@ -166,6 +189,8 @@ _FAST: dict[str, Any] = {
     "Squeeze": _squeeze,
     "Slice": _slice,
     "Cast": _cast,
+    "Range": _range,
+    "Reshape": _reshape,
     # Integer arithmetic only: float rounding and integer division follow the reference.
     "Add": lambda n, v, i: np.add(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
     "Sub": lambda n, v, i: np.subtract(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
