@@ -254,7 +254,7 @@ class ShapeEngine:
         init_names = set()
         for t in graph.initializer:
             dt, bits = dtype_of(t.data_type)
-            value = tensor_value(t) if not _is_float(dt) or _numel(t.dims) <= 64 else None
+            value = tensor_value(t) if not _is_float(dt) or _numel(t.dims) <= 16 else None
             if value is None and not _is_float(dt) and t.data_location == onnx.TensorProto.EXTERNAL:
                 value = read_small_int(t, self.base_dir, SMALL)  # a shape tensor, not a weight
             local[t.name] = TensorInfo(t.name, sane_dims(t.dims), dt, bits, value, True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -200,10 +199,9 @@ class Walker:
                 rec.bytes_partial |= rpart
             if cost.write_bytes is None:
                 rec.bytes_partial |= wpart
-            cost = replace(
-                cost,
-                read_bytes=rb if cost.read_bytes is None else cost.read_bytes,
-                write_bytes=wb if cost.write_bytes is None else cost.write_bytes,
+            cost = cost.with_bytes(
+                rb if cost.read_bytes is None else cost.read_bytes,
+                wb if cost.write_bytes is None else cost.write_bytes,
             )
         rec.cost = cost
         return rec

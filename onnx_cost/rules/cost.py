@@ -6,7 +6,7 @@ The parts are kept apart so that a convention profile can recombine them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +39,53 @@ class Cost:
     def __add__(self, other: Cost) -> Cost:
         if not isinstance(other, Cost):
             return NotImplemented
-        vals = {}
-        for f in fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
-            vals[f.name] = None if a is None and b is None else (a or 0) + (b or 0)
-        return Cost(**vals)
+        # Spelled out: the generic fields() loop costs more than the arithmetic.
+        return Cost(
+            self.macs + other.macs,
+            self.dots + other.dots,
+            self.bias_adds + other.bias_adds,
+            self.arith + other.arith,
+            self.transcendental + other.transcendental,
+            self.compare + other.compare,
+            self.int_macs + other.int_macs,
+            self.int_ops + other.int_ops,
+            _add(self.read_bytes, other.read_bytes),
+            _add(self.write_bytes, other.write_bytes),
+        )
 
     def scaled(self, k: int) -> Cost:
         """This cost repeated ``k`` times (a loop body, a sequence step)."""
-        vals = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            vals[f.name] = None if v is None else v * k
-        return Cost(**vals)
+        return Cost(
+            self.macs * k,
+            self.dots * k,
+            self.bias_adds * k,
+            self.arith * k,
+            self.transcendental * k,
+            self.compare * k,
+            self.int_macs * k,
+            self.int_ops * k,
+            None if self.read_bytes is None else self.read_bytes * k,
+            None if self.write_bytes is None else self.write_bytes * k,
+        )
 
-    def with_bytes(self, read_bytes: int, write_bytes: int) -> Cost:
+    def with_bytes(self, read_bytes: int | None, write_bytes: int | None) -> Cost:
         """This cost with its memory traffic set."""
-        return replace(self, read_bytes=read_bytes, write_bytes=write_bytes)
+        return Cost(
+            self.macs,
+            self.dots,
+            self.bias_adds,
+            self.arith,
+            self.transcendental,
+            self.compare,
+            self.int_macs,
+            self.int_ops,
+            read_bytes,
+            write_bytes,
+        )
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
 
 
 ZERO = Cost()
