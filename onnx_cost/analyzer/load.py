@@ -366,6 +366,9 @@ def _absurd(name: str, dims: list[int], out: list[str]) -> None:
         out.append(f"'{name}' declares {n:.3g} elements (dims {dims[:8]})")
 
 
+_NODE_TEXT = ("name", "op_type", "domain", "doc_string")
+
+
 def check_text(model: onnx.ModelProto) -> None:
     """Refuse a model whose string fields are not UTF-8 (the protobuf library hands
     those back as bytes: a bit-flipped or foreign file). Iterative over every set
@@ -382,6 +385,18 @@ def check_text(model: onnx.ModelProto) -> None:
                 raise NotOnnxError(
                     "corrupt model: a TensorProto's text is not valid UTF-8 (a bit-flipped or non-ONNX file?)"
                 )
+            continue
+        if isinstance(msg, onnx.NodeProto):
+            # The common case, spelled out: ListFields() per node costs more than the parse.
+            bad = next((f for f in _NODE_TEXT if type(getattr(msg, f)) is not str), None)
+            if bad is None:
+                bad = next((f for f in ("input", "output") if any(type(x) is not str for x in getattr(msg, f))), None)
+            if bad is not None:
+                raise NotOnnxError(
+                    f"corrupt model: a NodeProto's {bad} is not valid UTF-8 text (a bit-flipped or non-ONNX file?)"
+                )
+            stack.extend(msg.attribute)
+            stack.extend(msg.metadata_props)
             continue
         for f, v in msg.ListFields():
             if f.type == string:
