@@ -20,7 +20,7 @@ INVALID = "invalid"  # attributes or shapes are inconsistent: reason in ``detail
 STATUSES = (COUNTED, ZERO, UNCOUNTED, SHAPE_UNKNOWN, INVALID)
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeRecord:
     """Everything we know about one node's cost."""
 
