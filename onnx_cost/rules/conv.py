@@ -41,6 +41,23 @@ def _check_bias(view: NodeView, cout: int) -> bool:
     return True
 
 
+def conv_geometry(view: NodeView) -> tuple[int, int, int, int, tuple[int, ...], tuple[int, ...]]:
+    """(N, Cin, Cout, group, kernel, output spatial) of a Conv-like node (X [N, Cin, ...],
+    W [Cout, Cin/g, k...]); RuleError when the weight does not fit the input and group."""
+    n, cin, spatial = spatial_input(view)
+    w = _weight(view, len(spatial))
+    cout, per_group, kernel = w[0], w[1], tuple(w[2:])
+    g = _group(view, cin, cout)
+    if per_group != cin // g:
+        raise RuleError(
+            f"{view.op_type} '{view.name}': weight {list(w)} has {per_group} input channels per group, "
+            f"Cin/group = {cin}/{g} = {cin // g}"
+        )
+    win = window(view, kernel)
+    out = tuple(out_len(view, win, i, size) for i, size in enumerate(spatial))
+    return n, cin, cout, g, kernel, out
+
+
 @rule("Conv")
 def conv(view: NodeView) -> Cost:
     """N·Cout·prod(out)·(Cin/g)·prod(kernel) MACs (2-D: N·Cout·Hout·Wout·(Cin/g)·Kh·Kw);
@@ -55,21 +72,11 @@ def conv(view: NodeView) -> Cost:
     Peers: fvcore counts the MACs only (its "flops" are MACs); ptflops and older thop releases
     add one op per output for the bias; the seeds' FLOPs are 2·macs − dots + bias_adds, as here.
     """
-    n, cin, spatial = spatial_input(view)
-    w = _weight(view, len(spatial))
-    cout, per_group, kernel = w[0], w[1], w[2:]
-    g = _group(view, cin, cout)
-    if per_group != cin // g:
-        raise RuleError(
-            f"Conv '{view.name}': weight {list(w)} has {per_group} input channels per group, "
-            f"Cin/group = {cin}/{g} = {cin // g}"
-        )
-    win = window(view, kernel)
-    out = tuple(out_len(view, win, i, size) for i, size in enumerate(spatial))
+    n, cin, cout, g, kernel, out = conv_geometry(view)
     check_output(view, (n, cout, *out))
     outputs = n * cout * prod(out)
     bias = outputs if _check_bias(view, cout) else 0
-    return Cost(macs=outputs * per_group * prod(kernel), dots=outputs, bias_adds=bias)
+    return Cost(macs=outputs * (cin // g) * prod(kernel), dots=outputs, bias_adds=bias)
 
 
 def _transposed_axis(view: NodeView, win: Window, axis: int, size: int, clamp: bool = False) -> tuple[int, int]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from math import prod
 
-from ._spatial import check_output, out_len, spatial_input, window
-from .conv import _group, _weight
+from ._spatial import check_output
+from .conv import conv_geometry
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
@@ -51,19 +51,9 @@ def deform_conv(view: NodeView) -> Cost:
     not counted. A counter that treats DeformConv as a plain Conv reports the same MACs and misses
     the sampling arithmetic.
     """
-    n, cin, spatial = spatial_input(view)
-    r = len(spatial)
-    w = _weight(view, r)
-    cout, per_group, kernel = w[0], w[1], w[2:]
-    g = _group(view, cin, cout)
-    if per_group != cin // g:
-        raise RuleError(
-            f"DeformConv '{view.name}': weight {list(w)} has {per_group} input channels per group, "
-            f"Cin/group = {cin}/{g} = {cin // g}"
-        )
+    n, cin, cout, g, kernel, out = conv_geometry(view)
+    r = len(out)
     og = _offset_group(view, cin)
-    win = window(view, kernel)
-    out = tuple(out_len(view, win, i, size) for i, size in enumerate(spatial))
     check_output(view, (n, cout, *out))
     k = prod(kernel)
     _check_per_tap(view, 2, "offset", og * k * r, n, out)
@@ -80,4 +70,4 @@ def deform_conv(view: NodeView) -> Cost:
         if tuple(view.in_shape(3)) != (cout,):
             raise RuleError(f"DeformConv '{view.name}': bias B {list(view.in_shape(3))} should be [{cout}] (Cout)")
         bias = outputs
-    return Cost(macs=outputs * per_group * k, dots=outputs, bias_adds=bias, arith=arith)
+    return Cost(macs=outputs * (cin // g) * k, dots=outputs, bias_adds=bias, arith=arith)
