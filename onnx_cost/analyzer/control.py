@@ -1,4 +1,4 @@
-"""Shapes through control flow: If branches, Loop and Scan bodies, with outer scope.
+"""Shapes through control flow: If branches, Loop, Scan and SequenceMap bodies, with outer scope.
 
 Each body is inferred by the same engine with the enclosing tensors visible;
 the trip count (Loop's M when static, Scan's sequence length) is kept for
@@ -61,7 +61,7 @@ def infer_control_flow(
     tensors: MutableMapping[str, TensorInfo],
     ins: list[TensorInfo | None],
 ) -> list[TensorInfo | None]:
-    """Output infos of an If, Loop or Scan node; bodies are stored in ``gs.subgraphs``."""
+    """Output infos of an If, Loop, Scan or SequenceMap node; bodies are stored in ``gs.subgraphs``."""
     graphs = _graphs(node)
     outs = list(node.output)
     if node.op_type == "If":
