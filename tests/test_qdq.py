@@ -34,7 +34,7 @@ def test_fused_view_counts_the_matmul_as_integer():
     f = r.qdq_fused
     assert f is not None and r.qdq_fused_ops == 1
     assert f.flops == 0
-    assert f.int_macs == 24
+    assert f.int_macs == f.macs == 24  # every MAC of the fused MatMul is integer
     # the MatMul's 42 operations plus the requantization's 24, in fixed point
     assert f.int_ops == 42 + 24
     # reads the int8 tensors and their scales: x 8 B + sx 4 B + w 12 B + sw 4 B; writes yq 6 B

@@ -70,7 +70,7 @@ def test_gemm(a, b, c, attrs, want, flops):
 def test_gemm_integer_goes_to_int_parts():
     # int32 A [4,8], B [8,16], C [16]: int_macs 512; int_ops = 2·512 − 64 + 64 = 1024; no float FLOPs
     rec = one_node("Gemm", [("A", "int32", (4, 8)), ("B", "int32", (8, 16)), ("C", "int32", (16,))], [("Y", "int32", None)])
-    parts(rec, 0, int_macs=512, int_ops=1024)
+    parts(rec, 0, macs=512, int_macs=512, int_ops=1024)
 
 
 def test_gemm_weights_as_initializers():
@@ -141,7 +141,7 @@ def test_matmul(a, b, want, flops):
 def test_matmul_integer_goes_to_int_parts():
     # int64 [4,8] × [8,16]: int_macs 512, int_ops 2·512 − 64 = 960
     rec = one_node("MatMul", [("A", "int64", (4, 8)), ("B", "int64", (8, 16))], [("Y", "int64", None)])
-    parts(rec, 0, int_macs=512, int_ops=960)
+    parts(rec, 0, macs=512, int_macs=512, int_ops=960)
 
 
 @pytest.mark.parametrize(
@@ -252,7 +252,7 @@ def test_einsum_free(eq, shapes):
 def test_einsum_integer_goes_to_int_parts():
     # int32 "ij,jk": 24 int MACs; int_ops 2·24 − 8 = 40
     rec = one_node("Einsum", [("a", "int32", (2, 3)), ("b", "int32", (3, 4))], [("y", "int32", None)], equation="ij,jk")
-    parts(rec, 0, int_macs=24, int_ops=40)
+    parts(rec, 0, macs=24, int_macs=24, int_ops=40)
 
 
 def test_einsum_fifty_letters_is_quick():

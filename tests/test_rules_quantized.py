@@ -44,11 +44,11 @@ QCONV_IN = [
         # Y (1,3,3,3) = 27 outputs × 2·9 = 18 -> 486 int MACs, int_ops 2·486 − 27 = 945;
         # x_zero_point 128: + 50 (x elements); B: + 27 int adds -> 1022;
         # requant 27 × (mul, round, add y_zp 5) = 81 + scale prep 2 × 3 w_scale = 6 -> 87; 54 compares
-        (128, [0, 0, 0], 5, True, dict(int_macs=486, int_ops=1022, arith=87, compare=54)),
+        (128, [0, 0, 0], 5, True, dict(macs=486, int_macs=486, int_ops=1022, arith=87, compare=54)),
         # all zero points zero (symmetric), no bias: 945 int_ops; requant 27 × 2 + 6 = 60
-        (0, [0, 0, 0], 0, False, dict(int_macs=486, int_ops=945, arith=60, compare=54)),
+        (0, [0, 0, 0], 0, False, dict(macs=486, int_macs=486, int_ops=945, arith=60, compare=54)),
         # w_zero_point [1, 0, 0] is active: + 54 (3·2·3·3 weight elements) -> 999
-        (0, [1, 0, 0], 0, False, dict(int_macs=486, int_ops=999, arith=60, compare=54)),
+        (0, [1, 0, 0], 0, False, dict(macs=486, int_macs=486, int_ops=999, arith=60, compare=54)),
     ],
 )
 def test_qlinear_conv(xz, wz, yz, bias, parts):
@@ -64,14 +64,14 @@ def test_qlinear_conv(xz, wz, yz, bias, parts):
     [
         # 27 outputs × 18 = 486 int MACs, 945 int_ops; x_zero_point 3: + 50 -> 995
         ([("x", U8, (1, 2, 5, 5)), ("w", U8, (3, 2, 3, 3)), ("xz", U8, ())], [scalar("xz", U8, 3)], {},
-         (1, 3, 3, 3), dict(int_macs=486, int_ops=995)),
+         (1, 3, 3, 3), dict(macs=486, int_macs=486, int_ops=995)),
         # no zero points, SAME_UPPER: Y (1,3,5,5) = 75 × 18 = 1350 int MACs, 2700 − 75 = 2625
         ([("x", U8, (1, 2, 5, 5)), ("w", U8, (3, 2, 3, 3))], [], {"auto_pad": "SAME_UPPER"},
-         (1, 3, 5, 5), dict(int_macs=1350, int_ops=2625)),
+         (1, 3, 5, 5), dict(macs=1350, int_macs=1350, int_ops=2625)),
         # a zero-valued x_zero_point is skipped; dilation 2: effective kernel 5, Y (1,3,1,1):
         # 3 outputs × 18 = 54 int MACs, 108 − 3 = 105
         ([("x", U8, (1, 2, 5, 5)), ("w", U8, (3, 2, 3, 3)), ("xz", U8, ())], [scalar("xz", U8, 0)],
-         {"dilations": [2, 2]}, (1, 3, 1, 1), dict(int_macs=54, int_ops=105)),
+         {"dilations": [2, 2]}, (1, 3, 1, 1), dict(macs=54, int_macs=54, int_ops=105)),
     ],
 )
 def test_conv_integer(inputs, inits, attrs, out, parts):
@@ -110,16 +110,16 @@ def test_qlinear_matmul():
     rec = one_node("QLinearMatMul", inputs, [("y", U8, (2, 3, 5))], inits)
     # 30 outputs × K 4 = 120 int MACs, 240 − 30 = 210; a_zero_point 10: + 24 (a elements) = 234;
     # b_zero_point all 0 and y_zero_point 0: skipped; requant 30 × 2 = 60 + scale prep 2 × 5 = 10
-    expect(rec, int_macs=120, int_ops=234, arith=70, compare=60)
+    expect(rec, macs=120, int_macs=120, int_ops=234, arith=70, compare=60)
 
 
 @pytest.mark.parametrize(
     "a, b, out, parts",
     [
         # 15 outputs × 4 = 60 int MACs, 120 − 15 = 105; b_zero_point ones: + 20 -> 125
-        ((3, 4), (4, 5), (3, 5), dict(int_macs=60, int_ops=125)),
+        ((3, 4), (4, 5), (3, 5), dict(macs=60, int_macs=60, int_ops=125)),
         # a 1-D A: 5 outputs × 4 = 20 int MACs, 40 − 5 = 35; + 20 -> 55
-        ((4,), (4, 5), (5,), dict(int_macs=20, int_ops=55)),
+        ((4,), (4, 5), (5,), dict(macs=20, int_macs=20, int_ops=55)),
     ],
 )
 def test_matmul_integer(a, b, out, parts):
@@ -222,7 +222,7 @@ NBITS_ATTRS = dict(K=32, N=4, bits=4, block_size=16)
         # accuracy_level 4, kb = 2 blocks: quantize A 3·6·32 + 2·6·2 = 600 arith, 6·(32 − 2) = 180
         # compares; weights' zero point 4·32 = 128 int_ops; 768 int MACs, 2·768 − 6·4·2 = 1488;
         # block results 6·4·(3·2 − 1) = 120 arith -> 720 arith, 1616 int_ops
-        ([], {"accuracy_level": 4}, dict(arith=720, compare=180, int_macs=768, int_ops=1616)),
+        ([], {"accuracy_level": 4}, dict(arith=720, compare=180, macs=768, int_macs=768, int_ops=1616)),
     ],
 )
 def test_matmul_nbits(extra, attrs, parts):
@@ -249,7 +249,7 @@ def test_matmul_integer_to_float():
     rec = ms("MatMulIntegerToFloat", inputs, [("y", F, (2, 4))], inits)
     # 8 outputs × 3 = 24 int MACs, 48 − 8 = 40, + a_zero_point 6 -> 46;
     # to float 8 muls + 4 (a_scale·b_scale per column) = 12 arith; 8 bias adds
-    expect(rec, int_macs=24, int_ops=46, arith=12, bias_adds=8)
+    expect(rec, macs=24, int_macs=24, int_ops=46, arith=12, bias_adds=8)
 
 
 def test_dynamic_quantize_matmul():
@@ -257,7 +257,7 @@ def test_dynamic_quantize_matmul():
     rec = ms("DynamicQuantizeMatMul", inputs, [("y", F, (2, 4))], [init("bs", F, (4,)), init("bz", I8, (4,))])
     # quantize A (6 elements): 3·6 + 5 = 23 arith, 4·6 + 2 = 26 compares; 24 int MACs,
     # 48 − 8 + 6 (A's zero point) = 46 int_ops (b zero points all 0); to float 8 + 4 = 12 arith
-    expect(rec, arith=35, compare=26, int_macs=24, int_ops=46)
+    expect(rec, arith=35, compare=26, macs=24, int_macs=24, int_ops=46)
 
 
 @pytest.mark.parametrize(
@@ -265,9 +265,9 @@ def test_dynamic_quantize_matmul():
     [
         # float out: 8 outputs × 3 = 24 int MACs, 48 − 8 = 40 + C 8 int adds = 48;
         # scale 1 per b_scale element + 8 output muls = 9 arith
-        (False, dict(int_macs=24, int_ops=48, arith=9)),
+        (False, dict(macs=24, int_macs=24, int_ops=48, arith=9)),
         # requantized out (y_zero_point 3): scale 2 per b_scale element + 8 × 3 = 26; 16 compares
-        (True, dict(int_macs=24, int_ops=48, arith=26, compare=16)),
+        (True, dict(macs=24, int_macs=24, int_ops=48, arith=26, compare=16)),
     ],
 )
 def test_qgemm(quantized, parts):
@@ -291,7 +291,7 @@ def test_ms_qlinear_conv_channels_last():
     inits += [scalar("ys", F, 0.1), scalar("yz", U8, 0)]
     rec = ms("QLinearConv", inputs, [("y", U8, (1, 4, 4, 3))], inits, channels_last=1)
     # Y (1,4,4,3) = 48 outputs × 18 = 864 int MACs, 1728 − 48 = 1680; requant 48 × 2 + 2 = 98
-    expect(rec, int_macs=864, int_ops=1680, arith=98, compare=96)
+    expect(rec, macs=864, int_macs=864, int_ops=1680, arith=98, compare=96)
 
 
 def test_qattention():
@@ -304,7 +304,8 @@ def test_qattention():
     # projection 8 rows × 8 × 24 = 1536 int MACs, 3072 − 192 + 64 (input zero point) = 2944;
     # to float 192 + 1 scale product = 193 arith, 192 bias adds;
     # core (B 2, N 2, S = T = 4, D 4): 512 MACs, 128 dots, 64 scale + 176 softmax arith, 48, 64
-    expect(rec, int_macs=1536, int_ops=2944, arith=193 + 240, bias_adds=192, macs=512, dots=128,
+    # macs: 1536 integer + 512 float
+    expect(rec, int_macs=1536, int_ops=2944, arith=193 + 240, bias_adds=192, macs=1536 + 512, dots=128,
            compare=48, transcendental=64)
 
 
@@ -418,4 +419,4 @@ def test_qgemm_alpha_and_trans_a():
     inputs = [("a", U8, (3, 2)), ("as", F, ()), ("az", U8, ()), ("b", I8, (3, 4)), ("bs", F, ()), ("bz", I8, ())]
     inits = [scalar("as", F, 0.1), scalar("az", U8, 0), scalar("bs", F, 0.1), scalar("bz", I8, 0)]
     rec = ms("QGemm", inputs, [("y", F, (2, 4))], inits, transA=1, alpha=2.0)
-    expect(rec, int_macs=24, int_ops=40, arith=10)
+    expect(rec, macs=24, int_macs=24, int_ops=40, arith=10)

@@ -42,7 +42,8 @@ def fused_records(records: list[NodeRecord]) -> tuple[list[NodeRecord], int]:
         c = r.cost
         int_ops = c.flops + c.int_ops + sum(q.cost.flops for q in qs)  # requantization in fixed point
         fused[id(r)] = Cost(
-            int_macs=c.int_macs + c.macs,
+            macs=c.macs,
+            int_macs=c.macs,  # every MAC of a fused op is integer
             int_ops=int_ops,
             read_bytes=sum((d.cost.read_bytes or 0) for d in float_ins),
             write_bytes=sum((q.cost.write_bytes or 0) for q in qs),

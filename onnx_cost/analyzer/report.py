@@ -82,6 +82,11 @@ class Totals:
     nodes: int = 0
 
     @property
+    def ops(self) -> int:
+        """Every operation, floating-point and integer: ``flops + int_ops``."""
+        return self.flops + self.int_ops
+
+    @property
     def memory_bytes(self) -> int:
         """Read plus written: the memory access cost."""
         return self.read_bytes + self.write_bytes
@@ -93,6 +98,7 @@ class Totals:
 
 TOTAL_FIELDS: tuple[str, ...] = (
     "flops",
+    "ops",
     "macs",
     *[f for f in COUNT_FIELDS if f != "macs"],
     "params",
@@ -127,7 +133,7 @@ def sum_records(records: list[NodeRecord], param_sizes: dict[str, tuple[int, int
     else:
         params = sum(v[0] for v in seen.values())
         pbytes = sum(v[1] for v in seen.values())
-    flops = 2 * acc["macs"] - acc["dots"] + acc["bias_adds"] + acc["arith"] + acc["transcendental"] + acc["compare"]
+    flops = Cost(**acc).flops  # the one flops formula
     return Totals(flops=flops, params=params, param_bytes=pbytes, read_bytes=rb, write_bytes=wb, nodes=nodes, **acc)
 
 

@@ -2,6 +2,11 @@
 
 The parts are kept apart so that a convention profile can recombine them
 (fvcore counts only ``macs``; thop adds bias; the seeds count ``flops``).
+
+``macs`` counts every multiply-accumulate of a contraction whatever its precision;
+``int_macs`` is the integer part of it (so float MACs are ``macs - int_macs``).
+``flops`` counts floating-point operations only, ``int_ops`` integer operations only,
+and ``ops = flops + int_ops`` is every operation.
 """
 
 from __future__ import annotations
@@ -13,28 +18,39 @@ from dataclasses import dataclass
 class Cost:
     """Exact operation and byte counts of one node (or a sum of nodes)."""
 
-    macs: int = 0  # float multiply-accumulates of the op's contraction (conv, gemm, matmul, gates)
-    dots: int = 0  # dot products in that contraction: n terms need n-1 adds, so each saves one add
+    macs: int = 0  # multiply-accumulates of the op's contraction (conv, gemm, matmul, gates), any precision
+    dots: int = 0  # dot products of the float contraction: n terms need n-1 adds, so each saves one add
     bias_adds: int = 0  # float adds of a bias (or Gemm's C) into contraction outputs
     arith: int = 0  # other float add/sub/mul/div/neg/abs/floor... one each
     transcendental: int = 0  # float exp/log/sqrt/pow/tanh/erf/sin/cos/reciprocal... one each
     compare: int = 0  # float max/min/compare/select (ReLU, MaxPool, Clip, Where...) one each
-    int_macs: int = 0  # integer multiply-accumulates (quantized conv/matmul)
+    int_macs: int = 0  # the integer part of macs (quantized conv/matmul); never more than macs
     int_ops: int = 0  # every integer operation, int_macs included as two each (minus dots)
     read_bytes: int | None = None  # bytes read: None lets the analyzer read every input once
     write_bytes: int | None = None  # bytes written: None lets the analyzer write every output once
 
     @property
     def flops(self) -> int:
-        """Every floating-point operation: 2 per MAC, less one add per dot, plus the rest."""
+        """Every floating-point operation: 2 per float MAC (``macs - int_macs``), less one add
+        per dot, plus the rest. The one flops formula: totals use it too."""
         return (
-            2 * self.macs
+            2 * (self.macs - self.int_macs)
             - self.dots
             + self.bias_adds
             + self.arith
             + self.transcendental
             + self.compare
         )
+
+    @property
+    def float_macs(self) -> int:
+        """The floating-point part of ``macs``."""
+        return self.macs - self.int_macs
+
+    @property
+    def ops(self) -> int:
+        """Every operation, floating-point and integer: ``flops + int_ops``."""
+        return self.flops + self.int_ops
 
     def __add__(self, other: Cost) -> Cost:
         if not isinstance(other, Cost):

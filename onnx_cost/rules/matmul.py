@@ -6,8 +6,9 @@ A contraction counts ``macs`` (one multiply-accumulate per term) and ``dots``
 the seeds' (2I − 1)·O per row of a fully connected layer. Adding Gemm's C
 is one bias add per output element, which makes it the seeds' 2I·O.
 
-On integer inputs the same operations go to ``int_macs`` (the MACs) and
-``int_ops`` (every operation, a MAC counting two, less one add per dot).
+On integer inputs the MACs count in ``macs`` and in ``int_macs`` (their integer
+part) and the operations go to ``int_ops`` (a MAC counting two, less one add per
+dot) instead of ``flops``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def _typed(view: NodeView, cost: Cost) -> Cost:
     """``cost`` as is for float inputs; moved to the integer parts otherwise."""
     if view.is_float():
         return cost
-    return Cost(int_macs=cost.macs, int_ops=cost.flops)
+    return Cost(macs=cost.macs, int_macs=cost.macs, int_ops=cost.flops)
 
 
 def _contraction(outputs: int, k: int) -> Cost:

@@ -3,8 +3,9 @@ QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear.
 
 Conventions (shared with the com.microsoft quantized ops in ``contrib_quantized``):
 
-- The integer contraction of a quantized conv/matmul goes to ``int_macs`` (one per multiply-
-  accumulate) and ``int_ops`` (2 per int MAC, less one per dot), never to the float parts.
+- The integer contraction of a quantized conv/matmul counts in ``macs`` like any contraction
+  and in ``int_macs`` (its integer part), and its operations go to ``int_ops`` (2 per int MAC,
+  less one per dot), never to ``flops``.
 - A zero point is subtracted once per element of the tensor it belongs to, as an integer op,
   when the zero-point input is present and not statically all zero (a known all-zero zero point,
   as in symmetric quantization, costs nothing: kernels skip it).
@@ -53,8 +54,9 @@ def is_int_dtype(dtype: str) -> bool:
 
 
 def int_contraction(macs: int, dots: int) -> Cost:
-    """An integer dot-product contraction: ``macs`` int MACs in ``dots`` dots."""
-    return Cost(int_macs=macs, int_ops=2 * macs - dots)
+    """An integer dot-product contraction: ``macs`` MACs, all of them integer (``int_macs``),
+    in ``dots`` dots (which are integer adds, so they go to ``int_ops``, not ``Cost.dots``)."""
+    return Cost(macs=macs, int_macs=macs, int_ops=2 * macs - dots)
 
 
 def requantize(n: int, zp: bool) -> Cost:
