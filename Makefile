@@ -3,8 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.lint-installed
 
-.PHONY: install demo test fixtures docs bench fuzz clean
+.PHONY: install demo test lint fixtures docs bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,11 +15,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[test,lint]'
+	touch $(LINT_STAMP)
+
 demo: $(STAMP)  ## analyze a shipped fixture model
 	$(BIN)/onnx-cost fixtures/tiny_cnn.onnx
 
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest
+
+lint: $(LINT_STAMP)  ## ruff (rules in pyproject.toml) and mypy on onnx_cost/
+	$(BIN)/ruff check onnx_cost tests scripts
+	$(BIN)/mypy
 
 fixtures: $(STAMP)  ## regenerate fixtures/ and the golden CSVs
 	$(BIN)/python scripts/make_fixtures.py

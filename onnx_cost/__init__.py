@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .analyzer import Report
 
 
-def analyze(model: Any, **kwargs: Any) -> "Report":
+def analyze(model: Any, **kwargs: Any) -> Report:
     """Analyze an ONNX model (path or ModelProto); see ``onnx_cost.analyzer.analyze``."""
     from .analyzer import analyze as _analyze
 

@@ -8,7 +8,6 @@ Exit codes: 0 analyzed (even with uncounted nodes, which are in the report);
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -53,7 +52,7 @@ def parse_shape(text: str) -> tuple[int | str, ...]:
     return tuple(dims)
 
 
-def _pairs(items: List[str], flag: str) -> list[tuple[str, str]]:
+def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
     out = []
     for it in items:
         if "=" not in it:
@@ -74,14 +73,18 @@ def run(
     model: str = typer.Argument(..., help="Path to an .onnx file."),
     csv: bool = typer.Option(False, "--csv", help="One CSV row per node (RFC 4180) instead of the table."),
     json_: bool = typer.Option(False, "--json", help="The whole report as JSON (schema: docs/json.md)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Write to this file (atomically) instead of stdout."
+    ),
     nodes: bool = typer.Option(False, "--nodes", help="Table: list every node, not only the top ones."),
     top: int = typer.Option(10, "--top", help="Table: how many of the costliest nodes to list."),
-    input_: List[str] = typer.Option([], "--input", help="Bind a graph input shape: NAME=1x3x224x224 (repeatable)."),
-    dim: List[str] = typer.Option([], "--dim", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
-    sweep: Optional[str] = typer.Option(None, "--sweep", help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents."),
+    input_: list[str] = typer.Option([], "--input", help="Bind a graph input shape: NAME=1x3x224x224 (repeatable)."),
+    dim: list[str] = typer.Option([], "--dim", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
+    sweep: str | None = typer.Option(
+        None, "--sweep", help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents."
+    ),
     formula: bool = typer.Option(False, "--formula", help="Totals as exact polynomials in the dims left symbolic."),
-    rules: List[str] = typer.Option([], "--rules", help="A Python file registering extra rules (repeatable)."),
+    rules: list[str] = typer.Option([], "--rules", help="A Python file registering extra rules (repeatable)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any node is not counted."),
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of internal errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
@@ -108,8 +111,7 @@ def run(
         load_entry_points()
         for f in rules:
             load_rule_file(f)
-        from .analyzer import analyze
-        from .analyzer import render
+        from .analyzer import analyze, render
 
         if sweep or formula:
             text = _scaling(model, inputs, dims, sweep, formula, csv, json_)
@@ -139,7 +141,7 @@ def run(
         raise
     except KeyboardInterrupt:
         sys.stderr.write("onnx-cost: interrupted\n")
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     except RecursionError:
         if debug:
             raise
@@ -149,7 +151,8 @@ def run(
     except Exception as e:  # a bug in onnx-cost: one line, code 3, traceback only with --debug
         if debug:
             raise
-        _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}); rerun with --debug and report it", EXIT_INTERNAL)
+        _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}); rerun with "
+              "--debug and report it", EXIT_INTERNAL)
     if strict and report is not None and report.not_counted:
         from .errors import printable
 
@@ -158,7 +161,7 @@ def run(
         raise typer.Exit(EXIT_STRICT)
 
 
-def _scaling(model: str, inputs: dict, dims: dict, sweep: Optional[str], formula: bool, csv: bool, json_: bool) -> str:
+def _scaling(model: str, inputs: dict, dims: dict, sweep: str | None, formula: bool, csv: bool, json_: bool) -> str:
     """--sweep and --formula: many analyses of one loaded model."""
     import json
 

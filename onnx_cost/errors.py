@@ -8,7 +8,6 @@ them with examples.
 
 from __future__ import annotations
 
-
 MAX_MESSAGE = 1000  # characters of a message; the rest is cut
 
 

@@ -9,6 +9,7 @@ is replaced at its target, the link kept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -86,10 +87,8 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException as e:  # interrupted or failed: the old report stays whole
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(e, OSError):
             raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
         raise

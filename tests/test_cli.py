@@ -106,8 +106,8 @@ def test_not_onnx_names_what_it_looks_like(tmp_path: Path):
 
 
 def test_strict_exits_1_when_a_node_is_not_counted(tmp_path: Path):
-    from onnx import TensorProto, helper
     import onnx
+    from onnx import TensorProto, helper
 
     g = helper.make_graph(
         [helper.make_node("Frobnicate", ["x"], ["y"], domain="my.ops")],
@@ -124,8 +124,8 @@ def test_strict_exits_1_when_a_node_is_not_counted(tmp_path: Path):
 
 
 def test_rules_plugin_file_counts_a_custom_op(tmp_path: Path):
-    from onnx import TensorProto, helper
     import onnx
+    from onnx import TensorProto, helper
 
     g = helper.make_graph(
         [helper.make_node("Twice", ["x"], ["y"], domain="plugin.test")],
@@ -151,7 +151,7 @@ def test_rules_plugin_file_counts_a_custom_op(tmp_path: Path):
     finally:
         REGISTRY.pop(("plugin.test", "Twice"), None)  # leave the registry as other tests expect it
     assert r.exit_code == 0, r.stderr
-    row = list(csv.DictReader(io.StringIO(r.stdout)))[0]
+    row = next(iter(csv.DictReader(io.StringIO(r.stdout))))
     assert row["status"] == "counted" and row["flops"] == "12"  # 3·4 elements × 1 mul
 
 

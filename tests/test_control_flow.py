@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import onnx
-from onnx import TensorProto as TP
 from onnx import helper
 
 import onnx_cost
+
 from helpers import init, make_model, vi
 
 

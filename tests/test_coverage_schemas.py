@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import onnx.defs
 
+from onnx_cost.analyzer.shapes import CONTROL_FLOW  # the walker recurses into their bodies; no registry entry
 from onnx_cost.rules import REGISTRY, SHAPES, load_all
 
 load_all()
 
-from onnx_cost.analyzer.shapes import CONTROL_FLOW  # the walker recurses into their bodies; no registry entry
 # Domains whose op names we accept without an onnx schema: contrib helpers keep their own lists.
 OPEN_DOMAINS = {"com.microsoft"}
 # Default-domain names onnx does not define but real exporters emit, each with why it is accepted.

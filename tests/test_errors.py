@@ -53,7 +53,7 @@ def _core(name: str) -> list[pytest.MarkDecorator]:
     return [pytest.mark.xfail(strict=True, reason=NEEDS_CORE[name])] if name in NEEDS_CORE else []
 
 
-def run(*args: str):  # noqa: ANN201 (typer's Result)
+def run(*args: str):
     return CliRunner().invoke(app, [*args])
 
 
@@ -208,7 +208,7 @@ def test_functions_within_the_limit_are_inlined_and_counted() -> None:
 
 
 def test_nesting_through_functions_within_the_limit_analyzes() -> None:
-    assert 15 + 16 == load.MAX_GRAPH_DEPTH
+    assert load.MAX_GRAPH_DEPTH == 15 + 16
     r = onnx_cost.analyze(gen.deep_through_function(15, 16))
     assert [n.op_type for n in r.nodes].count("Relu") == 1
 

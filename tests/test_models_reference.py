@@ -13,10 +13,11 @@ import os
 
 import onnx
 import pytest
-from helpers import init, make_model
 from onnx import helper
 
 import onnx_cost
+
+from helpers import init, make_model
 
 # --- (a) ResNet-18 ------------------------------------------------------------------
 #

@@ -68,9 +68,9 @@ def _bindings(model: onnx.ModelProto, inputs: list[Any]) -> dict[str, Shape]:
             continue
         tt = vi.type.tensor_type
         declared = list(tt.shape.dim) if tt.HasField("shape") else None
-        if declared is None or any(not d.HasField("dim_value") for d in declared):
-            if declared is None or len(declared) == len(shape):
-                out[vi.name] = shape
+        partial = declared is None or any(not d.HasField("dim_value") for d in declared)
+        if partial and (declared is None or len(declared) == len(shape)):
+            out[vi.name] = shape
     return out
 
 

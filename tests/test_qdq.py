@@ -5,6 +5,7 @@ from __future__ import annotations
 from onnx import helper
 
 import onnx_cost
+
 from helpers import init, make_model
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import onnx.defs
 import pytest
-from helpers import init, one_node
 
 from onnx_cost.rules import REGISTRY, load_all
 from onnx_cost.rules.cost import COUNT_FIELDS
+
+from helpers import init, one_node
 
 
 def counts(rec) -> dict[str, int]:

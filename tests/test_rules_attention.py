@@ -9,6 +9,7 @@ transcendental = scores (exp) [+ scores tanh], compare = rows·(T − 1) [+ scor
 from __future__ import annotations
 
 import pytest
+
 from helpers import one_node
 
 F = "float32"

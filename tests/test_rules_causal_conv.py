@@ -7,6 +7,7 @@ activation silu/swish: arith = 4·B·C·L (sigmoid's neg, add, div and the mul),
 from __future__ import annotations
 
 import pytest
+
 from helpers import one_node
 
 F = "float32"

@@ -10,11 +10,12 @@ compare, 3·L − 1 arith, L transcendental.
 from __future__ import annotations
 
 import pytest
-from helpers import init, make_model, one_node
 from onnx import helper
 
 import onnx_cost
 from onnx_cost.rules.cost import COUNT_FIELDS
+
+from helpers import init, make_model, one_node
 
 MS = "com.microsoft"
 F = "float32"

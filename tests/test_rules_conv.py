@@ -9,6 +9,7 @@ at least one tap; bias_adds = N·Cout·prod(out) when B is given.
 from __future__ import annotations
 
 import pytest
+
 from helpers import init, one_node
 
 

@@ -8,6 +8,7 @@ arith = N·G·P·K·4r (coordinates) + N·Cin·P·K·(3·(2^r − 1) + [mask]) (
 from __future__ import annotations
 
 import pytest
+
 from helpers import one_node
 
 F = "float32"

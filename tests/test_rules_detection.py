@@ -8,6 +8,7 @@ P = (k − 1)·(2n − k)/2 IoUs of 6 arith + 7 compares, k = min(max_output_box
 from __future__ import annotations
 
 import pytest
+
 from helpers import init, one_node
 
 F = "float32"

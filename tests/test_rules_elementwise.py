@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import onnx.defs
 import pytest
-from helpers import one_node
 
 from onnx_cost.rules import REGISTRY, load_all
 from onnx_cost.rules.cost import COUNT_FIELDS
 from onnx_cost.rules.elementwise import output_elements
 from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
+
+from helpers import one_node
 
 
 def counts(rec) -> dict[str, int]:

@@ -10,6 +10,7 @@ SwiGLU: 6 arith + 1 exp per element.
 from __future__ import annotations
 
 import pytest
+
 from helpers import one_node
 
 F = "float32"

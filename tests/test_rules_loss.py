@@ -9,6 +9,7 @@ transcendental M·(C + 1), compare M·(C − 1)) + the NLL count.
 from __future__ import annotations
 
 import pytest
+
 from helpers import one_node
 
 F = "float32"

@@ -8,10 +8,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import init, one_node
 
 from onnx_cost.rules.cost import COUNT_FIELDS
 from onnx_cost.rules.matmul import einsum_equation_error
+
+from helpers import init, one_node
 
 F = "float32"
 

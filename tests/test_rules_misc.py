@@ -4,6 +4,7 @@ and ceil(log2 K) compares."""
 from __future__ import annotations
 
 import pytest
+
 from helpers import one_node
 
 F = "float32"

@@ -8,6 +8,7 @@ LpPool arith = outputs·(2k − 1), transcendental = outputs·(k + 1).
 from __future__ import annotations
 
 import pytest
+
 from helpers import init, one_node
 
 

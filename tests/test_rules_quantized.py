@@ -10,10 +10,11 @@ whose zero point is active (present and not statically all zero); requantization
 from __future__ import annotations
 
 import pytest
-from helpers import analyze_model, init, make_model, one_node
 from onnx import helper
 
 from onnx_cost.rules.cost import COUNT_FIELDS
+
+from helpers import analyze_model, init, make_model, one_node
 
 MS = "com.microsoft"
 F, U8, I8, I32 = "float32", "uint8", "int8", "int32"

@@ -9,12 +9,13 @@ flops = 2·macs − dots + bias_adds + arith + transcendental + compare.
 from __future__ import annotations
 
 import pytest
-from helpers import one_node
 
 from onnx_cost.rules.cost import COUNT_FIELDS
 
+from helpers import one_node
+
 F = "float32"
-T, N, I, H = 2, 3, 4, 5
+T, N, I, H = 2, 3, 4, 5  # noqa: E741 - I is the input size, as in the ONNX RNN spec
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 

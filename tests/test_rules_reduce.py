@@ -9,9 +9,9 @@ import onnx.defs
 import pytest
 from onnx import helper
 
-from helpers import analyze_model, init, make_model, one_node
-
 from onnx_cost.rules import REGISTRY, load_all
+
+from helpers import analyze_model, init, make_model, one_node
 
 F = "float32"
 X = [2, 3, 4]

@@ -9,6 +9,7 @@ Per output element: linear 3·(2^r − 1), cubic 7·(4^r − 1)/3.
 from __future__ import annotations
 
 import pytest
+
 from helpers import init, one_node
 
 F = "float32"

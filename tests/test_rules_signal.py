@@ -7,6 +7,7 @@ macs = N·c_in·c_out·m, dots = c_out·m per line (m output points, c = 1 real,
 from __future__ import annotations
 
 import pytest
+
 from helpers import init, one_node
 
 F = "float32"

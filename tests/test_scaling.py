@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 from fractions import Fraction
@@ -242,7 +243,7 @@ def test_sweep_rows_and_exponents_by_hand(attention):
     assert [row["flops"] for row in rows] == [attention_flops(1, s) for s in (128, 256, 1024)]
     assert rows[0]["flops_exponent"] is None
     # exponent = log(f(v)/f(u)) / log(v/u) between consecutive rows
-    for prev, row in zip(rows, rows[1:]):
+    for prev, row in itertools.pairwise(rows):
         u, v = prev["value"], row["value"]
         want = math.log(attention_flops(1, v) / attention_flops(1, u)) / math.log(v / u)
         assert row["flops_exponent"] == pytest.approx(want, rel=1e-12)

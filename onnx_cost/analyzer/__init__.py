@@ -9,7 +9,8 @@ import gc
 import operator
 import os
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import onnx
 
@@ -17,6 +18,8 @@ from ..errors import InvalidGraphError, UnsupportedModelError
 from ..rules.node import TensorInfo, nbytes, numel
 from .external import model_dir
 from .load import load_model, model_warnings
+from .onnx_infer import onnx_hints
+from .qdq import fused_totals
 from .report import (
     COUNTED,
     INVALID,
@@ -30,8 +33,6 @@ from .report import (
     Totals,
     sum_records,
 )
-from .onnx_infer import onnx_hints
-from .qdq import fused_totals
 from .shapes import GraphShapes, ShapeEngine, info_from_type
 from .walk import Walker
 
@@ -116,7 +117,8 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
     for o in proto.opset_import:
         domain = "" if o.domain in ("", "ai.onnx") else o.domain
         if o.version < 1:
-            raise InvalidGraphError(f"opset_import gives domain '{o.domain or 'ai.onnx'}' the invalid version {o.version}")
+            raise InvalidGraphError(f"opset_import gives domain '{o.domain or 'ai.onnx'}' the invalid version "
+                                    f"{o.version}")
         if opsets.get(domain, o.version) != o.version:
             raise InvalidGraphError(
                 f"opset_import gives domain '{o.domain or 'ai.onnx'}' two versions ({opsets[domain]} and {o.version})"
@@ -137,11 +139,13 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
     latest = onnx.defs.onnx_opset_version()
     if opsets[""] > latest:
         raise UnsupportedModelError(
-            f"model uses ONNX opset {opsets['']}, newer than the {latest} this onnx {onnx.__version__} knows: upgrade onnx"
+            f"model uses ONNX opset {opsets['']}, newer than the {latest} this onnx {onnx.__version__} knows: upgrade "
+            f"onnx"
         )
     if proto.ir_version > onnx.IR_VERSION:
         raise UnsupportedModelError(
-            f"model has IR version {proto.ir_version}, newer than the {onnx.IR_VERSION} this onnx {onnx.__version__} knows"
+            f"model has IR version {proto.ir_version}, newer than the {onnx.IR_VERSION} this onnx {onnx.__version__} "
+            f"knows"
         )
     used = {n.domain for n in proto.graph.node} - {"", "ai.onnx"}
     undeclared = sorted(d for d in used if d not in opsets and d not in {f.domain for f in proto.functions})
@@ -173,10 +177,11 @@ def _bind_inputs(
     init = {t.name for t in graph.initializer}
     names = {i.name for i in graph.input if i.name not in init}
     inputs = {k: tuple(_bound_dim(f"--input {k}", d) for d in v) for k, v in inputs.items()}
-    dims = {k: _bound_dim(f"--dim {k}", v) for k, v in dims.items()}  # type: ignore[misc]
+    dims = {k: _bound_dim(f"--dim {k}", v) for k, v in dims.items()}
     unknown = sorted(set(inputs) - names)
     if unknown:
-        raise InvalidGraphError(f"--input {unknown[0]}: the model has no such input (inputs: {', '.join(sorted(names))})")
+        raise InvalidGraphError(f"--input {unknown[0]}: the model has no such input (inputs: "
+                                f"{', '.join(sorted(names))})")
     out: dict[str, TensorInfo] = {}
     for i in graph.input:
         if i.name in init:
@@ -262,15 +267,19 @@ def _aggregate(
             u["nodes"].append(r.name)
     not_counted = [r for r in records if r.status in (UNCOUNTED, SHAPE_UNKNOWN, INVALID)]
     missing = sorted({m for r in records for m in r.missing})
-    g = proto.graph
-    init = {t.name for t in g.initializer}
+    graph = proto.graph
+    init = {t.name for t in graph.initializer}
     info = ModelInfo(
         path=path,
         ir_version=proto.ir_version,
         opsets=dict(opsets),
         producer=f"{proto.producer_name} {proto.producer_version}".strip(),
-        inputs=[(i.name, bound[i.name].dtype, bound[i.name].shape) for i in g.input if i.name not in init],
-        outputs=[(o.name, gs.tensors[o.name].dtype if o.name in gs.tensors else "", gs.tensors[o.name].shape if o.name in gs.tensors else None) for o in g.output],
+        inputs=[(i.name, bound[i.name].dtype, bound[i.name].shape) for i in graph.input if i.name not in init],
+        outputs=[
+            (o.name, gs.tensors[o.name].dtype if o.name in gs.tensors else "",
+             gs.tensors[o.name].shape if o.name in gs.tensors else None)
+            for o in graph.output
+        ],
     )
     fused = fused_totals(records, param_sizes)
     return Report(

@@ -7,7 +7,8 @@ the walker, which multiplies the body's cost by it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, MutableMapping
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import onnx
 
@@ -55,9 +56,9 @@ def _scalar(value: Any) -> int | None:
 
 
 def infer_control_flow(
-    engine: "ShapeEngine",
+    engine: ShapeEngine,
     node: onnx.NodeProto,
-    gs: "GraphShapes",
+    gs: GraphShapes,
     tensors: MutableMapping[str, TensorInfo],
     ins: list[TensorInfo | None],
 ) -> list[TensorInfo | None]:
@@ -159,9 +160,9 @@ def infer_control_flow(
 
 
 def _scan8(
-    engine: "ShapeEngine",
+    engine: ShapeEngine,
     node: onnx.NodeProto,
-    gs: "GraphShapes",
+    gs: GraphShapes,
     tensors: MutableMapping[str, TensorInfo],
     ins: list[TensorInfo | None],
     graphs: dict[str, onnx.GraphProto],
@@ -179,13 +180,14 @@ def _scan8(
     bound: dict[str, TensorInfo] = {}
     for j, b in enumerate(body.input):
         src = data[j] if j < len(data) else None
-        if src is not None and src.shape is not None and len(src.shape) >= 1:
-            batch = src.shape[0] if batch is None else batch
-            if j >= n_state and len(src.shape) >= 2:
-                seq = src.shape[1] if seq is None else seq
-                src = TensorInfo(src.name, src.shape[2:], src.dtype, src.bits)
+        shp = src.shape if src is not None else None
+        if src is not None and shp is not None and len(shp) >= 1:
+            batch = shp[0] if batch is None else batch
+            if j >= n_state and len(shp) >= 2:
+                seq = shp[1] if seq is None else seq
+                src = TensorInfo(src.name, shp[2:], src.dtype, src.bits)
             else:
-                src = TensorInfo(src.name, src.shape[1:], src.dtype, src.bits)
+                src = TensorInfo(src.name, shp[1:], src.dtype, src.bits)
         bound[b.name] = _body_input(b, src)
     trips = batch * seq if type(batch) is int and type(seq) is int else None
     gs.trip_counts[id(node)] = trips

@@ -12,13 +12,17 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
 
 import onnx
 
 from ..errors import ExternalDataError, printable
 from .dtypes import dtype_of
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _GRAPH = onnx.AttributeProto.GRAPH
 _GRAPHS = onnx.AttributeProto.GRAPHS
@@ -82,7 +86,7 @@ def _expected_bytes(t: onnx.TensorProto) -> int | None:
     return (n * bits + 7) // 8
 
 
-def _int(entries: dict[str, str], key: str) -> int | None | str:
+def _int(entries: dict[str, str], key: str) -> int | str | None:
     """An integer entry; None when absent; the raw text when it is not a non-negative int."""
     v = entries.get(key)
     if v is None:
@@ -114,7 +118,7 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
             continue
         why = _unsafe(location)
         if not why and base_dir is not None:
-            real = os.path.realpath(os.path.join(base_dir, location))  # type: ignore[arg-type]
+            real = os.path.realpath(os.path.join(base_dir, location))
             if not any(os.path.commonpath([real, r]) == r for r in roots):
                 why = "resolves (through a symlink) outside the model's folder"
         if why:
@@ -178,7 +182,7 @@ def model_dir(path: str | os.PathLike[str]) -> Path:
 _SMALL_INT = {6: "<i4", 7: "<i8", 2: "u1", 3: "i1", 5: "<i2", 4: "<u2", 12: "<u4", 13: "<u8", 9: "?"}
 
 
-def read_small_int(t: onnx.TensorProto, base_dir: str | os.PathLike[str] | None, limit: int) -> object | None:
+def read_small_int(t: onnx.TensorProto, base_dir: str | os.PathLike[str] | None, limit: int) -> np.ndarray | None:
     """The value of a small integer tensor stored externally (a Reshape target, axes),
     or None. Shapes need these few bytes; weights (float or larger) are never read.
     The location must be safe (relative, inside the model's folder) and the bytes all there."""

@@ -9,7 +9,6 @@ Bodies that hold subgraphs fall back on onnx's inliner.
 from __future__ import annotations
 
 import onnx
-from onnx import helper
 
 from ..errors import InvalidGraphError
 
@@ -24,7 +23,8 @@ def _key(domain: str, name: str, overload: str = "") -> tuple[str, str, str]:
 def inline_functions(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy of ``model`` whose main-graph calls to local functions are inlined."""
     funcs = {_key(f.domain, f.name, getattr(f, "overload", "")): f for f in model.functions}
-    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for f in funcs.values() for n in f.node for a in n.attribute):
+    subgraph = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+    if any(a.type in subgraph for f in funcs.values() for n in f.node for a in n.attribute):
         from onnx import inliner
 
         return inliner.inline_local_functions(model)

@@ -11,6 +11,7 @@ import mmap
 import os
 import stat
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xcf\xfa\xed\xfe", "a Mach-O binary"),
 )
 # Flatbuffers carry a 4-byte file identifier at offset 4.
-_FLATBUFFERS = ((b"TFL3", "a TensorFlow Lite model (.tflite)"), (b"ORTM", "an ONNX Runtime .ort model (flatbuffer), not an .onnx protobuf"))
+_FLATBUFFERS = ((b"TFL3", "a TensorFlow Lite model (.tflite)"), (b"ORTM", "an ONNX Runtime .ort model (flatbuffer), "
+                                                                          "not an .onnx protobuf"))
 
 
 def _zip_kind(p: Path) -> str:
@@ -79,7 +81,8 @@ def _zip_kind(p: Path) -> str:
         return "a zip archive"
     base = {n.rsplit("/", 1)[-1] for n in names}
     if "data.pkl" in base or "constants.pkl" in base:
-        kind = "TorchScript module" if "constants.pkl" in base or any("/code/" in n for n in names) else "PyTorch checkpoint"
+        scripted = "constants.pkl" in base or any("/code/" in n for n in names)
+        kind = "TorchScript module" if scripted else "PyTorch checkpoint"
         return f"a {kind} (.pt/.pth zip): export it with torch.onnx.export"
     if "config.json" in base and any(n.endswith(".h5") for n in base):
         return "a Keras .keras model (zip): convert it with tf2onnx"
@@ -297,7 +300,10 @@ def _scan_bytes(data: bytes | mmap.mmap) -> str:
         except ValueError:
             return f"corrupt at byte {start} (malformed varint)"
         if i > n:
-            return f"truncated: field {field} at byte {start} needs {i - n} more bytes than the file has (incomplete download?)"
+            return (
+                f"truncated: field {field} at byte {start} needs {i - n} more bytes than the file has"
+                " (incomplete download?)"
+            )
     return ""
 
 
@@ -312,7 +318,8 @@ def check_model_proto(model: onnx.ModelProto, where: str) -> None:
     what = _what_protobuf(model.SerializeToString())  # unknown fields kept: the original bytes
     if what:
         raise NotOnnxError(f"{where}: a valid protobuf but not an ONNX ModelProto (no graph): it reads as {what}")
-    raise NotOnnxError(f"{where}: a valid protobuf but not an ONNX ModelProto (no graph, no IR version, no opset_import)")
+    raise NotOnnxError(f"{where}: a valid protobuf but not an ONNX ModelProto (no graph, no IR version, no "
+                       f"opset_import)")
 
 
 _GUESS_BYTES = 256 * 2**20  # re-read files up to this size to guess what protobuf they are
@@ -340,7 +347,8 @@ def declared_shape_warnings(model: onnx.ModelProto) -> list[str]:
     elements): those dims are analyzed as unknown."""
     g = model.graph
     bad: list[str] = []
-    typed = [(v.name, v.type.tensor_type) for v in (*g.input, *g.output, *g.value_info) if v.type.HasField("tensor_type")]
+    values = (*g.input, *g.output, *g.value_info)
+    typed = [(v.name, v.type.tensor_type) for v in values if v.type.HasField("tensor_type")]
     for name, tt in typed:
         if not tt.HasField("shape"):
             continue
@@ -423,7 +431,7 @@ def check_structure(model: onnx.ModelProto) -> None:
     by_name = {(f.domain, f.name): k for k, f in funcs.items()}
     Key = tuple[str, str, str]
 
-    def scan(nodes) -> tuple[int, int, list[tuple[Key, int]]]:  # type: ignore[no-untyped-def]
+    def scan(nodes: Iterable[onnx.NodeProto]) -> tuple[int, int, list[tuple[Key, int]]]:
         """(plain nodes, deepest nesting, [(called function, nesting at the call)])."""
         plain, deepest, called = 0, 0, []
         stack = [(nodes, 0)]

@@ -77,7 +77,9 @@ def _collect(g: onnx.GraphProto, out: dict[str, onnx.TypeProto]) -> None:
 def onnx_hints(model: onnx.ModelProto) -> tuple[dict[str, onnx.TypeProto], str]:
     """Tensor types onnx infers (with data propagation); ({}, why) when it fails."""
     try:
-        inferred = shape_inference.infer_shapes(weightless_copy(model), check_type=False, strict_mode=False, data_prop=True)
+        inferred = shape_inference.infer_shapes(
+            weightless_copy(model), check_type=False, strict_mode=False, data_prop=True
+        )
     except Exception as e:  # onnx rejects the graph: our own pass still runs
         lines = str(e).strip().splitlines()
         return {}, (lines[-1] if lines else type(e).__name__)[:200]

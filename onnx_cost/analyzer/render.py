@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 from ..rules.cost import COUNT_FIELDS
 from ..rules.node import Shape
-from .report import TOTAL_FIELDS, NodeRecord, Report, Totals
+from .report import TOTAL_FIELDS, NodeRecord, Report
 
 # -- formatting helpers ------------------------------------------------------
 
@@ -134,7 +135,9 @@ def to_dict(report: Report) -> dict[str, Any]:
             "percent": round(100.0 * cov.fraction, 2),
         },
         "by_op_type": {k: v.as_dict() for k, v in report.by_op_type.items()},
-        "qdq_fused": None if report.qdq_fused is None else {"fused_ops": report.qdq_fused_ops, **report.qdq_fused.as_dict()},
+        "qdq_fused": (
+            None if report.qdq_fused is None else {"fused_ops": report.qdq_fused_ops, **report.qdq_fused.as_dict()}
+        ),
         "warnings": report.warnings,
         "uncounted": report.uncounted,
         "missing_dims": report.missing_dims,
@@ -237,9 +240,9 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
     ops = Table(title="By op type", title_justify="left")
     for col in ("op type", "nodes", "FLOPs", "MACs", "params", "memory", "% FLOPs"):
         ops.add_column(col, justify="left" if col == "op type" else "right")
-    for k, v in report.by_op_type.items():
-        pct = 100.0 * v.flops / t.flops if t.flops else 0.0
-        ops.add_row(k, str(v.nodes), si(v.flops), si(v.macs), si(v.params), si(v.memory_bytes, "B"), f"{pct:.1f}")
+    for k, g in report.by_op_type.items():
+        pct = 100.0 * g.flops / t.flops if t.flops else 0.0
+        ops.add_row(k, str(g.nodes), si(g.flops), si(g.macs), si(g.params), si(g.memory_bytes, "B"), f"{pct:.1f}")
     console.print(ops)
 
     nodes = [r for r in report.nodes if r.weight or all_nodes]

@@ -10,10 +10,10 @@ costs quasi-polynomial (floors): the check then fails and we say so, never guess
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import product
-from typing import Callable, Mapping, Sequence
 
 import onnx
 
@@ -118,7 +118,9 @@ def _interp_1d(xs: Sequence[int], ys: Sequence[Fraction]) -> list[Fraction]:
     return poly
 
 
-def _fit(dims: tuple[str, ...], grids: list[list[int]], values: dict[tuple[int, ...], Fraction]) -> dict[Monomial, Fraction]:
+def _fit(
+    dims: tuple[str, ...], grids: list[list[int]], values: dict[tuple[int, ...], Fraction]
+) -> dict[Monomial, Fraction]:
     """Tensor-product interpolation of grid values into monomial coefficients."""
     table = dict(values)  # keys: index tuples into grids -> after k passes, exponent tuples
     k = len(dims)

@@ -12,9 +12,10 @@ from their dims.
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable, MutableMapping
+from typing import Any, cast
 
 import numpy as np
 import onnx
@@ -22,8 +23,8 @@ from onnx import defs, helper, shape_inference
 
 from ..errors import InvalidGraphError
 from ..rules import load_all
-from ..rules.node import NodeView, TensorInfo
 from ..rules.matmul import einsum_equation_error
+from ..rules.node import NodeView, TensorInfo
 from ..rules.registry import SHAPES
 from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
@@ -41,7 +42,7 @@ class GraphShapes:
     tensors: MutableMapping[str, TensorInfo]
     order: list[onnx.NodeProto]
     node_errors: dict[int, str] = field(default_factory=dict)  # id(node) -> why inference failed
-    subgraphs: dict[tuple[int, str], "GraphShapes"] = field(default_factory=dict)
+    subgraphs: dict[tuple[int, str], GraphShapes] = field(default_factory=dict)
     params: set[str] = field(default_factory=set)  # weight tensors: sources of float/quant type
     constants: set[str] = field(default_factory=set)  # static non-weight tensors (int64 shapes, masks)
     trip_counts: dict[int, int | None] = field(default_factory=dict)  # id(Loop node) -> M
@@ -300,7 +301,8 @@ class ShapeEngine:
         for k, name in enumerate(node.output):
             if not name:
                 continue
-            info = outs[k] if k < len(outs) and outs[k] is not None else TensorInfo(name, None)
+            given = outs[k] if k < len(outs) else None
+            info = given if given is not None else TensorInfo(name, None)
             hint = info_from_type(name, hints[name]) if name in hints else None
             info = merge(info, hint)
             value = values[k] if values is not None and k < len(values) else info.value
@@ -353,7 +355,7 @@ class ShapeEngine:
         if isinstance(hit, str):
             gs.node_errors[id(node)] = hit
             return []
-        out: list[TensorInfo | None] = []
+        out = []
         for name, tp in zip(node.output, hit):
             if tp is None or not name:
                 out.append(None)
@@ -364,7 +366,12 @@ class ShapeEngine:
         return out
 
     def _infer_uncached(
-        self, node: onnx.NodeProto, domain: str, schema: defs.OpSchema, ins: list[TensorInfo | None], attrs: dict[str, Any]
+        self,
+        node: onnx.NodeProto,
+        domain: str,
+        schema: defs.OpSchema,
+        ins: list[TensorInfo | None],
+        attrs: dict[str, Any],
     ) -> list[onnx.TypeProto | None] | str:
         """onnx's per-node inference: output TypeProtos by position, or why it failed."""
         types: dict[str, onnx.TypeProto] = {}
@@ -427,7 +434,7 @@ class ShapeEngine:
         if op == "Size" and ins and ins[0] is not None and ins[0].known:
             n = 1
             for d in ins[0].shape or ():
-                n *= d  # type: ignore[operator]
+                n *= cast(int, d)  # known: every dim is an int
             return [np.array(n, dtype=np.int64)] if n < 2**63 else None
         if op == "CastLike" and len(ins) == 2 and ins[0] is not None and ins[0].value is not None:
             target = ins[1].dtype if ins[1] is not None else ""
@@ -438,7 +445,7 @@ class ShapeEngine:
             return None
         if op in _GENERATORS and outs and all(t is not None and _is_float(t.dtype) for t in outs):
             return None  # float tensors generated from a shape are weights, not shape arithmetic
-        vals = []
+        vals: list[np.ndarray | None] = []
         for t in ins:
             if t is None:
                 vals.append(None)
@@ -468,9 +475,11 @@ _NP_CASTABLE = {
     "uint64": np.uint64, "bool": np.bool_,
 }
 _GENERATORS = frozenset({"ConstantOfShape", "Expand", "Tile"})
-_RANDOM = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
-from .values import EVAL_OPS as _EVAL  # noqa: E402
+_RANDOM = frozenset(
+    {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+)
 from .dtypes import DTYPES as _DT  # noqa: E402
+from .values import EVAL_OPS as _EVAL  # noqa: E402
 
 _ELEM = {name: code for code, (name, _bits) in _DT.items()}
 _BITS = {name: bits for _code, (name, bits) in _DT.items()}

@@ -9,8 +9,9 @@ onnx's reference op implementations.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from typing import Any, Sequence
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 import numpy as np
 import onnx
@@ -30,7 +31,7 @@ EVAL_OPS = frozenset(
 _RUN_PARAMS = {"log": lambda *a: None, "verbose": 0, "new_ops": None, "existing_functions": {}, "evaluator_cls": None}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _op_class(op_type: str, version: int) -> Any:
     from onnx.reference.ops import load_op
 
@@ -62,7 +63,9 @@ def shape_value(shape: Sequence[Any] | None, attrs: dict[str, Any]) -> np.ndarra
     return np.array(dims[slice(start, end)], dtype=np.int64)
 
 
-def evaluate(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> list[np.ndarray] | None:
+def evaluate(
+    node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
+) -> list[np.ndarray | None] | None:
     """Run ``node`` on known small inputs; None when it cannot or the result is not small."""
     if node.op_type not in EVAL_OPS or node.domain not in ("", "ai.onnx"):
         return None
@@ -86,7 +89,7 @@ def evaluate(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
         return None
     if not isinstance(out, (tuple, list)):
         out = (out,)
-    res = []
+    res: list[np.ndarray | None] = []
     for v in out:
         if v is None:
             res.append(None)
@@ -178,7 +181,10 @@ def _reshape(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
     return x.reshape(dims)
 
 
-_NP_OF = {1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64}
+_NP_OF = {
+    1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64,
+    9: np.bool_, 10: np.float16, 11: np.float64,
+}
 _INT_TYPES = (np.integer, np.bool_)
 
 _FAST: dict[str, Any] = {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, cast
 
-import numpy as np
 import onnx
 from onnx import defs, helper
 
@@ -247,7 +247,7 @@ class Walker:
             return
         trips = gs.trip_counts.get(id(node))
         unknown = trips is None
-        self.walk(sub, f"{prefix}{label}/body", weight * (1 if unknown else trips), per_iter or unknown)
+        self.walk(sub, f"{prefix}{label}/body", weight * (1 if trips is None else trips), per_iter or unknown)
         if node.op_type == "SequenceMap":
             rec.detail = "body counted once per sequence element: the sequence length is data"
         elif unknown:
@@ -261,14 +261,14 @@ def _count_changed(view: NodeView) -> str:
     if not (view.has_input(0) and view.has_output(0)):
         return ""
     i, o = view.inputs[0], view.outputs[0]
-    if not (i.known and o.known):  # type: ignore[union-attr]
+    if i is None or o is None or i.shape is None or o.shape is None or not (i.known and o.known):
         return ""
-    n_in, n_out = numel(i.shape), numel(o.shape)  # type: ignore[union-attr, arg-type]
+    n_in, n_out = numel(cast(tuple[int, ...], i.shape)), numel(cast(tuple[int, ...], o.shape))  # known: all ints
     if n_in == n_out:
         return ""
     return (
-        f"{view.op_type} '{view.name}': output {list(o.shape)} holds {n_out} elements, "  # type: ignore[union-attr]
-        f"input {list(i.shape)} holds {n_in}"  # type: ignore[union-attr]
+        f"{view.op_type} '{view.name}': output {list(o.shape)} holds {n_out} elements, "
+        f"input {list(i.shape)} holds {n_in}"
     )
 
 

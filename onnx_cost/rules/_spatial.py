@@ -7,8 +7,8 @@ as one); it registers nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .node import NodeView, RuleError, ShapeUnknown
 
@@ -33,7 +33,8 @@ def _ints(view: NodeView, name: str, n: int, default: int, minimum: int) -> tupl
         return (default,) * n
     vals = tuple(int(x) for x in v)
     if len(vals) != n:
-        raise RuleError(f"{view.op_type} '{view.name}': {name}={list(vals)} has {len(vals)} values, the input has {n} spatial axes")
+        raise RuleError(f"{view.op_type} '{view.name}': {name}={list(vals)} has {len(vals)} values, the input has {n} "
+                        f"spatial axes")
     if any(x < minimum for x in vals):
         raise RuleError(f"{view.op_type} '{view.name}': {name}={list(vals)} has a value below {minimum}")
     return vals
@@ -45,7 +46,8 @@ def window(view: NodeView, kernel: Sequence[int]) -> Window:
     n = len(kernel)
     given = view.attr("kernel_shape")
     if given is not None and tuple(int(k) for k in given) != tuple(kernel):
-        raise RuleError(f"{view.op_type} '{view.name}': kernel_shape={list(given)} but the weight's kernel is {list(kernel)}")
+        raise RuleError(f"{view.op_type} '{view.name}': kernel_shape={list(given)} but the weight's kernel is "
+                        f"{list(kernel)}")
     if any(k < 1 for k in kernel):
         raise RuleError(f"{view.op_type} '{view.name}': kernel {list(kernel)} has an empty axis")
     auto_pad = view.attr("auto_pad", "NOTSET") or "NOTSET"

@@ -11,7 +11,7 @@ def _heads(view: NodeView, i: int, attr: str) -> tuple[int, int, int, int]:
     """(batch, heads, seq, head_size) of input ``i``, 4-D or 3-D with the ``attr`` head count."""
     s = view.in_shape(i)
     if len(s) == 4:
-        return s  # type: ignore[return-value]
+        return s[0], s[1], s[2], s[3]
     if len(s) != 3:
         raise RuleError(f"{view.op_type} input {i} must be 3-D or 4-D, got shape {list(s)}")
     h = view.attr(attr)
@@ -22,7 +22,11 @@ def _heads(view: NodeView, i: int, attr: str) -> tuple[int, int, int, int]:
 
 @rule("Attention")
 def attention(view: NodeView) -> Cost:
-    """With B batch, Hq query heads, Sq query length, T = past + kv length, D head size, Dv value head size, scores = B·Hq·Sq·T: QK^T macs = scores·D, dots = scores; scale 1 mul per score; softcap (> 0) 2 arith + 1 tanh per score; attn_mask 1 add per score (float) or 1 select (compare) per score (bool); is_causal 1 select (compare) per score; softmax per row of T (B·Hq·Sq rows): 3T − 1 arith, T exps, T − 1 compares; attention·V macs = scores·Dv, dots = B·Hq·Sq·Dv.
+    """With B batch, Hq query heads, Sq query length, T = past + kv length, D head size, Dv value head size, scores =
+    B·Hq·Sq·T: QK^T macs = scores·D, dots = scores; scale 1 mul per score; softcap (> 0) 2 arith + 1 tanh per score;
+    attn_mask 1 add per score (float) or 1 select (compare) per score (bool); is_causal 1 select (compare) per score;
+    softmax per row of T (B·Hq·Sq rows): 3T − 1 arith, T exps, T − 1 compares; attention·V macs = scores·Dv, dots =
+    B·Hq·Sq·Dv.
 
     The full score matrix is counted even when is_causal masks about half of it (a causal
     kernel skipping the masked blocks does ≈ half of both matmuls and the softmax), and even
@@ -65,7 +69,8 @@ def attention(view: NodeView) -> Cost:
 
 @rule("RotaryEmbedding")
 def rotary_embedding(view: NodeView) -> Cost:
-    """Per rotated pair (x1, x2) → (c·x1 − s·x2, s·x1 + c·x2): 4 muls + 2 adds, i.e. 3 arith per rotated element: arith = 3·B·S·H·R, R = rotary_embedding_dim (0: the head size), the same interleaved or not.
+    """Per rotated pair (x1, x2) → (c·x1 − s·x2, s·x1 + c·x2): 4 muls + 2 adds, i.e. 3 arith per rotated element: arith
+    = 3·B·S·H·R, R = rotary_embedding_dim (0: the head size), the same interleaved or not.
 
     The gather of cos/sin rows by position_ids and the pass-through of the unrotated
     head_size − R elements are data movement.

@@ -135,7 +135,7 @@ def attention_shape(view: NodeView, past_idx: int, out_dtype: str) -> list:
         if view.attr("past_present_share_buffer", 0):
             present = past
         else:
-            present = (*past[:3], dadd(past[3], x[1] if out else None), past[4])
+            present = (*past[:3], dadd(past[3], x[1] if x is not None and out else None), past[4])
     elif out is not None and view.attr("num_heads", 0):
         n = int(view.attr("num_heads"))
         hq = qkv_sizes(view, total)[0]
@@ -168,7 +168,7 @@ def multi_head_attention(view: NodeView) -> Cost:
         b, s, qn, three, dq = q
         if qn != n or three != 3:
             raise RuleError(f"packed QKV query {list(q)} must be (B, S, num_heads={n}, 3, D)")
-        l, dv, new_elems = s, dq, 3 * b * s * n * dq
+        kv_len, dv, new_elems = s, dq, 3 * b * s * n * dq
     elif len(q) == 3:
         b, s, hq = q
         dq = head_size(hq, n, "Q")
@@ -178,15 +178,15 @@ def multi_head_attention(view: NodeView) -> Cost:
         if len(k) == 5:
             if k[2] != n or k[3] != 2 or k[4] != dq:
                 raise RuleError(f"packed KV key {list(k)} must be (B, L, num_heads={n}, 2, {dq})")
-            l, dv, new_elems = k[1], dq, b * s * hq + 2 * b * k[1] * n * dq
+            kv_len, dv, new_elems = k[1], dq, b * s * hq + 2 * b * k[1] * n * dq
         elif len(k) == 3:
             v = view.in_shape(2)
             if k[2] != hq or len(v) != 3:
                 raise RuleError(f"key {list(k)} must be (B, L, {hq}) and value 3-D, got value {list(v)}")
-            l, dv, new_elems = k[1], head_size(v[2], n, "V"), b * s * hq + b * k[1] * (k[2] + v[2])
+            kv_len, dv, new_elems = k[1], head_size(v[2], n, "V"), b * s * hq + b * k[1] * (k[2] + v[2])
         elif len(k) == 4:
             v = view.in_shape(2)
-            l, dv, new_elems, cached = k[2], v[3], b * s * hq, True
+            kv_len, dv, new_elems, cached = k[2], v[3], b * s * hq, True
         else:
             raise RuleError(f"key must be 3-D, 4-D or 5-D, got {list(k)}")
     else:
@@ -195,7 +195,7 @@ def multi_head_attention(view: NodeView) -> Cost:
     if view.has_input(6) and not cached:  # a shared buffer gives its used length in input 8
         past = int(view.in_value(8).reshape(-1)[0]) if view.has_input(8) else view.in_shape(6)[2]
     masks = int(view.has_input(4) or bool(view.attr("unidirectional", 0))) + int(view.has_input(5))
-    core = attention_core(b, n, s, l + past, dq, dv, masks)
+    core = attention_core(b, n, s, kv_len + past, dq, dv, masks)
     return core + Cost(bias_adds=new_elems if view.has_input(3) else 0)
 
 
@@ -207,20 +207,20 @@ def _mha_shape(view: NodeView) -> list:
     if q is None:
         return [(None, dt)] * 4
     if len(q) == 5:
-        b, s, l, dq, dv = q[0], q[1], q[1], q[4], q[4]
+        b, s, kv_len, dq, dv = q[0], q[1], q[1], q[4], q[4]
     else:
         b, s = q[0], q[1]
         dq = ddiv(q[2], n)
-        l = dv = None
+        kv_len = dv = None
         if k is not None and len(k) == 5:
-            l, dv = k[1], k[4]
+            kv_len, dv = k[1], k[4]
         elif k is not None and len(k) == 3:
-            l, dv = k[1], (ddiv(v[2], n) if v is not None and len(v) == 3 else None)
+            kv_len, dv = k[1], (ddiv(v[2], n) if v is not None and len(v) == 3 else None)
         elif k is not None and len(k) == 4:
-            l, dv = k[2], (v[3] if v is not None and len(v) == 4 else None)
-    t = l
+            kv_len, dv = k[2], (v[3] if v is not None and len(v) == 4 else None)
+    t = kv_len
     if pk is not None and len(pk) == 4 and not (k is not None and len(k) == 4):
-        t = dadd(pk[2], l)
+        t = dadd(pk[2], kv_len)
     return [
         ((b, s, dmul(n, dv)), dt),
         ((b, n, t, dq), dt),

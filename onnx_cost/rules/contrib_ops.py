@@ -24,14 +24,15 @@ default-domain conventions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from math import prod
-from typing import Any, Sequence
+from typing import Any
 
 from .cost import Cost
+from .matmul import gemm_dims
 from .node import NodeView, RuleError, TensorInfo, nbytes, numel
 from .quantized import conv_out_dims, conv_size, ddiv, matmul_out_dims, text
-from .matmul import gemm_dims
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
@@ -286,7 +287,7 @@ def _embed_norm_shape(view: NodeView) -> list:
     h = emb[-1] if emb else None
     out = (ids[0], ids[1], h) if ids is not None and len(ids) == 2 else None
     dt = view.in_dtype(2)
-    return [(out, dt), ((ids[0],) if out else None, "int32"), (out, dt)]
+    return [(out, dt), ((ids[0],) if ids is not None and out else None, "int32"), (out, dt)]
 
 
 # -- GELUs and elementwise fusions ------------------------------------------------

@@ -18,6 +18,7 @@ from math import prod
 from .contrib_attention import attention_core, attention_shape, head_size, heads
 from .contrib_ops import shape, sigmoid, softmax
 from .cost import Cost
+from .matmul import gemm_dims
 from .node import NodeView, RuleError, broadcast, nbytes, numel
 from .quantized import (
     bcast_dims,
@@ -35,7 +36,6 @@ from .quantized import (
     requantize,
     zp_active,
 )
-from .matmul import gemm_dims
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
@@ -117,7 +117,7 @@ def gather_block_quantized(view: NodeView) -> Cost:
     """
     data, idx = view.in_shape(0), view.in_shape(1)
     out = _gbq_out(view, data, idx)
-    n = numel(out)  # type: ignore[arg-type]
+    n = numel(out)
     sub = zp_active(view, 3) if view.has_input(3) else view.in_dtype(0) == "uint8"
     axis = int(view.attr("gather_axis", 0)) % len(data)
     ibits = view.inputs[1].bits  # type: ignore[union-attr]

@@ -19,7 +19,8 @@ def _weight(view: NodeView, rank: int) -> tuple[int, ...]:
     w = view.in_shape(1)
     if len(w) != rank + 2:
         raise RuleError(
-            f"{view.op_type} '{view.name}': weight {list(w)} has rank {len(w)}, the input {list(view.in_shape(0))} needs {rank + 2}"
+            f"{view.op_type} '{view.name}': weight {list(w)} has rank {len(w)}, the input {list(view.in_shape(0))} "
+            f"needs {rank + 2}"
         )
     return w
 
@@ -91,7 +92,8 @@ def _transposed_axis(view: NodeView, win: Window, axis: int, size: int, clamp: b
     if given is not None or win.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         if given is not None:
             if len(given) < len(win.kernel):
-                raise RuleError(f"ConvTranspose '{view.name}': output_shape={list(given)} has fewer values than spatial axes")
+                raise RuleError(f"ConvTranspose '{view.name}': output_shape={list(given)} has fewer values than "
+                                f"spatial axes")
             out = int(list(given)[-len(win.kernel) :][axis])
         else:
             out = size * s
@@ -149,7 +151,8 @@ def conv_transpose(view: NodeView) -> Cost:
     n, cin, spatial = spatial_input(view)
     w = _weight(view, len(spatial))
     if w[0] != cin:
-        raise RuleError(f"ConvTranspose '{view.name}': weight {list(w)} should start with Cin={cin} (layout Cin, Cout/g, k...)")
+        raise RuleError(f"ConvTranspose '{view.name}': weight {list(w)} should start with Cin={cin} (layout Cin, "
+                        f"Cout/g, k...)")
     g = int(view.attr("group", 1))
     cout = w[1] * g
     _group(view, cin, cout)

@@ -23,7 +23,13 @@ def _limit(view: NodeView, n: int) -> int:
 
 @rule("NonMaxSuppression")
 def non_max_suppression(view: NodeView) -> Cost:
-    """Bounded estimate (greedy NMS with no box suppressed), B batches, C classes, n boxes, k = min(max_output_boxes_per_class, n) (n when not known; 0 when absent, the spec's default, and then nothing is computed): per batch per box, corners and area (center_point_box=0: 4 compares ordering the corners + 3 arith; center_point_box=1: 7 arith); per batch per class: n compares with score_threshold (when given), a sort of n·ceil(log2 n) compares, and P = (k − 1)·(2n − k)/2 IoUs (candidate i compared with at most min(i, k − 1) kept boxes; n·(n − 1)/2 when k = n), each 6 arith + 7 compares. write_bytes = B·C·k·3·8 (at most k selected (batch, class, box) int64 triples per class).
+    """Bounded estimate (greedy NMS with no box suppressed), B batches, C classes, n boxes, k =
+    min(max_output_boxes_per_class, n) (n when not known; 0 when absent, the spec's default, and then nothing is
+    computed): per batch per box, corners and area (center_point_box=0: 4 compares ordering the corners + 3 arith;
+    center_point_box=1: 7 arith); per batch per class: n compares with score_threshold (when given), a sort of
+    n·ceil(log2 n) compares, and P = (k − 1)·(2n − k)/2 IoUs (candidate i compared with at most min(i, k − 1) kept
+    boxes; n·(n − 1)/2 when k = n), each 6 arith + 7 compares. write_bytes = B·C·k·3·8 (at most k selected (batch,
+    class, box) int64 triples per class).
 
     The real count depends on the scores and overlaps: suppressed boxes and boxes below the
     score threshold are never compared, so this is an upper bound, as is the output size.
@@ -31,7 +37,8 @@ def non_max_suppression(view: NodeView) -> Cost:
     """
     boxes, scores = view.in_shape(0), view.in_shape(1)
     if len(boxes) != 3 or boxes[2] != 4 or len(scores) != 3 or scores[0] != boxes[0] or scores[2] != boxes[1]:
-        raise RuleError(f"NonMaxSuppression boxes {list(boxes)} and scores {list(scores)}: need (B, n, 4) and (B, C, n)")
+        raise RuleError(f"NonMaxSuppression boxes {list(boxes)} and scores {list(scores)}: need (B, n, 4) and (B, C, "
+                        f"n)")
     b, c, n = scores
     k = _limit(view, n)
     if k == 0:

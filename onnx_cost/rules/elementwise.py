@@ -18,8 +18,8 @@ them keeps integer work apart from FLOPs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import Iterable
 
 from .cost import Cost
 from .node import NodeView, ShapeUnknown, broadcast, numel

@@ -73,7 +73,8 @@ def linear_attention(view: NodeView) -> Cost:
     if mode not in RULES:
         raise RuleError(f"LinearAttention '{view.name}': update_rule={mode!r} is not one of {', '.join(RULES)}")
     if view.has_input(3) and tuple(view.in_shape(3)) != (b, hkv, dk, dv):
-        raise RuleError(f"LinearAttention '{view.name}': past_state {list(view.in_shape(3))} should be {[b, hkv, dk, dv]}")
+        raise RuleError(f"LinearAttention '{view.name}': past_state {list(view.in_shape(3))} should be "
+                        f"{[b, hkv, dk, dv]}")
     s, state = b * t, hkv * dk * dv
     macs, dots, arith, trans = s * (state + hq * dk * dv), s * (state + hq * dv), s * (state + hq * dv), 0
     if mode in ("gated", "gated_delta"):
@@ -81,14 +82,16 @@ def linear_attention(view: NodeView) -> Cost:
             raise RuleError(f"LinearAttention '{view.name}': update_rule={mode!r} needs the decay input")
         e = _packed(view, 4, "decay", b, t)
         if e not in (hkv * dk, hkv):
-            raise RuleError(f"LinearAttention '{view.name}': decay last dim {e} should be Hkv·dk={hkv * dk} or Hkv={hkv}")
+            raise RuleError(f"LinearAttention '{view.name}': decay last dim {e} should be Hkv·dk={hkv * dk} or "
+                            f"Hkv={hkv}")
         arith += s * state
         trans += s * e
     if mode in ("delta", "gated_delta"):
         if not view.has_input(5):
             raise RuleError(f"LinearAttention '{view.name}': update_rule={mode!r} needs the beta input")
         if _packed(view, 5, "beta", b, t) not in (hkv, 1):
-            raise RuleError(f"LinearAttention '{view.name}': beta {list(view.in_shape(5))} should end in Hkv={hkv} or 1")
+            raise RuleError(f"LinearAttention '{view.name}': beta {list(view.in_shape(5))} should end in Hkv={hkv} or "
+                            f"1")
         macs += s * state
         dots += s * hkv * dv
         arith += 2 * s * hkv * dv

@@ -28,7 +28,8 @@ def _samples(view: NodeView) -> tuple[int, int]:
     if len(x) < 2:
         raise RuleError(f"{view.op_type} '{view.name}': input {list(x)} needs rank >= 2 (N, C, d1…)")
     if tuple(t) != (x[0], *x[2:]):
-        raise RuleError(f"{view.op_type} '{view.name}': target {list(t)} should be {[x[0], *x[2:]]} (input {list(x)} less C)")
+        raise RuleError(f"{view.op_type} '{view.name}': target {list(t)} should be {[x[0], *x[2:]]} (input {list(x)} "
+                        f"less C)")
     if view.has_input(2) and tuple(view.in_shape(2)) != (x[1],):
         raise RuleError(f"{view.op_type} '{view.name}': weight {list(view.in_shape(2))} should be [{x[1]}] (C)")
     return prod(t), x[1]

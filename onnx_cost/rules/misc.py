@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
@@ -13,7 +12,9 @@ from .registry import rule
 
 @rule("Multinomial")
 def multinomial(view: NodeView) -> Cost:
-    """Per batch row of K classes: K exps (the inputs are log-probabilities), K − 1 adds (cumulative sum); per sample (s = sample_size): 1 mul (uniform draw × total) and ceil(log2 K) compares (binary search of the cumulative sum): transcendental = B·K, arith = B·(K − 1 + s), compare = B·s·ceil(log2 K).
+    """Per batch row of K classes: K exps (the inputs are log-probabilities), K − 1 adds (cumulative sum); per sample (s
+    = sample_size): 1 mul (uniform draw × total) and ceil(log2 K) compares (binary search of the cumulative sum):
+    transcendental = B·K, arith = B·(K − 1 + s), compare = B·s·ceil(log2 K).
 
     A bounded estimate of one common implementation; the random number generation itself is
     not counted.

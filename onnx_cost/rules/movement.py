@@ -78,7 +78,8 @@ _IO = (
     ("Tile", "No arithmetic: repeats the input; reads it once, writes the output once."),
     ("Cast", "No arithmetic: converts the element type; reads the input once, writes the output once."),
     ("DepthToSpace", "No arithmetic: moves channel blocks into space; reads the input once, writes the output once."),
-    ("SpaceToDepth", "No arithmetic: moves spatial blocks into channels; reads the input once, writes the output once."),
+    ("SpaceToDepth", "No arithmetic: moves spatial blocks into channels; reads the input once, writes the output "
+                     "once."),
     ("OneHot", "No arithmetic: writes off_value everywhere and on_value at each index; reads indices, depth and "
                "values once, writes the output once."),
     ("Trilu", "No arithmetic: keeps the upper or lower triangle, zeroes the rest by position; "
@@ -88,7 +89,8 @@ _IO = (
     ("Unique", "No arithmetic counted: sorting or hashing cost depends on the data, not on shapes; reads the "
                "input once, writes the outputs once."),
     ("Constant", "No arithmetic: writes its attribute's value once (reads nothing)."),
-    ("ConstantOfShape", "No arithmetic: fills the output with one value; reads the shape tensor, writes the output once."),
+    ("ConstantOfShape", "No arithmetic: fills the output with one value; reads the shape tensor, writes the output "
+                        "once."),
     ("RandomNormal", "No arithmetic counted: random draws are the runtime's business; writes the output once."),
     ("RandomUniform", "No arithmetic counted: random draws are the runtime's business; writes the output once."),
     ("Bernoulli", "No arithmetic counted: one random draw per element, the runtime's business; reads the "

@@ -6,9 +6,10 @@ Rules never touch a protobuf: the analyzer builds these views.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 # A dimension: a known int, a symbolic name (str), or unknown (None).
 Dim = int | str | None
@@ -50,10 +51,7 @@ class TensorInfo:
         s = self.shape
         if s is None:
             return False
-        for d in s:
-            if type(d) is not int:
-                return False
-        return True
+        return all(type(d) is int for d in s)
 
 
 def numel(shape: Sequence[int]) -> int:

@@ -21,8 +21,9 @@ functions) that the contrib modules reuse.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
-from typing import Any, Sequence
+from typing import Any
 
 from .cost import Cost
 from .node import Dim, NodeView, RuleError, numel

@@ -7,8 +7,9 @@ Every op is a counting rule, a zero-compute op (with a reason), or absent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 from .cost import Cost
 from .node import NodeView

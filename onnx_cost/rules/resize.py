@@ -133,7 +133,13 @@ def _resample(view: NodeView, mode: str, coord: str, nearest: str) -> Cost:
 
 @rule("Resize")
 def resize(view: NodeView) -> Cost:
-    """Over the r resized axes (output size ≠ input size, or cropped by a known roi in tf_crop_and_resize), per output element: nearest 0; linear 3·(2^r − 1) arith; cubic 7·(4^r − 1)/3 arith (Σ_j (k_0…k_{j−1})·(2k_j − 1) for k taps per axis). Plus, per output index of each resized axis: the coordinate transform (asymmetric 1, tf_half_pixel_for_nn 2, align_corners 2, half_pixel 3, pytorch_half_pixel 3, half_pixel_symmetric 4, tf_crop_and_resize 6 arith + 2 compares) and the weights (nearest: floor/ceil 1, round_prefer_* 2; linear 3; cubic 27, +7 with exclude_outside). Antialias (opset 18) on a downscaled axis of scale s: linear 2·ceil(1/s) taps, cubic 2·ceil(2/s) taps, each tap weight 4 (linear) or 11 (cubic) arith + 2 compares, then 2k − 1 to normalize, +2 for floor/frac.
+    """Over the r resized axes (output size ≠ input size, or cropped by a known roi in tf_crop_and_resize), per output
+    element: nearest 0; linear 3·(2^r − 1) arith; cubic 7·(4^r − 1)/3 arith (Σ_j (k_0…k_{j−1})·(2k_j − 1) for k taps per
+    axis). Plus, per output index of each resized axis: the coordinate transform (asymmetric 1, tf_half_pixel_for_nn 2,
+    align_corners 2, half_pixel 3, pytorch_half_pixel 3, half_pixel_symmetric 4, tf_crop_and_resize 6 arith + 2
+    compares) and the weights (nearest: floor/ceil 1, round_prefer_* 2; linear 3; cubic 27, +7 with exclude_outside).
+    Antialias (opset 18) on a downscaled axis of scale s: linear 2·ceil(1/s) taps, cubic 2·ceil(2/s) taps, each tap
+    weight 4 (linear) or 11 (cubic) arith + 2 compares, then 2k − 1 to normalize, +2 for floor/frac.
 
     The output shape comes from inference (scales or sizes; onnx's inference ignores the roi of
     tf_crop_and_resize with scales); the scale of an axis from the known scales input, else
@@ -150,7 +156,9 @@ def resize(view: NodeView) -> Cost:
 
 @rule("Upsample")
 def upsample(view: NodeView) -> Cost:
-    """As Resize with coordinate_transformation_mode asymmetric (x_original = x / scale, 1 arith per output index of each resized axis): nearest rounds with floor (1 arith per index, 0 per element); linear (bilinear) 3 arith per index and 3·(2^r − 1) arith per output element over the r resized axes.
+    """As Resize with coordinate_transformation_mode asymmetric (x_original = x / scale, 1 arith per output index of
+    each resized axis): nearest rounds with floor (1 arith per index, 0 per element); linear (bilinear) 3 arith per
+    index and 3·(2^r − 1) arith per output element over the r resized axes.
 
     Deprecated since opset 10 in favour of Resize; scales come from the attribute (opset 7)
     or the input (opset 9), through the inferred output shape.
@@ -163,7 +171,11 @@ _GS_MODES = {"bilinear": "linear", "bicubic": "cubic", "linear": "linear", "cubi
 
 @rule("GridSample")
 def grid_sample(view: NodeView) -> Cost:
-    """With L = N·∏Dout sampled locations, r spatial axes and E = L·C output elements: per location per axis, unnormalize (align_corners=1: (g + 1)/2·(d − 1), 3 arith; 0: ((g + 1)·d − 1)/2, 4 arith), padding (zeros 0; border: clamp, 2 compares; reflection: 6 arith + 2 compares, bound), weights (nearest: round, 1 arith; linear: floor, frac, 1 − frac, 3 arith; cubic: floor, frac, 25 for the weights, 27 arith); per output element: nearest 0, linear 3·(2^r − 1) arith, cubic 7·(4^r − 1)/3 arith.
+    """With L = N·∏Dout sampled locations, r spatial axes and E = L·C output elements: per location per axis,
+    unnormalize (align_corners=1: (g + 1)/2·(d − 1), 3 arith; 0: ((g + 1)·d − 1)/2, 4 arith), padding (zeros 0; border:
+    clamp, 2 compares; reflection: 6 arith + 2 compares, bound), weights (nearest: round, 1 arith; linear: floor, frac,
+    1 − frac, 3 arith; cubic: floor, frac, 25 for the weights, 27 arith); per output element: nearest 0, linear 3·(2^r −
+    1) arith, cubic 7·(4^r − 1)/3 arith.
 
     Coordinates are computed once per location and shared over the C channels (PyTorch's
     kernel; the reference recomputes them per channel). Reflection is counted as if every
@@ -194,7 +206,9 @@ def grid_sample(view: NodeView) -> Cost:
 
 @rule("AffineGrid")
 def affine_grid(view: NodeView) -> Cost:
-    """Per output point (P = N·∏spatial of the grid, s = 2 or 3 axes): theta (s × (s+1)) times (x, y[, z], 1): macs = P·s·s, dots = P·s, bias_adds = P·s (the translation column); plus the base grid, 2 arith (start + i·step) per index of each spatial axis.
+    """Per output point (P = N·∏spatial of the grid, s = 2 or 3 axes): theta (s × (s+1)) times (x, y[, z], 1): macs =
+    P·s·s, dots = P·s, bias_adds = P·s (the translation column); plus the base grid, 2 arith (start + i·step) per index
+    of each spatial axis.
 
     align_corners only moves the base grid's start and step, not the count.
     """
@@ -230,14 +244,19 @@ def _roi_grid(view: NodeView, oh: int, ow: int) -> list[tuple[int, int]]:
 
 @rule("RoiAlign")
 def roi_align(view: NodeView) -> Cost:
-    """Per roi: scaled box 4 muls (+4 subs with half_pixel; output_half_pixel: +2 compares forcing ≥ 1), 2 subs (size), 2 divs (bin size). Per sample point (S = grid_h·grid_w per bin, shared by all C channels): 12 arith for its (y, x), 6 compares (bounds, ≥ 0), 4 for ly, lx, hy, hx, 4 muls for the four weights: 20 arith + 6 compares. Per channel per bin: avg: S·(4 muls + 3 adds) + S accumulate adds + 1 div = 8S + 1 arith; max: 4S muls + 3S compares (max of 4) + S − 1 compares.
+    """Per roi: scaled box 4 muls (+4 subs with half_pixel; output_half_pixel: +2 compares forcing ≥ 1), 2 subs (size),
+    2 divs (bin size). Per sample point (S = grid_h·grid_w per bin, shared by all C channels): 12 arith for its (y, x),
+    6 compares (bounds, ≥ 0), 4 for ly, lx, hy, hx, 4 muls for the four weights: 20 arith + 6 compares. Per channel per
+    bin: avg: S·(4 muls + 3 adds) + S accumulate adds + 1 div = 8S + 1 arith; max: 4S muls + 3S compares (max of 4) + S
+    − 1 compares.
 
     sampling_ratio > 0 gives S = ratio²; 0 is adaptive, ceil(roi_h/out_h)·ceil(roi_w/out_w) per
     roi: exact when the rois are known, else a bound taking every roi as the whole feature map.
     Max mode follows the reference and onnxruntime (max of the weighted corners), not max of
     the interpolated values. Bilinear by weighted corners (7 arith) rather than 3 lerps (9).
     """
-    x, rois, out = view.in_shape(0), view.in_shape(1), view.out_shape(0)
+    x, rois = view.in_shape(0), view.in_shape(1)
+    view.out_shape(0)  # the count does not use it, but an unknown output stays 'unknown' as before
     if len(x) != 4 or len(rois) != 2 or rois[1] != 4:
         raise RuleError(f"RoiAlign needs X (N, C, H, W) and rois (R, 4), got {list(x)} and {list(rois)}")
     oh, ow = int(view.attr("output_height", 1)), int(view.attr("output_width", 1))

@@ -32,7 +32,10 @@ def _scalar(view: NodeView, i: int) -> int:
 
 @rule("DFT")
 def dft(view: NodeView) -> Cost:
-    """Per line (lines = input elements / (axis dim·c_in)): N = dft_length (default: the axis dim, 2·(dim − 1) for the inverse one-sided IRFFT); N a power of 2: 5·N·log2 N arith (radix-2 FFT); else direct DFT: macs = N·c_in·c_out·m, dots = c_out·m, with m output points (N//2 + 1 for the forward one-sided RFFT, else N), c_in = input last dim and c_out = 1 for the IRFFT, else 2 (1 real, 2 complex); inverse adds the 1/N scaling, c_out·m arith per line.
+    """Per line (lines = input elements / (axis dim·c_in)): N = dft_length (default: the axis dim, 2·(dim − 1) for the
+    inverse one-sided IRFFT); N a power of 2: 5·N·log2 N arith (radix-2 FFT); else direct DFT: macs = N·c_in·c_out·m,
+    dots = c_out·m, with m output points (N//2 + 1 for the forward one-sided RFFT, else N), c_in = input last dim and
+    c_out = 1 for the IRFFT, else 2 (1 real, 2 complex); inverse adds the 1/N scaling, c_out·m arith per line.
 
     Not counted: zero padding and truncation to dft_length (data movement). The FFT count is the
     complex FFT even for real input or one-sided output (a real FFT could do about half); the
@@ -67,7 +70,10 @@ def dft(view: NodeView) -> Cost:
 
 @rule("STFT")
 def stft(view: NodeView) -> Cost:
-    """Per frame (B·frames of them, L = frame_length, its input or else the window's length, else the signal length): the window multiply, L·c_in muls when a window is given (c_in = 1 real, 2 complex signal), then a transform of length L with m = output bins (L//2 + 1 one-sided, else L): 5·L·log2 L arith when L is a power of 2, else direct DFT macs = L·c_in·2·m, dots = 2·m.
+    """Per frame (B·frames of them, L = frame_length, its input or else the window's length, else the signal length):
+    the window multiply, L·c_in muls when a window is given (c_in = 1 real, 2 complex signal), then a transform of
+    length L with m = output bins (L//2 + 1 one-sided, else L): 5·L·log2 L arith when L is a power of 2, else direct DFT
+    macs = L·c_in·2·m, dots = 2·m.
 
     Framing (strided views of the signal) is data movement, not counted. The bins follow the
     onesided attribute (schema default 1; complex input is always two-sided), not the inferred
@@ -108,7 +114,8 @@ def hamming_window(view: NodeView) -> Cost:
 
 @rule("BlackmanWindow")
 def blackman_window(view: NodeView) -> Cost:
-    """Per element of the window, with a = 2π·n/N: 0.42 − 0.5·cos(a) + 0.08·cos(2a): 7 arith (mul, div for a, mul for 2a, 2 muls by the coefficients, 2 adds) + 2 transcendental (cos).
+    """Per element of the window, with a = 2π·n/N: 0.42 − 0.5·cos(a) + 0.08·cos(2a): 7 arith (mul, div for a, mul for
+    2a, 2 muls by the coefficients, 2 adds) + 2 transcendental (cos).
 
     The reference computes 4π·n/N afresh (8 arith); we reuse a.
     """
@@ -118,7 +125,10 @@ def blackman_window(view: NodeView) -> Cost:
 
 @rule("MelWeightMatrix")
 def mel_weight_matrix(view: NodeView) -> Cost:
-    """Bound, for the [S, M] output (S = dft_length//2 + 1 spectrogram bins, M mel bins): every element a triangle ramp, 1 sub + 1 div: 2·S·M arith; plus the edges, 2 hz→mel (f/700, +1, ·2595: 3 arith + 1 log10 each) and the step (2 arith), and M + 2 band edges each lo + i·step (2), hz (3 arith + 1 pow) and the spectrogram bin (3): arith = 2·S·M + 8·(M + 2) + 8, transcendental = M + 4.
+    """Bound, for the [S, M] output (S = dft_length//2 + 1 spectrogram bins, M mel bins): every element a triangle ramp,
+    1 sub + 1 div: 2·S·M arith; plus the edges, 2 hz→mel (f/700, +1, ·2595: 3 arith + 1 log10 each) and the step (2
+    arith), and M + 2 band edges each lo + i·step (2), hz (3 arith + 1 pow) and the spectrogram bin (3): arith = 2·S·M +
+    8·(M + 2) + 8, transcendental = M + 4.
 
     Elements outside every triangle are zeros, not computed: 2·S·M is an upper bound.
     """
