@@ -3,8 +3,9 @@ flops float only, int_ops integer only, ops = flops + int_ops (docs/counting.md,
 
 from __future__ import annotations
 
-from helpers import analyze_model, make_model
 from onnx import helper
+
+from helpers import analyze_model, make_model
 
 U8, F, I32 = "uint8", "float32", "int32"
 
