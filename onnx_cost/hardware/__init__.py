@@ -1,0 +1,32 @@
+"""What the counts mean on a chip: device presets, roofline, latency floor, memory
+footprint, utilization; measurement (``--measure``) and pictures (``--plot``) are
+optional extras. docs/hardware.md explains the model and its limits.
+
+Nothing here runs during a plain analysis: the CLI imports this package only when a
+hardware option is given.
+"""
+
+from __future__ import annotations
+
+from .devices import Device, DeviceError, Figure, load_device, load_device_file, presets
+from .footprint import Footprint, footprint
+from .roofline import NodeRoof, Roofline, roofline, utilization
+from .view import hardware_dict, hardware_text, roofline_dict
+
+__all__ = [
+    "Device",
+    "DeviceError",
+    "Figure",
+    "Footprint",
+    "NodeRoof",
+    "Roofline",
+    "footprint",
+    "hardware_dict",
+    "hardware_text",
+    "load_device",
+    "load_device_file",
+    "presets",
+    "roofline",
+    "roofline_dict",
+    "utilization",
+]

@@ -1,0 +1,158 @@
+"""The hardware view as data (JSON) and as text: roofline, floor shares, footprint.
+
+Node names and op types come from the model: the text form escapes them
+(``errors.printable``); JSON carries them as JSON strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analyzer.report import Report
+from ..errors import printable
+from .devices import Device
+from .footprint import Footprint, footprint
+from .roofline import Roofline, dominant_precision, pick_peak, roofline, utilization
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def roofline_dict(report: Report, device: Device, *, tf32: bool = False, roof: Roofline | None = None) -> dict[str, Any]:
+    """The roofline as the JSON-able dict agreed with the HTML report (common_split.md):
+    ``device`` at the model's dominant precision, and one entry per counted node."""
+    roof = roof or roofline(report, device, tf32=tf32)
+    prec = dominant_precision(roof.nodes)
+    used, peak = pick_peak(device, prec, True, tf32)
+    bw = device.bandwidth_bytes_per_s
+    return {
+        "device": {
+            "name": device.name,
+            "key": device.key,
+            "measured": device.measured,
+            "precision": prec,
+            "peak_used": used,
+            "peak_ops_per_s": _num(peak),
+            "bandwidth_bytes_per_s": _num(bw),
+            "ridge_ops_per_byte": peak / bw if peak and bw else None,
+            "peaks_ops_per_s": {p: f.value for p, f in device.peaks.items()},
+        },
+        "nodes": [
+            {
+                "name": n.name,
+                "op_type": n.op_type,
+                "precision": n.precision,
+                "peak_used": n.peak_used,
+                "ops": n.ops,
+                "bytes": n.bytes,
+                "intensity": _num(n.intensity),
+                "attainable_ops_per_s": _num(n.attainable),
+                "bound": n.bound,
+                "floor_s": n.floor_s,
+            }
+            for n in roof.nodes
+        ],
+    }
+
+
+def hardware_dict(
+    report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None
+) -> dict[str, Any]:
+    """Everything the hardware view knows, for ``--json`` (docs/json.md, key ``hardware``)."""
+    roof = roofline(report, device, tf32=tf32)
+    fp = footprint(report, device)
+    out = roofline_dict(report, device, tf32=tf32, roof=roof)
+    out["device"]["sources"] = _sources(device)
+    out["floor_s"] = roof.floor_s
+    out["ops"] = roof.ops
+    out["bytes"] = roof.bytes
+    out["skipped_nodes"] = roof.skipped
+    out["tf32"] = tf32
+    out["ridge_ops_per_byte"] = roof.ridge
+    out["floor_share_by_op_type"] = roof.share(roof.by_op_type)
+    out["floor_share_by_scope"] = roof.share(roof.by_scope)
+    out["bound_counts"] = _bounds(roof)
+    out["footprint"] = fp.as_dict()
+    if measured_s is not None:
+        out["measured"] = utilization(roof, measured_s)
+    return out
+
+
+def _bounds(roof: Roofline) -> dict[str, int]:
+    c: dict[str, int] = {}
+    for n in roof.nodes:
+        c[n.bound] = c.get(n.bound, 0) + 1
+    return c
+
+
+def _sources(device: Device) -> dict[str, str]:
+    s = {f"peaks.{p}": f.source for p, f in device.peaks.items()}
+    for k in ("bandwidth", "capacity", "cache"):
+        f = getattr(device, k)
+        if f is not None:
+            s[f"memory.{k}"] = f.source
+    return s
+
+
+def _si(x: float | None, unit: str) -> str:
+    if x is None:
+        return "-"
+    for scale, p in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {p}{unit}"
+    return f"{x:.3g} {unit}"
+
+
+def _time(s: float) -> str:
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"
+
+
+def footprint_lines(fp: Footprint) -> list[str]:
+    """The footprint in a few human lines."""
+    lines = [
+        f"  weights {_si(fp.weight_bytes, 'B')} + peak activations {_si(fp.peak_activation_bytes, 'B')}"
+        f" (at {printable(fp.peak_node, 60) or 'the graph inputs'}) = {_si(fp.total_bytes, 'B')}"
+    ]
+    if fp.unknown_tensors:
+        lines.append(f"  {fp.unknown_tensors} tensor(s) of unknown size left out: the peak is a lower bound")
+    if fp.fits is not None:
+        m = fp.margin_bytes or 0
+        verdict = f"fits, {_si(m, 'B')} to spare" if fp.fits else f"does NOT fit: short by {_si(-m, 'B')}"
+        lines.append(f"  device memory {_si(fp.capacity_bytes, 'B')}: {verdict}")
+    return lines
+
+
+def hardware_text(report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5) -> str:
+    """The hardware view as a few lines for the table output."""
+    roof = roofline(report, device, tf32=tf32)
+    d = roofline_dict(report, device, tf32=tf32, roof=roof)["device"]
+    tag = " (measured on this machine)" if device.measured else ""
+    lines = [
+        f"Device: {printable(device.name, 80)}{tag}",
+        f"  peak {_si(d['peak_ops_per_s'], 'op/s')} at {d['peak_used']}, bandwidth {_si(d['bandwidth_bytes_per_s'], 'B/s')}"
+        + (f", ridge {d['ridge_ops_per_byte']:.3g} op/B" if d["ridge_ops_per_byte"] else ""),
+        f"  latency floor {_time(roof.floor_s)} (sum of node floors; no fusion, no cache reuse, no launch overhead)"
+        + (f"; {roof.skipped} node(s) not counted: a lower bound" if roof.skipped else ""),
+    ]
+    b = _bounds(roof)
+    lines.append("  nodes: " + ", ".join(f"{v} {k}-bound" for k, v in sorted(b.items())))
+    share = list(roof.share(roof.by_op_type).items())[:top]
+    if share:
+        lines.append("  floor by op type: " + ", ".join(f"{printable(k, 40)} {v:.0%}" for k, v in share))
+    share = list(roof.share(roof.by_scope).items())[:top]
+    if share:
+        lines.append("  floor by scope: " + ", ".join(f"{printable(k, 40)} {v:.0%}" for k, v in share))
+    lines.append("Memory footprint:")
+    lines.extend(footprint_lines(footprint(report, device)))
+    if measured_s is not None:
+        u = utilization(roof, measured_s)
+        util = f"{u['utilization']:.1%}" if u["utilization"] is not None else "-"
+        lines.append(
+            f"Measured {_time(measured_s)}: {_si(u['achieved_ops_per_s'], 'op/s')} achieved, utilization {util}"
+            f" of the {u['peak_used']} peak; the floor is {u['floor_fraction']:.1%} of that time"
+        )
+    return "\n".join(lines) + "\n"
