@@ -233,7 +233,7 @@ def _aggregate(
     for g in _graphs(gs):
         for name, t in _local(g).items():
             if name in g.params and t.known:
-                n = numel(t.shape)  # type: ignore[arg-type]
+                n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 param_sizes[name] = (n, nbytes(n, t.bits))
             if not t.known:
                 unknown_tensors += 1

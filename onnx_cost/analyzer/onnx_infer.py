@@ -20,7 +20,7 @@ _GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 
 def _numel(dims: object) -> int:
     n = 1
-    for d in dims:  # type: ignore[attr-defined]
+    for d in dims:  # type: ignore[attr-defined]  # a protobuf repeated field
         n *= d
     return n
 

@@ -277,7 +277,7 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
         if report.missing_dims:
             flags = " ".join(f"--dim {d}=N" for d in report.missing_dims)
             console.print(f"  symbolic dims left unbound: {', '.join(report.missing_dims)}; try: {flags}")
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    return console.file.getvalue()  # type: ignore[attr-defined]  # the StringIO given to Console
 
 
 # -- sweeps and formulas -----------------------------------------------------

@@ -391,7 +391,7 @@ class ShapeEngine:
             eq = attrs.get("equation", "")
             eq = eq.decode("utf-8", "replace") if isinstance(eq, bytes) else str(eq)
             ranks = [len(t.shape) if t is not None and t.shape is not None else None for t in ins]
-            why = einsum_equation_error(eq, ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]
+            why = einsum_equation_error(eq, ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]  # no None: checked
             if why:
                 return why
         if node.op_type == "STFT" and domain == "" and not any(a.name == "onesided" for a in node.attribute):

@@ -140,15 +140,15 @@ def _squeeze(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
 def _slice(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
     if version < 10 or any(v is None for v in inputs[:3]):
         return None
-    x, starts, ends = inputs[0], inputs[1].reshape(-1), inputs[2].reshape(-1)  # type: ignore[union-attr]
+    x, starts, ends = inputs[0], inputs[1].reshape(-1), inputs[2].reshape(-1)  # type: ignore[union-attr]  # no None: checked
     axes = inputs[3].reshape(-1) if len(inputs) > 3 and inputs[3] is not None else range(len(starts))
     steps = inputs[4].reshape(-1) if len(inputs) > 4 and inputs[4] is not None else [1] * len(starts)
-    sl = [slice(None)] * x.ndim  # type: ignore[union-attr]
+    sl = [slice(None)] * x.ndim  # type: ignore[union-attr]  # no None: checked
     for st, en, ax, sp in zip(starts, ends, axes, steps):
         if int(sp) == 0:
             return None
-        sl[int(ax) % x.ndim] = slice(int(st), int(en), int(sp))  # type: ignore[union-attr]
-    return x[tuple(sl)]  # type: ignore[index]
+        sl[int(ax) % x.ndim] = slice(int(st), int(en), int(sp))  # type: ignore[union-attr]  # no None: checked
+    return x[tuple(sl)]  # type: ignore[index]  # no None: checked
 
 
 def _cast(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
@@ -161,7 +161,7 @@ def _cast(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -
 def _range(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
     if any(v is None or v.size != 1 for v in inputs[:3]) or len(inputs) < 3:
         return None
-    start, limit, delta = (v.reshape(()) for v in inputs[:3])  # type: ignore[union-attr]
+    start, limit, delta = (v.reshape(()) for v in inputs[:3])  # type: ignore[union-attr]  # no None: checked
     if not all(np.issubdtype(v.dtype, np.integer) for v in (start, limit, delta)) or int(delta) == 0:
         return None  # float ranges follow the reference (its rounding of the count)
     n = max(-(-(int(limit) - int(start)) // int(delta)), 0)
@@ -217,18 +217,18 @@ def _result_size(op: str, inputs: list[np.ndarray | None]) -> int:
     result is no larger than their (small) inputs."""
     try:
         if op == "ConstantOfShape":
-            return _prod(int(d) for d in inputs[0].reshape(-1))  # type: ignore[union-attr]
+            return _prod(int(d) for d in inputs[0].reshape(-1))  # type: ignore[union-attr]  # None: AttributeError, caught below
         if op == "Range":
-            start, limit, delta = (float(v.reshape(-1)[0]) for v in inputs[:3])  # type: ignore[union-attr]
+            start, limit, delta = (float(v.reshape(-1)[0]) for v in inputs[:3])  # type: ignore[union-attr]  # None: AttributeError, caught below
             if delta == 0 or not all(math.isfinite(x) for x in (start, limit, delta)):
                 return SMALL + 1
             return max(math.ceil((limit - start) / delta), 0)
         if op == "Tile":
-            x, reps = inputs[0], [int(r) for r in inputs[1].reshape(-1)]  # type: ignore[union-attr]
-            return _prod(d * r for d, r in zip(x.shape, reps))  # type: ignore[union-attr]
+            x, reps = inputs[0], [int(r) for r in inputs[1].reshape(-1)]  # type: ignore[union-attr]  # None: AttributeError, caught below
+            return _prod(d * r for d, r in zip(x.shape, reps))  # type: ignore[union-attr]  # None: AttributeError, caught below
         if op == "Expand":
-            x, shape = inputs[0], [int(d) for d in inputs[1].reshape(-1)]  # type: ignore[union-attr]
-            return _prod(_broadcast([list(x.shape), shape]))  # type: ignore[union-attr]
+            x, shape = inputs[0], [int(d) for d in inputs[1].reshape(-1)]  # type: ignore[union-attr]  # None: AttributeError, caught below
+            return _prod(_broadcast([list(x.shape), shape]))  # type: ignore[union-attr]  # None: AttributeError, caught below
         if op in _BROADCAST:
             return _prod(_broadcast([list(v.shape) for v in inputs if v is not None]))
     except (TypeError, ValueError, IndexError, AttributeError, OverflowError):

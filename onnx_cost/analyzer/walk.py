@@ -81,7 +81,7 @@ def _io_bytes(ts: tuple[TensorInfo | None, ...]) -> tuple[int, bool]:
         if t is None:
             continue
         if t.known and t.bits:
-            total += nbytes(numel(t.shape), t.bits)  # type: ignore[arg-type]
+            total += nbytes(numel(t.shape), t.bits)  # type: ignore[arg-type]  # known: every dim is an int
         else:
             partial = True
     return total, partial
@@ -122,7 +122,7 @@ class Walker:
         params = pbytes = 0
         for name, t in zip(node.input, view.inputs):
             if t is not None and name in gs.params and t.known:
-                n = numel(t.shape)  # type: ignore[arg-type]
+                n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 params += n
                 pbytes += nbytes(n, t.bits)
         first = next((t for t in view.outputs + view.inputs if t is not None and t.dtype), None)
@@ -223,7 +223,7 @@ class Walker:
             starts, costs = [], []
             for key, sub in subs:
                 starts.append(len(self.records))
-                self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter)  # type: ignore[arg-type]
+                self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter)  # type: ignore[arg-type]  # subs hold graphs only
                 costs.append(self._branch_cost(starts[-1]))
             starts.append(len(self.records))
             cond = view_cond(node, gs)

@@ -62,7 +62,7 @@ def qkv_sizes(view: NodeView, total: Any) -> tuple[Any, Any, Any]:
             raise RuleError(f"qkv_hidden_sizes {list(sizes)} must have 3 elements")
         if type(total) is int and sum(sizes) != total:
             raise RuleError(f"qkv_hidden_sizes {list(sizes)} do not sum to the {total} weight columns")
-        return tuple(int(v) for v in sizes)  # type: ignore[return-value]
+        return tuple(int(v) for v in sizes)  # type: ignore[return-value]  # 3 elements, checked above
     third = ddiv(total, 3)
     if type(total) is int and third is None:
         raise RuleError(f"{total} weight columns do not split into Q, K, V of one size")
@@ -139,7 +139,7 @@ def attention_shape(view: NodeView, past_idx: int, out_dtype: str) -> list:
     elif out is not None and view.attr("num_heads", 0):
         n = int(view.attr("num_heads"))
         hq = qkv_sizes(view, total)[0]
-        present = (2, x[0], n, x[1], ddiv(hq, n))  # type: ignore[index]
+        present = (2, x[0], n, x[1], ddiv(hq, n))  # type: ignore[index]  # out is set only when x is
     return [(out, out_dtype), (present, out_dtype)]
 
 

@@ -457,7 +457,7 @@ def fused_matmul(view: NodeView) -> Cost:
     """
     a2, b2 = _fused_mm_shapes(view, view.in_shape(0), view.in_shape(1))
     out = matmul_out_dims(a2, b2)
-    n = numel(out)  # type: ignore[arg-type]
+    n = numel(out)  # type: ignore[arg-type]  # concrete inputs give concrete dims
     alpha = float(view.attr("alpha", 1.0))
     return Cost(macs=n * a2[-1], dots=n, arith=n if alpha != 1.0 else 0)
 

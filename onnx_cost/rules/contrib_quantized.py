@@ -120,7 +120,7 @@ def gather_block_quantized(view: NodeView) -> Cost:
     n = numel(out)
     sub = zp_active(view, 3) if view.has_input(3) else view.in_dtype(0) == "uint8"
     axis = int(view.attr("gather_axis", 0)) % len(data)
-    ibits = view.inputs[1].bits  # type: ignore[union-attr]
+    ibits = view.inputs[1].bits  # type: ignore[union-attr]  # in_shape(1) above: input 1 is there
     total, known = nbytes(numel(idx), ibits), bool(ibits)
     for i in (0, 2, 3):
         t = view.inputs[i] if i < len(view.inputs) else None
@@ -416,8 +416,8 @@ def _qconcat_shape(view: NodeView) -> list:
     xs = [shape(view, i) for i in range(2, len(view.inputs), 3)]
     if not xs or any(x is None for x in xs):
         return [(None, dt)]
-    rank = len(xs[0])  # type: ignore[arg-type]
+    rank = len(xs[0])  # type: ignore[arg-type]  # no None in xs (checked above)
     axis = int(view.attr("axis", 0)) % rank
-    out = list(xs[0])  # type: ignore[arg-type]
-    out[axis] = dadd(*(x[axis] for x in xs))  # type: ignore[index]
+    out = list(xs[0])  # type: ignore[arg-type]  # no None in xs
+    out[axis] = dadd(*(x[axis] for x in xs))  # type: ignore[index]  # no None in xs
     return [(tuple(out), dt)]

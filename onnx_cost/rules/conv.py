@@ -37,8 +37,8 @@ def _check_bias(view: NodeView, cout: int) -> bool:
     if not view.has_input(2):
         return False
     b = view.inputs[2]
-    if b is not None and b.known and tuple(b.shape) != (cout,):  # type: ignore[arg-type]
-        raise RuleError(f"{view.op_type} '{view.name}': bias B {list(b.shape)} should be [{cout}] (Cout)")  # type: ignore[arg-type]
+    if b is not None and b.known and tuple(b.shape) != (cout,):  # type: ignore[arg-type]  # known: shape is set
+        raise RuleError(f"{view.op_type} '{view.name}': bias B {list(b.shape)} should be [{cout}] (Cout)")  # type: ignore[arg-type]  # known: shape is set
     return True
 
 

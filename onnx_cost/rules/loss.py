@@ -68,7 +68,7 @@ def nll_loss(view: NodeView) -> Cost:
     m, c = _samples(view)
     cost = nll_cost(view, m)
     try:  # the input is read only where the targets point
-        bits = [view.inputs[i].bits if view.has_input(i) else 0 for i in range(3)]  # type: ignore[union-attr]
+        bits = [view.inputs[i].bits if view.has_input(i) else 0 for i in range(3)]  # type: ignore[union-attr]  # has_input: not None
         if not bits[0] or not bits[1] or (view.has_input(2) and not bits[2]):
             raise ShapeUnknown("element size of an input unknown")
         read = nbytes(m, bits[0]) + nbytes(m, bits[1]) + (nbytes(c, bits[2]) if view.has_input(2) else 0)

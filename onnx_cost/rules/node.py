@@ -113,7 +113,7 @@ class NodeView:
             syms = [d for d in missing if isinstance(d, str)]
             shown = ",".join("?" if d is None else str(d) for d in t.shape)
             raise ShapeUnknown(f"{where} '{t.name}' has shape [{shown}]", syms)
-        return t.shape  # type: ignore[return-value]
+        return t.shape  # type: ignore[return-value]  # every dim checked to be an int above
 
     def in_shape(self, i: int) -> tuple[int, ...]:
         """Concrete shape of input ``i``; raises ShapeUnknown when not known."""

@@ -41,7 +41,7 @@ def zp_active(view: NodeView, i: int) -> bool:
     """True when zero-point input ``i`` is present and not statically all zero."""
     if not view.has_input(i):
         return False
-    v = view.inputs[i].value  # type: ignore[union-attr]
+    v = view.inputs[i].value  # type: ignore[union-attr]  # has_input: not None
     if v is None:
         return True
     try:
@@ -84,13 +84,13 @@ def dequantize(n: int, zp: bool) -> Cost:
 def dmul(*dims: Dim) -> Dim:
     """Product of dims; None unless every one is a known int."""
     if all(type(d) is int for d in dims):
-        return prod(dims)  # type: ignore[arg-type]
+        return prod(dims)  # type: ignore[arg-type]  # every dim is an int
     return None
 
 
 def dadd(*dims: Dim) -> Dim:
     if all(type(d) is int for d in dims):
-        return sum(dims)  # type: ignore[arg-type]
+        return sum(dims)  # type: ignore[arg-type]  # every dim is an int
     return None
 
 
@@ -142,7 +142,7 @@ def matmul_size(a: Sequence[int], b: Sequence[int]) -> tuple[int, int]:
     """(output elements, K) of numpy.matmul on concrete shapes: MACs = outputs·K, dots = outputs."""
     out = matmul_out_dims(a, b)
     k = a[-1]
-    return numel(out), k  # type: ignore[arg-type]
+    return numel(out), k  # type: ignore[arg-type]  # concrete inputs give concrete dims
 
 
 # -- conv geometry --------------------------------------------------------------
@@ -207,7 +207,7 @@ def conv_size(
     """(output elements, MACs per output = (Cin/g)·prod(kernel)) of a conv on concrete shapes."""
     y = conv_out_dims(view, x, w, channels_last)
     kernel = list(view.attr("kernel_shape") or w[2:])
-    return numel(y), w[1] * prod(kernel)  # type: ignore[arg-type]
+    return numel(y), w[1] * prod(kernel)  # type: ignore[arg-type]  # concrete inputs give concrete dims
 
 
 # -- rules ----------------------------------------------------------------------
@@ -267,7 +267,7 @@ def qlinear_matmul(view: NodeView) -> Cost:
     prep = 2 * max(view.in_numel(1), view.in_numel(4))
     zp_elems = numel(a) * zp_active(view, 2) + numel(b) * zp_active(view, 5)
     yzp = zp_active(view, 7)
-    if view.inputs[0].is_float:  # type: ignore[union-attr]
+    if view.inputs[0].is_float:  # type: ignore[union-attr]  # in_numel(0) above: input 0 is there
         return Cost(macs=outs * k, dots=outs, arith=zp_elems + outs * (1 + int(yzp)) + prep, compare=2 * outs)
     return int_contraction(outs * k, outs) + Cost(int_ops=zp_elems, arith=prep) + requantize(outs, yzp)
 
