@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from .api import analyze, formula, sweep
 from .errors import (
+    BindingError,
     ExternalDataError,
     InvalidGraphError,
     ModelFileError,
@@ -17,20 +17,12 @@ from .errors import (
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from .analyzer import Report
-
-
-def analyze(model: Any, **kwargs: Any) -> Report:
-    """Analyze an ONNX model (path or ModelProto); see ``onnx_cost.analyzer.analyze``."""
-    from .analyzer import analyze as _analyze
-
-    return _analyze(model, **kwargs)
-
-
 __all__ = [
     "__version__",
     "analyze",
+    "sweep",
+    "formula",
+    "BindingError",
     "OnnxCostError",
     "ModelFileError",
     "NotOnnxError",

@@ -1,22 +1,47 @@
-"""The command line: parse, call ``analyze``, render. Nothing else lives here.
+"""The command line: a group of subcommands whose default is the analysis, so that
+``onnx-cost model.onnx ...`` and ``onnx-cost analyze model.onnx ...`` are the same.
 
-Exit codes: 0 analyzed (even with uncounted nodes, which are in the report);
-1 ``--strict`` and some node was not counted; 2 bad input or usage;
-3 an internal error (a bug: please report it with ``--debug`` output).
+cli.py is a thin shell: parse, call the library (``onnx_cost.api``), render, write.
+A subcommand lives in its own module and is added here with one line in
+``SUBCOMMANDS``; shared options and the exit-code policy are in ``cli_common``.
+Exit codes: see ``cli_common`` (0, 1 --strict, 2 bad input, 3 bug, 130, 141).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated, Any, List, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
-from .errors import OnnxCostError
+from .cli_common import (
+    EXIT_STRICT,
+    FORMATS,
+    CsvOpt,
+    DebugOpt,
+    FormatOpt,
+    JsonOpt,
+    OutputOpt,
+    emit,
+    fail,
+    guarded,
+    refuse,
+    renderer,
+    resolve_format,
+)
 
-EXIT_OK, EXIT_STRICT, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+DEFAULT_COMMAND = "analyze"
+# Subcommands in their own modules: (name, "module:function", one-line help). The
+# function is a typer command (annotated parameters); its module is imported only
+# when the subcommand runs or help lists it, so keep its top-level imports light.
+SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
+    # reports (issue 12): ("diff", "onnx_cost.reports.cli:diff", "Compare two models' costs."),
+    # reports (issue 12): ("batch", "onnx_cost.reports.cli:batch", "Analyze every model in folders."),
+    # hw (issue 11): ("devices", "onnx_cost.hardware.cli:devices", "List the known devices."),
+    # conv (issue 13): ("conventions", "onnx_cost.conventions.cli:conventions", "List counting conventions."),
+)
 
 EPILOG = """\b
 Examples:
@@ -27,39 +52,73 @@ Examples:
   onnx-cost model.onnx --input pixel_values=1x3x224x224
 
 \b
-Exit codes: 0 analyzed; 1 --strict and a node was not counted; 2 bad input; 3 internal error."""
+Exit codes: 0 analyzed; 1 --strict and a node was not counted; 2 bad input;
+3 internal error; 130 interrupted; 141 stdout closed early (| head)."""
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def _fail(msg: str, code: int = EXIT_INPUT) -> None:
-    sys.stderr.write(f"onnx-cost: error: {msg}\n")
-    raise typer.Exit(code)
+class DefaultGroup(TyperGroup):
+    """A command group that runs ``DEFAULT_COMMAND`` when the first word is not a
+    subcommand (as click-default-group does), and whose help is the analysis's help
+    followed by the subcommands."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [DEFAULT_COMMAND, *(name for name, _, _ in SUBCOMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        spec = next((s for s in SUBCOMMANDS if s[0] == cmd_name), None)
+        if spec is None:
+            return None
+        self.commands[cmd_name] = cmd = _load_subcommand(*spec)
+        return cmd
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        group_flags = {"--version", "--install-completion", "--show-completion", *CONTEXT["help_option_names"]}
+        if args and args[0] not in group_flags and args[0] not in self.list_commands(ctx):
+            args = [DEFAULT_COMMAND, *args]
+        elif not args:
+            args = [DEFAULT_COMMAND]
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        cmd = self.commands[DEFAULT_COMMAND]
+        sub = cmd.make_context(ctx.info_name, [], resilient_parsing=True)
+        cmd.format_usage(sub, formatter)
+        formatter.write_usage(ctx.info_name or "onnx-cost", "COMMAND [ARGS]...", prefix="       ")
+        cmd.format_help_text(sub, formatter)
+        cmd.format_options(sub, formatter)
+        own = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.name not in ("help",)]
+        with formatter.section("Global options"):
+            formatter.write_dl([r for r in own if r])
+        self.format_commands(ctx, formatter)
+        cmd.format_epilog(sub, formatter)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(DEFAULT_COMMAND, "The analysis (the default: the command name may be left out).")]
+        rows += [(name, short) for name, _, short in SUBCOMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-def parse_shape(text: str) -> tuple[int | str, ...]:
-    """'1x3x224x224' -> (1, 3, 224, 224); a non-numeric dim stays symbolic."""
-    dims: list[int | str] = []
-    for part in text.replace(",", "x").split("x"):
-        part = part.strip()
-        if not part:
-            raise ValueError(f"empty dim in shape '{text}'")
-        if part.lstrip("-").isdigit():
-            v = int(part)
-            if v < 0:
-                raise ValueError(f"negative dim {v} in shape '{text}'")
-            dims.append(v)
-        else:
-            dims.append(part)
-    return tuple(dims)
+def _load_subcommand(name: str, spec: str, short: str) -> Any:
+    import importlib
+
+    module, _, func = spec.partition(":")
+    one = typer.Typer(add_completion=False, rich_markup_mode=None, context_settings=CONTEXT)
+    one.command(name, help=None, short_help=short)(getattr(importlib.import_module(module), func))
+    return typer.main.get_command(one)
 
 
-def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
-    out = []
-    for it in items:
-        if "=" not in it:
-            _fail(f"{flag} {it}: expected NAME=VALUE")
-        k, v = it.split("=", 1)
-        out.append((k.strip(), v.strip()))
-    return out
+app = typer.Typer(
+    cls=DefaultGroup,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
+    add_completion=True,
+)
 
 
 def _version(value: bool) -> None:
@@ -68,148 +127,145 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-def run(
-    model: str = typer.Argument(..., help="Path to an .onnx file."),
-    csv: bool = typer.Option(False, "--csv", help="One CSV row per node (RFC 4180) instead of the table."),
-    json_: bool = typer.Option(False, "--json", help="The whole report as JSON (schema: docs/json.md)."),
-    output: str | None = typer.Option(
-        None, "-o", "--output", help="Write to this file (atomically) instead of stdout."
-    ),
-    nodes: bool = typer.Option(False, "--nodes", help="Table: list every node, not only the top ones."),
-    top: int = typer.Option(10, "--top", help="Table: how many of the costliest nodes to list."),
-    input_: list[str] = typer.Option([], "--input", help="Bind a graph input shape: NAME=1x3x224x224 (repeatable)."),
-    dim: list[str] = typer.Option([], "--dim", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
-    sweep: str | None = typer.Option(
-        None, "--sweep", help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents."
-    ),
-    formula: bool = typer.Option(False, "--formula", help="Totals as exact polynomials in the dims left symbolic."),
-    rules: list[str] = typer.Option([], "--rules", help="A Python file registering extra rules (repeatable)."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any node is not counted."),
-    debug: bool = typer.Option(False, "--debug", help="Show the traceback of internal errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+@app.callback()
+def _group(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """Exact static FLOPs, MACs, params and memory-access bytes of ONNX models."""
+
+
+_TABLE_ONLY = {"--nodes": "nodes", "--top": "top"}  # flag -> parameter
+
+
+@app.command(DEFAULT_COMMAND, epilog=EPILOG, context_settings=CONTEXT)
+def analyze(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Path to an .onnx file.", metavar="MODEL")],
+    fmt: FormatOpt = None,
+    csv: CsvOpt = False,
+    json_: JsonOpt = False,
+    output: OutputOpt = None,
+    nodes: Annotated[bool, typer.Option("--nodes", help="Table: list every node, not only the top ones.")] = False,
+    top: Annotated[int, typer.Option("--top", metavar="N", help="Table: how many of the costliest nodes to list.", min=0)] = 10,
+    input_: Annotated[List[str], typer.Option("--input", metavar="NAME=SHAPE", help="Bind a graph input shape: NAME=1x3x224x224 (or 1,3,224,224 or [1,3,224,224]; repeatable).")] = [],  # noqa: B006 (typer reads the default)
+    dim: Annotated[List[str], typer.Option("--dim", metavar="NAME=N", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable).")] = [],  # noqa: B006
+    sweep: Annotated[Optional[str], typer.Option("--sweep", metavar="NAME=V1,V2,...", help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents.")] = None,
+    formula: Annotated[bool, typer.Option("--formula", help="Totals as exact polynomials in the dims left symbolic.")] = False,
+    rules: Annotated[List[str], typer.Option("--rules", metavar="FILE", help="A Python file registering extra rules (repeatable; docs/plugins.md).")] = [],  # noqa: B006
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")] = False,
+    debug: DebugOpt = False,
+    # -- options other helpers add here (one line each; the work lives in their module):
+    # hw (issue 11):   device: Annotated[Optional[str], typer.Option("--device", ...)] = None,
+    # conv (issue 13): convention: Annotated[Optional[str], typer.Option("--convention", ...)] = None,
+    # core/reports:    by: Annotated[Optional[str], typer.Option("--by", ...)] = None,
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
-    if csv and json_:
-        _fail("--csv and --json are exclusive")
-    try:
-        inputs = {k: parse_shape(v) for k, v in _pairs(input_, "--input")}
-        dims = {}
-        for k, v in _pairs(dim, "--dim"):
-            if not v.isdigit():
-                _fail(f"--dim {k}={v}: the value must be a non-negative integer")
-            dims[k] = int(v)
-    except ValueError as e:
-        _fail(str(e))
-    try:
-        from .output import check_writable
+    fmt_name = resolve_format(fmt, csv, json_)
+    if sweep and formula:
+        fail("--sweep and --formula are exclusive")
+    if sweep or formula:
+        refuse(ctx, _TABLE_ONLY, "--sweep or --formula (they print totals only)")
+        if fmt_name not in ("table", "csv", "json") or (formula and fmt_name == "csv"):
+            fail(f"--format {fmt_name} does not apply to {'--sweep' if sweep else '--formula'}")
+    else:
+        applies = dict(FORMATS[fmt_name].options)
+        refuse(ctx, {f: p for f, p in _TABLE_ONLY.items() if f not in applies}, f"--format {fmt_name}")
+    with guarded(debug, model):
+        from . import api
 
-        if output:
+        inputs = {k: api.parse_shape(v) for k, v in _pairs(input_, "--input")}
+        dims = {k: _int_value(k, v) for k, v in _pairs(dim, "--dim")}
+        if output not in (None, "-"):
+            from .output import check_writable
+
             check_writable(output)
-        from .plugins import load_entry_points, load_rule_file
-
-        load_entry_points()
-        for f in rules:
-            load_rule_file(f)
-        from .analyzer import analyze, render
-
+        src = api._prepare(model, rules)
+        # -- views other helpers register go here (hw --device, conv --convention, --by)
         if sweep or formula:
-            text = _scaling(model, inputs, dims, sweep, formula, csv, json_)
-            report = None
+            text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
         else:
-            report = analyze(model, inputs=inputs, dims=dims)
-        if report is None:
-            pass
-        elif csv:
-            text = render.to_csv(report)
-        elif json_:
-            text = render.to_json(report)
-        else:
-            text = render.to_table(report, all_nodes=nodes, top=top)
-        if output:
-            from .output import write_atomic
-
-            write_atomic(output, text)
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-    except OnnxCostError as e:
-        if debug:
-            raise
-        _fail(str(e), e.exit_code)
-    except typer.Exit:
-        raise
-    except KeyboardInterrupt:
-        sys.stderr.write("onnx-cost: interrupted\n")
-        raise typer.Exit(130) from None
-    except RecursionError:
-        if debug:
-            raise
-        _fail(f"{model}: the graph nests too deeply to analyze")
-    except MemoryError:
-        _fail(f"{model}: out of memory while analyzing")
-    except Exception as e:  # a bug in onnx-cost: one line, code 3, traceback only with --debug
-        if debug:
-            raise
-        _fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}); rerun with "
-              "--debug and report it", EXIT_INTERNAL)
-    if strict and report is not None and report.not_counted:
-        from .errors import printable
-
-        names = sorted({printable(r.op_type, 100) for r in report.not_counted})
-        sys.stderr.write(f"onnx-cost: --strict: {len(report.not_counted)} node(s) not counted ({', '.join(names)})\n")
+            report = api.analyze(src, inputs=inputs, dims=dims)
+            options = {"all_nodes": nodes, "top": top}
+            text = renderer(fmt_name)(report, **{k: options[k] for _, k in FORMATS[fmt_name].options if k in options})
+            not_counted = _not_counted(report)
+        emit(text, output)
+    if strict and not_counted:
+        sys.stderr.write(f"onnx-cost: --strict: {not_counted}\n")
         raise typer.Exit(EXIT_STRICT)
 
 
-def _scaling(model: str, inputs: dict, dims: dict, sweep: str | None, formula: bool, csv: bool, json_: bool) -> str:
-    """--sweep and --formula: many analyses of one loaded model."""
+def _not_counted(report: Any) -> str:
+    """'' when every node was counted, else what --strict says about the others."""
+    from .errors import printable
+
+    if not report.not_counted:
+        return ""
+    names = sorted({printable(r.op_type, 100) for r in report.not_counted})
+    return f"{len(report.not_counted)} node(s) not counted ({', '.join(names)})"
+
+
+def _pairs(items: List[str], flag: str) -> list[tuple[str, str]]:
+    out = []
+    for it in items:
+        if "=" not in it:
+            fail(f"{flag} {it}: expected NAME=VALUE")
+        k, v = it.split("=", 1)
+        out.append((k.strip(), v.strip()))
+    return out
+
+
+def _int_value(name: str, v: str) -> int:
+    if not v.isdigit():
+        fail(f"--dim {name}={v}: the value must be a non-negative integer")
+    return int(v)
+
+
+def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: Optional[str], fmt: str) -> tuple[str, str]:
+    """--sweep and --formula through the library entry points; (text, what --strict says)."""
     import json
 
-    from .analyzer import analyze, render
-    from .analyzer.load import load_model
-    from .analyzer.scaling import formula as fit_formula
-    from .analyzer.scaling import sweep as run_sweep
-    from .analyzer.scaling import symbolic_dims
-
-    proto = load_model(model)
-
-    def at(point):
-        return analyze(proto, inputs=inputs, dims={**dims, **point})
+    from . import api
+    from .analyzer import render
+    from .errors import BindingError
 
     if sweep:
         if "=" not in sweep:
-            _fail(f"--sweep {sweep}: expected NAME=V1,V2,...")
-        name, vals = sweep.split("=", 1)
+            fail(f"--sweep {sweep}: expected NAME=V1,V2,...")
+        name, vals = (p.strip() for p in sweep.split("=", 1))
         try:
             values = [int(v) for v in vals.split(",") if v.strip()]
         except ValueError:
-            _fail(f"--sweep {sweep}: values must be integers")
+            fail(f"--sweep {sweep}: values must be integers")
         if not values or any(v < 0 for v in values):
-            _fail(f"--sweep {sweep}: give one or more non-negative integers")
-        rows = run_sweep(at, name.strip(), values, {})
-        if csv:
-            return render.sweep_csv(name.strip(), rows)
-        if json_:
-            return json.dumps(render.sweep_dict(name.strip(), rows), indent=2) + "\n"
-        return render.sweep_table(name.strip(), rows)
-    free = [d for d in symbolic_dims(proto, inputs) if d not in dims]
-    if not free:
-        _fail("--formula: every dim is bound: nothing symbolic to build a formula over")
+            fail(f"--sweep {sweep}: give one or more non-negative integers")
+        rows = api.sweep(src, name, values, inputs=inputs, dims=dims)
+        partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
+        partial = f"some node(s) not counted at {partial}" if partial else ""
+        if fmt == "csv":
+            return render.sweep_csv(name, rows), partial
+        if fmt == "json":
+            return json.dumps(render.sweep_dict(name, rows), indent=2) + "\n", partial
+        return render.sweep_table(name, rows), partial
     try:
-        f = fit_formula(at, free)
-    except ValueError as e:
-        _fail(f"--formula: {e}")
-    if json_:
-        return json.dumps(render.formula_dict(f), indent=2) + "\n"
-    return render.formula_text(f)
+        f = api.formula(src, inputs=inputs, dims=dims)
+    except (ValueError, BindingError) as e:
+        fail(f"--formula: {e}")
+    partial = "some node(s) not counted at some point of the formula's grid" if f.partial else ""
+    if fmt == "json":
+        return json.dumps(render.formula_dict(f), indent=2) + "\n", partial
+    return render.formula_text(f), partial
 
 
 def main() -> None:
     """Console entry point (``onnx-cost`` and ``python -m onnx_cost``)."""
-    if sys.argv[1:] == ["--version"]:  # answer without importing the analyzer
+    if sys.argv[1:] == ["--version"]:  # answer without importing typer
         sys.stdout.write(f"onnx-cost {__version__}\n")
         return
-    app(prog_name="onnx-cost")
+    try:
+        app(prog_name="onnx-cost")
+    except KeyboardInterrupt:  # outside a command (while importing): same one line
+        sys.stderr.write("onnx-cost: interrupted\n")
+        sys.exit(130)
 
 
 if __name__ == "__main__":

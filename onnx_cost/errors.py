@@ -57,5 +57,10 @@ class ExternalDataError(OnnxCostError):
     ``..`` or a symlink): refused before anything opens it."""
 
 
+class BindingError(InvalidGraphError):
+    """A ``--input``, ``--dim`` or ``--sweep`` (``inputs=``, ``dims=``) that does not fit
+    the model: a name it does not have (the message lists those it has), a bad shape."""
+
+
 class OutputError(OnnxCostError):
     """The report cannot be written where asked."""

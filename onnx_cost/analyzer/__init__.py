@@ -14,7 +14,7 @@ from typing import Any
 
 import onnx
 
-from ..errors import InvalidGraphError, UnsupportedModelError
+from ..errors import BindingError, InvalidGraphError, UnsupportedModelError
 from ..rules.node import TensorInfo, nbytes, numel
 from .external import model_dir
 from .load import load_model, model_warnings
@@ -46,18 +46,21 @@ def analyze(
     *,
     inputs: Mapping[str, Sequence[int | str]] | None = None,
     dims: DimBinding | None = None,
+    path: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Analyze an ONNX model (a path or a ModelProto) and return its cost report.
 
     ``inputs`` binds graph input shapes by name (``{"x": (1, 3, 224, 224)}``);
-    ``dims`` binds every symbolic dim of that name (``{"batch": 1}``).
+    ``dims`` binds every symbolic dim of that name (``{"batch": 1}``);
+    ``path``: the file a ModelProto was loaded from (it names the report, and its
+    folder holds the external data), so that a model parsed once analyzes as its file.
     """
     # The analysis allocates many small objects and frees none until the end: full
     # garbage collections find nothing to free and cost up to a fifth of the time.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(model, inputs, dims)
+        return _analyze(model, inputs, dims, path)
     finally:
         if was_enabled:
             gc.enable()
@@ -67,11 +70,12 @@ def _analyze(
     model: str | os.PathLike[str] | onnx.ModelProto,
     inputs: Mapping[str, Sequence[int | str]] | None,
     dims: DimBinding | None,
+    source: str | os.PathLike[str] | None = None,
 ) -> Report:
     warnings: list[str] = []
     if isinstance(model, onnx.ModelProto):
-        proto, path = model, "<in-memory>"
-        warnings.extend(model_warnings(proto, None))
+        proto, path = model, "<in-memory>" if source is None else os.fspath(source)
+        warnings.extend(model_warnings(proto, None if source is None else model_dir(path)))
     else:
         path = os.fspath(model)
         proto = load_model(path, warnings)
@@ -180,8 +184,8 @@ def _bind_inputs(
     dims = {k: _bound_dim(f"--dim {k}", v) for k, v in dims.items()}
     unknown = sorted(set(inputs) - names)
     if unknown:
-        raise InvalidGraphError(f"--input {unknown[0]}: the model has no such input (inputs: "
-                                f"{', '.join(sorted(names))})")
+        raise BindingError(f"--input {unknown[0]}: the model has no such input (inputs: "
+                           f"{', '.join(sorted(names))})")
     out: dict[str, TensorInfo] = {}
     for i in graph.input:
         if i.name in init:

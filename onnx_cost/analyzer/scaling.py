@@ -17,6 +17,7 @@ from itertools import product
 
 import onnx
 
+from ..errors import BindingError
 from .report import Report, Totals
 
 FORMULA_FIELDS = ("flops", "macs", "int_ops", "params", "read_bytes", "write_bytes")
@@ -195,3 +196,29 @@ def symbolic_dims(model: onnx.ModelProto, inputs: Mapping[str, Sequence[int | st
             if n not in seen:
                 seen.append(n)
     return seen
+
+
+def declared_dims(model: onnx.ModelProto) -> list[str]:
+    """Every symbolic dim name the main graph declares (inputs first, then outputs and
+    value_info), in order of appearance: the names ``--dim`` may bind."""
+    seen: dict[str, None] = {}
+    g = model.graph
+    for v in (*g.input, *g.output, *g.value_info):
+        if v.type.HasField("tensor_type"):
+            for d in v.type.tensor_type.shape.dim:
+                if d.HasField("dim_param") and d.dim_param:
+                    seen.setdefault(d.dim_param, None)
+    return list(seen)
+
+
+def check_dims(model: onnx.ModelProto, names: Sequence[str], flag: str) -> None:
+    """BindingError naming the first of ``names`` the model does not declare, with the
+    names it does declare."""
+    have = declared_dims(model)
+    for n in names:
+        if n not in have:
+            listed = ", ".join(have[:20]) + (", ..." if len(have) > 20 else "")
+            raise BindingError(
+                f"{flag} {n}: the model has no dim of that name "
+                + (f"(its symbolic dims: {listed})" if have else "(it has no symbolic dims)")
+            )

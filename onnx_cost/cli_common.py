@@ -1,0 +1,171 @@
+"""What every onnx-cost subcommand shares: the output-format option (defined once),
+the exit-code policy, and writing the result (stdout or an atomic ``-o`` file).
+
+A subcommand module (``onnx_cost/reports/cli.py``...) imports only this module and
+typer at top level, so that ``onnx-cost --help`` stays fast; the analyzer is
+imported inside the command function.
+
+Exit codes: 0 done; 1 ``--strict`` and some node was not counted; 2 bad input or
+usage; 3 internal error (a bug); 130 interrupted (Ctrl-C); 141 stdout closed
+early (``| head``): the output was cut, nothing else went wrong.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Iterator, NoReturn, Optional
+
+import typer
+
+from .errors import OnnxCostError, printable
+
+EXIT_OK, EXIT_STRICT, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
+
+
+class Format(str, enum.Enum):
+    """The output formats (``--format``)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """How one format is rendered: ``renderer`` is "module:function" (imported only
+    when used; None = not available yet), called as ``renderer(report, **options)``
+    with the table options (``options``: CLI flag -> keyword) that apply to it."""
+
+    renderer: str | None
+    options: tuple[tuple[str, str], ...] = ()
+
+
+_TABLE_OPTIONS = (("--nodes", "all_nodes"), ("--top", "top"), ("--sort", "sort"))
+FORMATS: dict[str, OutputFormat] = {
+    "table": OutputFormat("onnx_cost.analyzer.render:to_table", _TABLE_OPTIONS),
+    "csv": OutputFormat("onnx_cost.analyzer.render:to_csv"),
+    "json": OutputFormat("onnx_cost.analyzer.render:to_json"),
+    # reports (issue 12): set the renderers of these two, e.g. "onnx_cost.reports.markdown:render"
+    "markdown": OutputFormat(None, _TABLE_OPTIONS),
+    "html": OutputFormat(None, _TABLE_OPTIONS),
+}
+
+# The one format option, shared by every subcommand that writes a report.
+FormatOpt = Annotated[
+    Optional[Format],
+    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html", help="Output format (default: table)."),
+]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/json.md).")]
+OutputOpt = Annotated[
+    Optional[str],
+    typer.Option("-o", "--output", metavar="FILE", help="Write to this file (atomically) instead of stdout; '-' is stdout."),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of internal errors.")]
+
+
+def fail(msg: str, code: int = EXIT_INPUT) -> NoReturn:
+    """One line on stderr, then exit with ``code``."""
+    sys.stderr.write(f"onnx-cost: error: {printable(msg)}\n")
+    raise typer.Exit(code)
+
+
+def resolve_format(fmt: Format | None, csv: bool = False, json_: bool = False) -> str:
+    """The format asked for by ``--format`` and its aliases ``--csv``/``--json``;
+    two different ones are a usage error."""
+    chosen = {f for f, on in (("csv", csv), ("json", json_)) if on}
+    if fmt is not None:
+        chosen.add(fmt.value)
+    if len(chosen) > 1:
+        fail(f"--csv, --json and --format are exclusive (asked for {' and '.join(sorted(chosen))})")
+    name = chosen.pop() if chosen else "table"
+    if FORMATS[name].renderer is None:
+        fail(f"--format {name}: not available yet in this version")
+    return name
+
+
+def given(ctx: typer.Context, param: str) -> bool:
+    """Whether the user typed option ``param`` (a keyword name) on the command line."""
+    source = ctx.get_parameter_source(param)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def refuse(ctx: typer.Context, flags: dict[str, str], why: str) -> None:
+    """Usage error when any of ``flags`` (CLI flag -> keyword) was given: ``why`` says
+    what they do not apply to (options that do not apply are never silently ignored)."""
+    for flag, param in flags.items():
+        if given(ctx, param):
+            fail(f"{flag} does not apply to {why}")
+
+
+def renderer(fmt: str):  # type: ignore[no-untyped-def]
+    """The render function of ``fmt`` (imported now)."""
+    import importlib
+
+    spec = FORMATS[fmt].renderer
+    assert spec is not None  # resolve_format refused the missing ones
+    module, _, func = spec.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write the result to ``output`` atomically, or to stdout when it is None or '-'."""
+    if output not in (None, "-"):
+        from .output import write_atomic
+
+        write_atomic(output, text)
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _internal(e: BaseException) -> str:
+    first = str(e).splitlines()[0][:300] if str(e) else ""
+    return f"internal error ({type(e).__name__}: {first}); rerun with --debug and report it"
+
+
+@contextmanager
+def guarded(debug: bool = False, what: str = "") -> Iterator[None]:
+    """Run a command body under the exit-code policy: typed input errors exit 2 (or their
+    code), Ctrl-C 130, a closed stdout 141, anything else is a bug: exit 3, one line."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except OnnxCostError as e:
+        if debug:
+            raise
+        fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("onnx-cost: interrupted\n")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        closed_stdout()
+    except RecursionError:
+        if debug:
+            raise
+        fail(f"{what}: the graph nests too deeply to analyze" if what else "nesting too deep")
+    except MemoryError:
+        fail(f"{what}: out of memory while analyzing" if what else "out of memory")
+    except Exception as e:  # a bug in onnx-cost: one line, code 3, traceback only with --debug
+        if debug:
+            raise
+        fail(_internal(e), EXIT_INTERNAL)
+
+
+def closed_stdout() -> NoReturn:
+    """The reader of stdout went away (``| head -1``): stop quietly with exit 141, as a
+    process killed by SIGPIPE would. Python's own flush at exit must not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout has no file descriptor (a test runner)
+        pass
+    raise typer.Exit(EXIT_PIPE)
