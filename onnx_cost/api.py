@@ -7,20 +7,24 @@ package); onnx and the analyzer load on the first call.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING
 
 from .errors import BindingError, NotOnnxError
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import onnx
 
     from .analyzer.report import Report
     from .analyzer.scaling import Formula, SweepRow
 
-ModelSource = Union[str, "os.PathLike[str]", bytes, "onnx.ModelProto"]
-Shape = Union[str, Sequence[Union[int, str]]]
-RuleFiles = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]], None]
+    # What ``model`` may be; a shape as a sequence or as text ("1x3x224x224"); rule files.
+    ModelSource: TypeAlias = "str | os.PathLike[str] | bytes | onnx.ModelProto | Loaded"
+    Shape: TypeAlias = str | Sequence[int | str]
+    RuleFiles: TypeAlias = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 
 
 def parse_shape(text: str) -> tuple[int | str, ...]:
@@ -48,7 +52,7 @@ def parse_shape(text: str) -> tuple[int | str, ...]:
 class Loaded:
     """A model parsed once: the proto and the file it came from (None in memory)."""
 
-    proto: "onnx.ModelProto"
+    proto: onnx.ModelProto
     path: str | None
 
 
@@ -70,7 +74,7 @@ def load(model: ModelSource) -> Loaded:
     raise TypeError(f"model must be a path, bytes or an onnx.ModelProto, not {type(model).__name__}")
 
 
-def _from_bytes(data: bytes) -> "onnx.ModelProto":
+def _from_bytes(data: bytes) -> onnx.ModelProto:
     import onnx
 
     from .analyzer.load import check_model_proto, describe
@@ -107,7 +111,7 @@ def analyze(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
-) -> "Report":
+) -> Report:
     """Count the FLOPs, MACs, params and memory bytes of an ONNX model, per node and in total.
 
     ``model``: a path (str or os.PathLike), the bytes of a .onnx file, or an
@@ -134,7 +138,7 @@ def sweep(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
-) -> "list[SweepRow]":
+) -> list[SweepRow]:
     """The totals at each value of the symbolic dim ``dim`` (other dims from ``dims``),
     with the scaling exponent d log(FLOPs) / d log(dim) between consecutive values.
     The model is parsed once."""
@@ -146,7 +150,7 @@ def sweep(
     shapes, base = _shapes(inputs), dict(dims or {})
     check_dims(src.proto, [dim], "--sweep")
 
-    def at(point: Mapping[str, int]) -> "Report":
+    def at(point: Mapping[str, int]) -> Report:
         return _analyze(src.proto, inputs=shapes, dims={**base, **point}, path=src.path)
 
     return _sweep(at, dim, list(values), {})
@@ -159,7 +163,7 @@ def formula(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
-) -> "Formula":
+) -> Formula:
     """The totals as exact polynomials in the symbolic dims ``over`` (default: every dim
     left free by ``inputs`` and ``dims``), recovered from a few analyses on integer
     points and checked off them. ``Formula.polys["flops"]`` etc.; ``verified`` is False
@@ -177,7 +181,7 @@ def formula(
     else:
         check_dims(src.proto, over, "formula")
 
-    def at(point: Mapping[str, int]) -> "Report":
+    def at(point: Mapping[str, int]) -> Report:
         return _analyze(src.proto, inputs=shapes, dims={**base, **point}, path=src.path)
 
     return _formula(at, list(over))

@@ -10,7 +10,7 @@ Exit codes: see ``cli_common`` (0, 1 --strict, 2 bad input, 3 bug, 130, 141).
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, List, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -129,35 +129,62 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _group(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of ONNX models."""
 
 
 _TABLE_ONLY = {"--nodes": "nodes", "--top": "top"}  # flag -> parameter
 
+# The analysis's own options (the shared ones are in cli_common).
+Model = Annotated[str, typer.Argument(help="Path to an .onnx file.", metavar="MODEL")]
+Nodes = Annotated[bool, typer.Option("--nodes", help="Table: list every node, not only the top ones.")]
+Top = Annotated[int, typer.Option("--top", metavar="N", min=0, help="Table: how many of the costliest nodes to list.")]
+Inputs = Annotated[
+    list[str] | None,
+    typer.Option("--input", metavar="NAME=SHAPE",
+                 help="Bind a graph input shape: NAME=1x3x224x224 (or 1,3,224,224 or [1,3,224,224]; repeatable)."),
+]
+Dims = Annotated[
+    list[str] | None,
+    typer.Option("--dim", metavar="NAME=N", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
+]
+Sweep = Annotated[
+    str | None,
+    typer.Option("--sweep", metavar="NAME=V1,V2,...",
+                 help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents."),
+]
+FormulaOpt = Annotated[bool, typer.Option("--formula", help="Totals as exact polynomials in the dims left symbolic.")]
+Rules = Annotated[
+    list[str] | None,
+    typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
+]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
+
 
 @app.command(DEFAULT_COMMAND, epilog=EPILOG, context_settings=CONTEXT)
 def analyze(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="Path to an .onnx file.", metavar="MODEL")],
+    model: Model,
     fmt: FormatOpt = None,
     csv: CsvOpt = False,
     json_: JsonOpt = False,
     output: OutputOpt = None,
-    nodes: Annotated[bool, typer.Option("--nodes", help="Table: list every node, not only the top ones.")] = False,
-    top: Annotated[int, typer.Option("--top", metavar="N", help="Table: how many of the costliest nodes to list.", min=0)] = 10,
-    input_: Annotated[List[str], typer.Option("--input", metavar="NAME=SHAPE", help="Bind a graph input shape: NAME=1x3x224x224 (or 1,3,224,224 or [1,3,224,224]; repeatable).")] = [],  # noqa: B006 (typer reads the default)
-    dim: Annotated[List[str], typer.Option("--dim", metavar="NAME=N", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable).")] = [],  # noqa: B006
-    sweep: Annotated[Optional[str], typer.Option("--sweep", metavar="NAME=V1,V2,...", help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents.")] = None,
-    formula: Annotated[bool, typer.Option("--formula", help="Totals as exact polynomials in the dims left symbolic.")] = False,
-    rules: Annotated[List[str], typer.Option("--rules", metavar="FILE", help="A Python file registering extra rules (repeatable; docs/plugins.md).")] = [],  # noqa: B006
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")] = False,
+    nodes: Nodes = False,
+    top: Top = 10,
+    input_: Inputs = None,
+    dim: Dims = None,
+    sweep: Sweep = None,
+    formula: FormulaOpt = False,
+    rules: Rules = None,
+    strict: Strict = False,
     debug: DebugOpt = False,
-    # -- options other helpers add here (one line each; the work lives in their module):
-    # hw (issue 11):   device: Annotated[Optional[str], typer.Option("--device", ...)] = None,
-    # conv (issue 13): convention: Annotated[Optional[str], typer.Option("--convention", ...)] = None,
-    # core/reports:    by: Annotated[Optional[str], typer.Option("--by", ...)] = None,
+    # -- options other helpers add here (one line each, an Annotated alias above; the work in their module):
+    # hw (issue 11):   device: DeviceOpt = None,          (--device)
+    # conv (issue 13): convention: ConventionOpt = None,  (--convention)
+    # core/reports:    by: ByOpt = None,                  (--by)
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
     fmt_name = resolve_format(fmt, csv, json_)
@@ -173,13 +200,13 @@ def analyze(
     with guarded(debug, model):
         from . import api
 
-        inputs = {k: api.parse_shape(v) for k, v in _pairs(input_, "--input")}
-        dims = {k: _int_value(k, v) for k, v in _pairs(dim, "--dim")}
+        inputs = {k: api.parse_shape(v) for k, v in _pairs(input_ or [], "--input")}
+        dims = {k: _int_value(k, v) for k, v in _pairs(dim or [], "--dim")}
         if output not in (None, "-"):
             from .output import check_writable
 
             check_writable(output)
-        src = api._prepare(model, rules)
+        src = api._prepare(model, rules or [])
         # -- views other helpers register go here (hw --device, conv --convention, --by)
         if sweep or formula:
             text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
@@ -204,7 +231,7 @@ def _not_counted(report: Any) -> str:
     return f"{len(report.not_counted)} node(s) not counted ({', '.join(names)})"
 
 
-def _pairs(items: List[str], flag: str) -> list[tuple[str, str]]:
+def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
     out = []
     for it in items:
         if "=" not in it:
@@ -220,7 +247,7 @@ def _int_value(name: str, v: str) -> int:
     return int(v)
 
 
-def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: Optional[str], fmt: str) -> tuple[str, str]:
+def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str) -> tuple[str, str]:
     """--sweep and --formula through the library entry points; (text, what --strict says)."""
     import json
 

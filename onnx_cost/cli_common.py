@@ -15,9 +15,10 @@ from __future__ import annotations
 import enum
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Iterator, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -59,14 +60,16 @@ FORMATS: dict[str, OutputFormat] = {
 
 # The one format option, shared by every subcommand that writes a report.
 FormatOpt = Annotated[
-    Optional[Format],
-    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html", help="Output format (default: table)."),
+    Format | None,
+    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html",
+                 help="Output format (default: table)."),
 ]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/json.md).")]
 OutputOpt = Annotated[
-    Optional[str],
-    typer.Option("-o", "--output", metavar="FILE", help="Write to this file (atomically) instead of stdout; '-' is stdout."),
+    str | None,
+    typer.Option("-o", "--output", metavar="FILE",
+                 help="Write to this file (atomically) instead of stdout; '-' is stdout."),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of internal errors.")]
 
@@ -105,7 +108,7 @@ def refuse(ctx: typer.Context, flags: dict[str, str], why: str) -> None:
             fail(f"{flag} does not apply to {why}")
 
 
-def renderer(fmt: str):  # type: ignore[no-untyped-def]
+def renderer(fmt: str) -> Any:
     """The render function of ``fmt`` (imported now)."""
     import importlib
 
