@@ -6,8 +6,9 @@ import math
 
 from onnx import helper
 
-from helpers import analyze_model, init, make_model
 from onnx_cost.hardware import Device, Figure, footprint, roofline, utilization
+
+from helpers import analyze_model, init, make_model
 
 # The T4 preset's figures, written out so that the example does not move with the preset.
 T4 = Device("t4-example", "Tesla T4 figures", {"fp32": Figure(8.1e12)}, bandwidth=Figure(320e9), capacity=Figure(16 * 2**30))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from onnx import helper
 
-from helpers import analyze_model, init, make_model
 from onnx_cost.hardware import Device, Figure, footprint
+
+from helpers import analyze_model, init, make_model
 
 
 def test_chain_liveness_and_fit() -> None:

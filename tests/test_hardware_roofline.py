@@ -7,11 +7,12 @@ import math
 import pytest
 from onnx import helper
 
-from helpers import analyze_model, init, make_model
 from onnx_cost.analyzer.report import COUNTED, UNCOUNTED, NodeRecord, Report
 from onnx_cost.hardware import Device, Figure, roofline, roofline_dict, utilization
 from onnx_cost.hardware.roofline import pick_peak, roof_node
 from onnx_cost.rules.cost import Cost
+
+from helpers import analyze_model, init, make_model
 
 # 1 TFLOP/s fp32, 4 TFLOP/s tf32, 8 TOP/s int8, 100 GB/s: ridge 10 op/B at fp32.
 FAKE = Device(

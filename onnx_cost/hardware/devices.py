@@ -7,11 +7,13 @@ from. The file format (docs/hardware.md) is the same for presets and user files.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import OnnxCostError, printable
 
@@ -67,10 +69,8 @@ def _norm(name: str) -> str:
 
 
 def _read_toml(text: str, where: str) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - the 3.10 path; tomli is a dependency there
-        import tomli as tomllib
+    # tomllib is in the standard library from 3.11; on 3.10 the tomli dependency has it.
+    tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -140,7 +140,9 @@ def parse_device(data: Mapping[str, Any], key: str, where: str) -> Device:
         note=note,
         not_found=_strings(data.get("not_found", {}), f"{where}: not_found"),
         aliases=tuple(_norm(a) for a in aliases),
-        **mem,
+        bandwidth=mem.get("bandwidth"),
+        capacity=mem.get("capacity"),
+        cache=mem.get("cache"),
     )
 
 
@@ -168,7 +170,9 @@ def load_device(spec: str) -> Device:
     for key, dev in table.items():
         if want == key or want in dev.aliases:
             return dev
-    raise DeviceError(f"--device {printable(spec, 80)}: no such preset (presets: {', '.join(table)}, or a .toml file, or local)")
+    raise DeviceError(
+        f"--device {printable(spec, 80)}: no such preset (presets: {', '.join(table)}, or a .toml file, or local)"
+    )
 
 
 def load_device_file(path: str) -> Device:

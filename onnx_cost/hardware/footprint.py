@@ -10,15 +10,15 @@ early: this is what a plain allocator needs, not what an in-place planner reache
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ..analyzer.dtypes import DTYPES
 from ..analyzer.report import Report
 from ..rules.node import TensorInfo, nbytes, numel
 from .devices import Device
 
-_BITS = {name: bits for name, bits in DTYPES.values()}
+_BITS = dict(DTYPES.values())
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,9 @@ def _tensor_table(report: Report) -> Mapping[str, TensorInfo]:
     return out
 
 
-def footprint(report: Report, device: Device | None = None, tensors: Mapping[str, TensorInfo] | None = None) -> Footprint:
+def footprint(
+    report: Report, device: Device | None = None, tensors: Mapping[str, TensorInfo] | None = None
+) -> Footprint:
     """Weights plus the peak of live activations, and the device's capacity if given."""
     table = tensors if tensors is not None else _tensor_table(report)
     main = [r for r in report.nodes if not r.graph]

@@ -8,8 +8,9 @@ its attainable throughput is min(P, (N / B) · W).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..analyzer.report import COUNTED, ZERO, NodeRecord, Report
 from .devices import Device
@@ -115,7 +116,7 @@ def roof_node(rec: NodeRecord, device: Device, tf32: bool = False) -> NodeRoof:
     intensity = ops / nbytes if nbytes else (None if ops else 0.0)
     t_compute = ops / peak if peak else None
     t_memory = nbytes / bw if bw else None
-    if ops and t_compute is None or nbytes and t_memory is None:
+    if (ops and t_compute is None) or (nbytes and t_memory is None):
         bound = "unknown"
     else:
         bound = "compute" if (t_compute or 0.0) > (t_memory or 0.0) else "memory"
@@ -126,7 +127,9 @@ def roof_node(rec: NodeRecord, device: Device, tf32: bool = False) -> NodeRoof:
         attainable = peak
     else:
         attainable = min(peak, intensity * bw)
-    return NodeRoof(rec.name, rec.op_type, rec.scope, prec, used, ops, nbytes, intensity, peak, attainable, bound, floor)
+    return NodeRoof(
+        rec.name, rec.op_type, rec.scope, prec, used, ops, nbytes, intensity, peak, attainable, bound, floor
+    )
 
 
 def _scope_key(rec: NodeRecord, depth: int) -> str:

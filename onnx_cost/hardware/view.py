@@ -19,7 +19,9 @@ def _num(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
-def roofline_dict(report: Report, device: Device, *, tf32: bool = False, roof: Roofline | None = None) -> dict[str, Any]:
+def roofline_dict(
+    report: Report, device: Device, *, tf32: bool = False, roof: Roofline | None = None
+) -> dict[str, Any]:
     """The roofline as the JSON-able dict agreed with the HTML report (common_split.md):
     ``device`` at the model's dominant precision, and one entry per counted node."""
     roof = roof or roofline(report, device, tf32=tf32)
@@ -126,14 +128,17 @@ def footprint_lines(fp: Footprint) -> list[str]:
     return lines
 
 
-def hardware_text(report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5) -> str:
+def hardware_text(
+    report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5
+) -> str:
     """The hardware view as a few lines for the table output."""
     roof = roofline(report, device, tf32=tf32)
     d = roofline_dict(report, device, tf32=tf32, roof=roof)["device"]
     tag = " (measured on this machine)" if device.measured else ""
     lines = [
         f"Device: {printable(device.name, 80)}{tag}",
-        f"  peak {_si(d['peak_ops_per_s'], 'op/s')} at {d['peak_used']}, bandwidth {_si(d['bandwidth_bytes_per_s'], 'B/s')}"
+        f"  peak {_si(d['peak_ops_per_s'], 'op/s')} at {d['peak_used']},"
+        f" bandwidth {_si(d['bandwidth_bytes_per_s'], 'B/s')}"
         + (f", ridge {d['ridge_ops_per_byte']:.3g} op/B" if d["ridge_ops_per_byte"] else ""),
         f"  latency floor {_time(roof.floor_s)} (sum of node floors; no fusion, no cache reuse, no launch overhead)"
         + (f"; {roof.skipped} node(s) not counted: a lower bound" if roof.skipped else ""),
