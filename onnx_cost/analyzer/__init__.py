@@ -19,6 +19,8 @@ from ..rules.node import TensorInfo, nbytes, numel
 from .external import model_dir
 from .load import load_model, model_warnings
 from .onnx_infer import onnx_hints
+from .params import apply as apply_split
+from .params import split_statics
 from .qdq import fused_totals
 from .report import (
     COUNTED,
@@ -96,10 +98,13 @@ def _analyze(
             warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
         if hints or gs is None:
             gs = ShapeEngine(opsets, proto.ir_version, hints, base_dir).run(graph, bound_inputs=bound)
+    statics = split_statics(proto, gs)
+    apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
     walker = Walker(opsets)
     walker.walk(gs)
     report = _aggregate(proto, path, opsets, gs, walker.records, bound)
-    report.warnings.extend(warnings)
+    report.unused_params = statics.unused
+    report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
     return report
 
 
@@ -224,6 +229,17 @@ def _graphs(gs: GraphShapes) -> list[GraphShapes]:
     return out
 
 
+def _sizes(tensors: Mapping[str, TensorInfo], names: set[str]) -> dict[str, tuple[int, int]]:
+    """(elements, bytes) of the named tensors whose shape is known."""
+    out = {}
+    for n in names:
+        t = tensors.get(n)
+        if t is not None and t.known:
+            k = numel(t.shape)  # type: ignore[arg-type]
+            out[n] = (k, nbytes(k, t.bits))
+    return out
+
+
 def _aggregate(
     proto: onnx.ModelProto,
     path: str,
@@ -241,12 +257,13 @@ def _aggregate(
                 param_sizes[name] = (n, nbytes(n, t.bits))
             if not t.known:
                 unknown_tensors += 1
-    total = sum_records(records, param_sizes)
+    const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}
+    total = sum_records(records, param_sizes, const_sizes)
     groups: dict[str, list[NodeRecord]] = {}
     for r in records:
         key = f"{r.domain}::{r.op_type}" if r.domain else r.op_type
         groups.setdefault(key, []).append(r)
-    sums = {k: sum_records(v, param_sizes) for k, v in groups.items()}
+    sums = {k: sum_records(v, param_sizes, const_sizes) for k, v in groups.items()}
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
     status = Counter(r.status for r in records)
     per_iter_loops = sum(
@@ -285,7 +302,7 @@ def _aggregate(
             for o in graph.output
         ],
     )
-    fused = fused_totals(records, param_sizes)
+    fused = fused_totals(records, param_sizes, const_sizes)
     return Report(
         qdq_fused=fused[0] if fused else None,
         qdq_fused_ops=fused[1] if fused else 0,

@@ -61,9 +61,13 @@ def fused_records(records: list[NodeRecord]) -> tuple[list[NodeRecord], int]:
     return out, len(fused)
 
 
-def fused_totals(records: list[NodeRecord], param_sizes: dict[str, tuple[int, int]]) -> tuple[Totals, int] | None:
+def fused_totals(
+    records: list[NodeRecord],
+    param_sizes: dict[str, tuple[int, int]],
+    constant_sizes: dict[str, tuple[int, int]] | None = None,
+) -> tuple[Totals, int] | None:
     """Totals of the fused view, or None when the model has no DQ -> op -> Q pattern."""
     recs, n = fused_records(records)
     if n == 0:
         return None
-    return sum_records(recs, param_sizes), n
+    return sum_records(recs, param_sizes, constant_sizes), n

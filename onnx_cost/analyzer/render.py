@@ -141,6 +141,11 @@ def to_dict(report: Report) -> dict[str, Any]:
         "warnings": report.warnings,
         "uncounted": report.uncounted,
         "missing_dims": report.missing_dims,
+        "unused_params": {
+            "elements": sum(v[0] for v in report.unused_params.values()),
+            "bytes": sum(v[1] for v in report.unused_params.values()),
+            "names": sorted(report.unused_params),
+        },
         "nodes": [
             {
                 "name": r.name,
@@ -218,6 +223,7 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
         ("MACs (multiply-accumulates)", t.macs, ""),
         ("params", t.params, ""),
         ("param bytes", t.param_bytes, "B"),
+        ("constants (static, not params)", t.constants, ""),
         ("read bytes", t.read_bytes, "B"),
         ("write bytes", t.write_bytes, "B"),
         ("memory access (read + write)", t.memory_bytes, "B"),

@@ -77,6 +77,8 @@ class Totals:
     int_ops: int = 0
     params: int = 0
     param_bytes: int = 0
+    constants: int = 0  # elements of static tensors read that are not params (analyzer/params.py)
+    constant_bytes: int = 0
     read_bytes: int = 0
     write_bytes: int = 0
     nodes: int = 0
@@ -103,17 +105,24 @@ TOTAL_FIELDS: tuple[str, ...] = (
     *[f for f in COUNT_FIELDS if f != "macs"],
     "params",
     "param_bytes",
+    "constants",
+    "constant_bytes",
     "read_bytes",
     "write_bytes",
     "nodes",
 )
 
 
-def sum_records(records: list[NodeRecord], param_sizes: dict[str, tuple[int, int]] | None = None) -> Totals:
-    """Totals over ``records``: costs times weight; params once per tensor name."""
+def sum_records(
+    records: list[NodeRecord],
+    param_sizes: dict[str, tuple[int, int]] | None = None,
+    constant_sizes: dict[str, tuple[int, int]] | None = None,
+) -> Totals:
+    """Totals over ``records``: costs times weight; params and constants once per tensor name."""
     acc = dict.fromkeys(COUNT_FIELDS, 0)
     rb = wb = nodes = 0
     seen: dict[str, tuple[int, int]] = {}
+    consts: dict[str, tuple[int, int]] = {}
     for r in records:
         nodes += 1
         w = r.weight
@@ -127,6 +136,10 @@ def sum_records(records: list[NodeRecord], param_sizes: dict[str, tuple[int, int
             for n in r.input_names:
                 if n in param_sizes:
                     seen[n] = param_sizes[n]
+        if constant_sizes:
+            for n in r.input_names:
+                if n in constant_sizes:
+                    consts[n] = constant_sizes[n]
     if param_sizes is None:
         params = sum(r.params for r in records)
         pbytes = sum(r.param_bytes for r in records)
@@ -134,7 +147,11 @@ def sum_records(records: list[NodeRecord], param_sizes: dict[str, tuple[int, int
         params = sum(v[0] for v in seen.values())
         pbytes = sum(v[1] for v in seen.values())
     flops = Cost(**acc).flops  # the one flops formula
-    return Totals(flops=flops, params=params, param_bytes=pbytes, read_bytes=rb, write_bytes=wb, nodes=nodes, **acc)
+    celems, cbytes = sum(v[0] for v in consts.values()), sum(v[1] for v in consts.values())
+    return Totals(
+        flops=flops, params=params, param_bytes=pbytes, constants=celems, constant_bytes=cbytes,
+        read_bytes=rb, write_bytes=wb, nodes=nodes, **acc,
+    )
 
 
 @dataclass(frozen=True)
@@ -186,6 +203,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     qdq_fused: Totals | None = None  # totals with DQ -> op -> Q groups counted as integer ops
     qdq_fused_ops: int = 0  # how many ops were fused in that view
+    unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)  # initializer no node reads -> (elements, bytes)
 
     @property
     def partial(self) -> bool:

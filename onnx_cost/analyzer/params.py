@@ -1,0 +1,215 @@
+"""Which static tensors are params: what the model learned, not every float in the file.
+
+Every stored static tensor of a graph (initializer, sparse initializer, or the output of a
+source op: Constant, ConstantOfShape, EyeLike, Random*) ends in exactly one of three sets:
+
+- ``params``: float and quantized-integer initializers that some node reads (int8/uint8,
+  int4/uint4, int2/uint2, int16/uint16); int32 initializers and graph-built tensors only where
+  they reach a weight slot (``WEIGHT_SLOTS``), directly or through a chain of ``CHAIN_OPS``;
+- ``unused``: initializers no node (and no graph output) reads;
+- ``constants``: everything else static (scalars, masks, shape tensors, initial states,
+  lookup tables that feed no weight slot).
+
+Learned parameters stored in attributes (ai.onnx.ml trees, coefficients, support vectors)
+are counted from ``LEARNED_ATTRS``, a declarative table of which attributes are learned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import onnx
+
+from ..errors import printable
+from ..rules.node import TensorInfo, nbytes, numel
+from .dtypes import QUANT_INT, is_param_dtype
+from .shapes import SOURCE_OPS, GraphShapes
+
+ML = "ai.onnx.ml"
+MS = "com.microsoft"
+ANY_STATIC = "static"  # every static operand of the op is a weight (MatMul, Gemm, Einsum)
+AFFINE = "affine"  # a per-channel vector operand of an elementwise op (a bias or a scale)
+
+# (domain, op) -> input indices that hold weights. A graph-built constant that reaches
+# one of them is a param.
+WEIGHT_SLOTS: dict[tuple[str, str], frozenset[int] | str] = {
+    ("", "Conv"): frozenset({1, 2}),
+    ("", "ConvTranspose"): frozenset({1, 2}),
+    ("", "DeformConv"): frozenset({1, 3}),
+    ("", "Gemm"): ANY_STATIC,
+    ("", "MatMul"): ANY_STATIC,
+    ("", "Einsum"): ANY_STATIC,
+    ("", "BatchNormalization"): frozenset({1, 2, 3, 4}),
+    ("", "InstanceNormalization"): frozenset({1, 2}),
+    ("", "LayerNormalization"): frozenset({1, 2}),
+    ("", "GroupNormalization"): frozenset({1, 2}),
+    ("", "RMSNormalization"): frozenset({1}),
+    ("", "PRelu"): frozenset({1}),
+    ("", "LSTM"): frozenset({1, 2, 3, 7}),
+    ("", "GRU"): frozenset({1, 2, 3}),
+    ("", "RNN"): frozenset({1, 2, 3}),
+    ("", "Gather"): frozenset({0}),  # an embedding table (float or quantized dtype only)
+    ("", "Add"): AFFINE,
+    ("", "Sub"): AFFINE,
+    ("", "Mul"): AFFINE,
+    ("", "QLinearConv"): frozenset({3, 4, 5, 8}),
+    ("", "ConvInteger"): frozenset({1, 3}),
+    ("", "QLinearMatMul"): frozenset({3, 4, 5}),
+    ("", "MatMulInteger"): frozenset({1, 3}),
+    (MS, "QLinearConv"): frozenset({3, 4, 5, 8}),
+    (MS, "QGemm"): frozenset({3, 4, 5, 6}),
+    (MS, "MatMulNBits"): frozenset({1, 2, 3, 5}),
+    (MS, "MatMulIntegerToFloat"): frozenset({1, 3, 5, 6}),
+    (MS, "DynamicQuantizeMatMul"): frozenset({1, 2, 3, 4}),
+    (MS, "DynamicQuantizeLSTM"): frozenset({1, 2, 3, 7, 8, 9, 10, 11}),
+    (MS, "QAttention"): frozenset({1, 2, 4, 7}),
+    (MS, "GatherBlockQuantized"): frozenset({0, 2, 3}),
+    (MS, "Attention"): frozenset({1, 2}),
+    (MS, "FusedConv"): frozenset({1, 2}),
+    (MS, "NhwcConv"): frozenset({1, 2}),
+    (MS, "FusedGemm"): ANY_STATIC,
+    (MS, "FusedMatMul"): ANY_STATIC,
+    (MS, "SkipLayerNormalization"): frozenset({2, 3, 4}),
+    (MS, "SkipSimplifiedLayerNormalization"): frozenset({2, 3}),
+    (MS, "SimplifiedLayerNormalization"): frozenset({1}),
+    (MS, "EmbedLayerNormalization"): frozenset({2, 3, 4, 5, 6}),
+    (MS, "BiasGelu"): frozenset({1}),
+    (MS, "BiasAdd"): frozenset({1}),
+    (MS, "GroupNorm"): frozenset({1, 2}),
+}
+
+# Ops a weight passes through unchanged in meaning (input 0 only): a Constant cast to
+# fp16, reshaped, transposed, unsqueezed or dequantized is still the same weight.
+CHAIN_OPS = frozenset(
+    {"Cast", "Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Flatten", "DequantizeLinear"}
+)
+
+# (domain, op) -> attributes that hold what the model learned (ai.onnx.ml); elements are
+# list lengths (or tensor sizes), bytes at float32 / int64 as the attribute stores them.
+LEARNED_ATTRS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+@dataclass
+class StaticSplit:
+    """The static tensors of a model, sorted into params, constants and unused initializers."""
+
+    params: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (elements, bytes)
+    constants: dict[str, tuple[int, int]] = field(default_factory=dict)
+    unused: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def constant_elements(self) -> int:
+        return sum(v[0] for v in self.constants.values())
+
+    @property
+    def constant_bytes(self) -> int:
+        return sum(v[1] for v in self.constants.values())
+
+    def warning(self) -> str:
+        """The warning about unused initializers ("" when there are none)."""
+        if not self.unused:
+            return ""
+        names = ", ".join(printable(n, 60) for n in sorted(self.unused)[:5])
+        more = f" and {len(self.unused) - 5} more" if len(self.unused) > 5 else ""
+        n = sum(v[0] for v in self.unused.values())
+        b = sum(v[1] for v in self.unused.values())
+        return f"{len(self.unused)} initializers no node reads ({n} elements, {b} bytes), not in params: {names}{more}"
+
+
+def _graphs(gs: GraphShapes) -> Iterator[GraphShapes]:
+    yield gs
+    for sub in gs.subgraphs.values():
+        yield from _graphs(sub)
+
+
+def _domain(node: onnx.NodeProto) -> str:
+    return "" if node.domain in ("", "ai.onnx") else node.domain
+
+
+class _Index:
+    """Who reads each tensor, over the main graph and every subgraph."""
+
+    def __init__(self, gs: GraphShapes, outputs: set[str]) -> None:
+        self.readers: dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]] = {}
+        self.outputs = outputs
+        for g in _graphs(gs):
+            for node in g.order:
+                for i, name in enumerate(node.input):
+                    if name:
+                        self.readers.setdefault(name, []).append((node, i, g))
+
+    def read(self, name: str) -> bool:
+        return name in self.readers or name in self.outputs
+
+    def reaches_slot(self, name: str, dtype: str, depth: int = 0) -> bool:
+        """True when tensor ``name`` (or a chain of CHAIN_OPS of it) feeds a weight slot."""
+        if depth > 16:
+            return False
+        for node, i, g in self.readers.get(name, ()):
+            slots = WEIGHT_SLOTS.get((_domain(node), node.op_type))
+            if slots == ANY_STATIC or (isinstance(slots, frozenset) and i in slots):
+                if node.op_type != "Gather" or dtype.startswith(("float", "bfloat")) or dtype in QUANT_INT - {"int32"}:
+                    return True
+            elif slots == AFFINE and _per_channel(g.tensors.get(name)) and _other_dynamic(node, i, g):
+                return True
+            if node.op_type in CHAIN_OPS and i == 0 and _domain(node) == "" and node.output:
+                if self.reaches_slot(node.output[0], dtype, depth + 1):
+                    return True
+        return False
+
+
+def _per_channel(t: TensorInfo | None) -> bool:
+    """A vector along one axis (a per-channel bias or scale): exactly one dim above 1."""
+    if t is None or not t.known:
+        return False
+    return sum(1 for d in t.shape if d != 1) == 1  # type: ignore[union-attr]
+
+
+def _other_dynamic(node: onnx.NodeProto, i: int, g: GraphShapes) -> bool:
+    """The other operand of an elementwise op depends on the graph's inputs."""
+    for j, name in enumerate(node.input):
+        t = g.tensors.get(name) if name else None
+        if j != i and t is not None and not t.static:
+            return True
+    return False
+
+
+def split_statics(proto: onnx.ModelProto, gs: GraphShapes) -> StaticSplit:
+    """Sort every static source tensor of ``gs`` (and its subgraphs) into params,
+    constants and unused initializers."""
+    index = _Index(gs, {o.name for o in proto.graph.output})
+    out = StaticSplit()
+    for g in _graphs(gs):
+        built = {o for node in g.order if node.op_type in SOURCE_OPS for o in node.output}
+        local = getattr(g.tensors, "maps", [g.tensors])[0]
+        for name in sorted(g.params | g.constants):
+            t = local.get(name)
+            if t is None or not t.known:
+                continue
+            n = numel(t.shape)  # type: ignore[arg-type]
+            size = (n, nbytes(n, t.bits))
+            if name not in built and not index.read(name):
+                out.unused[name] = size
+            elif _is_param(name, t, name in built, index):
+                out.params[name] = size
+            else:
+                out.constants[name] = size
+    return out
+
+
+def _is_param(name: str, t: TensorInfo, built: bool, index: _Index) -> bool:
+    if not is_param_dtype(t.dtype):
+        return False
+    if not built and t.dtype != "int32":
+        return True
+    return index.reaches_slot(name, t.dtype)
+
+
+def apply(split: StaticSplit, gs: GraphShapes) -> None:
+    """Make every graph's ``params`` set hold exactly the params of ``split`` (the walker
+    and the totals read params from there)."""
+    for g in _graphs(gs):
+        mine = g.params | g.constants
+        g.params = {n for n in mine if n in split.params}
+        g.constants = mine - g.params
