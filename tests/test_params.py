@@ -7,11 +7,12 @@ import os
 
 import numpy as np
 import onnx
-import onnx_cost
-from helpers import init, make_model
 from onnx import helper, numpy_helper
 
+import onnx_cost
 from onnx_cost.analyzer import render
+
+from helpers import init, make_model
 
 F = "float32"
 

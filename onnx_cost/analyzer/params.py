@@ -16,8 +16,8 @@ are counted from ``LEARNED_ATTRS``, a declarative table of which attributes are 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import onnx
 
@@ -153,17 +153,17 @@ class _Index:
                     return True
             elif slots == AFFINE and _per_channel(g.tensors.get(name)) and _other_dynamic(node, i, g):
                 return True
-            if node.op_type in CHAIN_OPS and i == 0 and _domain(node) == "" and node.output:
-                if self.reaches_slot(node.output[0], dtype, depth + 1):
-                    return True
+            chained = node.op_type in CHAIN_OPS and i == 0 and _domain(node) == "" and node.output
+            if chained and self.reaches_slot(node.output[0], dtype, depth + 1):
+                return True
         return False
 
 
 def _per_channel(t: TensorInfo | None) -> bool:
     """A vector along one axis (a per-channel bias or scale): exactly one dim above 1."""
-    if t is None or not t.known:
+    if t is None or t.shape is None or not t.known:
         return False
-    return sum(1 for d in t.shape if d != 1) == 1  # type: ignore[union-attr]
+    return sum(1 for d in t.shape if d != 1) == 1
 
 
 def _other_dynamic(node: onnx.NodeProto, i: int, g: GraphShapes) -> bool:
@@ -185,9 +185,9 @@ def split_statics(proto: onnx.ModelProto, gs: GraphShapes) -> StaticSplit:
         local = getattr(g.tensors, "maps", [g.tensors])[0]
         for name in sorted(g.params | g.constants):
             t = local.get(name)
-            if t is None or not t.known:
+            if t is None or t.shape is None or not t.known:
                 continue
-            n = numel(t.shape)  # type: ignore[arg-type]
+            n = numel(t.shape)
             size = (n, nbytes(n, t.bits))
             if name not in built and not index.read(name):
                 out.unused[name] = size

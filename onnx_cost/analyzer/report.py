@@ -203,7 +203,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     qdq_fused: Totals | None = None  # totals with DQ -> op -> Q groups counted as integer ops
     qdq_fused_ops: int = 0  # how many ops were fused in that view
-    unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)  # initializer no node reads -> (elements, bytes)
+    # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
+    unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:
