@@ -11,6 +11,7 @@ from onnx import defs, helper
 
 from ..errors import printable
 from ..rules import load_all, lookup
+from ..rules._contrib_schema import defaults as contrib_defaults
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
 from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO, NodeRecord
@@ -50,7 +51,8 @@ def _attr_value(a: onnx.AttributeProto) -> Any:
 
 def node_attrs(node: onnx.NodeProto, version: int) -> dict[str, Any]:
     domain = "" if node.domain in ("", "ai.onnx") else node.domain
-    attrs = dict(schema_defaults(node.op_type, version, domain))
+    # contrib ops have no onnx.defs schema: their defaults come from rules/_contrib_schema.py
+    attrs = dict(schema_defaults(node.op_type, version, domain) or contrib_defaults(domain, node.op_type))
     for a in node.attribute:
         if a.type in _GRAPH_TYPES:
             continue

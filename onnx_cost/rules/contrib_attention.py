@@ -283,7 +283,7 @@ def group_query_attention(view: NodeView) -> Cost:
     cost = attention_core(b, n, s, t, d, d, int(view.has_input(10)))
     if float(view.attr("softcap", 0.0)) > 0:
         cost += Cost(arith=2 * scores, transcendental=scores)
-    if view.attr("smooth_softmax", 0) or view.has_input(11):
+    if view.attr("smooth_softmax") == 1 or view.has_input(11):  # the schema default -1 is "off"
         cost += Cost(compare=rows, arith=2 * rows, transcendental=rows)
     if view.attr("do_rotary", 0):
         rot = 2 * view.in_shape(7)[-1] if view.has_input(7) else d
