@@ -7,7 +7,7 @@ the walker, which multiplies the body's cost by it.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import onnx
@@ -61,6 +61,7 @@ def infer_control_flow(
     gs: GraphShapes,
     tensors: MutableMapping[str, TensorInfo],
     ins: list[TensorInfo | None],
+    attrs: Mapping[str, Any],
 ) -> list[TensorInfo | None]:
     """Output infos of an If, Loop, Scan or SequenceMap node; bodies are stored in ``gs.subgraphs``."""
     graphs = _graphs(node)
@@ -111,7 +112,7 @@ def infer_control_flow(
         return res
 
     if node.op_type == "Scan" and engine.opsets.get("", 9) < 9:
-        return _scan8(engine, node, gs, tensors, ins, graphs)
+        return _scan8(engine, node, gs, tensors, ins, graphs, attrs)
 
     if node.op_type == "SequenceMap":
         body = graphs.get("body")
@@ -127,8 +128,7 @@ def infer_control_flow(
         body = graphs.get("body")
         if body is None:
             return []
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute if a.name != "body"}
-        k_scan = int(attrs.get("num_scan_inputs", 0))
+        k_scan = attrs["num_scan_inputs"]  # checked by attrs.decode: 1 to the node's inputs
         n_state = len(node.input) - k_scan
         in_axes = list(attrs.get("scan_input_axes", [])) or [0] * k_scan
         bi = list(body.input)
@@ -166,13 +166,13 @@ def _scan8(
     tensors: MutableMapping[str, TensorInfo],
     ins: list[TensorInfo | None],
     graphs: dict[str, onnx.GraphProto],
+    attrs: Mapping[str, Any],
 ) -> list[TensorInfo | None]:
     """Scan of opset 8: inputs (sequence_lens, states [B, ...], scans [B, S, ...]); the body runs B·S times."""
     body = graphs.get("body")
     if body is None:
         return []
-    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute if a.name != "body"}
-    k_scan = int(attrs.get("num_scan_inputs", 0))
+    k_scan = attrs["num_scan_inputs"]  # checked by attrs.decode
     data = ins[1:]
     n_state = len(data) - k_scan
     batch: int | str | None = None

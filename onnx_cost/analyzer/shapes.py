@@ -12,7 +12,7 @@ from their dims.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
@@ -26,6 +26,7 @@ from ..rules import load_all
 from ..rules.matmul import einsum_equation_error
 from ..rules.node import NodeView, TensorInfo
 from ..rules.registry import SHAPES
+from .attrs import Decoded, decode
 from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
 from .values import SMALL, evaluate, shape_value, tensor_value, to_tensor
@@ -46,6 +47,9 @@ class GraphShapes:
     params: set[str] = field(default_factory=set)  # weight tensors: sources of float/quant type
     constants: set[str] = field(default_factory=set)  # static non-weight tensors (int64 shapes, masks)
     trip_counts: dict[int, int | None] = field(default_factory=dict)  # id(Loop node) -> M
+    # id(node) -> its decoded attributes and "" or why they make it invalid (attrs.decode),
+    # decoded once here and read again by the walker
+    attrs: dict[int, Decoded] = field(default_factory=dict)
 
 
 # -- TypeProto <-> TensorInfo ------------------------------------------------
@@ -291,13 +295,20 @@ class ShapeEngine:
         hints: Any,
     ) -> None:
         ins = [tensors.get(n) if n else None for n in node.input]
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute if a.type not in _GRAPH_TYPES}
-        if node.op_type in CONTROL_FLOW and node.domain in ("", "ai.onnx"):
-            outs = self._control_flow(node, gs, tensors, ins)
+        domain = "" if node.domain in ("", "ai.onnx") else node.domain
+        decoded = decode(node, self.opsets.get(domain, 1), domain)
+        gs.attrs[id(node)] = decoded
+        attrs, bad = decoded
+        values: list[np.ndarray | None] | None = None
+        if bad:  # malformed attributes: nothing (onnx's C++ included) is handed them
+            outs: list[TensorInfo | None] = []
+        elif node.op_type in CONTROL_FLOW and domain == "":
+            outs = self._control_flow(node, gs, tensors, ins, attrs)
         else:
             outs = self._infer(node, gs, ins, attrs)
         static = all(t is not None and t.static for t in ins) and node.op_type not in _RANDOM
-        values = self._values(node, ins, attrs, outs)
+        if not bad:
+            values = self._values(node, ins, attrs, outs)
         for k, name in enumerate(node.output):
             if not name:
                 continue
@@ -317,7 +328,7 @@ class ShapeEngine:
                     gs.constants.add(name)
 
     def _infer(
-        self, node: onnx.NodeProto, gs: GraphShapes, ins: list[TensorInfo | None], attrs: dict[str, Any]
+        self, node: onnx.NodeProto, gs: GraphShapes, ins: list[TensorInfo | None], attrs: Mapping[str, Any]
     ) -> list[TensorInfo | None]:
         schema = schema_for(node, self.opsets)
         domain = "" if node.domain in ("", "ai.onnx") else node.domain
@@ -344,7 +355,7 @@ class ShapeEngine:
         key = (
             domain,
             node.op_type,
-            tuple(a.SerializeToString() for a in node.attribute),
+            id(attrs),  # decoded once per distinct attribute set, alive as long as this engine's graphs
             tuple(None if t is None else (t.dtype, t.shape, _vkey(t.value)) for t in ins),
             tuple(bool(o) for o in node.output),
         )
@@ -361,7 +372,8 @@ class ShapeEngine:
                 out.append(None)
                 continue
             info = info_from_type(name, tp)
-            self._types[name] = (info.shape, info.dtype, tp)
+            if info.shape is None or None not in info.shape:  # else sane_dims dropped a dim onnx gave (-1)
+                self._types[name] = (info.shape, info.dtype, tp)
             out.append(info)
         return out
 
@@ -371,7 +383,7 @@ class ShapeEngine:
         domain: str,
         schema: defs.OpSchema,
         ins: list[TensorInfo | None],
-        attrs: dict[str, Any],
+        attrs: Mapping[str, Any],
     ) -> list[onnx.TypeProto | None] | str:
         """onnx's per-node inference: output TypeProtos by position, or why it failed."""
         types: dict[str, onnx.TypeProto] = {}
@@ -388,8 +400,7 @@ class ShapeEngine:
                     data[name] = tv
         if node.op_type == "Einsum" and domain == "":
             # onnx's Einsum inference never returns on some malformed equations ("i.j->i")
-            eq = attrs.get("equation", "")
-            eq = eq.decode("utf-8", "replace") if isinstance(eq, bytes) else str(eq)
+            eq = str(attrs.get("equation", ""))
             ranks = [len(t.shape) if t is not None and t.shape is not None else None for t in ins]
             why = einsum_equation_error(eq, ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]  # no None: checked
             if why:
@@ -421,7 +432,7 @@ class ShapeEngine:
         self,
         node: onnx.NodeProto,
         ins: list[TensorInfo | None],
-        attrs: dict[str, Any],
+        attrs: Mapping[str, Any],
         outs: list[TensorInfo | None],
     ) -> list[np.ndarray | None] | None:
         op = node.op_type
@@ -453,7 +464,7 @@ class ShapeEngine:
                 return None
             else:
                 vals.append(t.value)
-        return evaluate(node, self.opsets.get("", 1), vals)
+        return evaluate(node, self.opsets.get("", 1), vals, attrs)
 
     # Control flow ---------------------------------------------------------
     def _control_flow(
@@ -462,13 +473,13 @@ class ShapeEngine:
         gs: GraphShapes,
         tensors: MutableMapping[str, TensorInfo],
         ins: list[TensorInfo | None],
+        attrs: Mapping[str, Any],
     ) -> list[TensorInfo | None]:
         from .control import infer_control_flow
 
-        return infer_control_flow(self, node, gs, tensors, ins)
+        return infer_control_flow(self, node, gs, tensors, ins, attrs)
 
 
-_GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 _NP_CASTABLE = {
     "float32": np.float32, "float64": np.float64, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
     "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "uint32": np.uint32, "int64": np.int64,

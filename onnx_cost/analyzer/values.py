@@ -9,7 +9,7 @@ onnx's reference op implementations.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -53,7 +53,7 @@ def tensor_value(t: onnx.TensorProto) -> np.ndarray | None:
         return None
 
 
-def shape_value(shape: Sequence[Any] | None, attrs: dict[str, Any]) -> np.ndarray | None:
+def shape_value(shape: Sequence[Any] | None, attrs: Mapping[str, Any]) -> np.ndarray | None:
     """Value of Shape(x) when x's dims are all known (start/end of opset 15 applied)."""
     if shape is None or any(type(d) is not int for d in shape):
         return None
@@ -64,9 +64,10 @@ def shape_value(shape: Sequence[Any] | None, attrs: dict[str, Any]) -> np.ndarra
 
 
 def evaluate(
-    node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]
+    node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None], attrs: Mapping[str, Any]
 ) -> list[np.ndarray | None] | None:
-    """Run ``node`` on known small inputs; None when it cannot or the result is not small."""
+    """Run ``node`` on known small inputs; None when it cannot or the result is not small.
+    ``attrs``: its decoded attributes (attrs.decode), which the fast paths read."""
     if node.op_type not in EVAL_OPS or node.domain not in ("", "ai.onnx"):
         return None
     if any(v is not None and v.size > SMALL for v in inputs):
@@ -77,7 +78,7 @@ def evaluate(
         inputs = [v.reshape(()) if v is not None and v.size == 1 else v for v in inputs]
     if node.op_type in _FAST:
         try:
-            fast = _FAST[node.op_type](node, version, inputs)
+            fast = _FAST[node.op_type](attrs, version, inputs)
         except Exception:  # let the reference implementation decide
             fast = None
         if fast is not None:
@@ -105,22 +106,15 @@ def evaluate(
 # (importing onnx.reference costs tens of milliseconds; most models need only these)
 
 
-def _attr(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
-    for a in node.attribute:
-        if a.name == name:
-            return onnx.helper.get_attribute_value(a)
-    return default
-
-
-def _axes(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None], cut: int) -> list[int] | None:
+def _axes(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None], cut: int) -> list[int] | None:
     if version >= cut:
         return None if len(inputs) < 2 or inputs[1] is None else [int(a) for a in inputs[1].reshape(-1)]
-    v = _attr(node, "axes")
+    v = attrs.get("axes")
     return None if v is None else [int(a) for a in v]
 
 
-def _unsqueeze(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
-    x, axes = inputs[0], _axes(node, version, inputs, 13)
+def _unsqueeze(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    x, axes = inputs[0], _axes(attrs, version, inputs, 13)
     if x is None or axes is None:
         return None
     rank = x.ndim + len(axes)
@@ -130,14 +124,14 @@ def _unsqueeze(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | Non
     return out
 
 
-def _squeeze(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
-    x, axes = inputs[0], _axes(node, version, inputs, 13)
+def _squeeze(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    x, axes = inputs[0], _axes(attrs, version, inputs, 13)
     if x is None:
         return None
     return np.squeeze(x) if axes is None else np.squeeze(x, axis=tuple(a % x.ndim for a in axes))
 
 
-def _slice(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+def _slice(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
     if version < 10 or any(v is None for v in inputs[:3]):
         return None
     x, starts, ends = inputs[0], inputs[1].reshape(-1), inputs[2].reshape(-1)  # type: ignore[union-attr]  # no None: checked
@@ -151,14 +145,14 @@ def _slice(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) 
     return x[tuple(sl)]  # type: ignore[index]  # no None: checked
 
 
-def _cast(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
-    to = _attr(node, "to")
+def _cast(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    to = attrs.get("to")
     if inputs[0] is None or to not in _NP_OF:
         return None
     return inputs[0].astype(_NP_OF[to])
 
 
-def _range(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+def _range(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
     if any(v is None or v.size != 1 for v in inputs[:3]) or len(inputs) < 3:
         return None
     start, limit, delta = (v.reshape(()) for v in inputs[:3])  # type: ignore[union-attr]  # no None: checked
@@ -170,11 +164,11 @@ def _range(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) 
     return np.arange(int(start), int(limit), int(delta), dtype=start.dtype)
 
 
-def _reshape(node: onnx.NodeProto, version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+def _reshape(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
     x, shape = inputs[0], inputs[1] if len(inputs) > 1 else None
     if x is None or shape is None:
         return None
-    allowzero = int(_attr(node, "allowzero", 0))
+    allowzero = int(attrs.get("allowzero", 0))
     dims = [int(d) for d in shape.reshape(-1)]
     if not allowzero:
         dims = [x.shape[i] if d == 0 and i < x.ndim else d for i, d in enumerate(dims)]
@@ -189,8 +183,8 @@ _INT_TYPES = (np.integer, np.bool_)
 
 _FAST: dict[str, Any] = {
     "Identity": lambda n, v, i: i[0],
-    "Gather": lambda n, v, i: np.take(i[0], i[1], axis=int(_attr(n, "axis", 0))),
-    "Concat": lambda n, v, i: np.concatenate(i, axis=int(_attr(n, "axis"))),
+    "Gather": lambda n, v, i: np.take(i[0], i[1], axis=int(n.get("axis", 0))),
+    "Concat": lambda n, v, i: np.concatenate(i, axis=int(n.get("axis"))),
     "Unsqueeze": _unsqueeze,
     "Squeeze": _squeeze,
     "Slice": _slice,

@@ -3,64 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, cast
 
 import onnx
-from onnx import defs, helper
 
 from ..errors import printable
 from ..rules import load_all, lookup
-from ..rules._contrib_schema import defaults as contrib_defaults
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
+from .attrs import decode
 from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO, NodeRecord
 from .shapes import CONTROL_FLOW, GraphShapes
-from .values import tensor_value
-
-_GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 
 
-@lru_cache(maxsize=4096)
-def schema_defaults(op_type: str, version: int, domain: str) -> Mapping[str, Any]:
-    """Attribute defaults of an op's schema at the model's opset (never hard-coded in rules)."""
-    try:
-        schema = defs.get_schema(op_type, version, domain)
-    except Exception:  # unknown op: no defaults
-        return {}
-    out: dict[str, Any] = {}
-    for name, a in schema.attributes.items():
-        dv = a.default_value
-        if dv.type != onnx.AttributeProto.UNDEFINED:
-            out[name] = _attr_value(dv)
-    return out
-
-
-def _attr_value(a: onnx.AttributeProto) -> Any:
-    if a.type == onnx.AttributeProto.TENSOR:
-        return tensor_value(a.t)
-    v = helper.get_attribute_value(a)
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
-    if isinstance(v, list) and v and isinstance(v[0], bytes):
-        return [x.decode("utf-8", "replace") for x in v]
-    if isinstance(v, onnx.TensorProto):
-        return tensor_value(v)
-    return v
-
-
-def node_attrs(node: onnx.NodeProto, version: int) -> dict[str, Any]:
+def node_attrs(node: onnx.NodeProto, version: int) -> Mapping[str, Any]:
+    """The node's decoded attributes, schema defaults applied (attrs.decode; read-only)."""
     domain = "" if node.domain in ("", "ai.onnx") else node.domain
-    # contrib ops have no onnx.defs schema: their defaults come from rules/_contrib_schema.py
-    attrs = dict(schema_defaults(node.op_type, version, domain) or contrib_defaults(domain, node.op_type))
-    for a in node.attribute:
-        if a.type in _GRAPH_TYPES:
-            continue
-        try:
-            attrs[a.name] = _attr_value(a)
-        except Exception:  # a malformed attribute: the rule sees it as absent
-            continue
-    return attrs
+    return decode(node, version, domain)[0]
 
 
 def scope_of(node: onnx.NodeProto) -> str:
@@ -111,16 +70,20 @@ class Walker:
                 total = total + r.cost.scaled(r.weight)
         return total
 
-    def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> NodeView:
+    def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> tuple[NodeView, str]:
+        """The rule's view of ``node`` (attributes as the shape pass decoded them) and ""
+        or why its attributes make it invalid."""
         domain = "" if node.domain in ("", "ai.onnx") else node.domain
         version = self.opsets.get(domain, 1)
+        decoded = gs.attrs.get(id(node))
+        attrs, bad = decoded if decoded is not None else decode(node, version, domain)
         t = gs.tensors
         ins = tuple((t.get(n) if n else None) for n in node.input)
         outs = tuple((t.get(n) if n else None) for n in node.output)
-        return NodeView(node.name, node.op_type, domain, version, node_attrs(node, version), ins, outs)
+        return NodeView(node.name, node.op_type, domain, version, attrs, ins, outs), bad
 
     def _node(self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, weight: int, per_iter: bool) -> NodeRecord:
-        view = self._view(node, gs)
+        view, bad_attrs = self._view(node, gs)
         params = pbytes = 0
         for name, t in zip(node.input, view.inputs):
             if t is not None and name in gs.params and t.known:
@@ -147,6 +110,12 @@ class Walker:
             metadata={p.key: p.value for p in node.metadata_props},
         )
         self.records.append(rec)
+        if bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
+            rb, rpart = _io_bytes(view.inputs)
+            wb, wpart = _io_bytes(view.outputs)
+            rec.status, rec.detail = INVALID, bad_attrs
+            rec.cost, rec.bytes_partial = Cost(read_bytes=rb, write_bytes=wb), True
+            return rec
         if node.op_type in CONTROL_FLOW and view.domain == "":
             self._control(node, gs, rec, graph_path, weight, per_iter)
             return rec
@@ -188,7 +157,7 @@ class Walker:
             rec.cost = Cost(read_bytes=rb, write_bytes=wb)
             rec.bytes_partial = True
             return rec
-        except (RuleError, ValueError, ZeroDivisionError, IndexError, KeyError, TypeError) as e:
+        except (RuleError, ValueError, OverflowError, ZeroDivisionError, IndexError, KeyError, TypeError) as e:
             rec.status = INVALID
             rec.detail = f"{type(e).__name__}: {e}" if not isinstance(e, RuleError) else str(e)
             if err:
