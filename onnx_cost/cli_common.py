@@ -151,12 +151,11 @@ def guarded(debug: bool = False, what: str = "") -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:
         closed_stdout()
-    except RecursionError:
+    except (RecursionError, MemoryError) as e:  # past the limits checked first: our bug, not the input's
         if debug:
             raise
-        fail(f"{what}: the graph nests too deeply to analyze" if what else "nesting too deep")
-    except MemoryError:
-        fail(f"{what}: out of memory while analyzing" if what else "out of memory")
+        where = f" while analyzing {what}" if what else ""
+        fail(f"internal error ({type(e).__name__}{where}); rerun with --debug and report it", EXIT_INTERNAL)
     except Exception as e:  # a bug in onnx-cost: one line, code 3, traceback only with --debug
         if debug:
             raise

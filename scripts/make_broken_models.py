@@ -15,6 +15,7 @@ built on demand, most in well under a millisecond.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import struct
 import sys
@@ -329,6 +330,95 @@ def _reshape_inconsistent() -> onnx.ModelProto:
     )
 
 
+# -- 4b. malformed attributes (issue 15): decoded once against the schema, the node invalid --
+
+
+A = onnx.AttributeProto
+
+
+def attr(name: str, kind: int, value) -> onnx.AttributeProto:  # type: ignore[no-untyped-def]
+    """An attribute of any type, whatever the schema says (helper.make_attribute infers it)."""
+    a = A(name=name, type=kind)
+    field = {A.INT: "i", A.FLOAT: "f", A.STRING: "s"}.get(kind)
+    if field:
+        setattr(a, field, value)
+    else:
+        getattr(a, {A.INTS: "ints", A.FLOATS: "floats", A.STRINGS: "strings"}[kind]).extend(value)
+    return a
+
+
+def _with(node: onnx.NodeProto, *attrs: onnx.AttributeProto) -> onnx.NodeProto:
+    node.attribute.extend(attrs)
+    return node
+
+
+def _neg() -> onnx.NodeProto:
+    return helper.make_node("Neg", ["z"], ["zn"], name="neg")  # independent: must stay counted
+
+
+def _bad_conv(*attrs: onnx.AttributeProto) -> onnx.ModelProto:
+    conv = _with(helper.make_node("Conv", ["x", "w"], ["y"], name="conv"), *attrs)
+    return model([conv, _neg()], [vi("x", F, [1, 3, 8, 8]), vi("z", F, [2, 2])], [vi("y"), vi("zn")],
+                 [init("w", [4, 3, 3, 3])])
+
+
+def _bad_scan(*attrs: onnx.AttributeProto, opset: int = OPSET) -> onnx.ModelProto:
+    """Scan summing 5 rows of x[5,4] into s (opset 8: a leading batch axis and sequence_lens)."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s", "xi"], ["s2"]), helper.make_node("Identity", ["s2"], ["yo"])], "body",
+        [vi("s", F, [4]), vi("xi", F, [4])], [vi("s2", F, [4]), vi("yo", F, [4])],
+    )
+    ins = ["", "s0", "xs"] if opset < 9 else ["s0", "xs"]
+    scan = _with(helper.make_node("Scan", ins, ["sf", "ys"], name="scan", body=body), *attrs)
+    lead = [1] if opset < 9 else []
+    return model([scan, _neg()], [vi("s0", F, lead + [4]), vi("xs", F, lead + [5, 4]), vi("z", F, [2, 2])],
+                 [vi("sf"), vi("ys"), vi("zn")], opsets={"": opset})
+
+
+def _one(op: str, ins: list[str], shapes: dict[str, list], *attrs: onnx.AttributeProto,
+         inits: list[onnx.TensorProto] = ()) -> onnx.ModelProto:  # type: ignore[assignment]
+    node = _with(helper.make_node(op, ins, ["y"], name=op.lower()), *attrs)
+    return model([node, _neg()], [vi(n, F, d) for n, d in shapes.items()] + [vi("z", F, [2, 2])],
+                 [vi("y"), vi("zn")], list(inits))
+
+
+def _ref_attr_outside() -> onnx.ModelProto:
+    a = A(name="alpha", type=A.FLOAT, ref_attr_name="slope")
+    return _one("LeakyRelu", ["x"], {"x": [2, 3]}, a)
+
+
+def _shape_slice_big_ends() -> onnx.ModelProto:
+    """Shape -> Slice whose `ends` declares 2^25 int64 elements (no data: a 131-byte file);
+    onnx's data propagation would build vectors of that size."""
+    ends = TensorProto(name="ends", data_type=I64, dims=[2**25])
+    return model(
+        [helper.make_node("Shape", ["x"], ["s"], name="shape"), helper.make_node("Slice", ["s", "st", "ends"], ["sl"], name="slice"), _neg()],
+        [vi("x", F, ["N", 3]), vi("z", F, [2, 2])], [vi("sl", I64), vi("zn")], [init("st", [1], [0], np.int64), ends],
+    )
+
+
+def _slice_of_negative_dim() -> onnx.ModelProto:
+    """A Slice over an input declared [-3, 4]: onnx's Slice inference asserts (SIGABRT) on it."""
+    return _one("Slice", ["x", "st", "en", "ax"], {"x": [-3, 4]},
+                inits=[init("st", [1], [0], np.int64), init("en", [1], [2], np.int64), init("ax", [1], [0], np.int64)])
+
+
+def _conv_kernel_too_big_then_slice() -> onnx.ModelProto:
+    """All dims static; onnx infers dim -1 for a 7x7 kernel over a 4x4 input, and its Slice
+    inference asserts on that -1 (SIGABRT) in the whole-graph pass."""
+    return model(
+        [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+         helper.make_node("Slice", ["c", "st", "en", "ax"], ["y"], name="slice"), _neg()],
+        [vi("x", F, [1, 3, 4, 4]), vi("z", F, [2, 2])], [vi("y"), vi("zn")],
+        [init("w", [8, 3, 7, 7]), init("st", [1], [0], np.int64), init("en", [1], [2], np.int64), init("ax", [1], [2], np.int64)],
+    )
+
+
+def _duplicate_initializer() -> onnx.ModelProto:
+    return model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", F, [2])], [vi("y")],
+                 [init("w", [2]), init("w", [2], [1, 1])])
+
+
 # -- 5. resource bombs ----------------------------------------------------------------------
 
 
@@ -519,6 +609,7 @@ def _ext_hf_cache(d: Path) -> Path:
 
 M = write_model
 B = write_bytes
+COUNTED = ("counted", r"")
 PT = {"archive/data.pkl": b"\x80\x02}q\x00.", "archive/version": b"3\n", "archive/data/0": b"\0" * 16}
 
 CASES: list[Case] = [
@@ -583,7 +674,48 @@ CASES: list[Case] = [
          nodes={"conv": ("invalid", r"group=2 does not divide"), "relu": ("counted", r"")}),
     Case("reshape_inconsistent", "absurd", M(_reshape_inconsistent()), 0, r"",
          nodes={"reshape": ("invalid", r"6 elements|16"), "relu": ("counted", r"")}),
+    # 4b. malformed attributes: the node invalid, naming the attribute; the rest counted (exit 0)
+    Case("conv_strides_floats_inf", "absurd", M(_bad_conv(attr("strides", A.FLOATS, [math.inf, math.inf]))), 0, r"",
+         nodes={"conv": ("invalid", r"attribute 'strides' is FLOATS, where Conv \(opset 21\) declares INTS"), "neg": COUNTED}),
+    Case("conv_group_float_inf", "absurd", M(_bad_conv(attr("group", A.FLOAT, math.inf))), 0, r"",
+         nodes={"conv": ("invalid", r"attribute 'group' is FLOAT, where Conv .* declares INT"), "neg": COUNTED}),
+    Case("scan_num_scan_inputs_ints", "absurd", M(_bad_scan(attr("num_scan_inputs", A.INTS, [1, 1]))), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' is INTS, where Scan .* declares INT"), "neg": COUNTED}),
+    Case("scan_num_scan_inputs_string", "absurd", M(_bad_scan(attr("num_scan_inputs", A.STRING, b"one"))), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' is STRING"), "neg": COUNTED}),
+    Case("scan_num_scan_inputs_inf", "absurd", M(_bad_scan(attr("num_scan_inputs", A.FLOAT, math.inf))), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' is FLOAT"), "neg": COUNTED}),
+    Case("scan_num_scan_inputs_nan", "absurd", M(_bad_scan(attr("num_scan_inputs", A.FLOAT, math.nan))), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' is FLOAT"), "neg": COUNTED}),
+    Case("scan_input_axes_short", "absurd", M(_bad_scan(attr("num_scan_inputs", A.INT, 1), attr("scan_input_axes", A.INTS, []))), 0, r"",
+         nodes={"scan": ("invalid", r"'scan_input_axes' has 0 entries, the node has 1 scan input"), "neg": COUNTED}),
+    Case("scan8_num_scan_inputs_string", "absurd", M(_bad_scan(attr("num_scan_inputs", A.STRING, b"x"), opset=8)), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' is STRING, where Scan \(opset 8\)"), "neg": COUNTED}),
+    Case("scan_missing_num_scan_inputs", "absurd", M(_bad_scan()), 0, r"",
+         nodes={"scan": ("invalid", r"required attribute 'num_scan_inputs' of Scan .* is missing"), "neg": COUNTED}),
+    Case("shape_start_float", "absurd", M(_one("Shape", ["x"], {"x": [2, 3]}, attr("start", A.FLOAT, 1.5))), 0, r"",
+         nodes={"shape": ("invalid", r"'start' is FLOAT, where Shape .* declares INT"), "neg": COUNTED}),
+    Case("ref_attr_outside_function", "absurd", M(_ref_attr_outside()), 0, r"",
+         nodes={"leakyrelu": ("invalid", r"'alpha' refers to 'slope' \(ref_attr_name\), which only a function body"), "neg": COUNTED}),
+    Case("layernorm_axis_2_31", "absurd", M(_one("LayerNormalization", ["x", "g"], {"x": [2, 3], "g": [3]}, attr("axis", A.INT, 2**31))), 0, r"",
+         nodes={"layernormalization": ("invalid", r"'axis' = 2147483648 is out of range"), "neg": COUNTED}),
+    Case("gathernd_batch_dims_minus_2_31", "absurd", M(_one("GatherND", ["x", "i"], {"x": [2, 3], "i": [2, 1]}, attr("batch_dims", A.INT, -(2**31)))), 0, r"",
+         nodes={"gathernd": ("invalid", r"'batch_dims' = -2147483648 is out of range"), "neg": COUNTED}),
+    # 4c. what onnx's C++ inference would die on: kept from it, or run where its death costs only the hints
+    Case("slice_of_negative_dim", "absurd", M(_slice_of_negative_dim()), 0, r"'x' has negative dim -3",
+         nodes={"neg": COUNTED}),
+    Case("conv_kernel_too_big_then_slice", "absurd", M(_conv_kernel_too_big_then_slice()), 0,
+         r"onnx shape inference failed \(onnx's inference killed by signal 6\); shapes come from our own pass only",
+         nodes={"conv": ("invalid", r"larger than the padded input"), "neg": COUNTED}),
+    Case("duplicate_initializer", "graph", M(_duplicate_initializer()), 2, r"initializer 'w' is defined twice \(duplicate name", InvalidGraphError),
     # 5. resource bombs: bounded time and memory, a clear refusal past the limits
+    Case("scan_num_scan_inputs_2_28", "bomb", M(_bad_scan(attr("num_scan_inputs", A.INT, 2**28))), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' = 268435456 is out of range \(the node has 2"), "neg": COUNTED}),
+    Case("scan_num_scan_inputs_2_40", "bomb", M(_bad_scan(attr("num_scan_inputs", A.INT, 2**40))), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' = 1099511627776 is out of range"), "neg": COUNTED}),
+    Case("scan8_num_scan_inputs_2_40", "bomb", M(_bad_scan(attr("num_scan_inputs", A.INT, 2**40), opset=8)), 0, r"",
+         nodes={"scan": ("invalid", r"'num_scan_inputs' = 1099511627776 is out of range"), "neg": COUNTED}),
+    Case("shape_slice_ends_2_25", "bomb", M(_shape_slice_big_ends()), 0, r"", nodes={"neg": COUNTED}),
     Case("nesting_at_parser_limit", "bomb", M(nested_ifs(30)), 0, r"", nodes={"if1": ("counted", r"")}),
     Case("nesting_past_parser_limit", "bomb", M(nested_ifs(40)), 2, r"nest deeper than the protobuf parser allows", ResourceLimitError),
     Case("function_bomb", "bomb", M(function_bomb(40)), 2, r"once its local functions are inlined", ResourceLimitError),

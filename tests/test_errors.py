@@ -536,3 +536,39 @@ def test_strict_line_stays_one_line_with_odd_op_names(tmp_path: Path, request) -
     path.write_bytes(m.SerializeToString())
     r = run(str(path), "--strict")
     assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+# -- issue 15: our own resource errors, and bombs read from attributes ------------------
+
+
+@pytest.mark.parametrize("exc", [MemoryError, RecursionError])
+def test_memory_and_recursion_errors_are_ours(exc, monkeypatch, tmp_path: Path) -> None:
+    """Past the limits we check, running out of memory or stack is our bug: exit 3, one line."""
+    import onnx_cost.analyzer as analyzer
+
+    def boom(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        raise exc()
+
+    monkeypatch.setattr(analyzer, "analyze", boom)
+    path = gen.write_model(gen.relu_model())(tmp_path)
+    r = run(str(path))
+    assert r.exit_code == 3
+    line = _one_error_line(r.stderr)
+    assert f"internal error ({exc.__name__} while analyzing" in line and "report it" in line, line
+
+
+BOUNDED = ["scan_num_scan_inputs_2_28", "scan_num_scan_inputs_2_40", "shape_slice_ends_2_25", "conv_kernel_too_big_then_slice"]
+
+
+@pytest.mark.parametrize("name", BOUNDED)
+def test_attribute_and_declared_size_bombs_stay_small(name: str, tmp_path: Path) -> None:
+    """A value read from the file never sizes an allocation: the real executable's peak RSS
+    (its own and its hint child's) stays far below what the value would take (2.1 GB, 2.6 GB)."""
+    path = CASES[name].build(tmp_path)
+    proc = subprocess.Popen([str(EXE), str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "Assertion" not in err, err
+    assert usage.ru_maxrss < 400 * 1024, f"peak RSS {usage.ru_maxrss // 1024} MiB"

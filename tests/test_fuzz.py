@@ -332,3 +332,247 @@ def test_subprocess_runs_end_within_bounds(tmp_path: Path) -> None:
         r = subprocess.run([str(exe), str(p), "--csv"], capture_output=True, text=True, timeout=60)
         assert r.returncode in (0, 1, 2), f"{name}: {r.returncode} {r.stderr[-1000:]}"
         assert "Traceback" not in r.stderr, r.stderr
+
+
+# -- structure-aware strategy (issue 15) ------------------------------------------------------
+# Parse, mutate one typed field through the protobuf API, re-serialize: attribute types
+# swapped, inf/NaN/huge values, lists of the wrong length, ref_attr_name outside a function,
+# Scan/Loop/If attributes, declared dims and constant sizes. Each file runs through the real
+# CLI in a forked child under a memory cap; the parent asserts the exit code, one stderr
+# line, no death by signal, a time bound and the child's peak RSS.
+
+A = onnx.AttributeProto
+RSS_BOUND_KB = 1024 * 1024  # 1 GiB for files under 1 MB
+CHILD_AS = 3 * 2**30  # address space the child may grow by (the cap; RSS is what is asserted)
+
+
+def _loop_model() -> onnx.ModelProto:
+    f = onnx.TensorProto.FLOAT
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond"], ["cond_out"]), helper.make_node("MatMul", ["v", "w"], ["v_out"]),
+         helper.make_node("Relu", ["v_out"], ["scan_out"])],
+        "body", [helper.make_tensor_value_info("i", onnx.TensorProto.INT64, []),
+                 helper.make_tensor_value_info("cond", onnx.TensorProto.BOOL, []), helper.make_tensor_value_info("v", f, [2, 4])],
+        [helper.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []), helper.make_tensor_value_info("v_out", f, [2, 4]),
+         helper.make_tensor_value_info("scan_out", f, [2, 4])],
+    )
+    g = helper.make_graph(
+        [helper.make_node("Loop", ["M", "", "x"], ["y", "ys"], name="loop", body=body),
+         helper.make_node("Shape", ["ys"], ["s"], name="shape", start=1),
+         helper.make_node("Slice", ["ys", "st", "en", "ax"], ["sl"], name="slice"),
+         helper.make_node("Conv", ["img", "k"], ["c"], name="conv", strides=[1, 1], pads=[1, 1, 1, 1], group=1)],
+        "loop", [helper.make_tensor_value_info("x", f, [2, 4]), helper.make_tensor_value_info("img", f, [1, 2, 6, 6])],
+        [helper.make_tensor_value_info(n, f, None) for n in ("y", "sl", "c")] + [helper.make_tensor_value_info("s", onnx.TensorProto.INT64, None)],
+        initializer=[onnx.numpy_helper.from_array(a, n) for n, a in (
+            ("M", np.array(3, np.int64)), ("w", np.eye(4, dtype=np.float32)), ("st", np.array([0], np.int64)),
+            ("en", np.array([2], np.int64)), ("ax", np.array([1], np.int64)), ("k", np.ones((4, 2, 3, 3), np.float32)))],
+    )
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=8)
+
+
+def _scan_model(opset: int) -> onnx.ModelProto:
+    f = onnx.TensorProto.FLOAT
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s", "xi"], ["s2"]), helper.make_node("Identity", ["s2"], ["yo"])], "body",
+        [helper.make_tensor_value_info("s", f, [4]), helper.make_tensor_value_info("xi", f, [4])],
+        [helper.make_tensor_value_info("s2", f, [4]), helper.make_tensor_value_info("yo", f, [4])],
+    )
+    lead = [1] if opset < 9 else []
+    ins = ["", "s0", "xs"] if opset < 9 else ["s0", "xs"]
+    g = helper.make_graph(
+        [helper.make_node("Scan", ins, ["sf", "ys"], name="scan", body=body, num_scan_inputs=1),
+         helper.make_node("LayerNormalization", ["ys", "gamma"], ["ln"], name="ln", axis=-1),
+         helper.make_node("Relu", ["sf"], ["r"], name="relu")],
+        "scan", [helper.make_tensor_value_info("s0", f, lead + [4]), helper.make_tensor_value_info("xs", f, lead + [5, 4])],
+        [helper.make_tensor_value_info(n, f, None) for n in ("r", "ln")],
+        initializer=[onnx.numpy_helper.from_array(np.ones(4, np.float32), "gamma")],
+    )
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", max(opset, 17) if opset >= 9 else opset)], ir_version=8)
+
+
+STRUCT_SEEDS = SEEDS + [(n, m.SerializeToString()) for n, m in (
+    ("loop", _loop_model()), ("scan", _scan_model(17)), ("scan8", _scan_model(8)))]
+HUGE = [math.inf, -math.inf, math.nan, 2**40, 2**62, 2**63 - 1, -(2**63), 2**31, -(2**31), 2**28, -1, 0]
+TYPES = [A.INT, A.FLOAT, A.STRING, A.INTS, A.FLOATS, A.STRINGS, A.TENSOR, A.GRAPH, A.UNDEFINED]
+
+
+def _set_attr(a: onnx.AttributeProto, kind: int, v: float | int, n: int) -> None:
+    """Give ``a`` the type ``kind`` and a value built from ``v`` (n elements for lists)."""
+    for f in ("f", "i", "s", "t", "g"):
+        a.ClearField(f)
+    for f in ("floats", "ints", "strings"):
+        a.ClearField(f)
+    a.type = kind
+    iv = int(v) if isinstance(v, int) or math.isfinite(v) else 2**62
+    if kind == A.INT:
+        a.i = max(min(iv, 2**63 - 1), -(2**63))
+    elif kind == A.FLOAT:
+        a.f = float(v) if abs(float(v)) < 3e38 or not math.isfinite(float(v)) else math.inf
+    elif kind == A.STRING:
+        a.s = repr(v).encode()
+    elif kind == A.INTS:
+        a.ints.extend([max(min(iv, 2**63 - 1), -(2**63))] * n)
+    elif kind == A.FLOATS:
+        a.floats.extend([float(v) if abs(float(v)) < 3e38 or not math.isfinite(float(v)) else math.inf] * n)
+    elif kind == A.STRINGS:
+        a.strings.extend([b"x"] * n)
+    elif kind == A.TENSOR:
+        a.t.CopyFrom(onnx.TensorProto(name="t", data_type=7, dims=[min(max(iv, 0), 2**40)]))
+    elif kind == A.GRAPH:
+        a.g.name = "empty"
+
+
+@st.composite
+def typed_mutation(draw: st.DrawFn, m: onnx.ModelProto) -> str:
+    """One mutation of a typed field; returns what it did."""
+    nodes = _all_nodes(m.graph)
+    kind = draw(st.sampled_from(["attr_type", "attr_value", "list_length", "ref_attr", "control", "declared_dim",
+                                 "constant_size"]))
+    if kind in ("attr_type", "attr_value", "list_length", "ref_attr") and nodes:
+        n = draw(st.sampled_from(nodes))
+        if not len(n.attribute) or draw(st.booleans()) and kind != "list_length":
+            n.attribute.add(name=draw(st.sampled_from(["axis", "group", "strides", "num_scan_inputs", "start", "perm", "alpha",
+                                                       "kernel_shape", "batch_dims", "scan_input_axes", "to", "mode"])), type=A.INT, i=1)
+        a = n.attribute[draw(st.integers(0, len(n.attribute) - 1))]
+        if kind == "attr_type":
+            _set_attr(a, draw(st.sampled_from(TYPES)), draw(st.sampled_from(HUGE)), draw(st.sampled_from([0, 1, 2, 5])))
+        elif kind == "attr_value":
+            t = a.type if a.type in (A.INT, A.FLOAT, A.INTS, A.FLOATS) else A.INT
+            _set_attr(a, t, draw(st.sampled_from(HUGE)), draw(st.sampled_from([0, 1, 2, 3, 4, 8])))
+        elif kind == "list_length":
+            t = a.type if a.type in (A.INTS, A.FLOATS, A.STRINGS) else A.INTS
+            _set_attr(a, t, draw(st.sampled_from([0, 1, 2, 3, -1, 2**40])), draw(st.sampled_from([0, 1, 3, 7, 10_000])))
+        else:
+            a.ref_attr_name = draw(st.sampled_from(["alpha", "", "x" * 50]))
+        return f"{kind} {n.op_type}.{a.name}"
+    if kind == "control":
+        flow = [n for n in nodes if n.op_type in ("Scan", "Loop", "If")]
+        if not flow:
+            return "control (none)"
+        n = draw(st.sampled_from(flow))
+        what = draw(st.sampled_from(["num_scan_inputs", "axes", "drop_body", "swap_body", "body_input", "body_output"]))
+        graphs = [a for a in n.attribute if a.type == A.GRAPH]
+        if what == "num_scan_inputs":
+            a = next((a for a in n.attribute if a.name == "num_scan_inputs"), None) or n.attribute.add(name="num_scan_inputs")
+            _set_attr(a, draw(st.sampled_from([A.INT, A.INT, A.FLOAT, A.INTS, A.STRING])), draw(st.sampled_from(HUGE)), 2)
+        elif what == "axes":
+            a = n.attribute.add(name=draw(st.sampled_from(["scan_input_axes", "scan_output_axes", "scan_input_directions", "directions"])))
+            _set_attr(a, A.INTS, draw(st.sampled_from([0, -1, 5, 2**31, -(2**62)])), draw(st.integers(0, 4)))
+        elif what == "drop_body" and graphs:
+            n.attribute.remove(draw(st.sampled_from(graphs)))
+        elif what == "swap_body" and graphs:
+            a = draw(st.sampled_from(graphs))
+            a.g.CopyFrom(helper.make_graph([], "empty", [], []))
+        elif what in ("body_input", "body_output") and graphs:
+            g = draw(st.sampled_from(graphs)).g
+            field = g.input if what == "body_input" else g.output
+            if len(field) and draw(st.booleans()):
+                del field[draw(st.integers(0, len(field) - 1))]
+            else:
+                field.add().CopyFrom(helper.make_tensor_value_info("extra", onnx.TensorProto.FLOAT, [draw(st.sampled_from([-1, 2**40, 3]))]))
+        return f"control {n.op_type} {what}"
+    if kind == "declared_dim":
+        vs = _value_infos(m)
+        for g in (a.g for n in nodes for a in n.attribute if a.type == A.GRAPH):
+            vs += [v for v in (*g.input, *g.output) if v.type.HasField("tensor_type")]
+        if not vs:
+            return "declared_dim (none)"
+        v = draw(st.sampled_from(vs))
+        d = v.type.tensor_type.shape.dim.add() if not len(v.type.tensor_type.shape.dim) else \
+            v.type.tensor_type.shape.dim[draw(st.integers(0, len(v.type.tensor_type.shape.dim) - 1))]
+        d.dim_value = draw(st.sampled_from([-1, -3, -(2**31), 0, 2**25, 2**40, 2**62, 2**63 - 1]))
+        return f"declared_dim {v.name}"
+    # constant_size: an initializer or Constant declaring many elements, with or without its data
+    big = draw(st.sampled_from([2**20, 2**25, 2**40, 2**62]))
+    consts = [a for n in nodes if n.op_type == "Constant" for a in n.attribute if a.type == A.TENSOR]
+    if len(m.graph.initializer) and (not consts or draw(st.booleans())):
+        t = m.graph.initializer[draw(st.integers(0, len(m.graph.initializer) - 1))]
+    elif consts:
+        t = draw(st.sampled_from(consts)).t
+    else:
+        return "constant_size (none)"
+    keep = [d for d in t.dims][:-1]
+    del t.dims[:]
+    t.dims.extend(keep + [big])
+    return f"constant_size {t.name} -> {big}"
+
+
+@st.composite
+def typed_model(draw: st.DrawFn) -> tuple[str, bytes, list[str]]:
+    name, data = draw(st.sampled_from(STRUCT_SEEDS))
+    m = onnx.ModelProto.FromString(data)
+    done = [draw(typed_mutation(m)) for _ in range(draw(st.integers(1, 3)))]
+    return name, Blob(m.SerializeToString()), done
+
+
+def run_forked(path: Path, args: list[str], seconds: float) -> tuple[int | None, int | None, str, int, float]:
+    """The CLI on ``path`` in a forked child under an address-space cap:
+    (exit code, killing signal, stderr, peak RSS in KB, seconds)."""
+    import resource
+
+    err_path = path.with_suffix(".err")
+    t = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: the real entry point, its exit code, nothing else
+        code = 3
+        try:
+            out = os.open(os.devnull, os.O_WRONLY)
+            err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.dup2(out, 1)
+            os.dup2(err, 2)
+            sys.stdout, sys.stderr = open(1, "w"), open(2, "w")
+            with open("/proc/self/statm") as f:
+                vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            resource.setrlimit(resource.RLIMIT_AS, (vm + CHILD_AS, resource.RLIM_INFINITY))
+            import faulthandler
+
+            faulthandler.disable()
+            from onnx_cost.cli import main
+
+            sys.argv = ["onnx-cost", str(path), *args]
+            try:
+                main()
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 2
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+    deadline = t + seconds
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+            break
+        time.sleep(0.005)
+    elapsed = time.monotonic() - t
+    err_text = err_path.read_text(errors="replace") if err_path.exists() else ""
+    if os.WIFSIGNALED(status):
+        return None, os.WTERMSIG(status), err_text, usage.ru_maxrss, elapsed
+    return os.WEXITSTATUS(status), None, err_text, usage.ru_maxrss, elapsed
+
+
+STRUCT_SETTINGS = settings(SETTINGS, max_examples=EXAMPLES or 60)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@STRUCT_SETTINGS
+@given(case=typed_model(), flags=st.sampled_from([[], ["--csv"], ["--json"]]))
+def test_typed_mutations_exit_cleanly_in_bounded_memory(tmp_path_factory: pytest.TempPathFactory, case, flags) -> None:
+    name, data, done = case
+    path = tmp_path_factory.mktemp("typed") / "model.onnx"
+    path.write_bytes(data)
+    what = f"{name} after {done}"
+    code, sig, err, rss_kb, seconds = run_forked(path, flags, TIME_LIMIT_S)
+    assert sig is None, f"{what}: killed by signal {sig} after {seconds:.1f} s: {err[-500:]}"
+    assert code in (0, 1, 2), f"{what}: exit {code}: {err.strip()[-500:]}"
+    lines = err.strip().splitlines()
+    if code == 0:
+        assert not lines, f"{what}: stderr {err[:500]!r}"
+    else:
+        assert len(lines) == 1 and lines[0].startswith(("onnx-cost: error: ", "onnx-cost: --strict: ")), f"{what}: stderr {err[:500]!r}"
+    assert len(data) >= 2**20 or rss_kb < RSS_BOUND_KB, f"{what}: peak RSS {rss_kb // 1024} MiB"

@@ -427,6 +427,7 @@ def check_structure(model: onnx.ModelProto) -> None:
     and more than MAX_NODES nodes once local functions are inlined. Iterative: no
     RecursionError whatever the input."""
     check_text(model)
+    check_initializers(model.graph)
     funcs = {(f.domain, f.name, f.overload): f for f in model.functions}
     by_name = {(f.domain, f.name): k for k, f in funcs.items()}
     Key = tuple[str, str, str]
@@ -491,6 +492,27 @@ def check_structure(model: onnx.ModelProto) -> None:
         raise _too_deep()
     if total > MAX_NODES:
         raise _too_many(total, inlined=True)
+
+
+def check_initializers(graph: onnx.GraphProto) -> None:
+    """Refuse a graph (or subgraph) naming two initializers alike (invalid SSA: which
+    weight would count?), by name. Iterative over the subgraphs."""
+    stack = [graph]
+    while stack:
+        g = stack.pop()
+        seen: set[str] = set()
+        for name in [t.name for t in g.initializer] + [s.values.name for s in g.sparse_initializer]:
+            if name in seen:
+                raise InvalidGraphError(
+                    f"graph '{g.name or 'main'}': initializer '{name}' is defined twice "
+                    "(duplicate name: invalid SSA)"
+                )
+            seen.add(name)
+        for n in g.node:
+            for a in n.attribute:
+                if a.HasField("g"):
+                    stack.append(a.g)
+                stack.extend(a.graphs)
 
 
 def _too_deep() -> ResourceLimitError:

@@ -196,6 +196,9 @@ def _child(model: onnx.ModelProto, w: int) -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)  # onnx's C++ prints its assertions: not on our one-line stderr
+        import faulthandler
+
+        faulthandler.disable()  # nor Python's fault handler (pytest's, PYTHONFAULTHANDLER) its report
         _limit_memory()
         try:
             out = b"G" + _infer(model).SerializeToString()
