@@ -546,7 +546,7 @@ def test_memory_and_recursion_errors_are_ours(exc, monkeypatch, tmp_path: Path) 
     """Past the limits we check, running out of memory or stack is our bug: exit 3, one line."""
     import onnx_cost.analyzer as analyzer
 
-    def boom(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def boom(*a, **k):
         raise exc()
 
     monkeypatch.setattr(analyzer, "analyze", boom)

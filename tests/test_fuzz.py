@@ -430,7 +430,7 @@ def typed_mutation(draw: st.DrawFn, m: onnx.ModelProto) -> str:
                                  "constant_size"]))
     if kind in ("attr_type", "attr_value", "list_length", "ref_attr") and nodes:
         n = draw(st.sampled_from(nodes))
-        if not len(n.attribute) or draw(st.booleans()) and kind != "list_length":
+        if not len(n.attribute) or (draw(st.booleans()) and kind != "list_length"):
             n.attribute.add(name=draw(st.sampled_from(["axis", "group", "strides", "num_scan_inputs", "start", "perm", "alpha",
                                                        "kernel_shape", "batch_dims", "scan_input_axes", "to", "mode"])), type=A.INT, i=1)
         a = n.attribute[draw(st.integers(0, len(n.attribute) - 1))]
@@ -491,7 +491,7 @@ def typed_mutation(draw: st.DrawFn, m: onnx.ModelProto) -> str:
         t = draw(st.sampled_from(consts)).t
     else:
         return "constant_size (none)"
-    keep = [d for d in t.dims][:-1]
+    keep = list(t.dims)[:-1]
     del t.dims[:]
     t.dims.extend(keep + [big])
     return f"constant_size {t.name} -> {big}"
@@ -520,7 +520,7 @@ def run_forked(path: Path, args: list[str], seconds: float) -> tuple[int | None,
             err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             os.dup2(out, 1)
             os.dup2(err, 2)
-            sys.stdout, sys.stderr = open(1, "w"), open(2, "w")
+            sys.stdout, sys.stderr = open(1, "w"), open(2, "w")  # noqa: SIM115 (live until os._exit)
             with open("/proc/self/statm") as f:
                 vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
             resource.setrlimit(resource.RLIMIT_AS, (vm + CHILD_AS, resource.RLIM_INFINITY))

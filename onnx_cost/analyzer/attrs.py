@@ -15,8 +15,9 @@ The decoded mapping is shared between identical nodes: treat it as read-only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import onnx
 from onnx import AttributeProto, defs
@@ -55,7 +56,7 @@ def _declared(op_type: str, version: int, domain: str) -> tuple[dict[str, int], 
     defaults: dict[str, Any] = {}
     required = []
     for name, a in schema.attributes.items():
-        types[name] = int(a.type.value)
+        types[name] = int(a.type)  # type: ignore[call-overload]  # a pybind enum: int() works, the stubs miss __int__
         if a.required:
             required.append(name)
         dv = a.default_value
@@ -105,7 +106,7 @@ def decode(node: onnx.NodeProto, version: int, domain: str) -> Decoded:
     they make the node invalid. ``domain``: "" for ONNX, ``version``: its opset."""
     attrs = node.attribute
     if not attrs:
-        types, defaults, required = _declared(node.op_type, version, domain)
+        _types, defaults, required = _declared(node.op_type, version, domain)
         if required:
             return defaults, _missing(node, required[0], version)
         return defaults, ""
