@@ -160,12 +160,137 @@ def tiny_control_flow() -> onnx.ModelProto:
     return model(g)
 
 
+# -- a tiny ResNet with exporter-style scopes ---------------------------------
+# (op, inputs, output, attrs, module path, module classes, aten op) for every node;
+# the same graph is written with TorchScript-exporter names and with the dynamo
+# exporter's metadata, so both scope sources can be checked against one tree.
+_RESNET = "torchvision.models.resnet"
+_NN = "torch.nn.modules"
+_CONV, _BN, _RELU, _SEQ = f"{_NN}.conv.Conv2d", f"{_NN}.batchnorm.BatchNorm2d", f"{_NN}.activation.ReLU", f"{_NN}.container.Sequential"
+_K3 = {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}
+
+
+def _block(layer: str, i: int, cin: int, cout: int, stride: int, x: str) -> tuple[list[tuple], list[onnx.TensorProto]]:
+    """One BasicBlock: conv-bn-relu-conv-bn (+ a 1x1 downsample) + add + relu."""
+    b = f"{layer}.{i}"
+    scope, cls = [layer, b], [_SEQ, f"{_RESNET}.BasicBlock"]
+    st = {"strides": [stride, stride]}
+    p = f"{b}."
+    nodes = [
+        ("Conv", [x, p + "conv1.weight"], p + "c1", {**_K3, **st}, scope + ["conv1"], cls + [_CONV], "conv2d"),
+        ("BatchNormalization", [p + "c1", *[p + "bn1." + k for k in ("weight", "bias", "running_mean", "running_var")]], p + "b1", {}, scope + ["bn1"], cls + [_BN], "batch_norm"),
+        ("Relu", [p + "b1"], p + "r1", {}, scope + ["relu"], cls + [_RELU], "relu"),
+        ("Conv", [p + "r1", p + "conv2.weight"], p + "c2", _K3, scope + ["conv2"], cls + [_CONV], "conv2d"),
+        ("BatchNormalization", [p + "c2", *[p + "bn2." + k for k in ("weight", "bias", "running_mean", "running_var")]], p + "b2", {}, scope + ["bn2"], cls + [_BN], "batch_norm"),
+    ]
+    inits = [w(p + "conv1.weight", cout, cin, 3, 3), w(p + "conv2.weight", cout, cout, 3, 3)]
+    inits += _bn(p + "bn1.", cout) + _bn(p + "bn2.", cout)
+    skip = x
+    if stride != 1 or cin != cout:
+        ds = scope + ["downsample"]
+        dcls = cls + [_SEQ]
+        nodes += [
+            ("Conv", [x, p + "downsample.0.weight"], p + "d0", {"kernel_shape": [1, 1], **st}, ds + ["downsample.0"], dcls + [_CONV], "conv2d"),
+            ("BatchNormalization", [p + "d0", *[p + "downsample.1." + k for k in ("weight", "bias", "running_mean", "running_var")]], p + "d1", {}, ds + ["downsample.1"], dcls + [_BN], "batch_norm"),
+        ]
+        inits += [w(p + "downsample.0.weight", cout, cin, 1, 1)] + _bn(p + "downsample.1.", cout)
+        skip = p + "d1"
+    nodes += [
+        ("Add", [p + "b2", skip], p + "sum", {}, scope, cls, "add"),
+        ("Relu", [p + "sum"], p + "out", {}, scope + ["relu"], cls + [_RELU], "relu"),
+    ]
+    return nodes, inits
+
+
+def _bn(prefix: str, c: int) -> list[onnx.TensorProto]:
+    return [w(prefix + "weight", c), w(prefix + "bias", c), w(prefix + "running_mean", c),
+            numpy_helper.from_array(np.ones(c, np.float32), prefix + "running_var")]
+
+
+def _resnet_spec() -> tuple[list[tuple], list[onnx.TensorProto]]:
+    nodes: list[tuple] = [
+        ("Conv", ["x", "conv1.weight"], "c0", _K3, ["conv1"], [_CONV], "conv2d"),
+        ("BatchNormalization", ["c0", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var"], "b0", {}, ["bn1"], [_BN], "batch_norm"),
+        ("Relu", ["b0"], "r0", {}, ["relu"], [_RELU], "relu"),
+    ]
+    inits = [w("conv1.weight", 4, 3, 3, 3)] + _bn("bn1.", 4)
+    for layer, cin, cout, stride, x in (("layer1", 4, 4, 1, "r0"), ("layer2", 4, 8, 2, "layer1.0.out")):
+        n, i = _block(layer, 0, cin, cout, stride, x)
+        nodes += n
+        inits += i
+    nodes += [
+        ("GlobalAveragePool", ["layer2.0.out"], "pooled", {}, ["avgpool"], [f"{_NN}.pooling.AdaptiveAvgPool2d"], "adaptive_avg_pool2d"),
+        ("Flatten", ["pooled"], "flat", {}, [], [], "flatten"),
+        ("Gemm", ["flat", "fc.weight", "fc.bias"], "logits", {"transB": 1}, ["fc"], [f"{_NN}.linear.Linear"], "linear"),
+    ]
+    inits += [w("fc.weight", 10, 8), w("fc.bias", 10)]
+    return nodes, inits
+
+
+def _resnet_graph(nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto], name: str) -> onnx.ModelProto:
+    g = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TP.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("logits", TP.FLOAT, [1, 10])],
+        inits,
+    )
+    return model(g)
+
+
+def tiny_resnet() -> onnx.ModelProto:
+    """A two-block ResNet named as torch.onnx's TorchScript exporter names nodes:
+    '/layer1/layer1.0/conv1/Conv' (module scopes, then the op type)."""
+    spec, inits = _resnet_spec()
+    seen: dict[str, int] = {}
+    nodes = []
+    for op, ins, out, attrs, path, _cls, _aten in spec:
+        base = "/" + "/".join([*path, op])
+        k = seen.get(base, 0)
+        seen[base] = k + 1
+        nodes.append(helper.make_node(op, ins, [out], base + (f"_{k}" if k else ""), **attrs))
+    return _resnet_graph(nodes, inits, "tiny_resnet")
+
+
+def tiny_resnet_dynamo() -> onnx.ModelProto:
+    """The same ResNet as the dynamo exporter writes it: flat node names
+    ('node_conv2d_3'), the module of each node in ``pkg.torch.onnx.name_scopes``
+    (qualified names) and its classes in ``pkg.torch.onnx.class_hierarchy``."""
+    spec, inits = _resnet_spec()
+    nodes = []
+    for k, (op, ins, out, attrs, path, cls, aten) in enumerate(spec):
+        n = helper.make_node(op, ins, [out], f"node_{aten}_{k}", **attrs)
+        qualified = _qualified(path)
+        helper.set_metadata_props(n, {
+            "pkg.torch.onnx.name_scopes": repr(["", *qualified, aten]),
+            "pkg.torch.onnx.class_hierarchy": repr([f"{_RESNET}.ResNet", *cls, f"aten.{aten}.default"]),
+        })
+        nodes.append(n)
+    return _resnet_graph(nodes, inits, "tiny_resnet_dynamo")
+
+
+def _qualified(path: list[str]) -> list[str]:
+    """The dynamo exporter's qualified module names of a TorchScript-style path:
+    ['layer1', 'layer1.0', 'conv1'] -> ['layer1', 'layer1.0', 'layer1.0.conv1'] (a
+    TorchScript segment such as 'layer1.0' already starts with its parent's name)."""
+    out: list[str] = []
+    for i, seg in enumerate(path):
+        if i == 0:
+            out.append(seg)
+        elif seg.startswith(path[i - 1] + "."):
+            out.append(out[-1][: len(out[-1]) - len(path[i - 1])] + seg)
+        else:
+            out.append(f"{out[-1]}.{seg}")
+    return out
+
+
 FIXTURES = {
     "tiny_cnn": tiny_cnn,
     "tiny_mlp": tiny_mlp,
     "tiny_lstm": tiny_lstm,
     "tiny_attention": tiny_attention,
     "tiny_control_flow": tiny_control_flow,
+    "tiny_resnet": tiny_resnet,
+    "tiny_resnet_dynamo": tiny_resnet_dynamo,
 }
 
 

@@ -1,0 +1,131 @@
+"""Terminal tables for ``--by module|op|node``: one row per module, op type or node.
+
+Model strings go through ``printable`` and reach rich as plain ``Text``, never as
+markup, so a node named ``[bold]x`` or ``\\x1b[2J`` prints as those characters.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Iterable
+
+from ..analyzer.render import coverage_line, si
+from ..analyzer.report import NodeRecord, Report, Totals, sum_records
+from ..errors import printable
+from . import tree as T
+from .scope import full_path
+
+BY_CHOICES = ("module", "op", "node")
+COLUMNS = ("FLOPs", "MACs", "ops", "params", "bytes")
+
+
+def _cells(t: Totals) -> list[str]:
+    return [si(t.flops), si(t.macs), si(t.flops + t.int_ops), si(t.params), si(t.memory_bytes, "B")]
+
+
+def _table(title: str, first: str, rows: Iterable[tuple[str, Totals, float]], sort: str, width: int) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
+    tab = Table(title=title, title_justify="left")
+    tab.add_column(first, no_wrap=False)
+    for c in COLUMNS:
+        tab.add_column(c, justify="right")
+    tab.add_column(f"% {sort}", justify="right")
+    for label, t, pct in rows:
+        tab.add_row(Text(label), *_cells(t), f"{pct:.1f}")
+    console.print(tab)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def _share_metric(sort: str) -> str:
+    return sort if sort in T.METRICS else "flops"
+
+
+def _header(report: Report) -> str:
+    lines = [f"{printable(report.model.path, 300)}: {coverage_line(report)}"]
+    if report.partial:
+        lines.append("PARTIAL: some nodes could not be counted; totals are lower bounds")
+    return "\n".join(lines) + "\n"
+
+
+def module_table(report: Report, depth: int = 2, top: int | None = None, sort: str = "order", width: int = 120) -> str:
+    """The module tree to ``depth`` (or the ``top`` costliest modules of that cut)."""
+    root = T.build_tree(report)
+    m = _share_metric(sort)
+    f, total = T.metric(m), T.metric(m)(report.total)
+    if top is not None:
+        mods = T.top_modules(root, depth, top, sort)
+        body = [("/".join(x.path) + (f" ({x.cls})" if x.cls else "") or T.ROOT_LABEL, x.totals, T.share(f(x.totals), total)) for x in mods]
+        title = f"Top {len(mods)} modules at depth {depth} by {m}"
+    else:
+        body = []
+        for r in T.rows(root, depth, sort):
+            fold = f"  [+{r.hidden}]" if r.hidden else ""
+            body.append(("  " * r.depth + printable(r.module.label, 200) + fold, r.module.totals, T.share(f(r.module.totals), total)))
+        title = f"By module (depth {depth})"
+    return _header(report) + _table(title, "module", ((printable(a, 400), b, c) for a, b, c in body), m, width)
+
+
+def op_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120) -> str:
+    """One row per op type, ranked by ``sort``."""
+    m = _share_metric(sort)
+    f, total = T.metric(m), T.metric(m)(report.total)
+    items = list(report.by_op_type.items())
+    if sort == "name":
+        items.sort(key=lambda kv: kv[0])
+    elif sort in T.METRICS:
+        items.sort(key=lambda kv: -f(kv[1]))
+    items = items[:top] if top is not None else items
+    body = [(printable(k, 200), v, T.share(f(v), total)) for k, v in items]
+    return _header(report) + _table("By op type", "op type", body, m, width)
+
+
+def node_totals(r: NodeRecord) -> Totals:
+    """One record's weighted totals."""
+    return sum_records([r])
+
+
+def ranked_nodes(report: Report, top: int | None, sort: str) -> list[tuple[NodeRecord, Totals]]:
+    """Records with their weighted totals, ordered by ``sort`` (graph order for 'order')."""
+    items = [(r, node_totals(r)) for r in report.nodes]
+    if sort == "name":
+        items.sort(key=lambda x: x[0].name)
+    elif sort in T.METRICS:
+        f = T.metric(sort)
+        items.sort(key=lambda x: -f(x[1]))
+    return items[:top] if top is not None else items
+
+
+def node_label(r: NodeRecord) -> str:
+    """A node's name, prefixed by its module path unless the name already spells it
+    ('/layer1/layer1.0/conv1/Conv' does; dynamo's 'node_conv2d_3' does not)."""
+    where = full_path(r)
+    name = r.name or "-"
+    if not where or (r.scope and name.startswith(r.scope)):
+        return name
+    return f"{where}/{name}"
+
+
+def node_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120) -> str:
+    """One row per node, labelled with its full scope path and op type."""
+    m = _share_metric(sort)
+    f, total = T.metric(m), T.metric(m)(report.total)
+    body = []
+    for r, t in ranked_nodes(report, top, sort):
+        label = f"{node_label(r)} ({r.op_type})"
+        body.append((printable(label, 400), t, T.share(f(t), total)))
+    return _header(report) + _table("By node", "node", body, m, width)
+
+
+def by_table(report: Report, by: str, depth: int, top: int | None, sort: str | None, width: int = 120) -> str:
+    """The ``--by`` table of the CLI."""
+    if by == "module":
+        return module_table(report, depth, top, sort or "order", width)
+    if by == "op":
+        return op_table(report, top, sort or "flops", width)
+    if by == "node":
+        return node_table(report, top, sort or "flops", width)
+    raise ValueError(f"--by {by}: choose from {', '.join(BY_CHOICES)}")
