@@ -46,7 +46,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Seque
 
 
 def _cells(t: Totals, total: int, value: int) -> list[str]:
-    return [si(t.flops), si(t.macs), si(t.flops + t.int_ops), si(t.params), si(t.memory_bytes, "B"), f"{T.share(value, total):.1f}"]
+    return [si(t.flops), si(t.macs), si(t.ops), si(t.params), si(t.memory_bytes, "B"), f"{T.share(value, total):.1f}"]
 
 
 COST_HEADERS = ("FLOPs", "MACs", "ops", "params", "bytes")

@@ -20,7 +20,7 @@ COLUMNS = ("FLOPs", "MACs", "ops", "params", "bytes")
 
 
 def _cells(t: Totals) -> list[str]:
-    return [si(t.flops), si(t.macs), si(t.flops + t.int_ops), si(t.params), si(t.memory_bytes, "B")]
+    return [si(t.flops), si(t.macs), si(t.ops), si(t.params), si(t.memory_bytes, "B")]
 
 
 def _table(title: str, first: str, rows: Iterable[tuple[str, Totals, float]], sort: str, width: int) -> str:

@@ -17,7 +17,7 @@ from .scope import scope_classes, scope_path, short_class
 METRICS: dict[str, Callable[[Totals], int]] = {
     "flops": lambda t: t.flops,
     "macs": lambda t: t.macs,
-    "ops": lambda t: t.flops + t.int_ops,
+    "ops": lambda t: t.ops,
     "params": lambda t: t.params,
     "bytes": lambda t: t.memory_bytes,
     "nodes": lambda t: t.nodes,
@@ -138,7 +138,6 @@ def module_dict(m: Module, depth: int | None = None) -> dict[str, Any]:
         "path": list(m.path),
         "class": m.cls,
         **m.totals.as_dict(),
-        "ops": m.totals.flops + m.totals.int_ops,
         "memory_bytes": m.totals.memory_bytes,
     }
     if depth is None or len(m.path) < depth:

@@ -1,0 +1,89 @@
+"""One self-contained HTML file: totals, module tree, node table, bar charts, roofline.
+
+Nothing is fetched: the CSS and JS (``assets/``) are inlined, the charts are SVG the
+script draws, and the report's data is a JSON block. A Content-Security-Policy with
+the script's hash forbids any other script and any network access. Model strings are
+carried only inside that JSON (with ``<``, ``>``, ``&`` escaped so ``</script>`` or
+``<!--`` cannot end the block) and put into the page with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from importlib import resources
+from typing import Any
+
+from .. import __version__
+from ..analyzer.render import coverage_line, shape_str
+from ..analyzer.report import Report
+from . import tree as T
+from .scope import full_path
+from .tables import node_totals
+
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def embed_json(data: Any) -> str:
+    """JSON that is inert inside ``<script type="application/json">``: no ``<``, ``>``
+    or ``&`` appears literally, so no string can close the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return "".join(_JSON_ESCAPES.get(c, c) for c in text) if any(c in text for c in _JSON_ESCAPES) else text
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the page shows, as JSON-able data."""
+    root = T.build_tree(report)
+    m = report.model
+    nodes = []
+    for i, r in enumerate(report.nodes):
+        t = node_totals(r)
+        nodes.append({
+            "index": i, "name": r.name, "op": r.op_type if not r.domain else f"{r.domain}::{r.op_type}",
+            "module": full_path(r), "status": r.status, "flops": t.flops, "macs": t.macs, "ops": t.ops,
+            "params": r.params, "bytes": t.memory_bytes, "output": shape_str(r.outputs[0]) if r.outputs else "",
+        })
+    cut = [{"label": "/".join(x.path) + (f" ({x.cls})" if x.cls else ""), **x.totals.as_dict(),
+            "memory_bytes": x.totals.memory_bytes} for x in T.cut(root, depth)]
+    return {
+        "version": __version__,
+        "model": {
+            "path": m.path, "producer": m.producer, "opset": m.opsets.get("", 0),
+            "inputs": [{"name": n, "dtype": d, "shape": shape_str(s)} for n, d, s in m.inputs],
+        },
+        "partial": report.partial,
+        "total": report.total.as_dict(),
+        "coverage": {"percent": round(100.0 * report.coverage.fraction, 2), "line": coverage_line(report)},
+        "depth": depth,
+        "tree": T.module_dict(root),
+        "cut": cut,
+        "ops": [{"op": k, **v.as_dict(), "memory_bytes": v.memory_bytes} for k, v in report.by_op_type.items()],
+        "nodes": nodes,
+        "roofline": roofline,
+        "warnings": report.warnings,
+    }
+
+
+def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None) -> str:
+    """The report as one HTML page (``--format html``); ``roofline`` is the hardware
+    view's ``roofline_dict`` when a device was given."""
+    script = _asset("report.js")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
+    title = html.escape(f"onnx-cost: {report.model.path}", quote=True)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<link rel=\"icon\" href=\"data:,\">\n"
+        f"<title>{title}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n"
+        "<noscript>This report draws its tables and charts with JavaScript.</noscript>\n<main id=\"app\"></main>\n"
+        f"<script type=\"application/json\" id=\"onnx-cost-data\">{embed_json(html_data(report, depth, roofline))}</script>\n"
+        f"<script>{script}</script>\n</body>\n</html>\n"
+    )
