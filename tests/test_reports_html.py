@@ -161,7 +161,7 @@ def test_hostile_names_render_as_text_and_nothing_runs(browser, tmp_path):
     from selenium.common.exceptions import NoAlertPresentException
 
     with pytest.raises(NoAlertPresentException):
-        b.switch_to.alert.text
+        _ = b.switch_to.alert.text
     assert errors(b) == []
 
 

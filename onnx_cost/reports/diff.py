@@ -10,8 +10,9 @@ rest, by (module path, op type) in graph order: the k-th unnamed Conv of
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..analyzer.report import NodeRecord, Report, Totals
 from .scope import full_path, scope_path

@@ -9,14 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import __version__
 from ..analyzer.render import si
 from ..errors import printable
 from .diff import DIFF_METRICS, ModelDiff, NodeChange, Pair, precision_of
 from .markdown import md_table, md_text
-from .scope import full_path
+from .scope import scope_path
 
 SHOWN = ("flops", "macs", "int_macs", "params", "memory_bytes")  # the table's and Markdown's columns
 LABELS = {"flops": "FLOPs", "macs": "MACs", "int_macs": "integer MACs", "ops": "ops", "params": "params",
@@ -45,10 +46,11 @@ def node_json(c: NodeChange) -> dict[str, Any]:
     def side(r: Any) -> dict[str, Any] | None:
         if r is None:
             return None
-        return {"name": r.name, "op_type": r.op_type, "domain": r.domain, "scope_path": full_path(r).split("/") if full_path(r) else [],
+        return {"name": r.name, "op_type": r.op_type, "domain": r.domain, "scope_path": list(scope_path(r)),
                 "precision": precision_of(r), "flops": r.cost.flops * r.weight, "macs": r.cost.macs * r.weight,
                 "params": r.params, "memory_bytes": (r.read_bytes + r.write_bytes) * r.weight}
-    return {"kind": c.kind, "matched_by": c.matched_by, "changed": list(c.fields), "before": side(c.before), "after": side(c.after)}
+    return {"kind": c.kind, "matched_by": c.matched_by, "changed": list(c.fields),
+            "before": side(c.before), "after": side(c.after)}
 
 
 def to_dict(d: ModelDiff) -> dict[str, Any]:
@@ -105,15 +107,16 @@ def to_csv(d: ModelDiff) -> str:
 
 
 def _node_pair(c: NodeChange) -> Pair:
-    from .tables import node_totals
     from ..analyzer.report import Totals
+    from .tables import node_totals
 
     return Pair(node_totals(c.before) if c.before else Totals(), node_totals(c.after) if c.after else Totals())
 
 
 def _pair_rows(items: Iterable[tuple[str, Pair]], metric: str) -> list[list[str]]:
     f = DIFF_METRICS[metric]
-    return [[k, si(f(p.before)), si(f(p.after)), _signed(p.delta(metric)), _pct(p, metric)] for k, p in items if p.changed]
+    return [[k, si(f(p.before)), si(f(p.after)), _signed(p.delta(metric)), _pct(p, metric)]
+            for k, p in items if p.changed]
 
 
 _TEXT_COLUMNS = ("", "node", "op", "what changed", "change", "precision", "op type", "module")
@@ -125,8 +128,9 @@ def _sections(d: ModelDiff, esc: Any) -> list[tuple[str, list[str], list[list[st
             f"{d.total.delta(m):+,}" if d.total.delta(m) else "0", _pct(d.total, m)] for m in DIFF_METRICS]
     out = [("Totals", ["", "before", "after", "delta", "%"], tot)]
     for k, v in d.views.items():
-        out.append((f"View {k}", ["", "before", "after", "delta", "%"],
-                    [[LABELS[m], si(DIFF_METRICS[m](v.before)), si(DIFF_METRICS[m](v.after)), _signed(v.delta(m)), _pct(v, m)] for m in SHOWN]))
+        f = DIFF_METRICS
+        rows = [[LABELS[m], si(f[m](v.before)), si(f[m](v.after)), _signed(v.delta(m)), _pct(v, m)] for m in SHOWN]
+        out.append((f"View {k}", ["", "before", "after", "delta", "%"], rows))
     mix = sorted(set(d.precision[0]) | set(d.precision[1]))
     out.append(("Precision mix (nodes)", ["precision", "before", "after"],
                 [[esc(p), str(d.precision[0][p]), str(d.precision[1][p])] for p in mix]))
@@ -135,13 +139,14 @@ def _sections(d: ModelDiff, esc: Any) -> list[tuple[str, list[str], list[list[st
     out.append((f"By module (depth {d.depth}, changed, FLOPs)", ["module", "before", "after", "delta", "%"],
                 _pair_rows(((esc("/".join(k)), v) for k, v in d.by_module.items()), "flops")))
     counts = ", ".join(f"{len(d.of(k))} {k}" for k in ("added", "removed", "changed", "same"))
-    rows = []
+    nodes = []
     for kind in ("added", "removed", "changed"):
         for c in d.of(kind)[:NODE_LIST]:
             p = _node_pair(c)
             r = c.after or c.before
-            rows.append([kind, esc(c.label), esc(r.op_type if r else ""), esc(", ".join(c.fields)), _signed(p.delta("flops")), _signed(p.delta("macs"))])
-    out.append((f"Nodes ({counts})", ["change", "node", "op", "what changed", "Δ FLOPs", "Δ MACs"], rows))
+            what = [kind, esc(c.label), esc(r.op_type if r else ""), esc(", ".join(c.fields))]
+            nodes.append([*what, _signed(p.delta("flops")), _signed(p.delta("macs"))])
+    out.append((f"Nodes ({counts})", ["change", "node", "op", "what changed", "Δ FLOPs", "Δ MACs"], nodes))
     return out
 
 
@@ -162,7 +167,7 @@ def to_table(d: ModelDiff, width: int = 120) -> str:
     console.print(Text(f"before: {printable(d.before.model.path, 300)}\nafter:  {printable(d.after.model.path, 300)}"))
     for title, headers, rows in _sections(d, lambda s: printable(s, 200)):
         t = Table(title=title, title_justify="left")
-        for i, h in enumerate(headers):
+        for h in headers:
             t.add_column(h, justify="left" if h in _TEXT_COLUMNS else "right")
         for r in rows:
             t.add_row(*[Text(c) for c in r])

@@ -34,7 +34,7 @@ def embed_json(data: Any) -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
             "module": full_path(r), "status": r.status, "flops": t.flops, "macs": t.macs, "ops": t.ops,
             "params": r.params, "bytes": t.memory_bytes, "output": shape_str(r.outputs[0]) if r.outputs else "",
         })
-    cut = [{"label": "/".join(x.path) + (f" ({x.cls})" if x.cls else ""), **x.totals.as_dict(),
+    cut = [{"label": T.path_label(x), **x.totals.as_dict(),
             "memory_bytes": x.totals.memory_bytes} for x in T.cut(root, depth)]
     return {
         "version": __version__,
@@ -76,6 +76,7 @@ def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = No
     script = _asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
+    data = embed_json(html_data(report, depth, roofline))
     title = html.escape(f"onnx-cost: {report.model.path}", quote=True)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -84,6 +85,6 @@ def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = No
         "<link rel=\"icon\" href=\"data:,\">\n"
         f"<title>{title}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n"
         "<noscript>This report draws its tables and charts with JavaScript.</noscript>\n<main id=\"app\"></main>\n"
-        f"<script type=\"application/json\" id=\"onnx-cost-data\">{embed_json(html_data(report, depth, roofline))}</script>\n"
+        f"<script type=\"application/json\" id=\"onnx-cost-data\">{data}</script>\n"
         f"<script>{script}</script>\n</body>\n</html>\n"
     )

@@ -8,7 +8,7 @@ node name can neither break a table nor inject HTML.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..analyzer.render import coverage_line, si
 from ..analyzer.report import Report, Totals
@@ -92,13 +92,20 @@ def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:
     rows = []
     for r, t in ranked_nodes(report, top, sort if sort != "order" else "flops"):
         rows.append([md_text(r.name or "-"), md_text(r.op_type), md_text(full_path(r)), *_cells(t, total, t.flops)])
-    return f"## Top {len(rows)} nodes\n\n" + md_table(("node", "op", "module", *COST_HEADERS, "% FLOPs"), rows, [False] * 3 + [True] * 6)
+    headers = ("node", "op", "module", *COST_HEADERS, "% FLOPs")
+    return f"## Top {len(rows)} nodes\n\n" + md_table(headers, rows, [False] * 3 + [True] * 6)
 
 
 def to_markdown(report: Report, depth: int = 2, top: int = 10, sort: str | None = None) -> str:
     """The whole Markdown report."""
     title = f"# onnx-cost: {md_text(report.model.path)}\n\n"
-    parts = [title, totals_section(report), op_section(report), module_section(report, depth, sort or "order"), node_section(report, top, sort or "flops")]
+    parts = [
+        title,
+        totals_section(report),
+        op_section(report),
+        module_section(report, depth, sort or "order"),
+        node_section(report, top, sort or "flops"),
+    ]
     if report.warnings:
         parts.append("## Warnings\n\n" + "".join(f"- {md_text(w, 500)}\n" for w in report.warnings))
     return "\n".join(parts)

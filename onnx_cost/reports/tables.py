@@ -7,7 +7,7 @@ markup, so a node named ``[bold]x`` or ``\\x1b[2J`` prints as those characters.
 from __future__ import annotations
 
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..analyzer.render import coverage_line, si
 from ..analyzer.report import NodeRecord, Report, Totals, sum_records
@@ -58,13 +58,14 @@ def module_table(report: Report, depth: int = 2, top: int | None = None, sort: s
     f, total = T.metric(m), T.metric(m)(report.total)
     if top is not None:
         mods = T.top_modules(root, depth, top, sort)
-        body = [("/".join(x.path) + (f" ({x.cls})" if x.cls else "") or T.ROOT_LABEL, x.totals, T.share(f(x.totals), total)) for x in mods]
+        body = [(T.path_label(x), x.totals, T.share(f(x.totals), total)) for x in mods]
         title = f"Top {len(mods)} modules at depth {depth} by {m}"
     else:
         body = []
         for r in T.rows(root, depth, sort):
             fold = f"  [+{r.hidden}]" if r.hidden else ""
-            body.append(("  " * r.depth + printable(r.module.label, 200) + fold, r.module.totals, T.share(f(r.module.totals), total)))
+            label = "  " * r.depth + printable(r.module.label, 200) + fold
+            body.append((label, r.module.totals, T.share(f(r.module.totals), total)))
         title = f"By module (depth {depth})"
     return _header(report) + _table(title, "module", ((printable(a, 400), b, c) for a, b, c in body), m, width)
 

@@ -7,8 +7,9 @@ A module's totals are those of the nodes at or below it, each counted ``weight``
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..analyzer.report import NodeRecord, Report, Totals, sum_records
 from .scope import scope_classes, scope_path, short_class
@@ -35,7 +36,7 @@ class Module:
     cls: str = ""  # class name when the exporter recorded it ("BasicBlock")
     order: int = 0  # position of its first node in the graph
     records: list[NodeRecord] = field(default_factory=list)  # nodes at or below it
-    children: dict[str, "Module"] = field(default_factory=dict)
+    children: dict[str, Module] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
 
     @property
@@ -44,7 +45,7 @@ class Module:
         base = self.name or ROOT_LABEL
         return f"{base} ({self.cls})" if self.cls else base
 
-    def walk(self) -> Iterator["Module"]:
+    def walk(self) -> Iterator[Module]:
         """This module and every module below it, depth first, in graph order."""
         yield self
         for c in self.children.values():
@@ -119,11 +120,20 @@ def rows(root: Module, depth: int = 2, sort: str = "order") -> list[Row]:
     return out
 
 
+def _is_leaf_of_cut(m: Module, depth: int) -> bool:
+    return len(m.path) == depth or (len(m.path) < depth and not m.children)
+
+
 def cut(root: Module, depth: int) -> list[Module]:
     """The modules the depth cut shows as leaves: those at ``depth`` and shallower
     leaves, in graph order (the root itself when it has no children)."""
-    out = [m for m in root.walk() if m is not root and (len(m.path) == depth or (len(m.path) < depth and not m.children))]
+    out = [m for m in root.walk() if m is not root and _is_leaf_of_cut(m, depth)]
     return out or [root]
+
+
+def path_label(m: Module) -> str:
+    """A module by its full path: 'layer1/layer1.0 (BasicBlock)'; '(model)' for the root."""
+    return ("/".join(m.path) or ROOT_LABEL) + (f" ({m.cls})" if m.cls else "")
 
 
 def top_modules(root: Module, depth: int, n: int, sort: str = "flops") -> list[Module]:
