@@ -9,6 +9,7 @@ Exit codes: see ``cli_common`` (0, 1 --strict, 2 bad input, 3 bug, 130, 141).
 
 from __future__ import annotations
 
+import enum
 import sys
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from .cli_common import (
     OutputOpt,
     emit,
     fail,
+    given,
     guarded,
     refuse,
     renderer,
@@ -33,11 +35,12 @@ from .cli_common import (
 )
 
 DEFAULT_COMMAND = "analyze"
+
 # Subcommands in their own modules: (name, "module:function", one-line help). The
 # function is a typer command (annotated parameters); its module is imported only
 # when the subcommand runs or help lists it, so keep its top-level imports light.
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
-    # reports (issue 12): ("diff", "onnx_cost.reports.cli:diff", "Compare two models' costs."),
+    ("diff", "onnx_cost.reports.cli:diff", "Compare two models' costs."),
     # reports (issue 12): ("batch", "onnx_cost.reports.cli:batch", "Analyze every model in folders."),
     # hw (issue 11): ("devices", "onnx_cost.hardware.cli:devices", "List the known devices."),
     # conv (issue 13): ("conventions", "onnx_cost.conventions.cli:conventions", "List counting conventions."),
@@ -136,7 +139,8 @@ def _group(
     """Exact static FLOPs, MACs, params and memory-access bytes of ONNX models."""
 
 
-_TABLE_ONLY = {"--nodes": "nodes", "--top": "top"}  # flag -> parameter
+# flag -> parameter of the options that shape a report (not --sweep/--formula totals)
+_TABLE_ONLY = {"--nodes": "nodes", "--top": "top", "--sort": "sort", "--by": "by", "--depth": "depth"}
 
 # The analysis's own options (the shared ones are in cli_common).
 Model = Annotated[str, typer.Argument(help="Path to an .onnx file.", metavar="MODEL")]
@@ -162,6 +166,38 @@ Rules = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
+class ByChoice(str, enum.Enum):
+    """``--by``: what one row of the table is."""
+
+    module = "module"
+    op = "op"
+    node = "node"
+
+
+class SortChoice(str, enum.Enum):
+    """``--sort``: what rows are ranked by (``order``: graph order, ``name``: alphabetical)."""
+
+    flops = "flops"
+    macs = "macs"
+    ops = "ops"
+    params = "params"
+    bytes = "bytes"
+    nodes = "nodes"
+    name = "name"
+    order = "order"
+
+
+By = Annotated[
+    ByChoice | None,
+    typer.Option("--by", case_sensitive=False, help="Table: one row per module (a tree), op type or node."),
+]
+Depth = Annotated[
+    int, typer.Option("--depth", metavar="N", min=1, help="Module tree: levels shown (deeper ones folded).")
+]
+Sort = Annotated[
+    SortChoice | None,
+    typer.Option("--sort", case_sensitive=False, help="Rank rows (and modules) by this; --top N keeps the first N."),
+]
 
 
 @app.command(DEFAULT_COMMAND, epilog=EPILOG, context_settings=CONTEXT)
@@ -181,6 +217,9 @@ def analyze(
     rules: Rules = None,
     strict: Strict = False,
     debug: DebugOpt = False,
+    by: By = None,
+    depth: Depth = 2,
+    sort: Sort = None,
     # -- options other helpers add here (one line each, an Annotated alias above; the work in their module):
     # hw (issue 11):   device: DeviceOpt = None,          (--device)
     # conv (issue 13): convention: ConventionOpt = None,  (--convention)
@@ -212,7 +251,8 @@ def analyze(
             text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
         else:
             report = api.analyze(src, inputs=inputs, dims=dims)
-            options = {"all_nodes": nodes, "top": top}
+            options = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
+                       "by": by.value if by else None, "sort": sort.value if sort else None}
             text = renderer(fmt_name)(report, **{k: options[k] for _, k in FORMATS[fmt_name].options if k in options})
             not_counted = _not_counted(report)
         emit(text, output)

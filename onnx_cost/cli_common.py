@@ -48,14 +48,13 @@ class OutputFormat:
     options: tuple[tuple[str, str], ...] = ()
 
 
-_TABLE_OPTIONS = (("--nodes", "all_nodes"), ("--top", "top"), ("--sort", "sort"))
+_TABLE_OPTIONS = (("--nodes", "all_nodes"), ("--top", "top"), ("--sort", "sort"), ("--by", "by"), ("--depth", "depth"))
 FORMATS: dict[str, OutputFormat] = {
-    "table": OutputFormat("onnx_cost.analyzer.render:to_table", _TABLE_OPTIONS),
+    "table": OutputFormat("onnx_cost.reports.render:table", _TABLE_OPTIONS),
     "csv": OutputFormat("onnx_cost.analyzer.render:to_csv"),
     "json": OutputFormat("onnx_cost.analyzer.render:to_json"),
-    # reports (issue 12): set the renderers of these two, e.g. "onnx_cost.reports.markdown:render"
-    "markdown": OutputFormat(None, _TABLE_OPTIONS),
-    "html": OutputFormat(None, _TABLE_OPTIONS),
+    "markdown": OutputFormat("onnx_cost.reports.render:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),)),
+    "html": OutputFormat("onnx_cost.reports.render:html", (("--depth", "depth"), ("--device", "device"))),
 }
 
 # The one format option, shared by every subcommand that writes a report.

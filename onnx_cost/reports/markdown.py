@@ -84,7 +84,7 @@ def module_section(report: Report, depth: int = 2, sort: str = "order") -> str:
         fold = f" (+{r.hidden})" if r.hidden else ""
         rows.append([indent + md_text(r.module.label) + fold, *_cells(r.module.totals, total, f(r.module.totals))])
     note = "Each module counts the nodes at or below it; (+N): modules folded below the depth.\n\n"
-    return f"## By module (depth {depth})\n\n" + note + md_table(("module", *COST_HEADERS, f"% {m}"), rows)
+    return f"## By module (depth {depth})\n\n" + note + md_table(("module", *COST_HEADERS, f"% {T.HEADINGS[m]}"), rows)
 
 
 def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:

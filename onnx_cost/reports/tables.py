@@ -33,7 +33,7 @@ def _table(title: str, first: str, rows: Iterable[tuple[str, Totals, float]], so
     tab.add_column(first, no_wrap=False)
     for c in COLUMNS:
         tab.add_column(c, justify="right")
-    tab.add_column(f"% {sort}", justify="right")
+    tab.add_column(f"% {T.HEADINGS[sort]}", justify="right")
     for label, t, pct in rows:
         tab.add_row(Text(label), *_cells(t), f"{pct:.1f}")
     console.print(tab)

@@ -24,6 +24,7 @@ METRICS: dict[str, Callable[[Totals], int]] = {
     "nodes": lambda t: t.nodes,
 }
 SORT_KEYS: tuple[str, ...] = (*METRICS, "name", "order")
+HEADINGS = {"flops": "FLOPs", "macs": "MACs", "ops": "ops", "params": "params", "bytes": "bytes", "nodes": "nodes"}
 ROOT_LABEL = "(model)"
 
 

@@ -1,0 +1,52 @@
+"""The ``--format`` renderers this package gives the CLI (``cli_common.FORMATS``):
+each is called as ``renderer(report, **options)`` with the options that apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analyzer.report import Report
+
+DEFAULT_TOP = 10
+
+
+def table(
+    report: Report,
+    all_nodes: bool = False,
+    top: int | None = None,
+    sort: str | None = None,
+    by: str | None = None,
+    depth: int = 2,
+) -> str:
+    """``--format table``: the default report, or the ``--by module|op|node`` table.
+    ``--sort`` without ``--by`` ranks the nodes (``--by node``)."""
+    if by is None and sort is None:
+        from ..analyzer.render import to_table
+
+        return to_table(report, all_nodes=all_nodes, top=DEFAULT_TOP if top is None else top)
+    from .tables import by_table
+
+    if all_nodes:
+        top = None
+    return by_table(report, by or "node", depth, top, sort)
+
+
+def markdown(report: Report, top: int | None = None, sort: str | None = None, depth: int = 2) -> str:
+    """``--format markdown``."""
+    from .markdown import to_markdown
+
+    return to_markdown(report, depth=depth, top=DEFAULT_TOP if top is None else top, sort=sort)
+
+
+def html(report: Report, depth: int = 2, device: Any = None) -> str:
+    """``--format html``; with ``--device`` (a preset name, a .toml file or a Device)
+    the page adds the roofline chart."""
+    from .html import to_html
+
+    roof = None
+    if device is not None:
+        from ..hardware import load_device, roofline_dict
+
+        dev = load_device(device) if isinstance(device, str) else device
+        roof = roofline_dict(report, dev)
+    return to_html(report, depth=depth, roofline=roof)

@@ -1,0 +1,75 @@
+"""The CLI of the reports: --by/--depth/--sort, markdown and html formats, diff."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from onnx_cost.cli import app
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures"
+RESNET = str(FIX / "tiny_resnet_dynamo.onnx")
+CNN = str(FIX / "tiny_cnn.onnx")
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_by_module_prints_the_tree_to_the_depth():
+    r = run(RESNET, "--by", "module", "--depth", "2")
+    assert r.exit_code == 0, r.output
+    assert "layer1.0 (BasicBlock)  [+5]" in r.output
+    assert "conv2 (Conv2d)" not in r.output  # folded below depth 2
+
+
+def test_top_and_sort_rank_modules_of_the_depth_cut():
+    r = run(RESNET, "--by", "module", "--depth", "3", "--top", "2", "--sort", "flops")
+    assert r.exit_code == 0, r.output
+    assert "Top 2 modules at depth 3 by flops" in r.output
+    # layer2.0's conv2 (73.2 K FLOPs) outranks layer1.0's convs (72.7 K each)
+    assert r.output.index("layer2/layer2.0/") < r.output.index("layer1/layer1.0/")
+
+
+def test_by_op_and_by_node():
+    r = run(RESNET, "--by", "op")
+    assert r.exit_code == 0 and "By op type" in r.output and "BatchNormalization" in r.output
+    r = run(RESNET, "--by", "node", "--top", "1")
+    assert r.exit_code == 0 and "node_conv2d_13 (Conv)" in r.output and "node_conv2d_3 " not in r.output
+
+
+def test_report_shaping_options_are_refused_where_they_do_not_apply():
+    for args in (["--csv", "--by", "module"], ["--json", "--depth", "3"], ["--format", "html", "--top", "3"]):
+        r = run(CNN, *args)
+        assert r.exit_code == 2, args
+        assert "does not apply" in r.output
+
+
+def test_markdown_and_html_formats(tmp_path):
+    r = run(RESNET, "--format", "markdown", "--depth", "1")
+    assert r.exit_code == 0 and "## By module (depth 1)" in r.output
+    out = tmp_path / "r.html"
+    r = run(RESNET, "--format", "html", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'id="onnx-cost-data"' in page
+
+
+def test_diff_command_formats(tmp_path):
+    r = run("diff", CNN, RESNET)
+    assert r.exit_code == 0, r.output
+    assert "Totals" in r.output and "removed" in r.output
+    rows = list(csv.DictReader(io.StringIO(run("diff", CNN, CNN, "--csv").stdout)))
+    assert rows[0]["section"] == "total" and rows[0]["flops_delta"] == "0"
+    j = json.loads(run("diff", CNN, CNN, "--format", "json").stdout)
+    assert j["nodes"]["counts"]["same"] == 11 and j["nodes"]["counts"]["changed"] == 0
+    assert run("diff", CNN, CNN, "--format", "html").exit_code == 2
+    assert run("diff", CNN, str(tmp_path / "missing.onnx")).exit_code == 2
+    md = tmp_path / "d.md"
+    assert run("diff", CNN, RESNET, "--format", "markdown", "-o", str(md)).exit_code == 0
+    assert md.read_text(encoding="utf-8").startswith("# onnx-cost diff:")
