@@ -23,7 +23,7 @@ import onnx
 
 from ..errors import printable
 from ..rules.node import TensorInfo, nbytes, numel
-from .dtypes import QUANT_INT, is_param_dtype
+from .dtypes import QUANT_INT, dtype_of, is_param_dtype
 from .shapes import SOURCE_OPS, GraphShapes
 
 ML = "ai.onnx.ml"
@@ -85,9 +85,41 @@ CHAIN_OPS = frozenset(
     {"Cast", "Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Flatten", "DequantizeLinear"}
 )
 
-# (domain, op) -> attributes that hold what the model learned (ai.onnx.ml); elements are
-# list lengths (or tensor sizes), bytes at float32 / int64 as the attribute stores them.
-LEARNED_ATTRS: dict[tuple[str, str], tuple[str, ...]] = {}
+# (domain, op) -> attributes that hold what the model learned (ai.onnx.ml): thresholds, leaf
+# values, coefficients, intercepts, support vectors, scaler offsets and scales, imputed values.
+# Tree structure (node and child ids, modes) and category vocabularies are not params.
+_TREE = ("nodes_values", "nodes_values_as_tensor", "base_values", "base_values_as_tensor")
+LEARNED_ATTRS: dict[tuple[str, str], tuple[str, ...]] = {
+    (ML, "LinearClassifier"): ("coefficients", "intercepts"),
+    (ML, "LinearRegressor"): ("coefficients", "intercepts"),
+    (ML, "SVMClassifier"): ("support_vectors", "coefficients", "rho", "prob_a", "prob_b"),
+    (ML, "SVMRegressor"): ("support_vectors", "coefficients", "rho"),
+    (ML, "Scaler"): ("offset", "scale"),
+    (ML, "Imputer"): ("imputed_value_floats", "imputed_value_int64s"),
+    (ML, "TreeEnsembleClassifier"): (*_TREE, "class_weights", "class_weights_as_tensor"),
+    (ML, "TreeEnsembleRegressor"): (*_TREE, "target_weights", "target_weights_as_tensor"),
+    (ML, "TreeEnsemble"): ("nodes_splits", "leaf_weights", "membership_values"),
+}
+
+
+def learned_sizes(node: onnx.NodeProto) -> tuple[int, int]:
+    """(elements, bytes) of the learned attributes of ``node`` (LEARNED_ATTRS): a float list
+    4 bytes an element, an int list 8, a tensor by its dtype."""
+    names = LEARNED_ATTRS.get((_domain(node), node.op_type))
+    if not names:
+        return 0, 0
+    n = b = 0
+    for a in node.attribute:
+        if a.name not in names:
+            continue
+        if a.type == onnx.AttributeProto.FLOATS:
+            n, b = n + len(a.floats), b + 4 * len(a.floats)
+        elif a.type == onnx.AttributeProto.INTS:
+            n, b = n + len(a.ints), b + 8 * len(a.ints)
+        elif a.type == onnx.AttributeProto.TENSOR:
+            k = numel(a.t.dims)
+            n, b = n + k, b + nbytes(k, dtype_of(a.t.data_type)[1])
+    return n, b
 
 
 @dataclass

@@ -36,8 +36,10 @@ class NodeRecord:
     dtype: str
     status: str
     cost: Cost = field(default_factory=Cost)  # per execution, bytes filled in
-    params: int = 0  # elements of weight tensors this node reads
+    params: int = 0  # elements of weight tensors this node reads, plus its learned attributes
     param_bytes: int = 0
+    learned_params: int = 0  # elements of learned attributes (ai.onnx.ml), already in params
+    learned_param_bytes: int = 0
     weight: int = 1  # how many times this record counts in the totals (loop trips; 0 for an untaken If branch)
     detail: str = ""  # why zero / uncounted / unknown / invalid; branch costs of an If
     missing: tuple[str, ...] = ()  # symbolic dims that would make it countable
@@ -144,8 +146,8 @@ def sum_records(
         params = sum(r.params for r in records)
         pbytes = sum(r.param_bytes for r in records)
     else:
-        params = sum(v[0] for v in seen.values())
-        pbytes = sum(v[1] for v in seen.values())
+        params = sum(v[0] for v in seen.values()) + sum(r.learned_params for r in records)
+        pbytes = sum(v[1] for v in seen.values()) + sum(r.learned_param_bytes for r in records)
     flops = Cost(**acc).flops  # the one flops formula
     celems, cbytes = sum(v[0] for v in consts.values()), sum(v[1] for v in consts.values())
     return Totals(

@@ -25,7 +25,7 @@ from ..errors import InvalidGraphError
 from ..rules import load_all
 from ..rules.matmul import einsum_equation_error
 from ..rules.node import NodeView, TensorInfo
-from ..rules.registry import SHAPES
+from ..rules.registry import SHAPES, SHAPES_FIRST
 from .attrs import Decoded, decode
 from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
@@ -333,7 +333,9 @@ class ShapeEngine:
         schema = schema_for(node, self.opsets)
         domain = "" if node.domain in ("", "ai.onnx") else node.domain
         fn = SHAPES.get((domain, node.op_type))
-        if fn is not None and (schema is None or not schema.has_type_and_shape_inference_function):
+        if fn is not None and (
+            schema is None or not schema.has_type_and_shape_inference_function or (domain, node.op_type) in SHAPES_FIRST
+        ):
             view = NodeView(node.name, node.op_type, domain, self.opsets.get(domain, 1), attrs, tuple(ins), ())
             try:
                 res = fn(view)

@@ -12,6 +12,7 @@ from ..rules import load_all, lookup
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
 from .attrs import decode
+from .params import learned_sizes
 from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO, NodeRecord
 from .shapes import CONTROL_FLOW, GraphShapes
 
@@ -90,6 +91,7 @@ class Walker:
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 params += n
                 pbytes += nbytes(n, t.bits)
+        learned = learned_sizes(node)  # ai.onnx.ml parameters held in attributes
         first = next((t for t in view.outputs + view.inputs if t is not None and t.dtype), None)
         rec = NodeRecord(
             name=node.name,
@@ -103,8 +105,10 @@ class Walker:
             outputs=tuple(t.shape if t is not None else None for t in view.outputs),
             dtype=first.dtype if first is not None else "",
             status=COUNTED,
-            params=params,
-            param_bytes=pbytes,
+            params=params + learned[0],
+            param_bytes=pbytes + learned[1],
+            learned_params=learned[0],
+            learned_param_bytes=learned[1],
             weight=weight,
             per_iteration=per_iter,
             metadata={p.key: p.value for p in node.metadata_props},

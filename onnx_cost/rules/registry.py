@@ -89,12 +89,15 @@ def zero_compute(
 # fn(view) -> one (shape, dtype) per output, where ``view.outputs`` are all None.
 ShapeFn = Callable[[NodeView], "list[tuple[tuple[int | str | None, ...] | None, str] | None]"]
 SHAPES: dict[tuple[str, str], ShapeFn] = {}
+# Ops whose onnx inference leaves output shapes unknown (ai.onnx.ml): ours is used first.
+SHAPES_FIRST: set[tuple[str, str]] = set()
 
 
-def shape_of(*op_types: str, domain: str) -> Callable[[ShapeFn], ShapeFn]:
+def shape_of(*op_types: str, domain: str, first: bool = False) -> Callable[[ShapeFn], ShapeFn]:
     """Register ``fn`` as the output-shape function of ``op_types`` in ``domain``.
 
-    It is used only where onnx has no shape inference for the op.
+    It is used where onnx has no shape inference for the op, and instead of onnx's
+    when ``first`` (onnx's inference of the op is incomplete).
     """
 
     def deco(fn: ShapeFn) -> ShapeFn:
@@ -103,6 +106,8 @@ def shape_of(*op_types: str, domain: str) -> Callable[[ShapeFn], ShapeFn]:
             if key in SHAPES:
                 raise RuntimeError(f"duplicate shape function for {key}")
             SHAPES[key] = fn
+            if first:
+                SHAPES_FIRST.add(key)
         return fn
 
     return deco
