@@ -1,0 +1,42 @@
+"""Parameters as PyTorch counts them: learnable tensors only.
+
+``sum(p.numel() for p in model.parameters())`` (torchvision's ``num_params``, thop,
+ptflops, calflops, fvcore's parameter_count) sees a BatchNorm's weight and bias but not
+its running mean and variance, which are buffers. The ONNX file stores all four; the
+learnable count is the stored count less the mean and var inputs of every
+BatchNormalization whose statistics are weights (initializers or Constants), each
+tensor once by name. Other buffers (a registered positional table, a mask) look like
+weights in the file and stay counted: the file does not say which tensors were learned.
+"""
+
+from __future__ import annotations
+
+from ..analyzer.report import Report
+from .site import numel
+
+_MEAN, _VAR = 3, 4  # BatchNormalization inputs: X, scale, B, input_mean, input_var
+
+
+def running_stats(report: Report) -> dict[str, int]:
+    """BatchNorm running mean/var tensors that the file stores as weights -> elements."""
+    produced = {t: r.op_type for r in report.nodes for t in r.output_names if t}
+    graph_inputs = {n for n, _d, _s in report.model.inputs}
+    out: dict[str, int] = {}
+    for r in report.nodes:
+        if r.op_type != "BatchNormalization" or r.domain:
+            continue
+        for i in (_MEAN, _VAR):
+            if len(r.input_names) <= i:
+                continue
+            name = r.input_names[i]
+            if name in graph_inputs or produced.get(name, "Constant") != "Constant":
+                continue
+            n = numel(r.inputs[i])
+            if n:
+                out[name] = n
+    return out
+
+
+def learnable_params(report: Report) -> int:
+    """Stored params less BatchNorm running statistics."""
+    return report.total.params - sum(running_stats(report).values())

@@ -1,0 +1,1 @@
+"""One module per peer tool: its counting convention as a family -> formula table."""

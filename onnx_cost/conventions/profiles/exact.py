@@ -1,0 +1,19 @@
+"""onnx-cost's own counting (docs/counting.md), as a profile so that it sits in the
+same tables as the peers: every node's exact FLOPs and MACs, every stored weight."""
+
+from __future__ import annotations
+
+from ..engine import F, Ignored, Profile
+from ._common import rest
+
+_EXACT = F("exact FLOPs and MACs of docs/counting.md", lambda s: (s.rec.cost.flops, s.rec.cost.macs))
+
+PROFILE = Profile(
+    name="exact",
+    tool="onnx-cost (docs/counting.md)",
+    columns=("flops", "macs"),
+    summary="onnx-cost exact counts: every operation of every node, per the formulas of docs/counting.md",
+    table=rest({"movement": Ignored("0: no arithmetic (data movement, metadata)")}, _EXACT),
+    params="stored",
+    patterns=False,
+)

@@ -1,0 +1,83 @@
+"""thop (pytorch-OpCounter) ``profile``: forward hooks on nn.Module types, "MACs".
+
+thop/profile.py ``register_hooks`` and thop/vision/basic_hooks.py, calc_func.py: Conv*d and
+ConvTranspose*d ``∏out·(Cin/g)·∏K`` (no bias; the transposed conv over its OUTPUT extent,
+like a plain conv), Linear ``in_features·∏out`` (no bias), BatchNorm/LayerNorm/InstanceNorm
+``2·N`` doubled with affine, PReLU ``N``, Softmax ``rows·(3·D − 1)``, AvgPool ``∏out``,
+AdaptiveAvgPool ``(∏in/∏out + 1)·∏out`` per channel, Upsample nearest 1, linear 5, bilinear
+11, bicubic 259, trilinear 31 per output element; ReLU, ReLU6, LeakyReLU (count_relu returns 0),
+MaxPool, AdaptiveMaxPool, Dropout 0. Functional calls (torch.matmul, x + y) are not modules:
+0. Modules without a rule (GroupNorm, ELU, GELU, SiLU, Sigmoid, MultiheadAttention...) are 0
+("Cannot find rule").
+"""
+
+from __future__ import annotations
+
+from ..engine import F, Ignored, Profile, Unsupported
+from ..site import Site
+from ._common import MACS, OUT, rest, softmax_rows, transposed_conv_over_output
+
+_UPSAMPLE = {("nearest", 1): 1, ("nearest", 2): 1, ("nearest", 3): 1, ("linear", 1): 5, ("linear", 2): 11, ("linear", 3): 31}
+
+
+def _norm(s: Site) -> int:
+    return 2 * s.inp * (2 if s.affine else 1)
+
+
+def _softmax(s: Site) -> int:
+    rows = softmax_rows(s)
+    return 3 * s.inp - rows  # rows·(D + (D − 1) + D)
+
+
+def _adaptive_avg(s: Site) -> int:
+    return s.inp + s.out  # (∏in/∏out + 1)·∏out, exact when the output divides the input
+
+
+def _upsample(s: Site) -> int:
+    mode = s.resize_mode
+    if mode == "cubic":
+        return 259 * s.out  # 224 to solve A + 35 to evaluate p
+    return _UPSAMPLE.get((mode, s.spatial_axes_resized), 1) * s.out
+
+
+_FUNCTIONAL = Ignored("0: a functional call, not an nn.Module thop hooks")
+
+PROFILE = Profile(
+    name="thop",
+    tool="thop 0.1.1 (Lyken17/pytorch-OpCounter commit 43c064a: thop/profile.py, thop/vision/basic_hooks.py, calc_func.py)",
+    columns=("macs",),
+    summary="thop MACs: module hooks; conv and linear MACs without bias, norms 2·N (4·N affine), ReLU and pooling max 0",
+    table=rest(
+        {
+            "conv": MACS,
+            "conv_transpose": F("∏out·(Cin/g)·∏K: over the OUTPUT extent, like a plain conv", transposed_conv_over_output),
+            "linear": F("in_features·∏out (no bias)", lambda s: s.macs),
+            "matmul": _FUNCTIONAL,
+            "einsum": _FUNCTIONAL,
+            "batchnorm": F("2·N, doubled with affine: 4·N", _norm),
+            "layernorm": F("2·N, doubled with elementwise_affine: 4·N", _norm),
+            "instancenorm": F("2·N, doubled with affine: 4·N", _norm),
+            "relu": Ignored("0: zero_ops"),
+            "relu6": Ignored("0: zero_ops"),
+            "leaky_relu": Ignored("0: count_relu returns 0"),
+            "prelu": F("N (input elements)", lambda s: s.inp),
+            "softmax": F("rows·(3·D − 1): D exp, D − 1 add, D div per row", _softmax),
+            "maxpool": Ignored("0: zero_ops"),
+            "global_maxpool": Ignored("0: zero_ops"),
+            "avgpool": OUT,
+            "global_avgpool": F("(∏in/∏out + 1)·∏out = input + output elements", _adaptive_avg),
+            "upsample": F("per output element: nearest 1, linear 5, bilinear 11, trilinear 31, bicubic 259", _upsample),
+            "elementwise": _FUNCTIONAL,
+            "reduce": _FUNCTIONAL,
+            "movement": Ignored("0"),
+            "other": _FUNCTIONAL,
+        },
+        Unsupported("0: no rule for the module (\"Cannot find rule\")"),
+        skip=("recurrent",),
+    ),
+    notes=(
+        "thop counts a module only when its type is exactly a registered one: subclasses of "
+        "nn.Linear (MultiheadAttention's out_proj) count 0 in PyTorch; an ONNX export cannot show that.",
+        "Params: thop adds the parameters of the modules it has a rule for.",
+    ),
+)

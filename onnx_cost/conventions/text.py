@@ -1,0 +1,111 @@
+"""Text for the conventions: the header line, the per-profile table that
+`onnx-cost conventions` prints, the `--convention all` comparison, JSON and CSV parts.
+
+Op types in ``unsupported``/``not_modelled`` come from the model file: they are escaped
+with ``errors.printable`` before they reach a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analyzer.report import Report
+from ..errors import printable
+from .engine import F, Ignored, Profile, Result, Unsupported
+from .families import FAMILIES
+
+
+def header(result: Result) -> str:
+    """The line every report under a convention starts with."""
+    p = result.profile
+    return f"convention: {p.name} ({p.summary}; {p.tool})"
+
+
+def _cell(p: Profile, family: str) -> str:
+    e = p.entry(family)
+    if e is None:
+        return "not modelled"
+    if isinstance(e, F):
+        return e.doc
+    if isinstance(e, (Ignored, Unsupported)):
+        return e.why
+    return "?"
+
+
+def profile_text(p: Profile) -> str:
+    """What one profile counts, family by family."""
+    lines = [f"{p.name}: {p.summary}", f"  source: {p.tool}", f"  prints: {', '.join(p.columns)}; params: {p.params}"]
+    width = max(len(f) for f in FAMILIES)
+    lines += [f"  {fam:<{width}}  {_cell(p, fam)}" for fam in FAMILIES]
+    lines += [f"  note: {n}" for n in p.notes]
+    return "\n".join(lines) + "\n"
+
+
+def conventions_text(profiles: list[Profile]) -> str:
+    """The `onnx-cost conventions` output: every profile, then the families' contents."""
+    out = [profile_text(p) for p in profiles]
+    width = max(len(f) for f in FAMILIES)
+    out.append("families:\n" + "\n".join(f"  {f:<{width}}  {ops}" for f, ops in FAMILIES.items()) + "\n")
+    return "\n".join(out)
+
+
+def conventions_markdown(profiles: list[Profile]) -> str:
+    """The same as one Markdown table: a row per family, a column per profile."""
+    rows = ["| family | " + " | ".join(p.name for p in profiles) + " |", "|---" * (len(profiles) + 1) + "|"]
+    for fam in FAMILIES:
+        rows.append(f"| {fam} | " + " | ".join(_cell(p, fam).replace("|", "\\|") for p in profiles) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def _ops(counts: dict[str, int]) -> str:
+    return ", ".join(f"{printable(k, 60)}×{v}" for k, v in sorted(counts.items()))
+
+
+def comparison_text(report: Report, results: list[Result]) -> str:
+    """`--convention all`: one row per profile with its totals."""
+    head = ("convention", "macs", "flops", "params", "zero here (tool has no rule)")
+    rows = [head]
+    for r in results:
+        t = r.totals
+        rows.append(
+            (
+                r.profile.name,
+                f"{t['macs']:,}" if "macs" in t else "",
+                f"{t['flops']:,}" if "flops" in t else "",
+                f"{r.params:,}",
+                _ops({**r.unsupported, **r.not_modelled}),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = [f"model: {printable(report.model.path, 200)}" + ("  (partial: some nodes not counted)" if report.partial else "")]
+    for i, row in enumerate(rows):
+        cells = [c.ljust(widths[j]) if j in (0, 4) else c.rjust(widths[j]) for j, c in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def result_dict(result: Result) -> dict[str, Any]:
+    """The JSON ``convention`` object (docs/json.md)."""
+    return result.as_dict()
+
+
+CSV_COLUMNS = ("convention", "convention_family", "convention_macs", "convention_flops")
+
+
+def csv_cells(result: Result) -> list[dict[str, Any]]:
+    """Per node (in report order) the CSV cells a convention adds."""
+    cols = result.profile.columns
+    out = []
+    for _rec, fam, vals in result.nodes:
+        d = dict(zip(cols, vals))
+        out.append(
+            {
+                "convention": result.profile.name,
+                "convention_family": fam,
+                "convention_macs": d.get("macs", ""),
+                "convention_flops": d.get("flops", ""),
+            }
+        )
+    return out
