@@ -7,7 +7,8 @@ to the report's node records; decomposed PyTorch modules are recognized first
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..analyzer.report import Report
 from .engine import Profile, Result, check_table, run

@@ -4,8 +4,9 @@ report's node records gives the numbers that tool would print for the same model
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..analyzer.report import COUNTED, ZERO, NodeRecord, Report
 from .families import FAMILIES, family_of

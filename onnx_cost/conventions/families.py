@@ -106,11 +106,11 @@ _OPS: dict[str, tuple[str, ...]] = {
         "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "IsNaN", "IsInf",
         "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "QLinearAdd", "QLinearMul",
         "BiasAdd", "DequantizeLinear", "QuantizeLinear",
-    ),  # fmt: skip
+    ),
     "reduce": (
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
         "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "CumSum", "CumProd",
-    ),  # fmt: skip
+    ),
 }
 
 FAMILY_OF_OP: dict[str, str] = {op: fam for fam, ops in _OPS.items() for op in ops}

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..analyzer.report import NodeRecord
+from .site import numel
 
 
 @dataclass
@@ -54,7 +55,7 @@ class GraphIndex:
             for t in r.input_names:
                 if t:
                     g.consumers.setdefault(t, []).append(i)
-        for i, r in enumerate(nodes):
+        for r in nodes:
             if r.graph:
                 continue
             for t in r.input_names:
@@ -63,9 +64,14 @@ class GraphIndex:
                     g.weights.add(t)
         return g
 
-    def only_consumer(self, tensor: str) -> int | None:
+    def only_consumer(self, tensor: str) -> int:
+        """The one node reading ``tensor``; -1 when none or several do."""
         c = self.consumers.get(tensor, [])
-        return c[0] if len(c) == 1 else None
+        return c[0] if len(c) == 1 else -1
+
+    def producer_of(self, tensor: str) -> int:
+        """The node writing ``tensor``; -1 for a graph input or a weight."""
+        return self.producer.get(tensor, -1)
 
 
 def find_groups(nodes: list[NodeRecord], graph_inputs: set[str]) -> list[Group]:
@@ -84,8 +90,8 @@ def find_groups(nodes: list[NodeRecord], graph_inputs: set[str]) -> list[Group]:
     return groups
 
 
-def _op(nodes: list[NodeRecord], i: int | None, *ops: str) -> bool:
-    return i is not None and nodes[i].op_type in ops and not nodes[i].domain
+def _op(nodes: list[NodeRecord], i: int, *ops: str) -> bool:
+    return i >= 0 and nodes[i].op_type in ops and not nodes[i].domain
 
 
 def _other(r: NodeRecord, t: str) -> str:
@@ -94,27 +100,30 @@ def _other(r: NodeRecord, t: str) -> str:
     return a[0] if a else ""
 
 
+def _out(nodes: list[NodeRecord], i: int) -> str:
+    return nodes[i].output_names[0] if nodes[i].output_names else ""
+
+
 def _linear(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     r = nodes[i]
     if not _op(nodes, i, "MatMul") or len(r.input_names) < 2 or r.input_names[1] not in g.weights:
         return None
     grp = Group("linear", [i])
-    add = g.only_consumer(r.output_names[0])
-    if _op(nodes, add, "Add") and _other(nodes[add], r.output_names[0]) in g.weights:  # type: ignore[index]
-        out = nodes[add].outputs[0]  # type: ignore[index]
-        grp.nodes.append(add)  # type: ignore[arg-type]
-        grp.bias = _numel(out)
+    add = g.only_consumer(_out(nodes, i))
+    if _op(nodes, add, "Add") and _other(nodes[add], _out(nodes, i)) in g.weights:
+        grp.nodes.append(add)
+        grp.bias = numel(nodes[add].outputs[0] if nodes[add].outputs else None) or 0
     return grp
 
 
 def _layernorm(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     if not _op(nodes, i, "ReduceMean"):
         return None
-    x = nodes[i].input_names[0]
-    sub = g.only_consumer(nodes[i].output_names[0])
-    if not _op(nodes, sub, "Sub") or nodes[sub].input_names[:2] != (x, nodes[i].output_names[0]):  # type: ignore[index]
+    x, mean = nodes[i].input_names[0], _out(nodes, i)
+    sub = g.only_consumer(mean)
+    if not _op(nodes, sub, "Sub") or nodes[sub].input_names[:2] != (x, mean):
         return None
-    d = nodes[sub].output_names[0]  # type: ignore[index]
+    d = _out(nodes, sub)
     uses = g.consumers.get(d, [])
     sq = [u for u in uses if _op(nodes, u, "Pow") or (_op(nodes, u, "Mul") and nodes[u].input_names[:2] == (d, d))]
     div = [u for u in uses if _op(nodes, u, "Div") and nodes[u].input_names[0] == d]
@@ -122,44 +131,42 @@ def _layernorm(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
         return None
     chain = [sq[0]]
     for op in ("ReduceMean", "Add", "Sqrt"):
-        nxt = g.only_consumer(nodes[chain[-1]].output_names[0])
+        nxt = g.only_consumer(_out(nodes, chain[-1]))
         if not _op(nodes, nxt, op):
             return None
-        chain.append(nxt)  # type: ignore[arg-type]
-    if g.only_consumer(nodes[chain[-1]].output_names[0]) != div[0]:
+        chain.append(nxt)
+    if g.only_consumer(_out(nodes, chain[-1])) != div[0]:
         return None
     grp = Group("layernorm", [i, sub, *chain, div[0]])
-    tail = nodes[div[0]].output_names[0]
+    tail = _out(nodes, div[0])
     for op in ("Mul", "Add"):
         nxt = g.only_consumer(tail)
-        if not _op(nodes, nxt, op) or _other(nodes[nxt], tail) not in g.weights:  # type: ignore[index]
+        if not _op(nodes, nxt, op) or _other(nodes[nxt], tail) not in g.weights:
             break
-        grp.nodes.append(nxt)  # type: ignore[arg-type]
+        grp.nodes.append(nxt)
         grp.affine = True
-        tail = nodes[nxt].output_names[0]  # type: ignore[index]
+        tail = _out(nodes, nxt)
     return grp
 
 
 def _gelu(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     if not _op(nodes, i, "Erf"):
         return None
-    pre = g.producer.get(nodes[i].input_names[0])
-    if pre is None or not _op(nodes, pre, "Div", "Mul") or g.only_consumer(nodes[pre].output_names[0]) != i:
+    pre = g.producer_of(nodes[i].input_names[0])
+    if not _op(nodes, pre, "Div", "Mul") or g.only_consumer(_out(nodes, pre)) != i:
         return None
     x = nodes[pre].input_names[0]
-    add = g.only_consumer(nodes[i].output_names[0])
-    m1 = None if add is None or not _op(nodes, add, "Add") else g.only_consumer(nodes[add].output_names[0])
-    if m1 is None or add is None or not _op(nodes, m1, "Mul"):
+    add = g.only_consumer(_out(nodes, i))
+    m1 = g.only_consumer(_out(nodes, add)) if _op(nodes, add, "Add") else -1
+    if not _op(nodes, m1, "Mul"):
         return None
     group = [pre, i, add, m1]
-    other = _other(nodes[m1], nodes[add].output_names[0])
-    if other == x:  # torch's export: x·(1 + erf) then ·0.5
-        m2 = g.only_consumer(nodes[m1].output_names[0])
-        if m2 is None or not _op(nodes, m2, "Mul"):
-            return None
-        return Group("gelu", group + [m2])
-    half = g.producer.get(other)  # 0.5·x computed first (BERT's x * 0.5 * (1 + erf))
-    if half is not None and _op(nodes, half, "Mul") and x in nodes[half].input_names and g.only_consumer(other) == m1:
+    other = _other(nodes[m1], _out(nodes, add))
+    if other == x:  # torch's export: x·(1 + erf), then ·0.5
+        m2 = g.only_consumer(_out(nodes, m1))
+        return Group("gelu", [*group, m2]) if _op(nodes, m2, "Mul") else None
+    half = g.producer_of(other)  # 0.5·x first, as BERT's x * 0.5 * (1 + erf(x / √2))
+    if _op(nodes, half, "Mul") and x in nodes[half].input_names and g.only_consumer(other) == m1:
         return Group("gelu", [half, *group])
     return None
 
@@ -167,17 +174,8 @@ def _gelu(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
 def _silu(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     if not _op(nodes, i, "Sigmoid"):
         return None
-    x = nodes[i].input_names[0]
-    m = g.only_consumer(nodes[i].output_names[0])
-    if not _op(nodes, m, "Mul") or set(nodes[m].input_names[:2]) != {x, nodes[i].output_names[0]}:  # type: ignore[index]
+    x, y = nodes[i].input_names[0], _out(nodes, i)
+    m = g.only_consumer(y)
+    if not _op(nodes, m, "Mul") or set(nodes[m].input_names[:2]) != {x, y}:
         return None
-    return Group("silu", [i, m])  # type: ignore[list-item]
-
-
-def _numel(shape: tuple | None) -> int:
-    if shape is None or any(type(d) is not int for d in shape):
-        return 0
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+    return Group("silu", [i, m])

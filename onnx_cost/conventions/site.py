@@ -7,9 +7,10 @@ a profile recombines our parts, it never recounts the op.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any, Mapping
+from typing import Any
 
 from ..analyzer.report import NodeRecord
 from ..rules.node import Shape

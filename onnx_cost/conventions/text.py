@@ -77,7 +77,8 @@ def comparison_text(report: Report, results: list[Result]) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = [f"model: {printable(report.model.path, 200)}" + ("  (partial: some nodes not counted)" if report.partial else "")]
+    partial = "  (partial: some nodes not counted)" if report.partial else ""
+    lines = [f"model: {printable(report.model.path, 200)}{partial}"]
     for i, row in enumerate(rows):
         cells = [c.ljust(widths[j]) if j in (0, 4) else c.rjust(widths[j]) for j, c in enumerate(row)]
         lines.append("  ".join(cells).rstrip())

@@ -14,6 +14,7 @@ conv/linear/matmul/addmm are 0. nn.ReLU6 calls F.hardtanh, which is not patched:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import prod
 
 from ..engine import F, Ignored, Profile
@@ -54,7 +55,11 @@ def _rnn(s: Site) -> tuple[int, int]:
     return _flops_only(per * nt * d)
 
 
-def _pair(doc: str, fn) -> F:  # type: ignore[no-untyped-def]
+def _two(s: Site) -> tuple[int, int]:
+    return s.macs, 2 * s.macs
+
+
+def _pair(doc: str, fn: Callable[[Site], tuple[int, int]]) -> F:
     return F(doc, fn)
 
 
@@ -64,23 +69,26 @@ PROFILE = Profile(
     name="calflops",
     tool="calflops (MrYxJ/calculate-flops.pytorch commit 29ca584: calflops/pytorch_ops.py)",
     columns=("macs", "flops"),
-    summary="calflops MACs and FLOPs: conv FLOPs 2·MACs + bias, linear 2·MACs, norms 2·N or 5·N, activations and pooling 1 per element",
+    summary=(
+        "calflops MACs and FLOPs: conv FLOPs 2·MACs + bias, linear 2·MACs, norms 2·N or 5·N, activations"
+        " and pooling 1 per element"
+    ),
     table=rest(
         {
             "conv": _pair("MACs; FLOPs = 2·MACs + bias", lambda s: (s.macs, 2 * s.macs + s.bias)),
             "conv_transpose": _pair("MACs; FLOPs = 2·MACs + bias", lambda s: (s.macs, 2 * s.macs + s.bias)),
             "linear": _pair("MACs; FLOPs = 2·MACs (bias not counted)", lambda s: (s.macs, 2 * s.macs)),
-            "matmul": _pair("MACs; FLOPs = 2·MACs", lambda s: (s.macs, 2 * s.macs)),
-            "attention": _pair("MACs; FLOPs = 2·MACs (the torch.matmul calls of QKᵀ and PV)", lambda s: (s.macs, 2 * s.macs)),
+            "matmul": _pair("MACs; FLOPs = 2·MACs", _two),
+            "attention": _pair("MACs; FLOPs = 2·MACs (the torch.matmul calls of QKᵀ and PV)", _two),
             "einsum": _pair("MACs 0; FLOPs = numpy's optimized count, 2·MACs", _einsum),
             "batchnorm": _pair("MACs 0; FLOPs 2·N (N without affine, training 5·N)", _bn),
             "layernorm": _pair("MACs 0; FLOPs 5·N (4·N without affine)", _norm),
             "groupnorm": _pair("MACs 0; FLOPs 5·N (4·N without affine)", _norm),
             "instancenorm": _pair("MACs 0; FLOPs 5·N (4·N without affine)", _norm),
-            **{f: _IN for f in ("relu", "leaky_relu", "prelu", "elu", "gelu", "silu", "softmax")},
-            **{f: _IN for f in ("maxpool", "avgpool", "global_avgpool", "global_maxpool")},
+            **dict.fromkeys(("relu", "leaky_relu", "prelu", "elu", "gelu", "silu", "softmax"), _IN),
+            **dict.fromkeys(("maxpool", "avgpool", "global_avgpool", "global_maxpool"), _IN),
             "relu6": Ignored("0: nn.ReLU6 calls F.hardtanh, which calflops does not patch"),
-            "upsample": _pair("MACs 0; FLOPs ∏(output spatial size) given sizes, input elements given scales", _upsample),
+            "upsample": _pair("MACs 0; FLOPs ∏(output spatial) given sizes, input elements given scales", _upsample),
             "recurrent": _pair("MACs 0; FLOPs (2·W − gates per weight matrix + extra·H + bias)·N·T·D", _rnn),
         },
         Ignored("0: no patched function"),

@@ -43,9 +43,15 @@ def _upsample(s: Site) -> int:
 
 PROFILE = Profile(
     name="fvcore",
-    tool="fvcore 0.1.6 (facebookresearch/fvcore commit 3378afe: fvcore/nn/flop_count.py, jit_handles.py, jit_analysis.py)",
+    tool=(
+        "fvcore 0.1.6 (facebookresearch/fvcore commit 3378afe: fvcore/nn/flop_count.py, jit_handles.py,"
+        " jit_analysis.py)"
+    ),
     columns=("flops",),
-    summary="fvcore flops: 1 per multiply-accumulate; its norm, upsample and adaptive-pool handles; the rest unsupported",
+    summary=(
+        "fvcore flops: 1 per multiply-accumulate; its norm, upsample and adaptive-pool handles; the rest"
+        " unsupported"
+    ),
     table=rest(
         {
             "conv": MACS,

@@ -12,8 +12,6 @@ OUTPUT extent; Gemm ``∏out·K`` (+ ∏out with C); MatMul ``∏out·K``; Batch
 
 from __future__ import annotations
 
-from math import prod
-
 from ..engine import F, Ignored, Profile
 from ..site import Site
 from ._common import rest, transposed_conv_over_output
@@ -88,19 +86,16 @@ PROFILE = Profile(
             "matmul": F("∏out·K = MACs", lambda s: s.macs),
             "einsum": F("MACs", lambda s: s.macs),
             "batchnorm": F("31·∏out: ADD + SQRT 24 + DIV 4 + ADD + MUL", lambda s: 31 * s.out),
-            "layernorm": F("7·N + 29·N/D (D the last axis): 3 MUL + 4 ADD per element, ADD + SQRT + DIV per row", _layernorm),
+            "layernorm": F("7·N + 29·N/D, D the last axis (3 MUL, 4 ADD per element; ADD, SQRT, DIV per row)", _layernorm),
             "maxpool": F("∏out·∏kernel", lambda s: s.out * s.window),
             "avgpool": F("∏out·∏kernel", lambda s: s.out * s.window),
             "global_avgpool": F("∏in + 4·∏out", lambda s: s.inp + DIV * s.out),
             "upsample": F("nearest 0, linear 4, cubic 8 per output element", _resize),
             "reduce": F("∏in (ReduceL2 25·∏in); CumSum ∏out", _reduce),
-            **{
-                f: _PW
-                for f in (
-                    "relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "activation", "softmax",
-                    "instancenorm", "elementwise",
-                )  # fmt: skip
-            },
+            **dict.fromkeys(
+                ("relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "activation", "softmax", "instancenorm"), _PW
+            ),
+            "elementwise": _PW,
             "movement": Ignored("0"),
         },
         Ignored("0"),

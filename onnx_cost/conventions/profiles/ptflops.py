@@ -36,7 +36,10 @@ PROFILE = Profile(
     name="ptflops",
     tool="ptflops 0.7.6.dev pytorch backend (sovrasov/flops-counter.pytorch commit d612c75: ptflops/pytorch_ops.py)",
     columns=("macs",),
-    summary="ptflops MACs (pytorch backend): conv and linear MACs plus bias, norms N or 2·N, activations and pooling 1 per element",
+    summary=(
+        "ptflops MACs (pytorch backend): conv and linear MACs plus bias, norms N or 2·N, activations and"
+        " pooling 1 per element"
+    ),
     table=rest(
         {
             "conv": MACS_BIAS,
@@ -48,8 +51,8 @@ PROFILE = Profile(
             "instancenorm": F("2·N (N without affine)", _norm),
             "groupnorm": F("2·N (N without affine)", _norm),
             "layernorm": F("N: LayerNorm has no `affine` attribute, so the doubling never applies", lambda s: s.inp),
-            **{f: OUT for f in ("relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "silu", "softmax")},
-            **{f: IN for f in ("maxpool", "avgpool", "global_avgpool", "global_maxpool")},
+            **dict.fromkeys(("relu", "relu6", "leaky_relu", "prelu", "elu", "gelu", "silu", "softmax"), OUT),
+            **dict.fromkeys(("maxpool", "avgpool", "global_avgpool", "global_maxpool"), IN),
             "upsample": OUT,
             "recurrent": F("(G·H·I + G·H·H + extra·H + 2·G·H bias)·N·T·D; extra RNN 1, GRU 7, LSTM 10", _rnn),
         },

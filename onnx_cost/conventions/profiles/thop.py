@@ -17,7 +17,7 @@ from ..engine import F, Ignored, Profile, Unsupported
 from ..site import Site
 from ._common import MACS, OUT, rest, softmax_rows, transposed_conv_over_output
 
-_UPSAMPLE = {("nearest", 1): 1, ("nearest", 2): 1, ("nearest", 3): 1, ("linear", 1): 5, ("linear", 2): 11, ("linear", 3): 31}
+_UPSAMPLE = {("linear", 1): 5, ("linear", 2): 11, ("linear", 3): 31}  # per output element; nearest 1
 
 
 def _norm(s: Site) -> int:
@@ -44,13 +44,19 @@ _FUNCTIONAL = Ignored("0: a functional call, not an nn.Module thop hooks")
 
 PROFILE = Profile(
     name="thop",
-    tool="thop 0.1.1 (Lyken17/pytorch-OpCounter commit 43c064a: thop/profile.py, thop/vision/basic_hooks.py, calc_func.py)",
+    tool=(
+        "thop 0.1.1 (Lyken17/pytorch-OpCounter commit 43c064a: thop/profile.py,"
+        " thop/vision/basic_hooks.py, calc_func.py)"
+    ),
     columns=("macs",),
-    summary="thop MACs: module hooks; conv and linear MACs without bias, norms 2·N (4·N affine), ReLU and pooling max 0",
+    summary=(
+        "thop MACs: module hooks; conv and linear MACs without bias, norms 2·N (4·N affine), ReLU and"
+        " pooling max 0"
+    ),
     table=rest(
         {
             "conv": MACS,
-            "conv_transpose": F("∏out·(Cin/g)·∏K: over the OUTPUT extent, like a plain conv", transposed_conv_over_output),
+            "conv_transpose": F("∏out·(Cin/g)·∏K: over the OUTPUT extent, as a conv", transposed_conv_over_output),
             "linear": F("in_features·∏out (no bias)", lambda s: s.macs),
             "matmul": _FUNCTIONAL,
             "einsum": _FUNCTIONAL,
