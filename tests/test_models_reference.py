@@ -13,11 +13,10 @@ import os
 
 import onnx
 import pytest
-from onnx import helper
 
 import onnx_cost
 
-from helpers import init, make_model
+from models import resnet
 
 # --- (a) ResNet-18 ------------------------------------------------------------------
 #
@@ -55,50 +54,8 @@ RESNET18_MACS = 1_814_073_344
 RESNET18_PARAMS = 11_699_112
 
 
-class _Builder:
-    def __init__(self) -> None:
-        self.nodes: list[onnx.NodeProto] = []
-        self.inits: list[onnx.TensorProto] = []
-        self.n = 0
-
-    def _name(self, kind: str) -> str:
-        self.n += 1
-        return f"{kind}{self.n}"
-
-    def node(self, op: str, inputs: list[str], **attrs) -> str:
-        out = self._name(op.lower())
-        self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
-        return out
-
-    def conv_bn(self, x: str, cin: int, cout: int, k: int, stride: int, relu: bool) -> str:
-        w = self._name("w")
-        self.inits.append(init(w, "float32", [cout, cin, k, k]))
-        y = self.node("Conv", [x, w], kernel_shape=[k, k], strides=[stride, stride], pads=[k // 2] * 4)
-        bn = [self._name(p) for p in ("scale", "b", "mean", "var")]
-        self.inits.extend(init(p, "float32", [cout]) for p in bn)
-        y = self.node("BatchNormalization", [y, *bn])
-        return self.node("Relu", [y]) if relu else y
-
-    def block(self, x: str, cin: int, cout: int, stride: int) -> str:
-        y = self.conv_bn(x, cin, cout, 3, stride, relu=True)
-        y = self.conv_bn(y, cout, cout, 3, 1, relu=False)
-        short = self.conv_bn(x, cin, cout, 1, stride, relu=False) if stride != 1 or cin != cout else x
-        return self.node("Relu", [self.node("Add", [y, short])])
-
-
 def resnet18() -> onnx.ModelProto:
-    b = _Builder()
-    y = b.conv_bn("x", 3, 64, 7, 2, relu=True)
-    y = b.node("MaxPool", [y], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
-    cin = 64
-    for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
-        y = b.block(y, cin, cout, stride)
-        y = b.block(y, cout, cout, 1)
-        cin = cout
-    y = b.node("Flatten", [b.node("GlobalAveragePool", [y])])
-    b.inits += [init("fc_w", "float32", [1000, 512]), init("fc_b", "float32", [1000])]
-    b.nodes.append(helper.make_node("Gemm", [y, "fc_w", "fc_b"], ["logits"], name="fc", transB=1))
-    return make_model(b.nodes, [("x", "float32", [1, 3, 224, 224])], [("logits", "float32", None)], b.inits, opset=17)
+    return resnet((2, 2, 2, 2), bottleneck=False)  # tests/models.py, shared with test_conventions_models
 
 
 def _macs(report, ops=("Conv", "Gemm")) -> int:

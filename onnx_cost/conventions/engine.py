@@ -118,7 +118,7 @@ def run(profile: Profile, report: Report, attrs: Mapping[str, Mapping[str, Any]]
         if i in member:
             res.nodes.append((r, member[i], zero))
             continue
-        site = head.get(i) or Site(r, family_of(r.op_type, r.status), attrs=(attrs or {}).get(r.name, {}))
+        site = head.get(i) or Site(r, family_of(r.op_type, r.domain, r.status), attrs=(attrs or {}).get(r.name, {}))
         vals = _count(profile, site, res) if r.status in (COUNTED, ZERO) else _not_counted(res, r, zero)
         res.nodes.append((r, site.family, vals))
         fam = res.by_family.setdefault(site.family, dict.fromkeys(profile.columns, 0))
@@ -132,7 +132,7 @@ def run(profile: Profile, report: Report, attrs: Mapping[str, Mapping[str, Any]]
 def _count(profile: Profile, site: Site, res: Result) -> Values:
     n = len(profile.columns)
     e = profile.entry(site.family)
-    key = _key(site.rec)
+    key = f"{site.family} (decomposed)" if site.members else _key(site.rec)
     if e is None:
         if site.family != "movement":
             res.not_modelled[key] = res.not_modelled.get(key, 0) + 1

@@ -9,6 +9,8 @@ this table for their nodes.
 
 from __future__ import annotations
 
+from ..rules.registry import REGISTRY, norm_domain
+
 # family -> one line saying what it holds (the `onnx-cost conventions` table rows, in order)
 FAMILIES: dict[str, str] = {
     "conv": "Conv, ConvInteger, QLinearConv, FusedConv, NhwcConv, DeformConv",
@@ -116,8 +118,13 @@ _OPS: dict[str, tuple[str, ...]] = {
 FAMILY_OF_OP: dict[str, str] = {op: fam for fam, ops in _OPS.items() for op in ops}
 
 
-def family_of(op_type: str, status: str) -> str:
-    """The family of one node on its own (patterns may override it)."""
+def family_of(op_type: str, domain: str, status: str) -> str:
+    """The family of one node on its own (patterns may override it). Ops our rules file
+    under data movement (Gather, Slice, Dropout...) are movement even when counted."""
     if status == "zero":
         return "movement"
-    return FAMILY_OF_OP.get(op_type, "other")
+    fam = FAMILY_OF_OP.get(op_type)
+    if fam is not None:
+        return fam
+    entry = REGISTRY.get((norm_domain(domain), op_type))
+    return "movement" if entry is not None and entry.family == "movement" else "other"

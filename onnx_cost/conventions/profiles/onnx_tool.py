@@ -12,9 +12,11 @@ OUTPUT extent; Gemm ``∏out·K`` (+ ∏out with C); MatMul ``∏out·K``; Batch
 
 from __future__ import annotations
 
+from math import prod
+
 from ..engine import F, Ignored, Profile
 from ..site import Site
-from ._common import rest, transposed_conv_over_output
+from ._common import rest
 
 EXP, DIV, SQRT, LOG, SIN = 32, 4, 24, 43, 39
 TANH = EXP + 2 + DIV
@@ -38,6 +40,10 @@ _POINTWISE: dict[str, tuple[int, bool]] = {
 _REDUCE = {"ReduceMean": 1, "ReduceSum": 1, "ReduceProd": 1, "ReduceMin": 1, "ReduceMax": 1, "ReduceL2": 1 + SQRT}
 
 
+def _deconv(s: Site) -> int:
+    return s.out * prod(s.shape(1)[1:]) + s.bias  # W is Cin × Cout/g × K: Cout/g where a conv has Cin/g
+
+
 def _pointwise(s: Site) -> int:
     w = _POINTWISE.get(s.rec.op_type)
     if w is None:
@@ -59,7 +65,7 @@ def _reduce(s: Site) -> int:
     return s.inp * _REDUCE[s.rec.op_type]
 
 
-def _layernorm(s: Site) -> int:
+def _ln(s: Site) -> int:
     x = s.shape(0)
     return 7 * s.inp + (1 + SQRT + DIV) * (s.inp // x[-1])  # axis -1: the default
 
@@ -78,15 +84,12 @@ PROFILE = Profile(
     table=rest(
         {
             "conv": F("∏out·∏W[1:] + ∏out with a bias = MACs + bias", lambda s: s.macs + s.bias),
-            "conv_transpose": F(
-                "∏out·∏W[1:] (+ bias): over the OUTPUT extent",
-                lambda s: transposed_conv_over_output(s) + s.bias,
-            ),
+            "conv_transpose": F("∏out·∏W[1:] (+ bias): over the OUTPUT extent, W[1] = Cout/g", _deconv),
             "linear": F("∏out·K (+ ∏out with C) = MACs + bias", lambda s: s.macs + s.bias),
             "matmul": F("∏out·K = MACs", lambda s: s.macs),
             "einsum": F("MACs", lambda s: s.macs),
             "batchnorm": F("31·∏out: ADD + SQRT 24 + DIV 4 + ADD + MUL", lambda s: 31 * s.out),
-            "layernorm": F("7·N + 29·N/D, D the last axis (3 MUL, 4 ADD per element; ADD, SQRT, DIV per row)", _layernorm),
+            "layernorm": F("7·N + 29·N/D, D the last axis: 3 MUL, 4 ADD per element, 1 ADD, SQRT, DIV per row", _ln),
             "maxpool": F("∏out·∏kernel", lambda s: s.out * s.window),
             "avgpool": F("∏out·∏kernel", lambda s: s.out * s.window),
             "global_avgpool": F("∏in + 4·∏out", lambda s: s.inp + DIV * s.out),

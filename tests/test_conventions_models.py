@@ -1,0 +1,129 @@
+"""Whole models under the torchvision convention give torchvision's published GFLOPS
+(its weight metadata `_ops`, MACs / 1e9 rounded to 3 decimals) and ``num_params``.
+
+Built in memory (tests/models.py) at 1×3×224×224; BERT-base at 1×128. Every figure is
+derived by hand below; the published value is then checked to be its rounding.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import onnx_cost
+from onnx_cost import conventions
+
+from models import bert_base, mobilenet_v2, resnet, vit_b_16
+
+# ResNet-18 (tests/test_models_reference.py derives it layer by layer): convs 1,813,561,344
+# + fc 512·1,000 = 1,814,073,344 MACs. Params: 11,166,912 conv + 2·4,800 BN + 513,000 fc
+# = 11,689,512 learnable; the file adds BN's running mean and var: + 2·4,800 = 11,699,112.
+RESNET18 = 1_814_073_344
+RESNET18_PARAMS = 11_689_512
+
+# ResNet-50 v1.5: 4,089,184,256 MACs (derived in tests/test_models_reference.py for the
+# zoo model, which is the same network). Params (torchvision num_params 25,557,032):
+#   stem conv 3·64·49 = 9,408, its BN 2·64 = 128.
+#   A bottleneck of width w from cin: 1×1 cin·w + 3×3 9·w² + 1×1 w·4w; BNs 2·(w + w + 4w) = 12·w;
+#   the first block of a stage adds a 1×1 downsample cin·4w and its BN 8·w.
+#   stage1 (w 64): block1 64·64 + 36,864 + 16,384 + 16,384 (down) + 12·64 + 8·64 = 73,728 + 1,280 = 75,008;
+#       blocks 2-3: 256·64 + 36,864 + 16,384 + 768 = 16,384 + 36,864 + 16,384 + 768 = 70,400 each;
+#       stage1 = 75,008 + 140,800 = 215,808
+#   stage2 (w 128): block1 256·128 + 147,456 + 65,536 + 256·512 + 12·128 + 8·128
+#       = 32,768 + 147,456 + 65,536 + 131,072 + 2,560 = 379,392;
+#       blocks 2-4: 512·128 + 147,456 + 65,536 + 1,536 = 280,064 each; stage2 = 379,392 + 840,192 = 1,219,584
+#   stage3 (w 256): block1 512·256 + 589,824 + 262,144 + 512·1,024 + 20·256
+#       = 131,072 + 589,824 + 262,144 + 524,288 + 5,120 = 1,512,448;
+#       blocks 2-6: 1,024·256 + 589,824 + 262,144 + 3,072 = 1,117,184 each; stage3 = 1,512,448 + 5,585,920 = 7,098,368
+#   stage4 (w 512): block1 1,024·512 + 2,359,296 + 1,048,576 + 1,024·2,048 + 20·512
+#       = 524,288 + 2,359,296 + 1,048,576 + 2,097,152 + 10,240 = 6,039,552;
+#       blocks 2-3: 2,048·512 + 2,359,296 + 1,048,576 + 6,144 = 4,462,592 each; stage4 = 6,039,552 + 8,925,184 = 14,964,736
+#   fc 2,048·1,000 + 1,000 = 2,049,000
+#   total 9,536 + 215,808 + 1,219,584 + 7,098,368 + 14,964,736 + 2,049,000 = 25,557,032
+RESNET50 = 4_089_184_256
+RESNET50_PARAMS = 25_557_032
+
+# MobileNetV2 (torchvision mobilenetv2.py: stem 3×3 s2 3→32; inverted residuals (t, c, n, s)
+# (1,16,1,1) (6,24,2,2) (6,32,3,2) (6,64,4,2) (6,96,3,1) (6,160,3,2) (6,320,1,1); 1×1 →1280; fc).
+# A block at side H_in (expand), H_out (depthwise stride, project), hidden = cin·t:
+#   expand H_in²·cin·hidden + depthwise H_out²·hidden·9 + project H_out²·hidden·c.
+#   stem 112²·32·27 = 12,544·864 = 10,838,016
+#   (1,16): dw 12,544·32·9 = 3,612,672 + pw 12,544·32·16 = 6,422,528 → 10,035,200
+#   (6,24): 12,544·16·96 + 3,136·96·9 + 3,136·96·24 = 19,267,584 + 2,709,504 + 7,225,344 = 29,202,432;
+#           3,136·(24·144 + 144·9 + 144·24) = 3,136·8,208 = 25,740,288 → 54,942,720
+#   (6,32): 3,136·24·144 + 784·144·9 + 784·144·32 = 10,838,016 + 1,016,064 + 3,612,672 = 15,466,752;
+#           2 × 784·(32·192 + 192·9 + 192·32) = 2 × 784·14,016 = 2 × 10,988,544 → 37,443,840
+#   (6,64): 784·32·192 + 196·192·9 + 196·192·64 = 4,816,896 + 338,688 + 2,408,448 = 7,564,032;
+#           3 × 196·(64·384 + 384·9 + 384·64) = 3 × 196·52,608 = 3 × 10,311,168 → 38,497,536
+#   (6,96): 196·(64·384 + 384·9 + 384·96) = 196·64,896 = 12,719,616;
+#           2 × 196·(96·576 + 576·9 + 576·96) = 2 × 196·115,776 = 2 × 22,692,096 → 58,103,808
+#   (6,160): 196·96·576 + 49·576·9 + 49·576·160 = 10,838,016 + 254,016 + 4,515,840 = 15,607,872;
+#           2 × 49·(160·960 + 960·9 + 960·160) = 2 × 49·315,840 = 2 × 15,476,160 → 46,560,192
+#   (6,320): 49·(160·960 + 960·9 + 960·320) = 49·469,440 = 23,002,560
+#   last 1×1 49·320·1,280 = 20,070,400; fc 1,280·1,000 = 1,280,000
+#   total = 300,774,272 (torchvision 0.301)
+MOBILENET_V2 = 300_774_272
+# Params: torchvision num_params 3,504,872; the graph adds 2 float constants (ReLU6's 0 and 6,
+# Clip inputs the file stores like weights, shared by every Clip): 3,504,874.
+MOBILENET_V2_PARAMS = 3_504_872 + 2
+
+# ViT-B/16: patch conv 196 positions · 768 · 3·16·16 = 196·589,824 = 115,605,504;
+# per layer at n = 197, d = 768: QKV 3·n·d² = 348,585,984, out n·d² = 116,195,328,
+# MLP 2·n·d·3,072 = 929,562,624, QKᵀ and PV 2·n²·d = 2·38,809·768 = 59,610,624 → 1,453,954,560;
+# 12 layers 17,447,454,720; head 768·1,000 = 768,000; total 17,563,828,224 (torchvision 17.564).
+VIT_B_16 = 17_563_828_224
+# Params: conv 589,824 + 768; class token 768; positions 197·768 = 151,296; per layer 2 LNs
+# 2·1,536, QKV 3·(589,824 + 768), out 589,824 + 768, MLP 2,359,296 + 3,072 + 2,359,296 + 768
+# = 7,087,872, 12 layers 85,054,464; final LN 1,536; head 769,000: 86,567,656 (torchvision's
+# num_params); the graph stores the attention scale 1/√64 once as a float constant: + 1.
+VIT_B_16_PARAMS = 86_567_656 + 1
+
+# BERT-base, n = 128, d = 768, no pooler: per layer 12·d²·n (QKV 3, out 1, FFN 8) and 2·n²·d
+# (QKᵀ, PV): 12·(12·589,824·128 + 2·16,384·768) = 12·(905,969,664 + 25,165,824) = 11,173,625,856.
+BERT = 11_173_625_856
+# fvcore adds its layer_norm handle, 5·N for each of the 25 LayerNorms (embeddings + 2 per
+# layer) of N = 128·768 = 98,304: 25·491,520 = 12,288,000.
+BERT_FVCORE = BERT + 12_288_000
+
+
+def _torchvision(model):
+    report = onnx_cost.analyze(model)
+    assert report.coverage.complete, report.uncounted
+    return conventions.apply(report, "torchvision")
+
+
+@pytest.mark.parametrize(
+    "build,macs,params,published",
+    [
+        (lambda: resnet((2, 2, 2, 2), bottleneck=False), RESNET18, RESNET18_PARAMS, "1.814"),
+        (lambda: resnet((3, 4, 6, 3), bottleneck=True), RESNET50, RESNET50_PARAMS, "4.089"),
+        (mobilenet_v2, MOBILENET_V2, MOBILENET_V2_PARAMS, "0.301"),
+        (vit_b_16, VIT_B_16, VIT_B_16_PARAMS, "17.564"),
+    ],
+    ids=["resnet18", "resnet50", "mobilenet_v2", "vit_b_16"],
+)
+def test_torchvision_published_gflops(build, macs, params, published):
+    r = _torchvision(build())
+    assert f"{macs / 1e9:.3f}" == published  # the hand-derived integer rounds to the published value
+    assert r.totals == {"macs": macs}
+    assert r.params == params
+    assert not r.unsupported and not r.not_modelled
+
+
+def test_resnet18_params_stored_vs_learnable():
+    report = onnx_cost.analyze(resnet((2, 2, 2, 2), bottleneck=False))
+    assert report.total.params == 11_699_112
+    assert conventions.apply(report, "torchvision").params == RESNET18_PARAMS
+    assert conventions.apply(report, "onnx-tool").params == 11_699_112  # counts every initializer
+
+
+def test_bert_base_macs_under_torchvision_and_fvcore():
+    report = onnx_cost.analyze(bert_base(128))
+    assert report.coverage.complete, report.uncounted
+    tv, fv = conventions.apply(report, "torchvision"), conventions.apply(report, "fvcore")
+    assert tv.totals == {"macs": BERT}
+    # fvcore's contractions are the same MACs; its total adds the LayerNorm handle.
+    assert fv.by_family["linear"]["flops"] + fv.by_family["matmul"]["flops"] == BERT
+    assert fv.by_family["layernorm"]["flops"] == 12_288_000
+    assert fv.totals == {"flops": BERT_FVCORE}
+    # The decomposed modules were recognized: 25 LayerNorms, 12 GELUs, 72 Linears with bias.
+    assert tv.patterns == {"layernorm": 25, "gelu": 12, "linear": 72}
