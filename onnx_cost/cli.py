@@ -43,7 +43,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("diff", "onnx_cost.reports.cli:diff", "Compare two models' costs."),
     # reports (issue 12): ("batch", "onnx_cost.reports.cli:batch", "Analyze every model in folders."),
     # hw (issue 11): ("devices", "onnx_cost.hardware.cli:devices", "List the known devices."),
-    # conv (issue 13): ("conventions", "onnx_cost.conventions.cli:conventions", "List counting conventions."),
+    ("conventions", "onnx_cost.conventions.cli:conventions", "What each counting convention counts, with sources."),
 )
 
 EPILOG = """\b
@@ -166,6 +166,8 @@ Rules = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
+
+
 class ByChoice(str, enum.Enum):
     """``--by``: what one row of the table is."""
 
@@ -198,6 +200,12 @@ Sort = Annotated[
     SortChoice | None,
     typer.Option("--sort", case_sensitive=False, help="Rank rows (and modules) by this; --top N keeps the first N."),
 ]
+ConventionOpt = Annotated[
+    str | None,
+    typer.Option("--convention", metavar="NAME",
+                 help="Count as another tool does: exact (default), torchvision, fvcore, mmengine, thop, ptflops, "
+                      "ptflops-aten, calflops, torch, onnx-tool, or all (one row each); see `onnx-cost conventions`."),
+]
 
 
 @app.command(DEFAULT_COMMAND, epilog=EPILOG, context_settings=CONTEXT)
@@ -222,7 +230,7 @@ def analyze(
     sort: Sort = None,
     # -- options other helpers add here (one line each, an Annotated alias above; the work in their module):
     # hw (issue 11):   device: DeviceOpt = None,          (--device)
-    # conv (issue 13): convention: ConventionOpt = None,  (--convention)
+    convention: ConventionOpt = None,
     # core/reports:    by: ByOpt = None,                  (--by)
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
@@ -230,7 +238,7 @@ def analyze(
     if sweep and formula:
         fail("--sweep and --formula are exclusive")
     if sweep or formula:
-        refuse(ctx, _TABLE_ONLY, "--sweep or --formula (they print totals only)")
+        refuse(ctx, {**_TABLE_ONLY, "--convention": "convention"}, "--sweep or --formula (they print totals only)")
         if fmt_name not in ("table", "csv", "json") or (formula and fmt_name == "csv"):
             fail(f"--format {fmt_name} does not apply to {'--sweep' if sweep else '--formula'}")
     else:
@@ -254,6 +262,9 @@ def analyze(
             options = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
                        "by": by.value if by else None, "sort": sort.value if sort else None}
             text = renderer(fmt_name)(report, **{k: options[k] for _, k in FORMATS[fmt_name].options if k in options})
+            from .conventions.cli import decorate
+
+            text = decorate(report, text, fmt_name, convention or "exact", src.proto)
             not_counted = _not_counted(report)
         emit(text, output)
     if strict and not_counted:

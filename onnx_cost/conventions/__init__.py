@@ -14,7 +14,7 @@ from ..analyzer.report import Report
 from .engine import Profile, Result, check_table, run
 from .profiles import calflops, exact, fvcore, onnx_tool, ptflops, thop, torch_counter, torchvision
 
-__all__ = ["DEFAULT", "PROFILES", "Profile", "Result", "names", "get", "apply", "apply_all"]
+__all__ = ["DEFAULT", "PROFILES", "Profile", "Result", "names", "get", "apply", "apply_all", "exact_result"]
 
 DEFAULT = "exact"
 
@@ -54,6 +54,13 @@ def get(name: str) -> Profile:
 def apply(report: Report, name: str, attrs: Mapping[str, Mapping[str, Any]] | None = None) -> Result:
     """The counts of ``report`` under convention ``name``."""
     return run(get(name), report, attrs)
+
+
+def exact_result(report: Report) -> Result:
+    """The ``exact`` convention without a pass over the nodes: the report's own totals
+    (``by_family`` and ``nodes`` are left empty; ``by_op_type`` has the breakdown)."""
+    t = report.total
+    return Result(PROFILES[DEFAULT], {"flops": t.flops, "macs": t.macs}, t.params, {}, [], partial=report.partial)
 
 
 def apply_all(report: Report, attrs: Mapping[str, Mapping[str, Any]] | None = None) -> list[Result]:

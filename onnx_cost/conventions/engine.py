@@ -99,7 +99,8 @@ class Result:
 def run(profile: Profile, report: Report, attrs: Mapping[str, Mapping[str, Any]] | None = None) -> Result:
     """Count ``report`` the way ``profile``'s tool counts.
 
-    ``attrs``: node name -> string attributes (Resize's mode), when the caller has the model.
+    ``attrs``: first output tensor name -> string attributes of that node (Resize's mode),
+    when the caller has the model (``modes.string_attrs``).
     """
     nodes = report.nodes
     inputs = {n for n, _d, _s in report.model.inputs}
@@ -118,7 +119,7 @@ def run(profile: Profile, report: Report, attrs: Mapping[str, Mapping[str, Any]]
         if i in member:
             res.nodes.append((r, member[i], zero))
             continue
-        site = head.get(i) or Site(r, family_of(r.op_type, r.domain, r.status), attrs=(attrs or {}).get(r.name, {}))
+        site = head.get(i) or Site(r, family_of(r.op_type, r.domain, r.status), attrs=_attrs(attrs, r))
         vals = _count(profile, site, res) if r.status in (COUNTED, ZERO) else _not_counted(res, r, zero)
         res.nodes.append((r, site.family, vals))
         fam = res.by_family.setdefault(site.family, dict.fromkeys(profile.columns, 0))
@@ -127,6 +128,12 @@ def run(profile: Profile, report: Report, attrs: Mapping[str, Mapping[str, Any]]
             fam[c] += v * r.weight
     res.params = report.total.params if profile.params == "stored" else learnable_params(report)
     return res
+
+
+def _attrs(attrs: Mapping[str, Mapping[str, Any]] | None, r: NodeRecord) -> Mapping[str, Any]:
+    if not attrs or not r.output_names:
+        return {}
+    return attrs.get(r.output_names[0], {})
 
 
 def _count(profile: Profile, site: Site, res: Result) -> Values:

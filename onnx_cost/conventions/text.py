@@ -21,7 +21,8 @@ def header(result: Result) -> str:
     return f"convention: {p.name} ({p.summary}; {p.tool})"
 
 
-def _cell(p: Profile, family: str) -> str:
+def cell(p: Profile, family: str) -> str:
+    """What ``p`` counts for ``family``: its formula, or why it counts 0."""
     e = p.entry(family)
     if e is None:
         return "not modelled"
@@ -36,24 +37,28 @@ def profile_text(p: Profile) -> str:
     """What one profile counts, family by family."""
     lines = [f"{p.name}: {p.summary}", f"  source: {p.tool}", f"  prints: {', '.join(p.columns)}; params: {p.params}"]
     width = max(len(f) for f in FAMILIES)
-    lines += [f"  {fam:<{width}}  {_cell(p, fam)}" for fam in FAMILIES]
+    lines += [f"  {fam:<{width}}  {cell(p, fam)}" for fam in FAMILIES]
     lines += [f"  note: {n}" for n in p.notes]
     return "\n".join(lines) + "\n"
 
 
 def conventions_text(profiles: list[Profile]) -> str:
-    """The `onnx-cost conventions` output: every profile, then the families' contents."""
-    out = [profile_text(p) for p in profiles]
+    """The `onnx-cost conventions` output: every peer profile, then the families' contents."""
+    out = [
+        "exact (the default): onnx-cost's own counts, every operation of every node (docs/counting.md)\n",
+        *(profile_text(p) for p in profiles if p.name != "exact"),
+    ]
     width = max(len(f) for f in FAMILIES)
     out.append("families:\n" + "\n".join(f"  {f:<{width}}  {ops}" for f, ops in FAMILIES.items()) + "\n")
     return "\n".join(out)
 
 
 def conventions_markdown(profiles: list[Profile]) -> str:
-    """The same as one Markdown table: a row per family, a column per profile."""
+    """The same as one Markdown table: a row per family, a column per peer profile."""
+    profiles = [p for p in profiles if p.name != "exact"]
     rows = ["| family | " + " | ".join(p.name for p in profiles) + " |", "|---" * (len(profiles) + 1) + "|"]
     for fam in FAMILIES:
-        rows.append(f"| {fam} | " + " | ".join(_cell(p, fam).replace("|", "\\|") for p in profiles) + " |")
+        rows.append(f"| {fam} | " + " | ".join(cell(p, fam).replace("|", "\\|") for p in profiles) + " |")
     return "\n".join(rows) + "\n"
 
 
@@ -110,3 +115,33 @@ def csv_cells(result: Result) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _si(n: int) -> str:
+    for scale, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3f} {prefix}"
+    return str(n)
+
+
+def result_text(result: Result) -> str:
+    """The block a single non-exact convention puts above the exact report."""
+    p, t = result.profile, result.totals
+    lines = [header(result)]
+    if result.partial:
+        lines.append("PARTIAL: some nodes could not be counted here; totals are lower bounds")
+    lines += [f"  {c:<6} {_si(t[c]):>12}  {t[c]:>20,}" for c in p.columns]
+    lines.append(f"  {'params':<6} {_si(result.params):>12}  {result.params:>20,}  ({p.params})")
+    fams = [(f, v) for f, v in result.by_family.items() if any(v.values())]
+    if fams:
+        width = max(len(f) for f, _ in fams)
+        lines.append("  by family:")
+        for f, v in sorted(fams, key=lambda kv: -kv[1][p.columns[-1]]):
+            lines.append(f"    {f:<{width}}  " + "  ".join(f"{c} {v[c]:,}" for c in p.columns))
+    if result.patterns:
+        lines.append("  modules recognized: " + ", ".join(f"{k}×{v}" for k, v in sorted(result.patterns.items())))
+    if result.unsupported:
+        lines.append(f"  0 here, the tool has no rule for: {_ops(result.unsupported)}")
+    if result.not_modelled:
+        lines.append(f"  not modelled by this profile (counted 0): {_ops(result.not_modelled)}")
+    return "\n".join(lines) + "\n\n"

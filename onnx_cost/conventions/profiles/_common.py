@@ -8,9 +8,9 @@ from ..engine import Entry, F
 from ..families import FAMILIES
 from ..site import Site
 
-MACS = F("MACs of the contraction (no bias)", lambda s: s.macs)
+MACS = F("MACs (no bias)", lambda s: s.macs)
 TWO_MACS = F("2·MACs (no bias)", lambda s: 2 * s.macs)
-MACS_BIAS = F("MACs + bias adds (1 per output element when there is a bias)", lambda s: s.macs + s.bias)
+MACS_BIAS = F("MACs + bias (1 per output element)", lambda s: s.macs + s.bias)
 OUT = F("output elements", lambda s: s.out)
 IN = F("input elements", lambda s: s.inp)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..engine import Ignored, Profile
 from ._common import TWO_MACS, rest
 
-_ZERO = Ignored("0: no formula registered")
+_ZERO = Ignored("0")  # no formula registered
 
 PROFILE = Profile(
     name="torch",

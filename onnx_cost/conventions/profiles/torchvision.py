@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..engine import Ignored, Profile
 from ._common import MACS, rest
 
-_ZERO = Ignored("0: only contractions are counted")
+_ZERO = Ignored("0")  # only contractions count
 
 PROFILE = Profile(
     name="torchvision",

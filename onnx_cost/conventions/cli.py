@@ -1,0 +1,126 @@
+"""The command-line side of the conventions: ``--convention NAME`` on the analysis and
+the ``onnx-cost conventions`` subcommand. cli.py only calls into here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..cli_common import FormatOpt, OutputOpt, emit, fail, guarded
+
+if TYPE_CHECKING:
+    import onnx
+
+ALL = "all"
+ALL_HEADER = "convention: all (one row per profile; `onnx-cost conventions` says what each counts)\n"
+
+
+def results(report: Any, name: str, model: onnx.ModelProto | None) -> list[Any]:
+    """The results asked for: one profile, or every profile for ``all``."""
+    from . import DEFAULT, apply, apply_all, exact_result, get
+    from .modes import string_attrs
+
+    if name != ALL:
+        try:
+            get(name)
+        except ValueError as e:
+            fail(f"--convention: {e}")
+    if name == DEFAULT:
+        return [exact_result(report)]
+    attrs = string_attrs(model) if model is not None else None
+    return apply_all(report, attrs) if name == ALL else [apply(report, name, attrs)]
+
+
+def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto | None) -> str:
+    """The analysis output under convention ``name``: its header and totals in the table,
+    its object in JSON, its columns in CSV (docs/json.md)."""
+    from .text import comparison_text, header, result_text
+
+    res = results(report, name, model)
+    if fmt == "json":
+        return _json(report, res, name)
+    if fmt == "csv":
+        return _csv(report, res, name)
+    if fmt == "html":
+        return text  # the HTML report carries its own header
+    fence = "```\n" if fmt == "markdown" else ""
+    if name == ALL:
+        return fence + ALL_HEADER + comparison_text(report, res) + fence
+    if res[0].profile.name == "exact":
+        return header(res[0]) + "\n\n" * bool(fence) + "\n" * (not fence) + text
+    return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):\n" + "\n" * bool(fence) + text
+
+
+def _json(report: Any, res: list[Any], name: str) -> str:
+    from ..analyzer.render import to_dict
+
+    d = to_dict(report)
+    d["convention"] = name
+    d["conventions"] = [r.as_dict() for r in res]
+    if name not in (ALL, "exact"):
+        for node, (_rec, fam, vals) in zip(d["nodes"], res[0].nodes):
+            node["convention"] = {"family": fam, **dict(zip(res[0].profile.columns, vals))}
+    return json.dumps(d, separators=(",", ":")) + "\n"
+
+
+def _csv(report: Any, res: list[Any], name: str) -> str:
+    from ..analyzer.render import CSV_COLUMNS, node_row
+    from .text import CSV_COLUMNS as EXTRA
+    from .text import csv_cells
+
+    buf = io.StringIO()
+    if name == ALL:  # one row per profile
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(["convention", "macs", "flops", "params", "unsupported", "not_modelled", "partial"])
+        for r in res:
+            t = r.totals
+            w.writerow([r.profile.name, t.get("macs", ""), t.get("flops", ""), r.params,
+                        ";".join(sorted(r.unsupported)), ";".join(sorted(r.not_modelled)), int(r.partial)])  # fmt: skip
+        return buf.getvalue()
+    extra = csv_cells(res[0]) if res[0].nodes else None
+    cols = (*CSV_COLUMNS, *EXTRA) if extra else (*CSV_COLUMNS, "convention")
+    w2 = csv.DictWriter(buf, fieldnames=cols, lineterminator="\r\n")
+    w2.writeheader()
+    for i, rec in enumerate(report.nodes):
+        row = node_row(rec)
+        row.update(extra[i] if extra else {"convention": name})
+        w2.writerow(row)
+    return buf.getvalue()
+
+
+def conventions(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    """What each counting convention (--convention NAME) counts, op family by op family,
+    and the tool version its formulas were read from (docs/conventions.md)."""
+    name = fmt.value if fmt is not None else "table"  # markdown is ours even before the reports land
+    with guarded():
+        from . import PROFILES
+        from .families import FAMILIES
+        from .text import conventions_markdown, conventions_text
+
+        profiles = list(PROFILES.values())
+        if name == "json":
+            text = json.dumps({"profiles": [_profile_json(p) for p in profiles], "families": FAMILIES}, indent=1) + "\n"
+        elif name == "markdown":
+            text = conventions_markdown(profiles)
+        elif name == "table":
+            text = conventions_text(profiles)
+        else:
+            fail(f"--format {name} does not apply to `conventions` (table, markdown or json)")
+        emit(text, output)
+
+
+def _profile_json(p: Any) -> dict[str, Any]:
+    from .families import FAMILIES
+    from .text import cell
+
+    return {
+        "name": p.name,
+        "tool": p.tool,
+        "summary": p.summary,
+        "columns": list(p.columns),
+        "params": p.params,
+        "families": {f: cell(p, f) for f in FAMILIES},
+        "notes": list(p.notes),
+    }

@@ -1,0 +1,112 @@
+"""--convention on the analysis (table header, JSON, CSV, `all`) and `onnx-cost conventions`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+from typer.testing import CliRunner
+
+from onnx_cost.cli import app
+
+from models import Builder
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    # Conv 3→8 3×3 pad 1 (no bias) on 1×3×8×8, BatchNormalization, Relu, Resize ×2 (linear).
+    # Conv MACs 64·8·27 = 13,824; BN N = 512; Resize out 1×8×16×16 = 2,048.
+    b = Builder(external=False)
+    y = b.conv_bn("x", 3, 8, 3, 1, "Relu")
+    b.node("Resize", [y, "", b.const([1.0, 1.0, 2.0, 2.0])], mode="linear")
+    path = tmp_path_factory.mktemp("conv") / "m.onnx"
+    onnx.save(b.model(("x", [1, 3, 8, 8]), opset=13), path)
+    return str(path)
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_default_table_names_the_exact_convention(model):
+    r = run(model)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("convention: exact (")
+
+
+def test_table_under_fvcore(model):
+    r = run(model, "--convention", "fvcore")
+    assert r.exit_code == 0, r.output
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("convention: fvcore (") and "fvcore 0.1.6" in first
+    # fvcore: conv 13,824 + BN 2·512 = 1,024 + bilinear upsample 4·2,048 = 8,192 → 23,040; Relu ignored.
+    assert "23,040" in r.stdout
+    assert "exact counts (docs/counting.md):" in r.stdout
+
+
+def test_json_carries_the_convention(model):
+    d = json.loads(run(model, "--convention", "thop", "--json").stdout)
+    assert d["convention"] == "thop"
+    (c,) = d["conventions"]
+    # thop: conv 13,824 + BN 4·512 = 2,048 + upsample bilinear 11·2,048 = 22,528 → 38,400.
+    assert c["name"] == "thop" and c["total"] == {"macs": 38_400}
+    assert c["by_family"]["upsample"] == {"macs": 22_528}
+    assert [n["convention"]["family"] for n in d["nodes"]] == ["conv", "batchnorm", "relu", "upsample"]
+    assert json.loads(run(model, "--json").stdout)["convention"] == "exact"
+
+
+def test_csv_carries_the_convention(model):
+    rows = list(csv.DictReader(io.StringIO(run(model, "--csv", "--convention", "calflops").stdout)))
+    assert [r["convention"] for r in rows] == ["calflops"] * 4
+    # calflops: conv FLOPs 2·13,824 = 27,648 (no bias), MACs 13,824; Resize by scales: input elements 512.
+    assert (rows[0]["convention_macs"], rows[0]["convention_flops"]) == ("13824", "27648")
+    assert rows[3]["convention_family"] == "upsample" and rows[3]["convention_flops"] == "512"
+    plain = list(csv.DictReader(io.StringIO(run(model, "--csv").stdout)))
+    assert plain[0]["convention"] == "exact"
+
+
+def test_all_prints_one_row_per_profile(model):
+    r = run(model, "--convention", "all")
+    assert r.exit_code == 0, r.output
+    names = [line.split()[0] for line in r.stdout.splitlines()[4:]]
+    assert names == ["exact", "torchvision", "fvcore", "thop", "ptflops", "ptflops-aten", "calflops", "torch", "onnx-tool"]
+    rows = list(csv.DictReader(io.StringIO(run(model, "--convention", "all", "--csv").stdout)))
+    assert {r["convention"]: r["macs"] for r in rows}["torchvision"] == "13824"
+
+
+def test_unknown_convention_is_a_usage_error(model):
+    r = run(model, "--convention", "nope")
+    assert r.exit_code == 2
+    assert "unknown convention 'nope'" in r.output and "torchvision" in r.output
+
+
+def test_convention_does_not_apply_to_sweep(model):
+    r = run(model, "--convention", "thop", "--formula")
+    assert r.exit_code == 2 and "--convention does not apply" in r.output
+
+
+def test_conventions_subcommand_lists_every_profile_and_family():
+    r = run("conventions")
+    assert r.exit_code == 0, r.output
+    for name in ("torchvision", "fvcore", "thop", "ptflops", "ptflops-aten", "calflops", "torch", "onnx-tool"):
+        assert f"\n{name}: " in "\n" + r.stdout, name
+    assert "layernorm" in r.stdout and "source: fvcore 0.1.6" in r.stdout
+    md = run("conventions", "--format", "markdown").stdout
+    assert md.startswith("| family | torchvision | fvcore |")
+    d = json.loads(run("conventions", "--format", "json").stdout)
+    assert d["profiles"][3]["families"]["relu"] == "0: zero_ops"
+
+
+def test_docs_table_matches_the_profiles():
+    # docs/conventions.md embeds the markdown table; it must be the current one.
+    from onnx_cost.conventions import PROFILES
+    from onnx_cost.conventions.text import conventions_markdown
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "conventions.md").read_text(encoding="utf-8")
+    assert conventions_markdown(list(PROFILES.values())) in doc
