@@ -110,3 +110,12 @@ def test_docs_table_matches_the_profiles():
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "conventions.md").read_text(encoding="utf-8")
     assert conventions_markdown(list(PROFILES.values())) in doc
+
+
+def test_markdown_and_html_name_the_convention(model):
+    md = run(model, "--format", "markdown", "--convention", "torch").stdout
+    assert md.startswith("```\nconvention: torch (")
+    # torch: 2·13,824 = 27,648 (conv only)
+    assert "27,648" in md.split("```")[1]
+    page = run(model, "--format", "html").stdout
+    assert '<p class="convention">convention: exact (' in page

@@ -44,13 +44,26 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
     if fmt == "csv":
         return _csv(report, res, name)
     if fmt == "html":
-        return text  # the HTML report carries its own header
-    fence = "```\n" if fmt == "markdown" else ""
+        return _html(text, res, name)
+    fence, sep = ("```\n", "\n\n") if fmt == "markdown" else ("", "\n")  # plain text in Markdown: a code block
     if name == ALL:
         return fence + ALL_HEADER + comparison_text(report, res) + fence
     if res[0].profile.name == "exact":
-        return header(res[0]) + "\n\n" * bool(fence) + "\n" * (not fence) + text
-    return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):\n" + "\n" * bool(fence) + text
+        return header(res[0]) + sep + text
+    return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
+
+
+def _html(text: str, res: list[Any], name: str) -> str:
+    """The convention line as the first paragraph of the HTML body (escaped)."""
+    import html
+
+    from .text import header
+
+    line = ALL_HEADER.strip() if name == ALL else header(res[0])
+    at = text.find("<body")
+    end = text.find(">", at) + 1 if at >= 0 else 0
+    para = f'<p class="convention">{html.escape(line)}</p>\n'
+    return text[:end] + "\n" + para + text[end:] if end else para + text
 
 
 def _json(report: Any, res: list[Any], name: str) -> str:
