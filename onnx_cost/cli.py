@@ -41,7 +41,7 @@ DEFAULT_COMMAND = "analyze"
 # when the subcommand runs or help lists it, so keep its top-level imports light.
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("diff", "onnx_cost.reports.cli:diff", "Compare two models' costs."),
-    # reports (issue 12): ("batch", "onnx_cost.reports.cli:batch", "Analyze every model in folders."),
+    ("batch", "onnx_cost.reports.cli:batch", "Analyze many models: one summary row each."),
     # hw (issue 11): ("devices", "onnx_cost.hardware.cli:devices", "List the known devices."),
     ("conventions", "onnx_cost.conventions.cli:conventions", "What each counting convention counts, with sources."),
 )

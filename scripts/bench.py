@@ -702,6 +702,10 @@ def main(argv: list[str] | None = None) -> int:
     log(f"  start-up (onnx-cost --version): {start_s:.3f} s")
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     text = render(results, start_s, time.perf_counter() - t0, (load_before, load_after))
+    if not args.only:  # the batch section (scripts/bench_batch.py): onnx-cost batch over the backend-test models
+        import bench_batch
+
+        text += "\n".join(bench_batch.section(bench_batch.measure(log))) + "\n"
     print()
     print(text)
     if not args.no_write and not args.only:

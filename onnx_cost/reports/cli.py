@@ -60,3 +60,65 @@ def diff(
         render = {"table": diff_render.to_table, "csv": diff_render.to_csv, "json": diff_render.to_json,
                   "markdown": diff_render.to_markdown}[name]
         emit(render(d), output)
+
+
+Specs = Annotated[
+    list[str], typer.Argument(help="Folders (searched for *.onnx), globs or files.", metavar="DIR_OR_GLOB...")
+]
+Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: one per CPU).")]
+Timeout = Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS",
+                                        help="Per-model time limit; a model past it is killed (0: none).")]
+ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  help="Progress bar on stderr (default: when stderr is a terminal).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when any model failed or timed out.")]
+BATCH_FORMATS = ("table", "csv", "json", "markdown")
+
+
+def batch(
+    specs: Specs,
+    fmt: FormatOpt = None,
+    csv: CsvOpt = False,
+    json_: JsonOpt = False,
+    output: OutputOpt = None,
+    jobs: Jobs = None,
+    timeout: Timeout = 60.0,
+    rules: RulesOpt = None,
+    progress: ProgressOpt = None,
+    strict: StrictOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Analyze many models in worker processes: one summary row per model (path,
+    totals, coverage, precision mix, status, error). A model that fails or runs past
+    --timeout is a row with its status; the others go on.
+
+    \b
+    Examples:
+      onnx-cost batch models/ --format csv -o summary.csv -j 4
+      onnx-cost batch 'zoo/**/*.onnx' --timeout 120 --format markdown
+    """
+    name = resolve_format(fmt, csv, json_)
+    if name not in BATCH_FORMATS:
+        fail(f"--format {name} does not apply to batch (use {', '.join(BATCH_FORMATS)})")
+    with guarded(debug):
+        import sys
+
+        from . import batch_render
+        from .batch import analyze_many, find_models
+
+        if output not in (None, "-"):
+            from ..output import check_writable
+
+            check_writable(output)
+        paths = find_models(specs)
+        bar = batch_render.ProgressBar(sys.stderr.isatty() if progress is None else progress)
+        try:
+            rows = analyze_many(paths, jobs=jobs, timeout=timeout or None, rules=rules or (), progress=bar)
+        finally:
+            bar.close()
+        render = {"table": batch_render.to_table, "csv": batch_render.to_csv, "json": batch_render.to_json,
+                  "markdown": batch_render.to_markdown}[name]
+        emit(render(rows), output)
+    failed = [r for r in rows if r.failed]
+    if strict and failed:
+        sys.stderr.write(f"onnx-cost: --strict: {len(failed)} of {len(rows)} model(s) failed\n")
+        raise typer.Exit(1)

@@ -124,6 +124,15 @@ def _node_fields(a: NodeRecord, b: NodeRecord) -> tuple[str, ...]:
     return tuple(out)
 
 
+def view_totals(report: Report) -> dict[str, Totals]:
+    """The totals of each alternative counting (view) of a report, by name."""
+    views = getattr(report, "views", None)
+    if views:
+        return {k: v.total for k, v in views.items()}
+    q = getattr(report, "qdq_fused", None)
+    return {"qdq_fused": q} if q is not None else {}
+
+
 def match_nodes(before: list[NodeRecord], after: list[NodeRecord]) -> list[NodeChange]:
     """Pair the records of two models: by unique name, then by (module, op type, rank)."""
     names_a = Counter(r.name for r in before if r.name)
@@ -160,10 +169,10 @@ def match_nodes(before: list[NodeRecord], after: list[NodeRecord]) -> list[NodeC
 
 def diff(before: Report, after: Report, depth: int = 2) -> ModelDiff:
     """Compare two analyses; modules are compared down to ``depth`` levels."""
-    views = {}
-    fa, fb = getattr(before, "qdq_fused", None), getattr(after, "qdq_fused", None)
-    if fa is not None or fb is not None:
-        views["qdq_fused"] = Pair(fa or before.total, fb or after.total)
+    va, vb = view_totals(before), view_totals(after)
+    # A view one model lacks counts as that model's plain totals (an fp32 model's
+    # "QDQ fused" view is the model itself).
+    views = {k: Pair(va.get(k, before.total), vb.get(k, after.total)) for k in [*va, *(k for k in vb if k not in va)]}
     prec = (Counter(precision_of(r) for r in before.nodes if precision_of(r)),
             Counter(precision_of(r) for r in after.nodes if precision_of(r)))
     return ModelDiff(

@@ -1,0 +1,163 @@
+"""Many models in one run: one summary row per model, analyzed in worker processes.
+
+``analyze_many(paths)`` runs our own pool (``_pool``): a model that fails becomes an
+``error`` row, one that runs past the time limit is killed (``timeout``), one whose
+worker dies is ``crashed``; the others go on. ``analyze_many(paths, executor=ex)``
+takes any ``concurrent.futures.Executor`` instead (a local ProcessPoolExecutor, a
+Dask ``distributed`` client's ``get_executor()``, a Ray pool): each task is
+``analyze_one``, whose time limit is an alarm signal where the task runs in a
+process's main thread (ProcessPoolExecutor) and none elsewhere (threads).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelFileError, OnnxCostError, printable
+
+OK, PARTIAL, ERROR, INTERNAL, TIMEOUT, CRASHED = "ok", "partial", "error", "internal_error", "timeout", "crashed"
+TOTAL_KEYS = ("flops", "macs", "ops", "int_macs", "int_ops", "params", "param_bytes", "read_bytes", "write_bytes")
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class ModelRow:
+    """The summary of one model: its totals, coverage and precision mix, or why not."""
+
+    path: str
+    status: str  # ok, partial (some node not counted), error, internal_error, timeout, crashed
+    error: str = ""  # one printable line for the failed ones
+    seconds: float = 0.0
+    totals: dict[str, int] = field(default_factory=dict)
+    nodes: int = 0
+    coverage_percent: float = 0.0
+    not_counted: int = 0
+    precision: dict[str, int] = field(default_factory=dict)  # compute precision -> nodes
+    opset: int = 0
+    producer: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status not in (OK, PARTIAL)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(path: str, report: Any, seconds: float) -> ModelRow:
+    """The row of an analyzed model (small and picklable: the report stays in the worker)."""
+    from .diff import precision_of
+
+    t = report.total
+    prec = Counter(p for p in (precision_of(r) for r in report.nodes) if p)
+    return ModelRow(
+        path=path,
+        status=PARTIAL if report.partial else OK,
+        seconds=round(seconds, 4),
+        totals={k: getattr(t, k) for k in TOTAL_KEYS},
+        nodes=report.coverage.nodes,
+        coverage_percent=round(100.0 * report.coverage.fraction, 2),
+        not_counted=len(report.not_counted),
+        precision=dict(prec.most_common()),
+        opset=report.model.opsets.get("", 0),
+        producer=printable(report.model.producer, 200),
+    )
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise _Timeout
+
+
+def analyze_one(path: str, rules: Sequence[str] = (), timeout: float | None = None) -> ModelRow:
+    """Analyze one model into its row; never raises for a bad or slow model."""
+    from .. import api
+
+    start = time.perf_counter()
+    armed = bool(timeout) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if armed:
+        old = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]  # armed: timeout set
+    try:
+        report = api.analyze(path, rules=list(rules) or None)
+        return summarize(path, report, time.perf_counter() - start)
+    except _Timeout:
+        return ModelRow(path, TIMEOUT, f"stopped after the {timeout:g} s time limit", time.perf_counter() - start)
+    except OnnxCostError as e:  # bad input (exit 2), or the analyzer's own internal-error class (exit 3)
+        status = INTERNAL if getattr(e, "exit_code", 2) == 3 else ERROR
+        return ModelRow(path, status, str(e), time.perf_counter() - start)
+    except (RecursionError, MemoryError) as e:
+        return ModelRow(path, ERROR, f"{type(e).__name__} while analyzing", time.perf_counter() - start)
+    except Exception as e:  # a bug in onnx-cost: this model's row says so, the batch goes on
+        first = str(e).splitlines()[0][:300] if str(e) else ""
+        return ModelRow(path, INTERNAL, printable(f"internal error ({type(e).__name__}: {first})"),
+                        time.perf_counter() - start)
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def find_models(specs: Iterable[str]) -> list[str]:
+    """The .onnx files named by folders (searched recursively), globs and paths, in
+    order, each once. A spec that names nothing is bad input."""
+    out: dict[str, None] = {}
+    for spec in specs:
+        p = Path(spec)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.rglob("*.onnx") if f.is_file())
+        elif p.exists():
+            found = [spec]
+        else:
+            found = sorted(f for f in glob.glob(spec, recursive=True) if os.path.isfile(f))
+        if not found:
+            raise ModelFileError(f"{spec}: no .onnx model there (a folder, a glob or a file)")
+        out.update(dict.fromkeys(found))
+    return list(out)
+
+
+def analyze_many(
+    paths: Iterable[str | os.PathLike[str]],
+    executor: Executor | None = None,
+    *,
+    jobs: int | None = None,
+    timeout: float | None = 60.0,
+    rules: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> list[ModelRow]:
+    """One ``ModelRow`` per model, in the order given; failures are rows, never raised.
+
+    ``executor``: any ``concurrent.futures.Executor`` (default: our own pool of
+    ``jobs`` worker processes, which kills a model past ``timeout`` seconds).
+    ``rules``: rule files every worker loads. ``progress(done, total)`` is called as
+    models finish.
+    """
+    items = [os.fspath(p) for p in paths]
+    if executor is None:
+        from ._pool import run_pool
+
+        return run_pool(items, jobs or os.cpu_count() or 1, timeout, tuple(rules), progress)
+    futures = {executor.submit(analyze_one, p, tuple(rules), timeout): i for i, p in enumerate(items)}
+    rows: list[ModelRow | None] = [None] * len(items)
+    for done, fut in enumerate(as_completed(futures), 1):
+        i = futures[fut]
+        try:
+            rows[i] = fut.result()
+        except Exception as e:  # the executor lost the task (a dead worker, a cancelled future)
+            rows[i] = ModelRow(items[i], CRASHED, printable(f"{type(e).__name__}: {e}", 300))
+        if progress:
+            progress(done, len(items))
+    return [r for r in rows if r is not None]
