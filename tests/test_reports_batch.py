@@ -63,7 +63,7 @@ def zoo(tmp_path):
 
 
 def test_failures_are_rows_and_the_others_go_on(zoo):
-    d, hang, die, rules = zoo
+    d, _hang, _die, rules = zoo
     rows = analyze_many(find_models([str(d)]), jobs=2, timeout=1.5, rules=[rules])
     by = {Path(r.path).name: r for r in rows}
     assert sorted(by) == ["broken.onnx", "die.onnx", "hang.onnx", "tiny_cnn.onnx", "tiny_lstm.onnx", "tiny_resnet.onnx"]
@@ -77,7 +77,7 @@ def test_failures_are_rows_and_the_others_go_on(zoo):
 
 
 def test_any_executor_a_local_process_pool(zoo):
-    d, hang, _die, rules = zoo
+    _d, hang, _die, rules = zoo
     paths = [*map(str, GOOD), str(hang)]
     with ProcessPoolExecutor(2) as ex:
         rows = onnx_cost.analyze_many(paths, ex, timeout=1.0, rules=[rules])
@@ -100,7 +100,7 @@ def test_find_models_folders_globs_files(tmp_path):
     assert find_models([str(FIX / "tiny_cnn.onnx"), str(FIX / "tiny_cnn.onnx")]) == [str(FIX / "tiny_cnn.onnx")]
     found = find_models([str(FIX / "tiny_res*.onnx")])
     assert [Path(p).name for p in found] == ["tiny_resnet.onnx", "tiny_resnet_dynamo.onnx"]
-    with pytest.raises(onnx_cost.ModelFileError, match="no .onnx model"):
+    with pytest.raises(onnx_cost.ModelFileError, match=r"no \.onnx model"):
         find_models([str(tmp_path)])
 
 
