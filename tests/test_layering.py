@@ -44,21 +44,21 @@ def test_rules_import_neither_onnx_nor_the_analyzer(path: Path) -> None:
     assert not bad, f"{path.name} imports {bad}"
 
 
-# Families that still borrow another family's maths (issue 10 moves it into rules/_*.py); strict, so
-# the mark must go as soon as one is fixed.
-KNOWN_CROSS_FAMILY = {
-    "activation", "contrib_attention", "contrib_ops", "contrib_quantized", "deform_conv", "linear_attention"
-}
-FAMILIES = [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="imports another family")) if p.stem in KNOWN_CROSS_FAMILY
-    else p
-    for p in MODULES
-    if not p.stem.startswith("_") and p.stem not in CORE
-]
+FAMILIES = [p for p in MODULES if not p.stem.startswith("_") and p.stem not in CORE]
 
 
-@pytest.mark.parametrize("path", FAMILIES, ids=lambda p: getattr(p, "name", p))
+@pytest.mark.parametrize("path", FAMILIES, ids=lambda p: p.name)
 def test_a_family_imports_only_the_core_and_shared_maths(path: Path) -> None:
     inside = [m.split(".")[2] for m in _imports(path) if m.startswith("onnx_cost.rules.")]
     bad = [m for m in inside if m not in CORE and not m.startswith("_")]
     assert not bad, f"{path.name} imports the families {bad}: move the shared maths into a rules/_*.py module"
+
+
+SHARED = [p for p in MODULES if p.stem.startswith("_") and p.stem != "__init__"]
+
+
+@pytest.mark.parametrize("path", SHARED, ids=lambda p: p.name)
+def test_shared_maths_imports_no_family(path: Path) -> None:
+    inside = [m.split(".")[2] for m in _imports(path) if m.startswith("onnx_cost.rules.")]
+    bad = [m for m in inside if m not in CORE and not m.startswith("_")]
+    assert not bad, f"{path.name} is shared maths but imports the families {bad}"

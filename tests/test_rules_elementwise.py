@@ -10,8 +10,8 @@ import onnx.defs
 import pytest
 
 from onnx_cost.rules import REGISTRY, load_all
+from onnx_cost.rules._elementwise import output_elements
 from onnx_cost.rules.cost import COUNT_FIELDS
-from onnx_cost.rules.elementwise import output_elements
 from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
 
 from helpers import one_node

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import prod
 
-from .node import NodeView, RuleError, ShapeUnknown
+from ._dims import text
+from .node import Dim, NodeView, RuleError, ShapeUnknown, numel
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
@@ -112,3 +114,102 @@ def spatial_input(view: NodeView) -> tuple[int, int, tuple[int, ...]]:
     if len(x) < 3:
         raise RuleError(f"{view.op_type} '{view.name}': input {list(x)} needs rank 3 or more (N, C, spatial...)")
     return x[0], x[1], tuple(x[2:])
+
+
+# -- convolutions ----------------------------------------------------------------
+
+
+def conv_weight(view: NodeView, rank: int) -> tuple[int, ...]:
+    w = view.in_shape(1)
+    if len(w) != rank + 2:
+        raise RuleError(
+            f"{view.op_type} '{view.name}': weight {list(w)} has rank {len(w)}, the input {list(view.in_shape(0))} "
+            f"needs {rank + 2}"
+        )
+    return w
+
+
+def conv_group(view: NodeView, cin: int, cout: int) -> int:
+    g = int(view.attr("group", 1))
+    if g < 1 or cin % g or cout % g:
+        raise RuleError(f"{view.op_type} '{view.name}': group={g} does not divide Cin={cin} and Cout={cout}")
+    return g
+
+
+def conv_geometry(view: NodeView) -> tuple[int, int, int, int, tuple[int, ...], tuple[int, ...]]:
+    """(N, Cin, Cout, group, kernel, output spatial) of a Conv-like node (X [N, Cin, ...],
+    W [Cout, Cin/g, k...]); RuleError when the weight does not fit the input and group."""
+    n, cin, spatial = spatial_input(view)
+    w = conv_weight(view, len(spatial))
+    cout, per_group, kernel = w[0], w[1], tuple(w[2:])
+    g = conv_group(view, cin, cout)
+    if per_group != cin // g:
+        raise RuleError(
+            f"{view.op_type} '{view.name}': weight {list(w)} has {per_group} input channels per group, "
+            f"Cin/group = {cin}/{g} = {cin // g}"
+        )
+    win = window(view, kernel)
+    out = tuple(out_len(view, win, i, size) for i, size in enumerate(spatial))
+    return n, cin, cout, g, kernel, out
+
+
+def conv_out_dims(
+    view: NodeView, x: Sequence[Dim], w: Sequence[Dim], channels_last: bool = False
+) -> tuple[Dim, ...]:
+    """Output shape of a convolution with Conv's attributes (group, strides, pads, dilations,
+    auto_pad, kernel_shape), x in NCHW (or NHWC when ``channels_last``), w in [M, C/g, k...].
+    Symbolic input dims give None where they matter; inconsistencies raise RuleError."""
+    if len(x) < 3 or len(w) != len(x):
+        raise RuleError(f"conv needs X of rank >= 3 and W of the same rank; got X {list(x)}, W {list(w)}")
+    nsp = len(x) - 2
+    cin = x[-1] if channels_last else x[1]
+    spatial = list(x[1:-1] if channels_last else x[2:])
+    kernel = list(view.attr("kernel_shape") or w[2:])
+    strides = list(view.attr("strides") or [1] * nsp)
+    dil = list(view.attr("dilations") or [1] * nsp)
+    pads = list(view.attr("pads") or [0] * (2 * nsp))
+    group = int(view.attr("group", 1))
+    auto_pad = text(view.attr("auto_pad", "NOTSET"))
+    if len(kernel) != nsp or len(strides) != nsp or len(dil) != nsp or len(pads) != 2 * nsp:
+        raise RuleError(
+            f"kernel_shape {kernel}, strides {strides}, dilations {dil}, pads {pads} do not match "
+            f"{nsp} spatial axes of X {list(x)}"
+        )
+    if group < 1 or min(strides) < 1 or min(dil) < 1:
+        raise RuleError(f"group {group}, strides {strides} and dilations {dil} must be >= 1")
+    cout = w[0]
+    if type(cin) is int and type(w[1]) is int and w[1] * group != cin:
+        raise RuleError(f"W {list(w)} with group {group} expects {w[1] * group} input channels, X has {cin}")
+    if type(cout) is int and cout % group:
+        raise RuleError(f"group {group} does not divide the {cout} output channels of W {list(w)}")
+    out: list[Dim] = []
+    for i in range(nsp):
+        d, k = spatial[i], kernel[i]
+        if type(d) is not int or type(k) is not int:
+            out.append(None)
+            continue
+        ek = dil[i] * (k - 1) + 1
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            o = -(-d // strides[i])
+        elif auto_pad == "VALID":
+            o = (d - ek) // strides[i] + 1 if d >= ek else 0
+        elif auto_pad in ("NOTSET", ""):
+            padded = d + pads[i] + pads[i + nsp]
+            o = (padded - ek) // strides[i] + 1 if padded >= ek else 0
+        else:
+            raise RuleError(f"auto_pad '{auto_pad}' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID")
+        if o <= 0:
+            raise RuleError(
+                f"kernel {kernel} (dilations {dil}) is larger than the padded input {spatial} (pads {pads})"
+            )
+        out.append(o)
+    return (x[0], *out, cout) if channels_last else (x[0], cout, *out)
+
+
+def conv_size(
+    view: NodeView, x: Sequence[int], w: Sequence[int], channels_last: bool = False
+) -> tuple[int, int]:
+    """(output elements, MACs per output = (Cin/g)·prod(kernel)) of a conv on concrete shapes."""
+    y = conv_out_dims(view, x, w, channels_last)
+    kernel = list(view.attr("kernel_shape") or w[2:])
+    return numel(y), w[1] * prod(kernel)  # type: ignore[arg-type]  # concrete inputs give concrete dims

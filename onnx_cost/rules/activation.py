@@ -18,15 +18,16 @@ from __future__ import annotations
 
 from functools import partial
 
+from ._activation import GELU_ERF, GELU_TANH, OPS
+from ._elementwise import N_UNARY, elementwise, per_element, row
 from .cost import Cost
-from .elementwise import N_UNARY, per_element, row, unary
 from .node import NodeView, RuleError
 from .registry import rule
 
-act = partial(unary, module=__name__)
+act = partial(elementwise, n_is=N_UNARY, module=__name__)
 
-act("Relu", "max(0, x)", compare="max", ints=True)
-act("LeakyRelu", "x < 0 ? alpha·x : x", arith="mul", compare="select")
+act("Relu", "max(0, x)", **OPS["Relu"], ints=True)
+act("LeakyRelu", "x < 0 ? alpha·x : x", **OPS["LeakyRelu"])
 act(
     "PRelu",
     "x < 0 ? slope·x : x, slope broadcast onto X",
@@ -35,17 +36,17 @@ act(
     ints=True,
     n_is="N = elements of X (= of the output; slope broadcasts onto X, unidirectionally)",
 )
-act("ThresholdedRelu", "x > alpha ? x : 0", compare="select")
-act("Sigmoid", "1 / (1 + exp(−x))", arith=("neg", "add", "div"), transcendental="exp")
-act("Tanh", "tanh(x)", transcendental="tanh")
-act("HardSigmoid", "max(0, min(1, alpha·x + beta))", arith=("mul", "add"), compare=("min", "max"))
+act("ThresholdedRelu", "x > alpha ? x : 0", **OPS["ThresholdedRelu"])
+act("Sigmoid", "1 / (1 + exp(−x))", **OPS["Sigmoid"])
+act("Tanh", "tanh(x)", **OPS["Tanh"])
+act("HardSigmoid", "max(0, min(1, alpha·x + beta))", **OPS["HardSigmoid"])
 act(
     "HardSwish",
     "x · max(0, min(1, alpha·x + beta)), alpha = 1/6, beta = 0.5",
     arith=("mul", "add", "mul"),
     compare=("min", "max"),
 )
-act("Elu", "x < 0 ? alpha·(exp(x) − 1) : x", arith=("sub", "mul"), transcendental="exp", compare="select")
+act("Elu", "x < 0 ? alpha·(exp(x) − 1) : x", **OPS["Elu"])
 act(
     "Selu",
     "gamma·(x ≤ 0 ? alpha·exp(x) − alpha : x)",
@@ -60,8 +61,8 @@ act(
     transcendental="exp",
     compare=("max", "min"),
 )
-act("Softplus", "log(1 + exp(x))", arith="add", transcendental=("exp", "log"))
-act("Softsign", "x / (1 + |x|)", arith=("abs", "add", "div"))
+act("Softplus", "log(1 + exp(x))", **OPS["Softplus"])
+act("Softsign", "x / (1 + |x|)", **OPS["Softsign"])
 act("Mish", "x · tanh(log(1 + exp(x)))", arith=("add", "mul"), transcendental=("exp", "log", "tanh"))
 act(
     "Shrink",
@@ -94,12 +95,7 @@ def count_clip(view: NodeView) -> Cost:
     return per_element(view, Cost(compare=bounds))
 
 
-_GELU = {
-    # 0.5·x·(1 + erf(x/√2)): div, erf, add, mul, mul
-    "none": Cost(arith=4, transcendental=1),
-    # 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): x·x·x (2 mul), mul, add, mul, tanh, add, mul, mul
-    "tanh": Cost(arith=8, transcendental=1),
-}
+_GELU = {"none": GELU_ERF, "tanh": GELU_TANH}
 _GELU_DOC = (
     row(
         '0.5·x·(1 + erf(x/√2)) (approximate="none")',

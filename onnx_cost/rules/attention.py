@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._attention import rotary
+from ._softmax import softmax_rows
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
@@ -48,8 +50,7 @@ def attention(view: NodeView) -> Cost:
     t = past + skv
     rows = b * hq * sq
     scores = rows * t
-    arith, compare = scores, 0  # the scale
-    trans = rows * t  # softmax exps
+    arith, compare, trans = scores, 0, 0  # the scale
     if float(view.attr("softcap", 0.0)) > 0:
         arith += 2 * scores
         trans += scores
@@ -60,11 +61,9 @@ def attention(view: NodeView) -> Cost:
             arith += scores
     if view.attr("is_causal", 0):
         compare += scores
-    arith += rows * (3 * t - 1)
-    compare += rows * (t - 1)
     macs = scores * d + scores * dv
     dots = scores + rows * dv
-    return Cost(macs=macs, dots=dots, arith=arith, transcendental=trans, compare=compare)
+    return Cost(macs=macs, dots=dots, arith=arith, transcendental=trans, compare=compare) + softmax_rows(rows, t)
 
 
 @rule("RotaryEmbedding")
@@ -79,4 +78,4 @@ def rotary_embedding(view: NodeView) -> Cost:
     r = int(view.attr("rotary_embedding_dim", 0)) or d
     if r % 2 or r > d:
         raise RuleError(f"RotaryEmbedding rotary_embedding_dim {r} must be even and ≤ head size {d}")
-    return Cost(arith=3 * b * h * s * r)
+    return rotary(b * h * s * r)

@@ -9,6 +9,7 @@ k kernel size.
 
 from __future__ import annotations
 
+from ._activation import SILU
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
@@ -47,11 +48,5 @@ def causal_conv_with_state(view: NodeView) -> Cost:
     if act not in ACTIVATIONS:
         raise RuleError(f"CausalConvWithState '{view.name}': activation={act!r} is not one of {', '.join(ACTIVATIONS)}")
     outputs = b * c * length
-    silu = outputs if act != "none" else 0
-    return Cost(
-        macs=outputs * k,
-        dots=outputs,
-        bias_adds=outputs if view.has_input(2) else 0,
-        arith=4 * silu,
-        transcendental=silu,
-    )
+    conv = Cost(macs=outputs * k, dots=outputs, bias_adds=outputs if view.has_input(2) else 0)
+    return conv + (SILU.scaled(outputs) if act != "none" else Cost())

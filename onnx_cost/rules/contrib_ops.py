@@ -29,10 +29,13 @@ from dataclasses import replace
 from math import prod
 from typing import Any
 
+from ._activation import GELU_ERF, GELU_TANH, PER_ELEMENT, SIGMOID, SILU
+from ._dims import ddiv, shape, text
+from ._matmul import gemm_dims, matmul_out_dims
+from ._norm import layernorm, rmsnorm, standardize
+from ._spatial import conv_out_dims, conv_size
 from .cost import Cost
-from .matmul import gemm_dims
-from .node import NodeView, RuleError, TensorInfo, nbytes, numel
-from .quantized import conv_out_dims, conv_size, ddiv, matmul_out_dims, text
+from .node import NodeView, RuleError, nbytes, numel
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
@@ -40,49 +43,12 @@ MS = MS_DOMAIN
 # -- shared counts --------------------------------------------------------------
 
 
-def standardize(groups: int, d: int) -> Cost:
-    """Zero mean, unit variance over ``groups`` groups of ``d``: 5·d + 3 arith + 1 sqrt each."""
-    return Cost(arith=groups * (5 * d + 3), transcendental=groups)
-
-
-def layernorm(rows: int, d: int, bias: bool = True, inv_std: bool = False) -> Cost:
-    affine = Cost(arith=rows * d * (2 if bias else 1), transcendental=rows * int(inv_std))
-    return standardize(rows, d) + affine
-
-
-def rmsnorm(rows: int, d: int, inv_std: bool = False) -> Cost:
-    return Cost(arith=rows * (4 * d + 1), transcendental=rows * (1 + int(inv_std)))
-
-
-def softmax(rows: int, length: int) -> Cost:
-    return Cost(compare=rows * (length - 1), arith=rows * (3 * length - 1), transcendental=rows * length)
-
-
-def gelu_erf(n: int) -> Cost:
-    return Cost(arith=4 * n, transcendental=n)
-
-
-def gelu_tanh(n: int) -> Cost:
-    return Cost(arith=8 * n, transcendental=n)
-
-
-def sigmoid(n: int) -> Cost:
-    return Cost(arith=3 * n, transcendental=n)
-
-
-def rotary(rotated: int) -> Cost:
-    return Cost(arith=3 * rotated)
-
-
 # Fused activations of FusedConv / FusedGemm (ORT's MLAS activation set), per element.
 ACTIVATIONS: dict[str, Cost] = {
     "": Cost(),
-    "Relu": Cost(compare=1),
-    "Tanh": Cost(transcendental=1),
-    "Sigmoid": Cost(arith=3, transcendental=1),
-    "LeakyRelu": Cost(compare=1, arith=1),
-    "Clip": Cost(compare=2),
-    "HardSigmoid": Cost(arith=2, compare=2),
+    **{name: PER_ELEMENT[name] for name in ("Relu", "Tanh", "Sigmoid", "LeakyRelu")},
+    "Clip": Cost(compare=2),  # min and max
+    "HardSigmoid": PER_ELEMENT["HardSigmoid"],
 }
 
 
@@ -104,12 +70,6 @@ def read_bytes(view: NodeView, elems: dict[int, int]) -> int | None:
             return None
         total += nbytes(elems[i] if i in elems else view.in_numel(i), t.bits)
     return total
-
-
-def shape(view: NodeView, i: int) -> tuple[Any, ...] | None:
-    """Input i's shape as known (symbolic dims kept), or None (absent or rank unknown)."""
-    t: TensorInfo | None = view.inputs[i] if i < len(view.inputs) else None
-    return None if t is None else t.shape
 
 
 def _axis(view: NodeView, rank: int, default: int = -1) -> int:
@@ -233,7 +193,7 @@ def _group_norm(view: NodeView) -> tuple[Cost, int]:
     n = numel(x)
     cost = standardize(x[0] * g, n // (x[0] * g)) + Cost(arith=2 * n)
     if view.attr("activation", 0):
-        cost += Cost(arith=4 * n, transcendental=n)
+        cost += SILU.scaled(n)
     return cost, n
 
 
@@ -298,14 +258,14 @@ def gelu(view: NodeView) -> Cost:
     """Per element of X: 0.5·x·(1 + erf(x/√2)) = 4 arith (x·(1/√2), + 1, · 0.5, · x) + 1
     transcendental (erf).
     """
-    return gelu_erf(view.in_numel(0))
+    return GELU_ERF.scaled(view.in_numel(0))
 
 
 @rule("BiasGelu", domain=MS)
 def bias_gelu(view: NodeView) -> Cost:
     """Per element of A: 1 add of the bias B, then erf GELU: 5 arith + 1 transcendental.
     """
-    return Cost(arith=view.in_numel(0)) + gelu_erf(view.in_numel(0))
+    return Cost(arith=view.in_numel(0)) + GELU_ERF.scaled(view.in_numel(0))
 
 
 @rule("FastGelu", domain=MS)
@@ -315,7 +275,7 @@ def fast_gelu(view: NodeView) -> Cost:
     transcendental (tanh); +1 arith per element with the optional bias.
     """
     n = view.in_numel(0)
-    return gelu_tanh(n) + Cost(arith=n * int(view.has_input(1)))
+    return GELU_TANH.scaled(n) + Cost(arith=n * int(view.has_input(1)))
 
 
 @rule("QuickGelu", domain=MS)
@@ -325,7 +285,7 @@ def quick_gelu(view: NodeView) -> Cost:
 
     The alpha multiply is counted for every alpha (default 1.702), 1.0 included.
     """
-    return Cost(arith=2 * view.in_numel(0)) + sigmoid(view.in_numel(0))
+    return Cost(arith=2 * view.in_numel(0)) + SIGMOID.scaled(view.in_numel(0))
 
 
 @rule("BiasAdd", domain=MS)
@@ -345,7 +305,7 @@ def bias_split_gelu(view: NodeView) -> Cost:
     if x[-1] % 2:
         raise RuleError(f"the hidden size {x[-1]} of X {list(x)} is odd: it cannot be split in two")
     n = numel(x)
-    return Cost(arith=n + n // 2) + gelu_erf(n // 2)
+    return Cost(arith=n + n // 2) + GELU_ERF.scaled(n // 2)
 
 
 @rule("RotaryEmbedding", domain=MS)
@@ -504,19 +464,3 @@ def _fused_gemm_shape(view: NodeView) -> list:
     m = a[1] if view.attr("transA", 0) else a[0]
     n = b[0] if view.attr("transB", 0) else b[1]
     return [((m, n), view.in_dtype(0))]
-
-
-__all__ = [
-    "ACTIVATIONS",
-    "activation",
-    "gelu_erf",
-    "gelu_tanh",
-    "layernorm",
-    "read_bytes",
-    "rmsnorm",
-    "rotary",
-    "shape",
-    "sigmoid",
-    "softmax",
-    "standardize",
-]

@@ -15,34 +15,19 @@ from __future__ import annotations
 
 from math import prod
 
-from .contrib_attention import attention_core, attention_shape, head_size, heads
-from .contrib_ops import shape, sigmoid, softmax
+from ._activation import SIGMOID
+from ._attention import attention_core, attention_shape, head_size, heads
+from ._dims import bcast_dims, dadd, dmul, shape
+from ._matmul import gemm_dims, matmul_out_dims, matmul_size
+from ._quant import dequantize, quantize, requantize, zp_active
+from ._routing import int_contraction
+from ._softmax import softmax_rows
+from ._spatial import conv_out_dims, conv_size
 from .cost import Cost
-from .matmul import gemm_dims
 from .node import NodeView, RuleError, broadcast, nbytes, numel
-from .quantized import (
-    bcast_dims,
-    conv_out_dims,
-    conv_size,
-    dadd,
-    dequantize,
-    dequantize_linear,
-    dmul,
-    int_contraction,
-    matmul_out_dims,
-    matmul_size,
-    quantize,
-    quantize_linear,
-    requantize,
-    zp_active,
-)
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
-
-rule("QuantizeLinear", domain=MS)(quantize_linear)
-rule("DequantizeLinear", domain=MS)(dequantize_linear)
-
 
 @shape_of("QuantizeLinear", domain=MS)
 def _quantize_shape(view: NodeView) -> list:
@@ -316,7 +301,7 @@ def qlinear_sigmoid(view: NodeView) -> Cost:
     """Per element: dequantize (1 mul, + 1 sub when X_zero_point is active), sigmoid (3 arith + 1
     transcendental), quantize (1 div, 1 round, + 1 add when Y_zero_point is active; 2 compare).
     """
-    return _unary(view, sigmoid(1))
+    return _unary(view, SIGMOID)
 
 
 @rule("QLinearLeakyRelu", domain=MS)
@@ -342,7 +327,7 @@ def qlinear_softmax(view: NodeView) -> Cost:
     length = prod(x[axis:]) if int(view.attr("opset", 13)) < 13 else x[axis]
     n = numel(x)
     rows = n // length if length else 0
-    return dequantize(n, zp_active(view, 2)) + softmax(rows, length) + quantize(n, zp_active(view, 4))
+    return dequantize(n, zp_active(view, 2)) + softmax_rows(rows, length) + quantize(n, zp_active(view, 4))
 
 
 @rule("QLinearGlobalAveragePool", domain=MS)

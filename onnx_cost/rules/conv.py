@@ -9,27 +9,10 @@ from __future__ import annotations
 
 from math import prod
 
-from ._spatial import Window, check_output, out_len, spatial_input, window
+from ._spatial import Window, check_output, conv_geometry, conv_group, conv_weight, spatial_input, window
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
-
-
-def _weight(view: NodeView, rank: int) -> tuple[int, ...]:
-    w = view.in_shape(1)
-    if len(w) != rank + 2:
-        raise RuleError(
-            f"{view.op_type} '{view.name}': weight {list(w)} has rank {len(w)}, the input {list(view.in_shape(0))} "
-            f"needs {rank + 2}"
-        )
-    return w
-
-
-def _group(view: NodeView, cin: int, cout: int) -> int:
-    g = int(view.attr("group", 1))
-    if g < 1 or cin % g or cout % g:
-        raise RuleError(f"{view.op_type} '{view.name}': group={g} does not divide Cin={cin} and Cout={cout}")
-    return g
 
 
 def _check_bias(view: NodeView, cout: int) -> bool:
@@ -40,23 +23,6 @@ def _check_bias(view: NodeView, cout: int) -> bool:
     if b is not None and b.known and tuple(b.shape) != (cout,):  # type: ignore[arg-type]  # known: shape is set
         raise RuleError(f"{view.op_type} '{view.name}': bias B {list(b.shape)} should be [{cout}] (Cout)")  # type: ignore[arg-type]  # known: shape is set
     return True
-
-
-def conv_geometry(view: NodeView) -> tuple[int, int, int, int, tuple[int, ...], tuple[int, ...]]:
-    """(N, Cin, Cout, group, kernel, output spatial) of a Conv-like node (X [N, Cin, ...],
-    W [Cout, Cin/g, k...]); RuleError when the weight does not fit the input and group."""
-    n, cin, spatial = spatial_input(view)
-    w = _weight(view, len(spatial))
-    cout, per_group, kernel = w[0], w[1], tuple(w[2:])
-    g = _group(view, cin, cout)
-    if per_group != cin // g:
-        raise RuleError(
-            f"{view.op_type} '{view.name}': weight {list(w)} has {per_group} input channels per group, "
-            f"Cin/group = {cin}/{g} = {cin // g}"
-        )
-    win = window(view, kernel)
-    out = tuple(out_len(view, win, i, size) for i, size in enumerate(spatial))
-    return n, cin, cout, g, kernel, out
 
 
 @rule("Conv")
@@ -149,13 +115,13 @@ def conv_transpose(view: NodeView) -> Cost:
     older thop releases): it overstates a stride-s layer about s^rank times.
     """
     n, cin, spatial = spatial_input(view)
-    w = _weight(view, len(spatial))
+    w = conv_weight(view, len(spatial))
     if w[0] != cin:
         raise RuleError(f"ConvTranspose '{view.name}': weight {list(w)} should start with Cin={cin} (layout Cin, "
                         f"Cout/g, k...)")
     g = int(view.attr("group", 1))
     cout = w[1] * g
-    _group(view, cin, cout)
+    conv_group(view, cin, cout)
     kernel = w[2:]
     win = window(view, kernel)
     axes = [_transposed_axis(view, win, i, size) for i, size in enumerate(spatial)]

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ._spatial import check_output
-from .conv import conv_geometry
+from ._spatial import check_output, conv_geometry
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule

@@ -16,8 +16,8 @@ state (dk × dv), the body does (matmul MACs and dots with the project's MatMul 
 
 from __future__ import annotations
 
+from ._elementwise import per_element
 from .cost import Cost
-from .elementwise import per_element
 from .node import NodeView, RuleError
 from .registry import rule
 

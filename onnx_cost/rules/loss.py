@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from math import prod
 
+from ._softmax import log_softmax_rows
 from .cost import Cost
 from .node import NodeView, RuleError, ShapeUnknown, nbytes
 from .registry import rule
@@ -90,5 +91,5 @@ def softmax_cross_entropy_loss(view: NodeView) -> Cost:
     """
     m, c = _samples(view)
     # LogSoftmax's count per row of C (softmax.py): max, subtract, exp, sum, log, subtract.
-    log_softmax = Cost(arith=m * (3 * c - 1), transcendental=m * (c + 1), compare=m * (c - 1)) if c else Cost()
+    log_softmax = log_softmax_rows(m, c) if c else Cost()
     return log_softmax + nll_cost(view, m)

@@ -17,16 +17,11 @@ from collections import Counter
 from math import prod
 from string import ascii_letters
 
+from ._matmul import gemm_dims
+from ._routing import routed
 from .cost import Cost
 from .node import NodeView, RuleError, broadcast
 from .registry import rule
-
-
-def _typed(view: NodeView, cost: Cost) -> Cost:
-    """``cost`` as is for float inputs; moved to the integer parts otherwise."""
-    if view.is_float():
-        return cost
-    return Cost(macs=cost.macs, int_macs=cost.macs, int_ops=cost.flops)
 
 
 def _contraction(outputs: int, k: int) -> Cost:
@@ -35,21 +30,6 @@ def _contraction(outputs: int, k: int) -> Cost:
 
 
 # -- Gemm ---------------------------------------------------------------------
-
-
-def gemm_dims(view: NodeView, a_index: int = 0, b_index: int = 1) -> tuple[int, int, int]:
-    """(M, K, N) of a Gemm-style product op(A)·op(B) with transA/transB; RuleError when they do not fit."""
-    a, b = view.in_shape(a_index), view.in_shape(b_index)
-    if len(a) != 2 or len(b) != 2:
-        raise RuleError(f"{view.op_type} needs 2-D A and B, got A {list(a)} and B {list(b)}")
-    m, k = (a[1], a[0]) if view.attr("transA", 0) else a
-    k2, n = (b[1], b[0]) if view.attr("transB", 0) else b
-    if k != k2:
-        raise RuleError(
-            f"{view.op_type} inner dims differ: A' is {m}x{k}, B' is {k2}x{n} "
-            f"(A {list(a)}, B {list(b)}, transA={view.attr('transA', 0)}, transB={view.attr('transB', 0)})"
-        )
-    return m, k, n
 
 
 @rule("Gemm")
@@ -73,7 +53,7 @@ def gemm(view: NodeView) -> Cost:
         if len(c) > 2 or any(d not in (1, t) for d, t in zip(reversed(c), (n, m))):
             raise RuleError(f"Gemm C {list(c)} does not broadcast to the output [{m}, {n}]")
         extra = extra + Cost(bias_adds=m * n, arith=prod(c) if beta != 1.0 else 0)
-    return _typed(view, cost + extra)
+    return routed(view, cost + extra)
 
 
 # -- MatMul -------------------------------------------------------------------
@@ -102,7 +82,7 @@ def matmul(view: NodeView) -> Cost:
         batch = broadcast(a2[:-2], b2[:-2])
     except RuleError:
         raise RuleError(f"MatMul batch dims of A {list(a)} and B {list(b)} do not broadcast") from None
-    return _typed(view, _contraction(prod(batch) * m * n, k))
+    return routed(view, _contraction(prod(batch) * m * n, k))
 
 
 # -- Einsum -------------------------------------------------------------------
@@ -244,7 +224,7 @@ def einsum(view: NodeView) -> Cost:
     if len(ops) == 1:
         sizes = ops[0]
         s = prod(d for lab, d in sizes.items() if lab not in out)
-        return _typed(view, Cost(arith=prod(sizes.get(lab, 1) for lab in out) * max(s - 1, 0)))
+        return routed(view, Cost(arith=prod(sizes.get(lab, 1) for lab in out) * max(s - 1, 0)))
     cost, cur = Cost(), ops[0]
     for i in range(1, len(ops)):
         merged = _merge(cur, ops[i])
@@ -254,4 +234,4 @@ def einsum(view: NodeView) -> Cost:
         summed = [d for lab, d in merged.items() if lab not in later]
         cost = cost + (_contraction(p, prod(summed)) if summed else Cost(arith=p))
         cur = kept
-    return _typed(view, cost)
+    return routed(view, cost)

@@ -15,6 +15,7 @@ are zero compute: how a runtime draws numbers is its own business.
 
 from __future__ import annotations
 
+from ._routing import routed
 from .cost import Cost
 from .node import NodeView, RuleError, ShapeUnknown, nbytes, numel
 from .registry import rule, zero_compute
@@ -204,7 +205,7 @@ def tensor_scatter(view: NodeView) -> Cost:
 
 def _count(view: NodeView, n: int, kind: str) -> Cost:
     """``n`` float ops of ``kind`` ("arith" or "compare"), or ``n`` int_ops for integer data."""
-    return Cost(**{kind: n}) if view.is_float() else Cost(int_ops=n)
+    return routed(view, Cost(**{kind: n}))
 
 
 @rule("NonZero")

@@ -20,16 +20,10 @@ from __future__ import annotations
 
 from math import prod
 
+from ._norm import layernorm, rmsnorm, standardize
 from .cost import Cost
 from .node import NodeView, RuleError, ShapeUnknown
 from .registry import rule
-
-
-def standardize(groups: int, d: int) -> tuple[int, int]:
-    """(arith, transcendental) of standardizing ``groups`` groups of ``d`` elements each."""
-    if groups == 0 or d == 0:
-        return 0, 0
-    return groups * (5 * d + 3), groups
 
 
 def norm_axis(view: NodeView, axis: int, rank: int, what: str = "axis") -> int:
@@ -101,11 +95,7 @@ def layer_normalization(view: NodeView) -> Cost:
     Peers: fvcore counts 5 per element with affine, 4 without.
     """
     n, d = _split(view)
-    arith, trans = standardize(n, d)
-    arith += n * d * (2 if view.has_input(2) else 1)
-    if view.has_output(2):
-        trans += n
-    return Cost(arith=arith, transcendental=trans)
+    return layernorm(n, d, bias=view.has_input(2), inv_std=view.has_output(2))
 
 
 @rule("RMSNormalization")
@@ -117,9 +107,7 @@ def rms_normalization(view: NodeView) -> Cost:
     stash_type only sets the precision (casts not counted).
     """
     n, d = _split(view)
-    if n == 0 or d == 0:
-        return Cost()
-    return Cost(arith=n * (4 * d + 1), transcendental=n)
+    return rmsnorm(n, d)
 
 
 @rule("InstanceNormalization")
@@ -135,8 +123,7 @@ def instance_normalization(view: NodeView) -> Cost:
     if len(x) < 2:
         raise RuleError(f"InstanceNormalization: input of shape {list(x)} has no channel axis")
     groups, d = x[0] * x[1], prod(x[2:])
-    arith, trans = standardize(groups, d)
-    return Cost(arith=arith + 2 * groups * d, transcendental=trans)
+    return standardize(groups, d) + Cost(arith=2 * groups * d)
 
 
 @rule("GroupNormalization")
@@ -164,8 +151,7 @@ def group_normalization(view: NodeView) -> Cost:
     if got != want:
         raise RuleError(f"GroupNormalization (opset {view.opset}): scale has {got} elements, expected {want}")
     spatial = prod(x[2:])
-    arith, trans = standardize(x[0] * g, (c // g) * spatial)
-    return Cost(arith=arith + 2 * prod(x), transcendental=trans)
+    return standardize(x[0] * g, (c // g) * spatial) + Cost(arith=2 * prod(x))
 
 
 @rule("LpNormalization")
@@ -204,8 +190,7 @@ def mean_variance_normalization(view: NodeView) -> Cost:
     r = prod(x[a] for a in axes)
     if r == 0:
         return Cost()
-    arith, trans = standardize(prod(x) // r, r)
-    return Cost(arith=arith, transcendental=trans)
+    return standardize(prod(x) // r, r)
 
 
 @rule("LRN")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from math import prod
 
+from ._routing import routed
 from ._spatial import check_output, out_len, spatial_input, window
 from .cost import Cost
 from .node import NodeView, RuleError
@@ -23,7 +24,7 @@ from .registry import rule, zero_compute
 
 def _compare(view: NodeView, n: int) -> Cost:
     """``n`` comparisons: float compares, or int_ops for integer inputs."""
-    return Cost(compare=n) if view.is_float() else Cost(int_ops=n)
+    return routed(view, Cost(compare=n))
 
 
 def _windows(view: NodeView) -> tuple[int, int]:

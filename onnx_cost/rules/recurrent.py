@@ -23,23 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._activation import PER_ELEMENT
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
 
-_ACTIVATION = {
-    "sigmoid": Cost(arith=3, transcendental=1),
-    "tanh": Cost(transcendental=1),
-    "relu": Cost(compare=1),
-    "affine": Cost(arith=2),
-    "leakyrelu": Cost(compare=1, arith=1),
-    "thresholdedrelu": Cost(compare=1),
-    "scaledtanh": Cost(arith=2, transcendental=1),
-    "hardsigmoid": Cost(arith=2, compare=2),
-    "elu": Cost(compare=1, transcendental=1, arith=2),
-    "softsign": Cost(arith=3),
-    "softplus": Cost(transcendental=2, arith=1),
-}
+_ACTIVATION = {name.lower(): cost for name, cost in PER_ELEMENT.items()}  # the spec's names, any case
 _DIRECTIONS = {"forward": 1, "reverse": 1, "bidirectional": 2}
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
+from ._routing import routed
 from .cost import Cost
 from .node import NodeView, RuleError, ShapeUnknown
 from .registry import rule
@@ -24,9 +25,7 @@ from .registry import rule
 
 def counted(view: NodeView, arith: int = 0, trans: int = 0, compare: int = 0) -> Cost:
     """The parts as float counts, or all in ``int_ops`` when the node computes on integers."""
-    if view.is_float():
-        return Cost(arith=arith, transcendental=trans, compare=compare)
-    return Cost(int_ops=arith + trans + compare)
+    return routed(view, Cost(arith=arith, transcendental=trans, compare=compare))
 
 
 def ints(value: Any) -> list[int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ._softmax import log_softmax_rows, softmax_rows
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule
@@ -42,7 +43,7 @@ def softmax(view: NodeView) -> Cost:
     n, d = rows(view)
     if d == 0:
         return Cost()
-    return Cost(arith=n * (3 * d - 1), transcendental=n * d, compare=n * (d - 1))
+    return softmax_rows(n, d)
 
 
 @rule("LogSoftmax")
@@ -57,7 +58,7 @@ def log_softmax(view: NodeView) -> Cost:
     n, d = rows(view)
     if d == 0:
         return Cost()
-    return Cost(arith=n * (3 * d - 1), transcendental=n * (d + 1), compare=n * (d - 1))
+    return log_softmax_rows(n, d)
 
 
 @rule("Hardmax")
