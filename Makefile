@@ -10,7 +10,7 @@ LINT_STAMP := $(VENV)/.lint-installed
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip >/dev/null 2>&1 || true
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,runtime,plot]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -33,6 +33,7 @@ from .cli_common import (
     renderer,
     resolve_format,
 )
+from .hardware.options import DeviceOpt, MeasuredMsOpt, MeasureOpt, PlotOpt, Tf32Opt
 
 DEFAULT_COMMAND = "analyze"
 
@@ -42,7 +43,7 @@ DEFAULT_COMMAND = "analyze"
 SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("diff", "onnx_cost.reports.cli:diff", "Compare two models' costs."),
     ("batch", "onnx_cost.reports.cli:batch", "Analyze many models: one summary row each."),
-    # hw (issue 11): ("devices", "onnx_cost.hardware.cli:devices", "List the known devices."),
+    ("devices", "onnx_cost.hardware.cli:devices", "List the device presets with their figures and sources."),
     ("conventions", "onnx_cost.conventions.cli:conventions", "What each counting convention counts, with sources."),
 )
 
@@ -229,7 +230,11 @@ def analyze(
     depth: Depth = 2,
     sort: Sort = None,
     # -- options other helpers add here (one line each, an Annotated alias above; the work in their module):
-    # hw (issue 11):   device: DeviceOpt = None,          (--device)
+    device: DeviceOpt = None,
+    tf32: Tf32Opt = False,
+    measured_ms: MeasuredMsOpt = None,
+    measure: MeasureOpt = False,
+    plot: PlotOpt = None,
     convention: ConventionOpt = None,
     # core/reports:    by: ByOpt = None,                  (--by)
 ) -> None:
@@ -253,9 +258,16 @@ def analyze(
             from .output import check_writable
 
             check_writable(output)
+        from .hardware.cli import plan as hw_plan
+
+        hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula)  # checked before the analysis
         src = api._prepare(model, rules or [])
         # -- views other helpers register go here (hw --device, conv --convention, --by)
-        if sweep or formula:
+        if sweep and hw:
+            from .hardware.cli import sweep as hw_sweep
+
+            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name), ""
+        elif sweep or formula:
             text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
         else:
             report = api.analyze(src, inputs=inputs, dims=dims)
@@ -266,6 +278,8 @@ def analyze(
 
             text = decorate(report, text, fmt_name, convention or "exact", src.proto)
             not_counted = _not_counted(report)
+            if hw:
+                text = hw.apply(report, text, fmt_name, model)
         emit(text, output)
     if strict and not_counted:
         sys.stderr.write(f"onnx-cost: --strict: {not_counted}\n")

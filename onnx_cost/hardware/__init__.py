@@ -2,8 +2,8 @@
 footprint, utilization; measurement (``--measure``) and pictures (``--plot``) are
 optional extras. docs/hardware.md explains the model and its limits.
 
-Nothing here runs during a plain analysis: the CLI imports this package only when a
-hardware option is given.
+Importing this package is light (no onnx, no numpy): the CLI imports
+``hardware.options`` at every start. ``measure`` and ``plot`` load their extras when used.
 """
 
 from __future__ import annotations
@@ -14,19 +14,6 @@ from .roofline import NodeRoof, Roofline, roofline, utilization
 from .view import hardware_dict, hardware_text, roofline_dict
 
 __all__ = [
-    "Device",
-    "DeviceError",
-    "Figure",
-    "Footprint",
-    "NodeRoof",
-    "Roofline",
-    "footprint",
-    "hardware_dict",
-    "hardware_text",
-    "load_device",
-    "load_device_file",
-    "presets",
-    "roofline",
-    "roofline_dict",
-    "utilization",
+    "Device", "DeviceError", "Figure", "Footprint", "NodeRoof", "Roofline", "footprint", "hardware_dict",
+    "hardware_text", "load_device", "load_device_file", "presets", "roofline", "roofline_dict", "utilization",
 ]

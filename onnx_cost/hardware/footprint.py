@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..analyzer.dtypes import DTYPES
-from ..analyzer.report import Report
 from ..rules.node import TensorInfo, nbytes, numel
 from .devices import Device
 
-_BITS = dict(DTYPES.values())
+if TYPE_CHECKING:
+    from ..analyzer.report import Report
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,18 @@ def _tensor_table(report: Report) -> Mapping[str, TensorInfo]:
     table = getattr(report, "tensors", None)
     if table is not None:
         return table
+    from ..analyzer.dtypes import DTYPES
+
+    bits = dict(DTYPES.values())
     out: dict[str, TensorInfo] = {}
     for name, dtype, shape in report.model.inputs:
-        out[name] = TensorInfo(name, shape, dtype, _BITS.get(dtype, 0))
+        out[name] = TensorInfo(name, shape, dtype, bits.get(dtype, 0))
     for r in report.nodes:
         if r.graph:
             continue
         for name, shape in zip(r.output_names, r.outputs):
             if name:
-                out[name] = TensorInfo(name, shape, r.dtype, _BITS.get(r.dtype, 0), static=r.op_type == "Constant")
+                out[name] = TensorInfo(name, shape, r.dtype, bits.get(r.dtype, 0), static=r.op_type == "Constant")
     return out
 
 

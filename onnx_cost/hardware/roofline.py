@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..analyzer.report import COUNTED, ZERO, NodeRecord, Report
 from .devices import Device
+
+if TYPE_CHECKING:  # the analyzer (and onnx) load only when a report exists anyway
+    from ..analyzer.report import NodeRecord, Report
+
+_COUNTED_STATES = ("counted", "zero")  # analyzer.report.COUNTED, ZERO: nodes with a cost
 
 # The record's precision, else derived from its dtype until the field exists.
 _DTYPE_PRECISION = {
@@ -147,7 +151,7 @@ def roofline(report: Report, device: Device, *, tf32: bool = False, scope_depth:
     by_scope: dict[str, float] = {}
     skipped = 0
     for rec in report.nodes:
-        if rec.status not in (COUNTED, ZERO):
+        if rec.status not in _COUNTED_STATES:
             skipped += 1
             continue
         if not rec.weight:

@@ -6,13 +6,15 @@ Node names and op types come from the model: the text form escapes them
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..analyzer.report import Report
 from ..errors import printable
 from .devices import Device
 from .footprint import Footprint, footprint
 from .roofline import Roofline, dominant_precision, pick_peak, roofline, utilization
+
+if TYPE_CHECKING:
+    from ..analyzer.report import Report
 
 
 def _num(x: float | None) -> float | None:
@@ -106,6 +108,16 @@ def _si(x: float | None, unit: str) -> str:
     return f"{x:.3g} {unit}"
 
 
+def _bin(x: float | None) -> str:
+    """Bytes in binary units (memory sizes: GiB as vendors' "GB")."""
+    if x is None:
+        return "-"
+    for scale, p in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {p}"
+    return f"{x:.0f} B"
+
+
 def _time(s: float) -> str:
     for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
         if s >= scale:
@@ -116,15 +128,15 @@ def _time(s: float) -> str:
 def footprint_lines(fp: Footprint) -> list[str]:
     """The footprint in a few human lines."""
     lines = [
-        f"  weights {_si(fp.weight_bytes, 'B')} + peak activations {_si(fp.peak_activation_bytes, 'B')}"
-        f" (at {printable(fp.peak_node, 60) or 'the graph inputs'}) = {_si(fp.total_bytes, 'B')}"
+        f"  weights {_bin(fp.weight_bytes)} + peak activations {_bin(fp.peak_activation_bytes)}"
+        f" (at {printable(fp.peak_node, 60) or 'the graph inputs'}) = {_bin(fp.total_bytes)}"
     ]
     if fp.unknown_tensors:
         lines.append(f"  {fp.unknown_tensors} tensor(s) of unknown size left out: the peak is a lower bound")
     if fp.fits is not None:
         m = fp.margin_bytes or 0
-        verdict = f"fits, {_si(m, 'B')} to spare" if fp.fits else f"does NOT fit: short by {_si(-m, 'B')}"
-        lines.append(f"  device memory {_si(fp.capacity_bytes, 'B')}: {verdict}")
+        verdict = f"fits, {_bin(m)} to spare" if fp.fits else f"does NOT fit: short by {_bin(-m)}"
+        lines.append(f"  device memory {_bin(fp.capacity_bytes)}: {verdict}")
     return lines
 
 
@@ -155,9 +167,9 @@ def hardware_text(
     lines.extend(footprint_lines(footprint(report, device)))
     if measured_s is not None:
         u = utilization(roof, measured_s)
-        util = f"{u['utilization']:.1%}" if u["utilization"] is not None else "-"
+        util = f"{u['utilization'] * 100:.3g}%" if u["utilization"] is not None else "-"
         lines.append(
             f"Measured {_time(measured_s)}: {_si(u['achieved_ops_per_s'], 'op/s')} achieved, utilization {util}"
-            f" of the {u['peak_used']} peak; the floor is {u['floor_fraction']:.1%} of that time"
+            f" of the {u['peak_used']} peak; the floor is {u['floor_fraction'] * 100:.3g}% of that time"
         )
     return "\n".join(lines) + "\n"

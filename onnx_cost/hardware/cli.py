@@ -1,0 +1,197 @@
+"""The CLI side of the hardware view: checking the hardware options, adding the view
+to the analysis output, the hardware sweep, and the ``devices`` subcommand. cli.py
+calls ``plan`` and ``Plan.apply``; the work is in the modules beside this one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from ..cli_common import DebugOpt, FormatOpt, JsonOpt, OutputOpt, emit, fail, guarded, resolve_format
+
+_FORMATS = ("table", "json")  # the formats the hardware view is added to
+
+
+@dataclass
+class Plan:
+    """The hardware options of one run, checked; ``apply`` does the work."""
+
+    device: Any  # Device
+    tf32: bool
+    measured_s: float | None
+    measure: bool
+    plot: str | None
+
+    def apply(self, report: Any, text: str, fmt: str, model: str) -> str:
+        """The analysis output with the hardware view added (table: after it; JSON: the
+        ``hardware`` key); writes the plot; runs ``--measure``."""
+        from .roofline import roofline
+        from .view import hardware_dict, hardware_text
+
+        run = per_node = None
+        roof = roofline(report, self.device, tf32=self.tf32)
+        if self.measure:
+            from .measure import compare, measure
+
+            run = measure(model, report)
+            per_node = compare(report, run, roof)
+        measured_s = run.median_s if run else self.measured_s
+        if self.plot:
+            from .plot import save
+
+            save(roof, self.plot, run.per_node_s if run else None)
+        if fmt == "json":
+            from ..analyzer import render
+
+            d = render.to_dict(report)
+            d["hardware"] = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s)
+            if run is not None:
+                d["hardware"]["run"] = _run_dict(run, per_node or [])
+            return json.dumps(d, separators=(",", ":")) + "\n"
+        out = text + "\n" + hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s)
+        if run is not None:
+            out += _run_text(run, per_node or [])
+        return out
+
+
+def plan(
+    device: str | None, tf32: bool, measured_ms: float | None, measure: bool, plot: str | None,
+    fmt: str, formula: bool,
+) -> Plan | None:
+    """Check the hardware options before any analysis; None when none was given."""
+    if device is None and not measure:
+        for flag, on in (("--tf32", tf32), ("--measured-ms", measured_ms is not None), ("--plot", plot)):
+            if on:
+                fail(f"{flag} needs --device (a preset, a device file or local)")
+        return None
+    if formula:
+        fail("--device does not apply to --formula")
+    if fmt not in _FORMATS:
+        fail(f"--device applies to the table and JSON formats, not --format {fmt}")
+    if measured_ms is not None and not measured_ms > 0:
+        fail(f"--measured-ms {measured_ms}: give a positive time in milliseconds")
+    if measure and measured_ms is not None:
+        fail("--measure and --measured-ms are exclusive (--measure measures the time)")
+    if plot is not None:
+        from ..output import check_writable
+
+        if not plot.lower().endswith((".svg", ".png")):
+            fail(f"--plot {plot}: give a .svg or .png file name")
+        check_writable(plot)
+    from .devices import load_device
+
+    dev = load_device(device or "local")
+    return Plan(dev, tf32, None if measured_ms is None else measured_ms / 1000.0, measure, plot)
+
+
+def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> str:
+    """``--sweep NAME=V1,V2 --device D``."""
+    from .sweep import hardware_sweep, sweep_text
+
+    if plan.measure or plan.measured_s is not None or plan.plot:
+        fail("--measure, --measured-ms and --plot do not apply to --sweep")
+    if "=" not in spec:
+        fail(f"--sweep {spec}: expected NAME=V1,V2,...")
+    name, vals = (p.strip() for p in spec.split("=", 1))
+    try:
+        values = [int(v) for v in vals.split(",") if v.strip()]
+    except ValueError:
+        fail(f"--sweep {spec}: values must be integers")
+    if not values or any(v < 0 for v in values):
+        fail(f"--sweep {spec}: give one or more non-negative integers")
+    rows = hardware_sweep(src, name, values, plan.device, inputs=inputs, dims=dims, tf32=plan.tf32)
+    return sweep_text(name, plan.device, rows, fmt)
+
+
+def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "median_s": run.median_s,
+        "runs": run.runs,
+        "warmup": run.warmup,
+        "onnxruntime": run.onnxruntime,
+        "nodes_profiled": len(run.per_node_s),
+        "nodes_matched": len(rows),
+        "nodes": rows,
+    }
+
+
+def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10) -> str:
+    from ..errors import printable
+    from .view import _time
+
+    lines = [
+        f"Measured with onnxruntime {run.onnxruntime} on this CPU: median {_time(run.median_s)} over {run.runs} runs"
+        f" ({run.warmup} warm-up); per node (profiled, graph optimizations off), slowest first:",
+        f"  {'node':<40} {'op':<16} {'measured':>10} {'floor':>10} {'x floor':>8}",
+    ]
+    for r in rows[:top]:
+        ratio = f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"
+        lines.append(
+            f"  {printable(r['name'], 40):<40} {printable(r['op_type'], 16):<16} {_time(r['measured_s']):>10}"
+            f" {_time(r['floor_s']):>10} {ratio:>8}"
+        )
+    if len(run.per_node_s) != len(rows):
+        lines.append(f"  ({len(run.per_node_s)} profiled, {len(rows)} matched to our nodes by name)")
+    return "\n".join(lines) + "\n"
+
+
+# -- the devices subcommand ------------------------------------------------------
+
+Name = Annotated[str | None, typer.Argument(help="A preset (or device file) to show; default: all presets.")]
+
+
+def devices(
+    name: Name = None, fmt: FormatOpt = None, json_: JsonOpt = False, output: OutputOpt = None, debug: DebugOpt = False
+) -> None:
+    """List the device presets with their figures and sources (docs/hardware.md)."""
+    fmt_name = resolve_format(fmt, False, json_)
+    if fmt_name not in _FORMATS:
+        fail(f"devices: --format {fmt_name} does not apply (table or json)")
+    with guarded(debug):
+        from .devices import load_device, presets
+
+        table = {name: load_device(name)} if name else presets()
+        emit(_devices_json(table) if fmt_name == "json" else _devices_text(table), output)
+
+
+def _devices_json(table: dict[str, Any]) -> str:
+    out = {}
+    for key, d in table.items():
+        out[d.key if d.key else key] = {
+            "name": d.name,
+            "aliases": list(d.aliases),
+            "measured": d.measured,
+            "note": d.note,
+            "peaks_ops_per_s": {p: {"value": f.value, "source": f.source} for p, f in d.peaks.items()},
+            "memory": {
+                k: {"value": getattr(d, k).value, "source": getattr(d, k).source}
+                for k in ("bandwidth", "capacity", "cache") if getattr(d, k) is not None
+            },
+            "not_found": dict(d.not_found),
+        }
+    return json.dumps(out, indent=2) + "\n"
+
+
+def _devices_text(table: dict[str, Any]) -> str:
+    from ..errors import printable
+
+    units = {"bandwidth": (1e9, "GB/s"), "capacity": (2**30, "GB"), "cache": (2**20, "MB")}
+    lines = []
+    for key, d in table.items():
+        alias = f" (also: {', '.join(a for a in d.aliases if a != key)})" if len(d.aliases) > 1 else ""
+        lines.append(f"{key}: {printable(d.name, 100)}{alias}")
+        for p, f in d.peaks.items():
+            lines.append(f"  {p:<12} {f.value / 1e12:>9.4g} T/s   {printable(f.source, 200)}")
+        for k, (scale, unit) in units.items():
+            f = getattr(d, k)
+            if f is not None:
+                lines.append(f"  {k:<12} {f.value / scale:>9.4g} {unit:<4}  {printable(f.source, 200)}")
+        for k, why in d.not_found.items():
+            lines.append(f"  {k:<12} {'-':>9}        not found: {printable(why, 200)}")
+        if d.note:
+            lines.append(f"  note: {printable(d.note, 300)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""``--measure``: run the model with onnxruntime on this CPU and put the measured time
+beside the prediction (optional extra ``onnx-cost[runtime]``).
+
+Random inputs of the bound shapes; warm-up runs, then timed runs: the median latency.
+A second session with graph optimizations off and onnxruntime's profiler gives the
+time per node, matched to our nodes by name (optimizations rename and fuse nodes;
+turned off, every node keeps its name). docs/hardware.md says what this cannot show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import OnnxCostError, printable
+
+if TYPE_CHECKING:
+    from ..analyzer.report import Report
+
+_NP_DTYPES = {
+    "float32": "float32", "float16": "float16", "float64": "float64", "int8": "int8", "uint8": "uint8",
+    "int16": "int16", "uint16": "uint16", "int32": "int32", "int64": "int64", "uint32": "uint32",
+    "uint64": "uint64", "bool": "bool",
+}
+
+
+class MeasureError(OnnxCostError):
+    """The model cannot be run: onnxruntime missing, weights missing, dims unbound."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measured model: seconds, and mean seconds per node name (profiled run)."""
+
+    median_s: float
+    runs: int
+    warmup: int
+    per_node_s: dict[str, float] = field(default_factory=dict)
+    onnxruntime: str = ""
+    threads: int = 0  # onnxruntime's intra-op threads (0: its default, all cores)
+
+
+def _ort() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("onnxruntime")  # untyped: no stubs to check against
+    except ImportError:
+        raise MeasureError("--measure needs onnxruntime: pip install 'onnx-cost[runtime]'") from None
+
+
+def check_weights(path: str) -> None:
+    """Refuse a model whose external weight files are missing (the run needs them)."""
+    import onnx
+    from onnx.external_data_helper import uses_external_data
+
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception as e:  # not ours to diagnose: the analysis already loaded it
+        raise MeasureError(f"{path}: cannot load for --measure ({str(e).splitlines()[0][:200]})") from None
+    base = os.path.dirname(os.path.abspath(path))
+    for t in model.graph.initializer:
+        if uses_external_data(t):
+            loc = next((e.value for e in t.external_data if e.key == "location"), "")
+            if not loc or not os.path.isfile(os.path.join(base, loc)):
+                raise MeasureError(
+                    f"--measure: weights of '{printable(t.name, 80)}' are in external file "
+                    f"'{printable(loc, 120)}', missing beside the model: the run needs them"
+                )
+
+
+def random_inputs(report: Report, seed: int = 0) -> dict[str, Any]:
+    """Random arrays of the graph inputs' bound shapes and dtypes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    feeds: dict[str, Any] = {}
+    for name, dtype, shape in report.model.inputs:
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            raise MeasureError(
+                f"--measure: input '{printable(name, 80)}' has shape {shape}: bind its dims with --dim or --input"
+            )
+        if dtype not in _NP_DTYPES:
+            raise MeasureError(f"--measure: input '{printable(name, 80)}' has type {dtype}: cannot fill it")
+        dt = np.dtype(_NP_DTYPES[dtype])
+        dims = [int(d) for d in shape if d is not None]
+        if dt.kind == "f":
+            feeds[name] = rng.standard_normal(dims).astype(dt)
+        else:  # 0 or 1: safe as indices, token ids and booleans
+            feeds[name] = rng.integers(0, 2, dims).astype(dt)
+    return feeds
+
+
+def _profile(ort: Any, path: str, feeds: dict[str, Any], runs: int) -> dict[str, float]:
+    """Mean seconds per node name over ``runs`` profiled runs, optimizations off."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.enable_profiling = True
+    with tempfile.TemporaryDirectory() as tmp:
+        so.profile_file_prefix = os.path.join(tmp, "onnx_cost")
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        for _ in range(runs):
+            sess.run(None, feeds)
+        with open(sess.end_profiling(), encoding="utf-8") as fh:
+            events = json.load(fh)
+    return per_node_times(events)
+
+
+def per_node_times(events: list[dict[str, Any]]) -> dict[str, float]:
+    """Seconds per node name from an onnxruntime profile: each node's time summed within
+    each run (``model_run`` event), then the median over runs, so that the first,
+    cold run does not weigh in."""
+    runs = sorted((e["ts"], e["ts"] + e.get("dur", 0)) for e in events if e.get("name") == "model_run")
+    per_run: dict[str, list[float]] = {}
+    for e in events:
+        name = e.get("name", "")
+        if e.get("cat") != "Node" or not name.endswith("_kernel_time"):
+            continue
+        ts = e.get("ts", 0)
+        i = next((k for k, (a, b) in enumerate(runs) if a <= ts <= b), 0)
+        times = per_run.setdefault(name[: -len("_kernel_time")], [0.0] * max(len(runs), 1))
+        times[i] += e.get("dur", 0) * 1e-6  # the profile is in microseconds
+    return {k: statistics.median(v) for k, v in per_run.items()}
+
+
+def measure(path: str, report: Report, *, warmup: int = 3, repeats: int = 20, profile_runs: int = 5) -> Measured:
+    """Run ``path`` with onnxruntime on the CPU: median latency and time per node."""
+    ort = _ort()
+    check_weights(path)
+    feeds = random_inputs(report)
+    try:
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for _ in range(warmup):
+            sess.run(None, feeds)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            sess.run(None, feeds)
+            times.append(time.perf_counter() - t0)
+        per_node = _profile(ort, path, feeds, profile_runs) if profile_runs else {}
+    except MeasureError:
+        raise
+    except Exception as e:  # onnxruntime refused the model: its verdict, one line
+        raise MeasureError(f"--measure: onnxruntime cannot run the model ({str(e).splitlines()[0][:300]})") from None
+    return Measured(statistics.median(times), repeats, warmup, per_node, ort.__version__)
+
+
+def compare(report: Report, measured: Measured, roof: Any) -> list[dict[str, Any]]:
+    """Per node: measured seconds beside the predicted floor, largest measured first."""
+    rows = []
+    for n in roof.nodes:
+        t = measured.per_node_s.get(n.name)
+        if t is None:
+            continue
+        rows.append(
+            {
+                "name": n.name,
+                "op_type": n.op_type,
+                "measured_s": t,
+                "floor_s": n.floor_s,
+                "ratio": t / n.floor_s if n.floor_s else None,
+                "bound": n.bound,
+                "achieved_ops_per_s": n.ops / t if t else None,
+            }
+        )
+    rows.sort(key=lambda r: -r["measured_s"])
+    return rows

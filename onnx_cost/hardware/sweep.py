@@ -1,0 +1,102 @@
+"""``--sweep NAME=V1,V2,... --device D``: the floor, the bound and the footprint at each
+value of a symbolic dim, and the value where the model turns compute-bound.
+
+The model counts as compute-bound at a value when the compute-bound nodes hold most of
+its latency floor (their floors sum to more than half of it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from .devices import Device
+from .footprint import footprint
+from .roofline import roofline
+
+
+@dataclass(frozen=True)
+class HardwareRow:
+    value: int
+    floor_s: float
+    compute_share: float  # fraction of the floor held by compute-bound nodes
+    bound: str  # "compute" or "memory": which kind of node holds most of the floor
+    ops: int
+    bytes: int
+    weight_bytes: int
+    peak_activation_bytes: int
+    fits: bool | None
+    partial: bool  # some node not counted, or a tensor size unknown
+
+
+def hardware_sweep(
+    src: Any, dim: str, values: Sequence[int], device: Device, *,
+    inputs: Mapping[str, Any] | None = None, dims: Mapping[str, int] | None = None, tf32: bool = False,
+) -> list[HardwareRow]:
+    """One analysis per value of ``dim`` (``src`` as ``onnx_cost.api`` takes it), on ``device``."""
+    from .. import api
+    from ..analyzer.scaling import check_dims
+
+    proto = getattr(src, "proto", None)
+    if proto is not None:
+        check_dims(proto, [dim], "--sweep")
+    rows = []
+    for v in values:
+        report = api.analyze(src, inputs=inputs, dims={**(dims or {}), dim: v})
+        roof = roofline(report, device, tf32=tf32)
+        fp = footprint(report, device)
+        compute = sum(n.floor_s for n in roof.nodes if n.bound == "compute")
+        share = compute / roof.floor_s if roof.floor_s else 0.0
+        rows.append(
+            HardwareRow(
+                v, roof.floor_s, share, "compute" if share > 0.5 else "memory", roof.ops, roof.bytes,
+                fp.weight_bytes, fp.peak_activation_bytes, fp.fits, bool(roof.skipped or fp.unknown_tensors),
+            )
+        )
+    return rows
+
+
+def crossover(rows: Sequence[HardwareRow]) -> int | None:
+    """The first value at which the model is compute-bound after being memory-bound."""
+    for prev, row in pairwise(rows):
+        if prev.bound == "memory" and row.bound == "compute":
+            return row.value
+    return None
+
+
+def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow]) -> dict[str, Any]:
+    return {
+        "dim": dim,
+        "device": device.name,
+        "compute_bound_from": crossover(rows),
+        "rows": [r.__dict__ for r in rows],
+    }
+
+
+def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str = "table") -> str:
+    """The sweep as a table (or JSON)."""
+    if fmt == "json":
+        return json.dumps(sweep_dict(dim, device, rows), indent=2) + "\n"
+    from ..errors import printable
+    from .view import _si, _time
+
+    head = (
+        f"{dim:>10}  {'floor':>10}  {'bound':>7}  {'compute':>7}  {'ops':>10}  {'bytes':>10}  {'footprint':>10}  fits"
+    )
+    lines = [f"Sweep of {dim} on {printable(device.name, 80)}", head]
+    for r in rows:
+        fits = "-" if r.fits is None else ("yes" if r.fits else "NO")
+        lines.append(
+            f"{r.value:>10}  {_time(r.floor_s):>10}  {r.bound:>7}  {r.compute_share:>7.0%}  {_si(r.ops, 'op'):>10}  "
+            f"{_si(r.bytes, 'B'):>10}  {_si(r.weight_bytes + r.peak_activation_bytes, 'B'):>10}  {fits}"
+            + ("  (partial)" if r.partial else "")
+        )
+    x = crossover(rows)
+    if x is not None:
+        lines.append(f"The model turns compute-bound at {dim}={x}.")
+    elif rows and all(r.bound == rows[0].bound for r in rows):
+        lines.append(f"The model is {rows[0].bound}-bound at every value.")
+    return "\n".join(lines) + "\n"
