@@ -272,7 +272,8 @@ def analyze(
         else:
             report = api.analyze(src, inputs=inputs, dims=dims)
             options = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
-                       "by": by.value if by else None, "sort": sort.value if sort else None}
+                       "by": by.value if by else None, "sort": sort.value if sort else None,
+                       "device": hw.device if hw else None}
             text = renderer(fmt_name)(report, **{k: options[k] for _, k in FORMATS[fmt_name].options if k in options})
             from .conventions.cli import decorate
 

@@ -100,7 +100,8 @@ def test_devices_lists_presets_with_sources() -> None:
         (["--measured-ms", "3"], "--measured-ms needs --device"),
         (["--tf32"], "--tf32 needs --device"),
         (["--device", "t4", "--measured-ms", "-1"], "positive time"),
-        (["--device", "t4", "--csv"], "table and JSON formats"),
+        (["--device", "t4", "--csv"], "table, JSON and HTML formats"),
+        (["--device", "t4", "--format", "html", "--measured-ms", "2"], "not --format html"),
         (["--device", "t4", "--formula"], "does not apply to --formula"),
         (["--device", "t4", "--plot", "x.gif"], ".svg or .png"),
         (["--device", "nope"], "no such preset"),
@@ -117,3 +118,10 @@ def test_bad_device_file_names_field(tmp_path: Path) -> None:
     p.write_text('name = "C"\n[peaks]\nfp32 = { value = "x" }\n')
     r = run(CNN, "--device", str(p))
     assert r.exit_code == 2 and "peaks.fp32.value: expected a positive number" in r.output
+
+
+def test_html_report_gets_the_roofline(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    r = run(CNN, "--device", "t4", "--format", "html", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "NVIDIA Tesla T4" in out.read_text()

@@ -13,6 +13,7 @@ import typer
 from ..cli_common import DebugOpt, FormatOpt, JsonOpt, OutputOpt, emit, fail, guarded, resolve_format
 
 _FORMATS = ("table", "json")  # the formats the hardware view is added to
+_HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Plan:
             from .plot import save
 
             save(roof, self.plot, run.per_node_s if run else None)
+        if fmt == _HTML_ONLY:
+            return text  # the page has the roofline already
         if fmt == "json":
             from ..analyzer import render
 
@@ -69,8 +72,10 @@ def plan(
         return None
     if formula:
         fail("--device does not apply to --formula")
-    if fmt not in _FORMATS:
-        fail(f"--device applies to the table and JSON formats, not --format {fmt}")
+    if fmt == _HTML_ONLY and (measure or measured_ms is not None or tf32):
+        fail("--measure, --measured-ms and --tf32 apply to the table and JSON formats, not --format html")
+    if fmt not in (*_FORMATS, _HTML_ONLY):
+        fail(f"--device applies to the table, JSON and HTML formats, not --format {fmt}")
     if measured_ms is not None and not measured_ms > 0:
         fail(f"--measured-ms {measured_ms}: give a positive time in milliseconds")
     if measure and measured_ms is not None:
