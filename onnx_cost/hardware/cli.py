@@ -47,9 +47,7 @@ class Plan:
         if fmt == _HTML_ONLY:
             return text  # the page has the roofline already
         if fmt == "json":
-            from ..analyzer import render
-
-            d = render.to_dict(report)
+            d = json.loads(text)  # what the renderer and other views wrote, plus our key
             d["hardware"] = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s)
             if run is not None:
                 d["hardware"]["run"] = _run_dict(run, per_node or [])
