@@ -588,3 +588,38 @@ def test_group_query_attention_qk_norm():
     inputs += [("qn", F, (4,)), ("kn", F, (4,))]
     rec = gqa(inputs, [("y", F, (1, 4, 16))])
     expect(rec, **{**GQA_BASE, "arith": 240 + 408, "transcendental": 64 + 24})
+
+
+def test_dynamic_quantize_lstm_has_the_macs_of_lstm_in_integer():
+    # X [T 3, N 2, I 4], hidden 5, forward; W uint8 [1, 4, 20], R [1, 5, 20] (as ONNX Runtime's
+    # quantizer stores them), B [1, 40]; per-tensor scales and zero points
+
+    u8 = "uint8"
+    inits = [
+        init("W", u8, (1, 4, 20)), init("R", u8, (1, 5, 20)), init("B", "float32", (1, 40)),
+        init("ws", "float32", (1,), [0.1]), init("wz", u8, (1,), [128]),
+        init("rs", "float32", (1,), [0.1]), init("rz", u8, (1,), [128]),
+    ]
+    node = helper.make_node(
+        "DynamicQuantizeLSTM", ["x", "W", "R", "B", "", "", "", "", "ws", "wz", "rs", "rz"], ["y", "yh"],
+        domain=MS, hidden_size=5,
+    )
+    after = helper.make_node("Relu", ["yh"], ["out"])
+    model = make_model([node, after], [("x", "float32", (3, 2, 4))], [("y", "float32", None), ("out", "float32", None)],
+                       inits, extra_opsets={MS: 1})
+    r = onnx_cost.analyze(model)
+    rec = r.nodes[0]
+    assert rec.status == "counted", rec.detail
+    assert rec.outputs == ((3, 1, 2, 5), (1, 2, 5))
+    # 6 cells (T·N·D): 4·5·(4 + 5) = 180 MACs each, 1080, all integer, as for LSTM
+    # int_ops: 2·1080 − 8·5·6 (two integer products per gate element) = 1920
+    # per cell: bias 8·5 = 40; cell 4·5 = 20 arith; sigmoid on 15 (45 arith, 15 exp), tanh on 10;
+    # dequantize and join 12·5 = 60 arith; quantize X_t and H_t−1: 9·3 = 27 arith, 9·4 = 36 compare
+    assert {f: getattr(rec.cost, f) for f in COUNT_FIELDS} == dict(
+        macs=1080, dots=0, bias_adds=240, arith=6 * (20 + 45 + 60 + 27), transcendental=6 * 25,
+        compare=6 * 36, int_macs=1080, int_ops=1920,
+    )
+    # the graph behind it is counted: Relu on Y_h (1·2·5 = 10 compares)
+    assert r.nodes[1].status == "counted" and r.nodes[1].cost.compare == 10
+    # params: W 80 + R 100 + B 40 + 4 scales and zero points
+    assert r.total.params == 80 + 100 + 40 + 4

@@ -136,6 +136,11 @@ SCHEMAS: Mapping[tuple[str, str], ContribSchema] = {
     (MS, "QLinearSoftmax"): _s("X X_scale x_zero_point y_scale y_zero_point", axis=-1),
     (MS, "QLinearGlobalAveragePool"): _s("X x_scale x_zero_point y_scale y_zero_point", channels_last=0),
     (MS, "QLinearConcat"): _s("Y_scale Y_zero_point"),  # then (tensor, scale, zero point) per input
+    (MS, "DynamicQuantizeLSTM"): _s(
+        "X W R B sequence_lens initial_h initial_c P W_scale W_zero_point R_scale R_zero_point",
+        direction="forward",
+        input_forget=0,
+    ),
 }
 
 
