@@ -27,10 +27,13 @@ def table() -> str:
     from onnx_cost.rules import REGISTRY, load_all
 
     load_all()
+    from onnx_cost.rules.registry import UNCOUNTABLE
+
     rows = [(e.domain, e.op_type, e.family, "zero" if e.zero else "rule", e.doc) for e in REGISTRY.values()]
+    rows += [(d, op, "-", "uncounted", why) for (d, op), why in UNCOUNTABLE.items()]
     rows += WALKER_ROWS
     rows.sort(key=lambda r: (r[0], r[1].lower()))
-    out = [BEGIN, "", "| domain | op | kind | family | formula (zero: why no arithmetic) |", "|---|---|---|---|---|"]
+    out = [BEGIN, "", "| domain | op | kind | family | formula (zero: why no arithmetic; uncounted: why it cannot be costed) |", "|---|---|---|---|---|"]
     for domain, op, family, kind, doc in rows:
         doc = doc.replace("|", "\\|").replace("\n", " ")
         out.append(f"| {domain or 'ai.onnx'} | {op} | {kind} | {family} | {doc} |")

@@ -82,3 +82,10 @@ def test_the_name_check_catches_misspellings() -> None:
 def test_the_schema_walk_sees_the_whole_default_domain() -> None:
     # The default domain of onnx >= 1.17 has well over 180 ops, deprecated ones included.
     assert {"Conv", "Upsample", "Scatter", "If"} <= SCHEMAS[""] and len(SCHEMAS[""]) > 180
+
+
+def test_every_uncountable_op_names_a_real_op() -> None:
+    from onnx_cost.rules.registry import UNCOUNTABLE
+
+    assert not unknown_names(set(UNCOUNTABLE))
+    assert not set(UNCOUNTABLE) & set(REGISTRY)

@@ -11,6 +11,7 @@ from ..errors import printable
 from ..rules import load_all, lookup
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
+from ..rules.registry import UNCOUNTABLE
 from .attrs import decode
 from .params import learned_sizes
 from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO, NodeRecord
@@ -129,7 +130,8 @@ class Walker:
         wb, wpart = _io_bytes(view.outputs)
         if entry is None:
             rec.status = UNCOUNTED
-            rec.detail = f"no rule for {view.domain + '::' if view.domain else ''}{node.op_type}"
+            why = UNCOUNTABLE.get((view.domain, node.op_type))  # known, but not countable statically
+            rec.detail = why or f"no rule for {view.domain + '::' if view.domain else ''}{node.op_type}"
             rec.cost = Cost(read_bytes=rb, write_bytes=wb)
             rec.bytes_partial = rpart or wpart
             return rec

@@ -1,8 +1,9 @@
-"""Fused attention ops of the default domain (opset 23+): Attention and RotaryEmbedding."""
+"""Fused attention ops of the default domain (opset 23+): Attention and RotaryEmbedding; and
+ai.onnx.preview's FlexAttention."""
 
 from __future__ import annotations
 
-from ._attention import rotary
+from ._attention import attention_core, rotary
 from ._softmax import softmax_rows
 from .cost import Cost
 from .node import NodeView, RuleError
@@ -79,3 +80,26 @@ def rotary_embedding(view: NodeView) -> Cost:
     if r % 2 or r > d:
         raise RuleError(f"RotaryEmbedding rotary_embedding_dim {r} must be even and ≤ head size {d}")
     return rotary(b * h * s * r)
+
+
+@rule("FlexAttention", domain="ai.onnx.preview")
+def flex_attention(view: NodeView) -> Cost:
+    """Q (B, Hq, Sq, D), K (B, Hkv, Skv, D), V (B, Hkv, Skv, Dv), scores = B·Hq·Sq·Skv: QK^T macs =
+    scores·D, dots = scores; scale 1 mul per score; softmax per row of Skv (B·Hq·Sq rows): 3·Skv − 1
+    arith, Skv exps, Skv − 1 compares; P·V macs = scores·Dv, dots = B·Hq·Sq·Dv.
+
+    GQA (Hkv < Hq) shares K and V across query heads: the count follows the query heads. The
+    score_mod and prob_mod subgraphs (masks, biases, softcaps written as graphs) are not counted:
+    the walker does not enter an op's modifier graphs; each would add its ops on B·Hq·Sq·Skv
+    elements. softmax_precision casts are data movement.
+    """
+    q, k, v = view.in_shape(0), view.in_shape(1), view.in_shape(2)
+    if not (len(q) == len(k) == len(v) == 4):
+        raise RuleError(f"FlexAttention needs rank-4 Q, K, V, got {list(q)}, {list(k)}, {list(v)}")
+    b, hq, sq, d = q
+    if k[0] != b or v[0] != b or k[1] != v[1] or k[2] != v[2] or k[3] != d or k[1] == 0 or hq % k[1]:
+        raise RuleError(
+            f"FlexAttention Q {list(q)}, K {list(k)}, V {list(v)}: batch, kv heads, kv length and head size "
+            "must agree and kv heads must divide q heads"
+        )
+    return attention_core(b, hq, sq, k[2], d, v[3])

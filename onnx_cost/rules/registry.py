@@ -85,6 +85,20 @@ def zero_compute(
         _add(Entry(norm_domain(domain), op, None, reason, _family(module or "zero"), moves))
 
 
+# Ops that cannot be costed statically, with the reason: they stay uncounted (by name, never 0),
+# and the report gives this reason instead of "no rule".
+UNCOUNTABLE: dict[tuple[str, str], str] = {}
+
+
+def uncountable(*op_types: str, reason: str, domain: str = ONNX_DOMAIN) -> None:
+    """Declare ``op_types`` as not countable statically: uncounted, with ``reason``."""
+    for op in op_types:
+        key = (norm_domain(domain), op)
+        if key in REGISTRY or key in UNCOUNTABLE:
+            raise RuntimeError(f"{key} is already registered")
+        UNCOUNTABLE[key] = reason
+
+
 # Output shapes for ops onnx's own inference does not know (contrib ops):
 # fn(view) -> one (shape, dtype) per output, where ``view.outputs`` are all None.
 ShapeFn = Callable[[NodeView], "list[tuple[tuple[int | str | None, ...] | None, str] | None]"]
