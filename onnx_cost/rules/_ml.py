@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._activation import SIGMOID
+from ._dims import text
+from ._softmax import softmax_rows
 from .cost import Cost
 from .node import Dim, NodeView, RuleError
 
 ML = "ai.onnx.ml"
 POST_TRANSFORMS = {"0": "NONE", "1": "SOFTMAX", "2": "LOGISTIC", "3": "SOFTMAX_ZERO", "4": "PROBIT"}
-
-
-def text(v: Any) -> str:
-    """A string attribute as str (shape functions see raw bytes)."""
-    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
 def seq(v: Any) -> list[Any]:
@@ -59,10 +57,10 @@ def post_transform(view: NodeView, rows: int, scores: int) -> Cost:
     if kind == "NONE":
         return Cost()
     if kind == "LOGISTIC":
-        return Cost(arith=3 * n, transcendental=n)
+        return SIGMOID.scaled(n)
     if kind in ("SOFTMAX", "SOFTMAX_ZERO"):
         zero = n if kind == "SOFTMAX_ZERO" else 0
-        return Cost(compare=rows * (scores - 1) + zero, arith=rows * (3 * scores - 1), transcendental=n)
+        return softmax_rows(rows, scores) + Cost(compare=zero)
     if kind == "PROBIT":
         return Cost(arith=2 * n, transcendental=n)
     raise RuleError(f"{view.op_type} '{view.name}': unknown post_transform '{kind}'")

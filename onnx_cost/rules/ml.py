@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq, text
+from ._dims import text
+from ._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule, shape_of, zero_compute

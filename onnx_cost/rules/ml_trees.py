@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from statistics import fmean
 
-from ._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq, text
+from ._dims import text
+from ._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq
 from .cost import Cost
 from .node import NodeView, RuleError
 from .registry import rule, shape_of
