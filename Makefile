@@ -34,6 +34,7 @@ fixtures: $(STAMP)  ## regenerate fixtures/ and the golden CSVs
 
 docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md
 	$(BIN)/python scripts/gen_counting_doc.py
+	$(BIN)/python scripts/gen_conventions_doc.py
 
 bench: $(STAMP)  ## the speed/memory ladder; writes docs/performance.md (minutes)
 	$(BIN)/python scripts/bench.py

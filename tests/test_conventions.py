@@ -254,3 +254,15 @@ def test_every_profile_names_only_known_families():
 
     for p in conventions.PROFILES.values():
         assert set(p.table) <= set(FAMILIES), p.name
+
+
+def test_upsample_by_rank_and_grid_sample():
+    # Resize linear ×2 on a 3-D input 1×8×5 (40) -> 1×8×10 (80): thop's nn.Upsample "linear"
+    # 5 per output element = 400; fvcore has no upsample_linear1d handle: unsupported.
+    res = run([n("Resize", ["x", "roi", "sc"], mode="linear")], [("x", "float32", [1, 8, 5])],
+              [init("roi", "float32", [0]), init("sc", "float32", [3], [1, 1, 2])], 21, {"y": {"mode": "linear"}})  # fmt: skip
+    assert res["thop"].totals == {"macs": 400}
+    assert res["fvcore"].unsupported == {"Resize": 1}
+    # GridSample of 1×8×5×5 at a 1×4×4×2 grid -> 1×8×4×4 (128): fvcore's grid_sampler handle 4·128 = 512.
+    res = run([n("GridSample", ["x", "g"])], [X5, ("g", "float32", [1, 4, 4, 2])])
+    assert res["fvcore"].totals == {"flops": 512} and not res["fvcore"].unsupported

@@ -96,12 +96,6 @@ class Site:
         return c.arith // out if self.rec.op_type == "AveragePool" else c.compare // out + 1
 
     @property
-    def spatial_axes_resized(self) -> int:
-        """How many axes past N, C a Resize changes (1 linear, 2 bilinear, 3 trilinear)."""
-        a, b = self.shape(0), self.out_shape
-        return sum(1 for x, y in zip(a[2:], b[2:]) if x != y)
-
-    @property
     def resize_mode(self) -> str:
         """Resize's mode attribute ("nearest" when not read: the ONNX default)."""
         return str(self.attrs.get("mode", "nearest"))

@@ -33,12 +33,18 @@ def _einsum(s: Site) -> int:
 
 
 def _upsample(s: Site) -> int:
-    mode, axes = s.resize_mode, s.spatial_axes_resized
-    if mode == "nearest" and axes <= 2:
+    mode, rank = s.resize_mode, len(s.shape(0))
+    if rank == 4 and mode == "nearest":  # aten::upsample_nearest2d
         return s.out
-    if mode == "linear" and axes == 2:
+    if rank == 4 and mode == "linear":  # aten::upsample_bilinear2d
         return 4 * s.out
-    raise NotHandled(mode)  # linear1d, trilinear, bicubic, nearest3d: no handle
+    raise NotHandled(mode)  # nearest1d/3d, linear1d, trilinear, bicubic: no handle
+
+
+def _other(s: Site) -> int:
+    if s.rec.op_type == "GridSample":  # aten::grid_sampler, "assume bilinear"
+        return 4 * s.out
+    raise NotHandled(s.rec.op_type)
 
 
 PROFILE = Profile(
@@ -67,6 +73,7 @@ PROFILE = Profile(
             "global_avgpool": IN,
             "upsample": F("nearest 1, bilinear 4 per output element; other modes unsupported", _upsample),
             "relu": Ignored("0: aten::relu is in _IGNORED_OPS"),
+            "other": F("GridSample 4 per output element; every other op unsupported", _other),
             "movement": Ignored("0: in _IGNORED_OPS or no arithmetic"),
         },
         Unsupported(),

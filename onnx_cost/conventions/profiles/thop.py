@@ -17,7 +17,7 @@ from ..engine import F, Ignored, Profile, Unsupported
 from ..site import Site
 from ._common import MACS, OUT, rest, softmax_rows, transposed_conv_over_output
 
-_UPSAMPLE = {("linear", 1): 5, ("linear", 2): 11, ("linear", 3): 31}  # per output element; nearest 1
+_LINEAR = {3: 5, 4: 11, 5: 31}  # per output element, by input rank: linear, bilinear, trilinear
 
 
 def _norm(s: Site) -> int:
@@ -37,7 +37,9 @@ def _upsample(s: Site) -> int:
     mode = s.resize_mode
     if mode == "cubic":
         return 259 * s.out  # 224 to solve A + 35 to evaluate p
-    return _UPSAMPLE.get((mode, s.spatial_axes_resized), 1) * s.out
+    if mode == "linear":
+        return _LINEAR.get(len(s.shape(0)), 0) * s.out
+    return s.out
 
 
 _FUNCTIONAL = Ignored("0: a functional call, not an nn.Module thop hooks")
