@@ -18,7 +18,7 @@ from .families import FAMILIES
 def header(result: Result) -> str:
     """The line every report under a convention starts with."""
     p = result.profile
-    return f"convention: {p.name} ({p.summary}; {p.tool})"
+    return f"convention: {p.name} ({p.summary}; source: {p.tool})"
 
 
 def cell(p: Profile, family: str) -> str:

@@ -10,9 +10,9 @@ _EXACT = F("exact FLOPs and MACs of docs/counting.md", lambda s: (s.rec.cost.flo
 
 PROFILE = Profile(
     name="exact",
-    tool="onnx-cost (docs/counting.md)",
+    tool="onnx-cost, docs/counting.md",
     columns=("flops", "macs"),
-    summary="onnx-cost exact counts: every operation of every node, per the formulas of docs/counting.md",
+    summary="onnx-cost's own exact counts, --convention NAME for another tool's",
     table=rest({"movement": Ignored("0: no arithmetic (data movement, metadata)")}, _EXACT),
     params="stored",
     patterns=False,
