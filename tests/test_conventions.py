@@ -177,6 +177,10 @@ REDUCE = _act(U, 0, 0, (0, 0), 800)
 #   calflops FLOPs ((2·80 − 20) + (2·100 − 20) + 50 + 40)·6 = 410·6 = 2,460.
 LSTM = dict(torchvision=M, fvcore=U, thop=M, ptflops=1_620, **{"ptflops-aten": M},
             calflops=(0, 2_460), torch=M, **{"onnx-tool": M})  # fmt: skip
+# GRU, same sizes (G = 3, extra 7·H: the r product, 3 state adds, 3 blend ops):
+#   ptflops (3·5·4 + 3·5·5 + 7·5 + 2·15)·6 = (60 + 75 + 35 + 30)·6 = 1,200;
+#   calflops ((2·60 − 15) + (2·75 − 15) + 35 + 30)·6 = 305·6 = 1,830.
+GRU = dict(LSTM, ptflops=1_200, calflops=(0, 1_830))
 # TopK: fvcore names it; onnx-tool has no such model here; everyone else 0.
 TOPK = dict(torchvision=0, fvcore=U, thop=0, ptflops=0, **{"ptflops-aten": 0},
             calflops=(0, 0), torch=0, **{"onnx-tool": M})  # fmt: skip
@@ -221,6 +225,7 @@ CASES = [
     ("div", [n("Div", ["x", "x2"])], [X, ("x2", "float32", [1, 8, 10, 10])], [], 21, None, DIV),
     ("reduce", [n("ReduceMean", ["x", "ax"])], [X], [init("ax", "int64", [1], [-1])], 21, None, REDUCE),
     ("lstm", [n("LSTM", ["x", "w", "r", "b"], hidden_size=5)], [("x", "float32", [3, 2, 4])], [w("w", 1, 20, 4), w("r", 1, 20, 5), w("b", 1, 40)], 21, None, LSTM),
+    ("gru", [n("GRU", ["x", "w", "r", "b"], hidden_size=5)], [("x", "float32", [3, 2, 4])], [w("w", 1, 15, 4), w("r", 1, 15, 5), w("b", 1, 30)], 21, None, GRU),
     ("topk", [n("TopK", ["x", "k"])], [X4], [init("k", "int64", [1], [3])], 21, None, TOPK),
     ("movement", [n("Transpose", ["x"], perm=[0, 2, 1])], [X4], [], 21, None, MOVE),
 ]
@@ -266,3 +271,11 @@ def test_upsample_by_rank_and_grid_sample():
     # GridSample of 1×8×5×5 at a 1×4×4×2 grid -> 1×8×4×4 (128): fvcore's grid_sampler handle 4·128 = 512.
     res = run([n("GridSample", ["x", "g"])], [X5, ("g", "float32", [1, 4, 4, 2])])
     assert res["fvcore"].totals == {"flops": 512} and not res["fvcore"].unsupported
+
+
+def test_a_node_onnx_cost_cannot_count_is_named_and_partial():
+    # An op no rule knows: the report is partial, and so is every profile, which names it.
+    node = helper.make_node("Frobnicate", ["x"], ["y"], name="n0", domain="my.ops")
+    m = make_model([node], [X], [("y", "float32", None)], extra_opsets={"my.ops": 1})
+    for r in conventions.apply_all(onnx_cost.analyze(m)):
+        assert r.partial and r.not_modelled == {"my.ops::Frobnicate": 1}, r.profile.name

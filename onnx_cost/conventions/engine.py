@@ -165,7 +165,11 @@ def _count(profile: Profile, site: Site, res: Result) -> Values:
 
 
 def _not_counted(res: Result, r: NodeRecord, zero: Values) -> Values:
+    """A node onnx-cost itself could not count (uncounted, shape-unknown, invalid): 0 here
+    too, named, and the result is partial."""
     res.partial = True
+    key = _key(r)
+    res.not_modelled[key] = res.not_modelled.get(key, 0) + 1
     return zero
 
 
