@@ -156,6 +156,28 @@ def resnet(blocks: tuple[int, int, int, int], bottleneck: bool) -> onnx.ModelPro
     return b.model(("x", [1, 3, 224, 224]))
 
 
+VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+
+
+def vgg16() -> onnx.ModelProto:
+    """torchvision vgg16 (config "D"): 3×3 convs with bias and ReLU, 2×2 max pools, three Linears.
+    Its AdaptiveAvgPool2d((7, 7)) is the identity at 224×224 and is left out."""
+    b = Builder()
+    y, cin = "x", 3
+    for v in VGG16:
+        if v == "M":
+            y = b.node("MaxPool", [y], kernel_shape=[2, 2], strides=[2, 2])
+            continue
+        y = b.node("Conv", [y, b.weight(v, cin, 3, 3), b.weight(v)], kernel_shape=[3, 3], pads=[1] * 4)
+        y, cin = b.node("Relu", [y]), v
+    y = b.node("Flatten", [y])
+    for i, (k, m) in enumerate(((512 * 49, 4096), (4096, 4096), (4096, 1000))):
+        y = b.fc(y, k, m)
+        if i < 2:
+            y = b.node("Relu", [y])
+    return b.model(("x", [1, 3, 224, 224]))
+
+
 # (expand ratio t, channels c, repeats n, first stride s): torchvision mobilenetv2.py
 MOBILENET_V2 = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
 

@@ -12,7 +12,7 @@ import pytest
 import onnx_cost
 from onnx_cost import conventions
 
-from models import bert_base, mobilenet_v2, resnet, vit_b_16
+from models import bert_base, mobilenet_v2, resnet, vgg16, vit_b_16
 
 # ResNet-18 (tests/test_models_reference.py derives it layer by layer): convs 1,813,561,344
 # + fc 512·1,000 = 1,814,073,344 MACs. Params: 11,166,912 conv + 2·4,800 BN + 513,000 fc
@@ -66,6 +66,20 @@ MOBILENET_V2 = 300_774_272
 # Clip inputs the file stores like weights, shared by every Clip): 3,504,874.
 MOBILENET_V2_PARAMS = 3_504_872 + 2
 
+# VGG-16 (3×3 convs, pad 1; MACs = H²·Cout·Cin·9 per conv):
+#   224² (50,176): 3→64 86,704,128; 64→64 1,849,688,064
+#   112² (12,544): 64→128 924,844,032; 128→128 1,849,688,064
+#   56² (3,136): 128→256 924,844,032; 2 × 256→256 2 × 1,849,688,064
+#   28² (784): 256→512 924,844,032; 2 × 512→512 2 × 1,849,688,064
+#   14² (196): 3 × 512→512 3 × 462,422,016 = 1,387,266,048
+#   convs 15,346,630,656; fc 25,088·4,096 + 4,096·4,096 + 4,096·1,000 = 102,760,448 + 16,777,216
+#   + 4,096,000 = 123,633,664; total 15,470,264,320 (torchvision 15.47, i.e. 15.470)
+VGG16 = 15_470_264_320
+# Params (conv weight + bias): 1,792 + 36,928 + 73,856 + 147,584 + 295,168 + 2·590,080
+#   + 1,180,160 + 2·2,359,808 + 3·2,359,808 = 14,714,688; fc 102,764,544 + 16,781,312 + 4,097,000
+#   = 123,642,856; total 138,357,544 (torchvision's num_params).
+VGG16_PARAMS = 138_357_544
+
 # ViT-B/16: patch conv 196 positions · 768 · 3·16·16 = 196·589,824 = 115,605,504;
 # per layer at n = 197, d = 768: QKV 3·n·d² = 348,585,984, out n·d² = 116,195,328,
 # MLP 2·n·d·3,072 = 929,562,624, QKᵀ and PV 2·n²·d = 2·38,809·768 = 59,610,624 → 1,453,954,560;
@@ -97,9 +111,10 @@ def _torchvision(model):
         (lambda: resnet((2, 2, 2, 2), bottleneck=False), RESNET18, RESNET18_PARAMS, "1.814"),
         (lambda: resnet((3, 4, 6, 3), bottleneck=True), RESNET50, RESNET50_PARAMS, "4.089"),
         (mobilenet_v2, MOBILENET_V2, MOBILENET_V2_PARAMS, "0.301"),
+        (vgg16, VGG16, VGG16_PARAMS, "15.470"),
         (vit_b_16, VIT_B_16, VIT_B_16_PARAMS, "17.564"),
     ],
-    ids=["resnet18", "resnet50", "mobilenet_v2", "vit_b_16"],
+    ids=["resnet18", "resnet50", "mobilenet_v2", "vgg16", "vit_b_16"],
 )
 def test_torchvision_published_gflops(build, macs, params, published):
     r = _torchvision(build())
