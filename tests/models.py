@@ -67,7 +67,7 @@ class Builder:
     # -- CNN pieces -------------------------------------------------------------------
 
     def conv_bn(self, x: str, cin: int, cout: int, k: int, stride: int, act: str | None, groups: int = 1) -> str:
-        """Conv (no bias) -> BatchNormalization -> activation ("Relu", "Clip" for ReLU6, None)."""
+        """Conv (no bias) -> BatchNormalization -> activation ("Relu", "Clip" for ReLU6, "SiLU", None)."""
         w = self.weight(cout, cin // groups, k, k)
         y = self.node("Conv", [x, w], kernel_shape=[k, k], strides=[stride, stride], pads=[k // 2] * 4, group=groups)
         y = self.node("BatchNormalization", [y, *(self.weight(cout) for _ in range(4))])
@@ -75,6 +75,8 @@ class Builder:
             return self.node("Relu", [y])
         if act == "Clip":
             return self.node("Clip", [y, self.const(0.0), self.const(6.0)])
+        if act == "SiLU":  # exported as x · Sigmoid(x)
+            return self.node("Mul", [y, self.node("Sigmoid", [y])])
         return y
 
     def fc(self, x: str, cin: int, cout: int) -> str:
@@ -195,6 +197,36 @@ def mobilenet_v2() -> onnx.ModelProto:
             y = b.node("Add", [y, z]) if stride == 1 and cin == c else z
             cin = c
     y = b.conv_bn(y, cin, 1280, 1, 1, "Clip")
+    y = b.node("Flatten", [b.node("GlobalAveragePool", [y])])
+    b.fc(y, 1280, 1000)
+    return b.model(("x", [1, 3, 224, 224]))
+
+
+# (expand ratio, kernel, first stride, cin, cout, layers): torchvision efficientnet.py, b0
+EFFICIENTNET_B0 = ((1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+                   (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1))  # fmt: skip
+
+
+def efficientnet_b0() -> onnx.ModelProto:
+    """torchvision efficientnet_b0: SiLU everywhere, MBConv blocks with squeeze-excitation
+    (GlobalAveragePool, 1×1 conv to max(1, cin // 4) with bias, SiLU, 1×1 conv back, Sigmoid,
+    Mul), stochastic depth (the identity at inference), 1×1 to 1280, Linear."""
+    b = Builder()
+    y = b.conv_bn("x", 3, 32, 3, 2, "SiLU")
+    for t, k, s, cin0, cout, n in EFFICIENTNET_B0:
+        for i in range(n):
+            cin, stride = (cin0, s) if i == 0 else (cout, 1)
+            hidden, sq = cin * t, max(1, cin // 4)
+            z = b.conv_bn(y, cin, hidden, 1, 1, "SiLU") if t != 1 else y
+            z = b.conv_bn(z, hidden, hidden, k, stride, "SiLU", groups=hidden)
+            p = b.node("GlobalAveragePool", [z])
+            p = b.node("Conv", [p, b.weight(sq, hidden, 1, 1), b.weight(sq)], kernel_shape=[1, 1])
+            p = b.node("Mul", [p, b.node("Sigmoid", [p])])
+            p = b.node("Conv", [p, b.weight(hidden, sq, 1, 1), b.weight(hidden)], kernel_shape=[1, 1])
+            z = b.node("Mul", [z, b.node("Sigmoid", [p])])
+            z = b.conv_bn(z, hidden, cout, 1, 1, None)
+            y = b.node("Add", [z, y]) if stride == 1 and cin == cout else z
+    y = b.conv_bn(y, 320, 1280, 1, 1, "SiLU")
     y = b.node("Flatten", [b.node("GlobalAveragePool", [y])])
     b.fc(y, 1280, 1000)
     return b.model(("x", [1, 3, 224, 224]))
