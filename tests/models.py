@@ -232,6 +232,33 @@ def efficientnet_b0() -> onnx.ModelProto:
     return b.model(("x", [1, 3, 224, 224]))
 
 
+def convnext_tiny() -> onnx.ModelProto:
+    """torchvision convnext_tiny: 4×4/4 stem conv + LayerNorm2d, stages of (96, 3), (192, 3), (384, 9),
+    (768, 3) blocks: 7×7 depthwise conv, permute to channels-last, LayerNorm, Linear C→4C, GELU,
+    Linear 4C→C, permute back, layer scale, residual; LayerNorm2d + 2×2/2 conv between stages."""
+    b = Builder()
+
+    def norm2d(x: str, c: int) -> str:  # LayerNorm2d: LayerNorm over channels, channels-last
+        y = b.node("Transpose", [x], perm=[0, 2, 3, 1])
+        return b.node("Transpose", [b.layer_norm(y, c, decomposed=False)], perm=[0, 3, 1, 2])
+
+    y = b.node("Conv", ["x", b.weight(96, 3, 4, 4), b.weight(96)], kernel_shape=[4, 4], strides=[4, 4])
+    y, cin = norm2d(y, 96), 96
+    for c, depth in ((96, 3), (192, 3), (384, 9), (768, 3)):
+        if c != cin:
+            y = b.node("Conv", [norm2d(y, cin), b.weight(c, cin, 2, 2), b.weight(c)], kernel_shape=[2, 2], strides=[2, 2])
+        for _ in range(depth):
+            z = b.node("Conv", [y, b.weight(c, 1, 7, 7), b.weight(c)], kernel_shape=[7, 7], pads=[3] * 4, group=c)
+            z = b.layer_norm(b.node("Transpose", [z], perm=[0, 2, 3, 1]), c, decomposed=False)
+            z = b.linear(b.gelu(b.linear(z, c, 4 * c), decomposed=False), 4 * c, c)
+            z = b.node("Mul", [b.node("Transpose", [z], perm=[0, 3, 1, 2]), b.weight(c, 1, 1)])
+            y = b.node("Add", [y, z])
+        cin = c
+    y = b.node("Flatten", [norm2d(b.node("GlobalAveragePool", [y]), 768)])
+    b.fc(y, 768, 1000)
+    return b.model(("x", [1, 3, 224, 224]), opset=20)
+
+
 def vit_b_16() -> onnx.ModelProto:
     """torchvision vit_b_16: 16×16 patch conv, class token, position embedding, 12 pre-norm
     layers (d 768, 12 heads, MLP 3072, LayerNormalization and Gelu ops), head on the class token."""

@@ -12,7 +12,7 @@ import pytest
 import onnx_cost
 from onnx_cost import conventions
 
-from models import bert_base, efficientnet_b0, mobilenet_v2, resnet, vgg16, vit_b_16
+from models import bert_base, convnext_tiny, efficientnet_b0, mobilenet_v2, resnet, vgg16, vit_b_16
 
 # ResNet-18 (tests/test_models_reference.py derives it layer by layer): convs 1,813,561,344
 # + fc 512·1,000 = 1,814,073,344 MACs. Params: 11,166,912 conv + 2·4,800 BN + 513,000 fc
@@ -107,6 +107,16 @@ VGG16_PARAMS = 138_357_544
 #   total 385,814,752 (torchvision 0.386)
 EFFICIENTNET_B0 = 385_814_752
 
+# ConvNeXt-Tiny: stem 4×4/4 3→96 at 56²: 3,136·96·48 = 14,450,688. A block at side H, width C:
+# depthwise 7×7 H²·C·49 + Linears C→4C→C 2·H²·4C² = H²·(49·C + 8·C²); a downsample 2×2/2 C→2C at
+# the new side H: H²·2C·C·4 = H²·8·C².
+#   (96, 56²): 3 × 3,136·(4,704 + 73,728) = 3 × 245,962,752 = 737,888,256; down 784·73,728 = 57,802,752
+#   (192, 28²): 3 × 784·(9,408 + 294,912) = 3 × 238,586,880 = 715,760,640; down 196·294,912 = 57,802,752
+#   (384, 14²): 9 × 196·(18,816 + 1,179,648) = 9 × 234,898,944 = 2,114,090,496; down 49·1,179,648 = 57,802,752
+#   (768, 7²): 3 × 49·(37,632 + 4,718,592) = 3 × 233,054,976 = 699,164,928
+#   head 768·1,000 = 768,000; total 4,455,531,264 (torchvision 4.456)
+CONVNEXT_TINY = 4_455_531_264
+
 # ViT-B/16: patch conv 196 positions · 768 · 3·16·16 = 196·589,824 = 115,605,504;
 # per layer at n = 197, d = 768: QKV 3·n·d² = 348,585,984, out n·d² = 116,195,328,
 # MLP 2·n·d·3,072 = 929,562,624, QKᵀ and PV 2·n²·d = 2·38,809·768 = 59,610,624 → 1,453,954,560;
@@ -140,9 +150,10 @@ def _torchvision(model):
         (mobilenet_v2, MOBILENET_V2, MOBILENET_V2_PARAMS, "0.301"),
         (vgg16, VGG16, VGG16_PARAMS, "15.470"),
         (efficientnet_b0, EFFICIENTNET_B0, None, "0.386"),
+        (convnext_tiny, CONVNEXT_TINY, None, "4.456"),
         (vit_b_16, VIT_B_16, VIT_B_16_PARAMS, "17.564"),
     ],
-    ids=["resnet18", "resnet50", "mobilenet_v2", "vgg16", "efficientnet_b0", "vit_b_16"],
+    ids=["resnet18", "resnet50", "mobilenet_v2", "vgg16", "efficientnet_b0", "convnext_tiny", "vit_b_16"],
 )
 def test_torchvision_published_gflops(build, macs, params, published):
     r = _torchvision(build())
