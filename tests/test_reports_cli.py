@@ -73,3 +73,12 @@ def test_diff_command_formats(tmp_path):
     md = tmp_path / "d.md"
     assert run("diff", CNN, RESNET, "--format", "markdown", "-o", str(md)).exit_code == 0
     assert md.read_text(encoding="utf-8").startswith("# onnx-cost diff:")
+
+
+def test_sort_without_by_ranks_nodes_and_nodes_lifts_top():
+    r = run(RESNET, "--sort", "params", "--top", "1")
+    assert r.exit_code == 0, r.output
+    # the costliest node in params: layer2.0's conv2, 8·8·3·3 = 576 weights
+    assert "By node" in r.output and "layer2/layer2.0/conv2/node_conv2d_13 (Conv)" in r.output.replace("layer2.0.conv2", "conv2")
+    everything = run(RESNET, "--by", "node", "--nodes")
+    assert everything.exit_code == 0 and everything.output.count("(Conv)") == 6
