@@ -74,8 +74,9 @@ def summarize(path: str, report: Any, seconds: float) -> ModelRow:
     )
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """The per-model alarm. A BaseException, as KeyboardInterrupt is, so that no
+    ``except Exception`` on the way (a rule's, the walker's) can swallow it."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
