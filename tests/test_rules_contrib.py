@@ -623,3 +623,49 @@ def test_dynamic_quantize_lstm_has_the_macs_of_lstm_in_integer():
     assert r.nodes[1].status == "counted" and r.nodes[1].cost.compare == 10
     # params: W 80 + R 100 + B 40 + 4 scales and zero points
     assert r.total.params == 80 + 100 + 40 + 4
+
+
+def _scalars(*specs):
+    return [init(n, d, (), v) for n, d, v in specs]
+
+
+@pytest.mark.parametrize("channels_last, x, y", [(0, (1, 2, 4, 4), (1, 2, 2, 2)), (1, (1, 4, 4, 2), (1, 2, 2, 2))])
+def test_qlinear_average_pool(channels_last, x, y):
+    inits = _scalars(("xs", "float32", 0.1), ("xz", "uint8", 128), ("ys", "float32", 0.1), ("yz", "uint8", 0))
+    rec = one_node("QLinearAveragePool", [("x", "uint8", x), ("xs", "float32", ()), ("xz", "uint8", ()),
+                                          ("ys", "float32", ()), ("yz", "uint8", ())],
+                   [("y", "uint8", y)], inits, domain=MS, kernel_shape=[2, 2], strides=[2, 2],
+                   channels_last=channels_last)
+    # dequantize 32 elements (x_zero_point 128 active): 64 arith; 8 outputs of a 2×2 window:
+    # 3 adds + 1 div = 32 arith; quantize 8 (y_zero_point 0 inactive): 16 arith, 16 compares
+    expect(rec, arith=64 + 32 + 16, compare=16)
+
+
+def test_qlinear_where():
+    inits = _scalars(("xs", "float32", 0.1), ("xz", "uint8", 0), ("ys", "float32", 0.2), ("yz", "uint8", 5),
+                     ("zs", "float32", 0.1), ("zz", "uint8", 0))
+    ins = [("c", "bool", (2, 3)), ("x", "uint8", (2, 3)), ("xs", "float32", ()), ("xz", "uint8", ()),
+           ("y", "uint8", (1, 3)), ("ys", "float32", ()), ("yz", "uint8", ()), ("zs", "float32", ()),
+           ("zz", "uint8", ())]
+    rec = one_node("QLinearWhere", ins, [("z", "uint8", (2, 3))], inits, domain=MS)
+    # dequantize X 6 (1 mul each), Y 3 (zero point 5: 2 each) = 12 arith; 6 selects; quantize 6:
+    # 12 arith + 12 compares
+    expect(rec, arith=6 + 6 + 12, compare=6 + 12)
+
+
+def test_qembed_layer_normalization():
+    u8, f = "uint8", "float32"
+    inits = [init("word", u8, (10, 4)), init("pos", u8, (8, 4)), init("seg", u8, (2, 4)),
+             init("gamma", u8, (4,)), init("beta", u8, (4,))]
+    inits += _scalars(*[(f"{n}_s", f, 0.1) for n in ("word", "pos", "seg", "gamma", "beta")])
+    inits += _scalars(("word_z", u8, 128), *[(f"{n}_z", u8, 0) for n in ("pos", "seg", "gamma", "beta")])
+    ins = [("ids", "int32", (2, 3)), ("sids", "int32", (2, 3)), ("word", u8, (10, 4)), ("pos", u8, (8, 4)),
+           ("seg", u8, (2, 4)), ("gamma", u8, (4,)), ("beta", u8, (4,)), ("mask", "int32", (2, 3))]
+    ins += [(f"{n}_s", f, ()) for n in ("word", "pos", "seg", "gamma", "beta")]
+    ins += [(f"{n}_z", u8, ()) for n in ("word", "pos", "seg", "gamma", "beta")]
+    rec = one_node("QEmbedLayerNormalization", ins, [("out", f, (2, 3, 4)), ("mi", "int32", (2,))], inits,
+                   domain=MS)
+    # 6 tokens, H 4: dequantize the gathered rows, word (zero point 128) 24·2, position and
+    # segment 24 each, gamma and beta 4 each = 104; add the three rows 6·4·2 = 48; LayerNorm
+    # 6·(7·4 + 3) = 186 arith, 6 reciprocal square roots; mask index 2·(3 − 1) = 4 int_ops
+    expect(rec, arith=104 + 48 + 186, transcendental=6, int_ops=4)

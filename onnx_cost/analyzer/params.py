@@ -77,6 +77,7 @@ WEIGHT_SLOTS: dict[tuple[str, str], frozenset[int] | str] = {
     (MS, "BiasGelu"): frozenset({1}),
     (MS, "BiasAdd"): frozenset({1}),
     (MS, "GroupNorm"): frozenset({1, 2}),
+    (MS, "QEmbedLayerNormalization"): frozenset({2, 3, 4, 5, 6, *range(8, 18)}),
 }
 
 # Ops a weight passes through unchanged in meaning (input 0 only): a Constant cast to

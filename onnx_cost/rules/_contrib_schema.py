@@ -136,6 +136,17 @@ SCHEMAS: Mapping[tuple[str, str], ContribSchema] = {
     (MS, "QLinearSoftmax"): _s("X X_scale x_zero_point y_scale y_zero_point", axis=-1),
     (MS, "QLinearGlobalAveragePool"): _s("X x_scale x_zero_point y_scale y_zero_point", channels_last=0),
     (MS, "QLinearConcat"): _s("Y_scale Y_zero_point"),  # then (tensor, scale, zero point) per input
+    (MS, "QLinearAveragePool"): _s(
+        "X x_scale x_zero_point y_scale y_zero_point", auto_pad="NOTSET", ceil_mode=0, channels_last=0,
+        count_include_pad=0,
+    ),
+    (MS, "QLinearWhere"): _s("condition X x_scale x_zero_point Y y_scale y_zero_point z_scale z_zero_point"),
+    (MS, "QEmbedLayerNormalization"): _s(
+        "input_ids segment_ids word_embedding_quant position_embedding_quant segment_embedding gamma_quant "
+        "beta_quant mask word_embedding_scale position_embedding_scale segment_embedding_scale gamma_scale "
+        "beta_scale word_embedding_zero_point position_embedding_zero_point segment_embedding_zero_point "
+        "gamma_zero_point beta_zero_point"
+    ),
     (MS, "DynamicQuantizeLSTM"): _s(
         "X W R B sequence_lens initial_h initial_c P W_scale W_zero_point R_scale R_zero_point",
         direction="forward",
