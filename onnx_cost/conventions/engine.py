@@ -103,11 +103,10 @@ def run(profile: Profile, report: Report, attrs: Mapping[str, Mapping[str, Any]]
     when the caller has the model (``modes.string_attrs``).
     """
     nodes = report.nodes
-    inputs = {n for n, _d, _s in report.model.inputs}
     head: dict[int, Site] = {}
     member: dict[int, str] = {}  # node index -> the family of the group it belongs to
     patterns: dict[str, int] = {}
-    for g in find_groups(nodes, inputs) if profile.patterns else ():
+    for g in find_groups(report) if profile.patterns else ():
         first, rest = g.nodes[0], g.nodes[1:]
         head[first] = Site(nodes[first], g.family, [nodes[i] for i in rest], g.affine, g.bias)
         member.update(dict.fromkeys(rest, g.family))

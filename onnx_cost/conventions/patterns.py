@@ -19,9 +19,9 @@ simply has a bias.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..analyzer.report import NodeRecord
+from ..analyzer.report import NodeRecord, Report
 from .site import numel
 
 
@@ -35,48 +35,70 @@ class Group:
     bias: int = 0  # linear: elements of the bias add (0: none)
 
 
-@dataclass
-class GraphIndex:
-    """Producer and consumers of every tensor of the main graph, and its weights."""
+class Index:
+    """Producer and consumers of the main graph's tensors, as node positions in
+    ``report.nodes``, over the report's graph index; and the model's weights."""
 
-    producer: dict[str, int] = field(default_factory=dict)
-    consumers: dict[str, list[int]] = field(default_factory=dict)
-    weights: set[str] = field(default_factory=set)
+    def __init__(self, report: Report) -> None:
+        self.pos = {id(r): i for i, r in enumerate(report.nodes)}
+        build = getattr(report, "graph_index", None)
+        self.graph = build("") if build is not None else _LocalIndex(report.nodes)
+        sizes = getattr(report, "param_sizes", None)
+        self.weights: set[str] = set(sizes) if sizes else _weights(report)
 
-    @classmethod
-    def build(cls, nodes: list[NodeRecord], graph_inputs: set[str]) -> GraphIndex:
-        g = cls()
-        for i, r in enumerate(nodes):
+    def producer_of(self, tensor: str) -> int:
+        """The node writing ``tensor``; -1 for a graph input or a weight."""
+        r = self.graph.producer(tensor)
+        return -1 if r is None else self.pos[id(r)]
+
+    def consumers(self, tensor: str) -> list[int]:
+        return [self.pos[id(r)] for r in self.graph.consumers(tensor)]
+
+    def only_consumer(self, tensor: str) -> int:
+        """The one node reading ``tensor``; -1 when none or several do."""
+        c = self.graph.consumers(tensor)
+        return self.pos[id(c[0])] if len(c) == 1 else -1
+
+
+class _LocalIndex:
+    """The graph index for reports built before ``Report.graph_index`` (main graph only)."""
+
+    def __init__(self, nodes: list[NodeRecord]) -> None:
+        self._producer: dict[str, NodeRecord] = {}
+        self._consumers: dict[str, list[NodeRecord]] = {}
+        for r in nodes:
             if r.graph:
                 continue
             for t in r.output_names:
                 if t:
-                    g.producer[t] = i
+                    self._producer[t] = r
             for t in r.input_names:
                 if t:
-                    g.consumers.setdefault(t, []).append(i)
-        for r in nodes:
-            if r.graph:
-                continue
-            for t in r.input_names:
-                p = g.producer.get(t)
-                if t and t not in graph_inputs and (p is None or nodes[p].op_type == "Constant"):
-                    g.weights.add(t)
-        return g
+                    self._consumers.setdefault(t, []).append(r)
 
-    def only_consumer(self, tensor: str) -> int:
-        """The one node reading ``tensor``; -1 when none or several do."""
-        c = self.consumers.get(tensor, [])
-        return c[0] if len(c) == 1 else -1
+    def producer(self, tensor: str) -> NodeRecord | None:
+        return self._producer.get(tensor)
 
-    def producer_of(self, tensor: str) -> int:
-        """The node writing ``tensor``; -1 for a graph input or a weight."""
-        return self.producer.get(tensor, -1)
+    def consumers(self, tensor: str) -> list[NodeRecord]:
+        return self._consumers.get(tensor, [])
 
 
-def find_groups(nodes: list[NodeRecord], graph_inputs: set[str]) -> list[Group]:
+def _weights(report: Report) -> set[str]:
+    """Tensors no node but a Constant writes and that are not graph inputs."""
+    inputs = {n for n, _d, _s in report.model.inputs}
+    produced = {t: r.op_type for r in report.nodes if not r.graph for t in r.output_names if t}
+    return {
+        t
+        for r in report.nodes
+        if not r.graph
+        for t in r.input_names
+        if t and t not in inputs and produced.get(t, "Constant") == "Constant"
+    }
+
+
+def find_groups(report: Report) -> list[Group]:
     """Every pattern match, no node in two groups."""
-    g = GraphIndex.build(nodes, graph_inputs)
+    nodes, g = report.nodes, Index(report)
     taken: set[int] = set()
     groups: list[Group] = []
     for matcher in (_layernorm, _gelu, _silu, _linear):
@@ -104,7 +126,7 @@ def _out(nodes: list[NodeRecord], i: int) -> str:
     return nodes[i].output_names[0] if nodes[i].output_names else ""
 
 
-def _linear(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
+def _linear(nodes: list[NodeRecord], g: Index, i: int) -> Group | None:
     r = nodes[i]
     if not _op(nodes, i, "MatMul") or len(r.input_names) < 2 or r.input_names[1] not in g.weights:
         return None
@@ -116,7 +138,7 @@ def _linear(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     return grp
 
 
-def _layernorm(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
+def _layernorm(nodes: list[NodeRecord], g: Index, i: int) -> Group | None:
     if not _op(nodes, i, "ReduceMean"):
         return None
     x, mean = nodes[i].input_names[0], _out(nodes, i)
@@ -124,7 +146,7 @@ def _layernorm(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     if not _op(nodes, sub, "Sub") or nodes[sub].input_names[:2] != (x, mean):
         return None
     d = _out(nodes, sub)
-    uses = g.consumers.get(d, [])
+    uses = g.consumers(d)
     sq = [u for u in uses if _op(nodes, u, "Pow") or (_op(nodes, u, "Mul") and nodes[u].input_names[:2] == (d, d))]
     div = [u for u in uses if _op(nodes, u, "Div") and nodes[u].input_names[0] == d]
     if len(uses) != 2 or len(sq) != 1 or len(div) != 1:
@@ -149,7 +171,7 @@ def _layernorm(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     return grp
 
 
-def _gelu(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
+def _gelu(nodes: list[NodeRecord], g: Index, i: int) -> Group | None:
     if not _op(nodes, i, "Erf"):
         return None
     pre = g.producer_of(nodes[i].input_names[0])
@@ -171,7 +193,7 @@ def _gelu(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
     return None
 
 
-def _silu(nodes: list[NodeRecord], g: GraphIndex, i: int) -> Group | None:
+def _silu(nodes: list[NodeRecord], g: Index, i: int) -> Group | None:
     if not _op(nodes, i, "Sigmoid"):
         return None
     x, y = nodes[i].input_names[0], _out(nodes, i)
