@@ -37,6 +37,7 @@ docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md
 	$(BIN)/python scripts/gen_conventions_doc.py
 
 bench: $(STAMP)  ## the speed/memory ladder; writes docs/performance.md (minutes)
+	$(BIN)/pip install -q onnx-tool==1.0.1 tabulate --no-deps 2>/dev/null || echo "onnx-tool not installed: its column stays empty"
 	$(BIN)/python scripts/bench.py
 
 fuzz: $(STAMP)  ## a longer property-based fuzz run than CI's (minutes)

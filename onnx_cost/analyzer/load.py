@@ -377,6 +377,13 @@ def _absurd(name: str, dims: list[int], out: list[str]) -> None:
 _NODE_TEXT = ("name", "op_type", "domain", "doc_string")
 
 
+def _all_str(xs: Any) -> bool:
+    for x in xs:  # noqa: SIM110 (all() over a generator costs twice as much, per node)
+        if type(x) is not str:
+            return False
+    return True
+
+
 def check_text(model: onnx.ModelProto) -> None:
     """Refuse a model whose string fields are not UTF-8 (the protobuf library hands
     those back as bytes: a bit-flipped or foreign file). Iterative over every set
@@ -396,14 +403,26 @@ def check_text(model: onnx.ModelProto) -> None:
             continue
         if isinstance(msg, onnx.NodeProto):
             # The common case, spelled out: ListFields() per node costs more than the parse.
-            bad = next((f for f in _NODE_TEXT if type(getattr(msg, f)) is not str), None)
-            if bad is None:
-                bad = next((f for f in ("input", "output") if any(type(x) is not str for x in getattr(msg, f))), None)
-            if bad is not None:
+            if not (_all_str(msg.input) and _all_str(msg.output) and type(msg.name) is str
+                    and type(msg.op_type) is str and type(msg.domain) is str and type(msg.doc_string) is str):
+                bad = next(f for f in (*_NODE_TEXT, "input", "output")
+                           if not _all_str(getattr(msg, f) if f in ("input", "output") else [getattr(msg, f)]))
                 raise NotOnnxError(
                     f"corrupt model: a NodeProto's {bad} is not valid UTF-8 text (a bit-flipped or non-ONNX file?)"
                 )
-            stack.extend(msg.attribute)
+            for a in msg.attribute:  # spelled out too: ListFields() would copy tensors
+                if not (type(a.name) is str and type(a.ref_attr_name) is str and type(a.doc_string) is str):
+                    raise NotOnnxError(
+                        "corrupt model: an AttributeProto's name is not valid UTF-8 text "
+                        "(a bit-flipped or non-ONNX file?)"
+                    )
+                if a.type == onnx.AttributeProto.TENSOR and not a.HasField("g"):
+                    stack.append(a.t)
+                elif a.type > onnx.AttributeProto.STRINGS or a.type == onnx.AttributeProto.GRAPH:
+                    stack.append(a)  # graphs, sparse tensors, type protos: their own texts
+                elif (a.HasField("t") or a.HasField("g") or a.HasField("sparse_tensor") or a.HasField("tp")
+                      or len(a.tensors) or len(a.graphs) or len(a.sparse_tensors) or len(a.type_protos)):
+                    stack.append(a)  # mistyped: a payload of another kind than its type says
             stack.extend(msg.metadata_props)
             continue
         for f, v in msg.ListFields():

@@ -242,7 +242,7 @@ class ShapeEngine:
         self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
         # cache: tensor name -> (shape, dtype, TypeProto), reused while the shape still matches
         self._types: dict[str, tuple[Any, str, onnx.TypeProto]] = {}
-        self._infer_cache: dict[tuple[Any, ...], list[onnx.TypeProto | None] | str] = {}
+        self._infer_cache: dict[tuple[Any, ...], list[tuple[onnx.TypeProto, TensorInfo] | None] | str] = {}
 
     # Entry point ----------------------------------------------------------
     def run(
@@ -306,20 +306,28 @@ class ShapeEngine:
             outs = self._control_flow(node, gs, tensors, ins, attrs)
         else:
             outs = self._infer(node, gs, ins, attrs)
-        static = all(t is not None and t.static for t in ins) and node.op_type not in _RANDOM
+        static = node.op_type not in _RANDOM
+        for t in ins:
+            if t is None or not t.static:
+                static = False
+                break
         if not bad:
             values = self._values(node, ins, attrs, outs)
+        n_outs = len(outs)
         for k, name in enumerate(node.output):
             if not name:
                 continue
-            given = outs[k] if k < len(outs) else None
-            info = given if given is not None else TensorInfo(name, None)
-            hint = info_from_type(name, hints[name]) if name in hints else None
-            info = merge(info, hint)
+            info = outs[k] if k < n_outs else None
+            if info is None:
+                info = TensorInfo(name, None)
+            if name in hints:
+                info = merge(info, info_from_type(name, hints[name]))
             value = values[k] if values is not None and k < len(values) else info.value
-            info = TensorInfo(name, info.shape, info.dtype, info.bits, value, static)
-            if value is not None and info.shape != tuple(value.shape):  # a known value knows its shape
-                info = TensorInfo(name, tuple(value.shape), info.dtype, info.bits, value, static)
+            shape = info.shape
+            if value is not None and shape != value.shape:  # a known value knows its shape
+                shape = tuple(value.shape)
+            if value is not info.value or static is not info.static or shape is not info.shape:
+                info = TensorInfo(name, shape, info.dtype, info.bits, value, static)
             tensors[name] = info
             if static:
                 if node.op_type in SOURCE_OPS and is_param_dtype(info.dtype):
@@ -363,20 +371,24 @@ class ShapeEngine:
         )
         hit = self._infer_cache.get(key)
         if hit is None:
-            hit = self._infer_uncached(node, domain, schema, ins, attrs)
+            found = self._infer_uncached(node, domain, schema, ins, attrs)
+            # decoded once: (TypeProto, info) per output
+            hit = found if isinstance(found, str) else [
+                None if tp is None else (tp, info_from_type("", tp)) for tp in found
+            ]
             self._infer_cache[key] = hit
         if isinstance(hit, str):
             gs.node_errors[id(node)] = hit
             return []
         out = []
-        for name, tp in zip(node.output, hit):
-            if tp is None or not name:
+        for name, entry in zip(node.output, hit):
+            if entry is None or not name:
                 out.append(None)
                 continue
-            info = info_from_type(name, tp)
-            if info.shape is None or None not in info.shape:  # else sane_dims dropped a dim onnx gave (-1)
-                self._types[name] = (info.shape, info.dtype, tp)
-            out.append(info)
+            tp, t = entry
+            if t.shape is None or None not in t.shape:  # else sane_dims dropped a dim onnx gave (-1)
+                self._types[name] = (t.shape, t.dtype, tp)
+            out.append(TensorInfo(name, t.shape, t.dtype, t.bits))
         return out
 
     def _infer_uncached(

@@ -191,13 +191,47 @@ _FAST: dict[str, Any] = {
     "Cast": _cast,
     "Range": _range,
     "Reshape": _reshape,
-    # Integer arithmetic only: float rounding and integer division follow the reference.
-    "Add": lambda n, v, i: np.add(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
-    "Sub": lambda n, v, i: np.subtract(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
-    "Mul": lambda n, v, i: np.multiply(i[0], i[1]) if all(np.issubdtype(x.dtype, np.integer) for x in i) else None,
     "Equal": lambda n, v, i: np.equal(i[0], i[1]),
     "Where": lambda n, v, i: np.where(i[0], i[1], i[2]),
+    # as the reference computes them (op_div.py, op_mod.py...), without importing it
+    "Div": lambda n, v, i: _div(i[0], i[1]),
+    "Mod": lambda n, v, i: _mod(n, i[0], i[1]),
+    "Floor": lambda n, v, i: np.floor(i[0]) if _float(i[0]) else None,
+    "Sqrt": lambda n, v, i: np.sqrt(i[0]) if _float(i[0]) else None,
+    "Neg": lambda n, v, i: np.negative(i[0]),
+    "Greater": lambda n, v, i: np.greater(i[0], i[1]),
+    "GreaterOrEqual": lambda n, v, i: np.greater_equal(i[0], i[1]),
+    "Less": lambda n, v, i: np.less(i[0], i[1]),
+    "LessOrEqual": lambda n, v, i: np.less_equal(i[0], i[1]),
+    "Not": lambda n, v, i: np.logical_not(i[0]),
+    "Transpose": lambda n, v, i: np.transpose(i[0], n.get("perm") or None),
 }
+for _op, _fn in (("Add", np.add), ("Sub", np.subtract), ("Mul", np.multiply)):
+    _FAST[_op] = (lambda fn: lambda n, v, i: fn(i[0], i[1]) if _same(i[0], i[1]) else None)(_fn)
+
+
+def _float(x: np.ndarray) -> bool:
+    return x.dtype.kind == "f"
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Both integers, or floats of one dtype: numpy computes what the reference does."""
+    return (a.dtype.kind in "iu" and b.dtype.kind in "iu") or (a.dtype == b.dtype and a.dtype.kind == "f")
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        if not np.all(b):
+            return None  # division by zero: the reference decides
+        q, r = np.floor_divide(a, b), np.remainder(a, b)
+        return (q + ((r != 0) & ((a < 0) ^ (b < 0))).astype(q.dtype)).astype(a.dtype)  # toward zero
+    return np.divide(a, b) if a.dtype == b.dtype and _float(a) else None
+
+
+def _mod(attrs: Mapping[str, Any], a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu" or not np.all(b):
+        return None
+    return np.fmod(a, b) if attrs.get("fmod", 0) == 1 else np.mod(a, b)
 
 
 _BROADCAST = frozenset(

@@ -24,14 +24,18 @@ def node_attrs(node: onnx.NodeProto, version: int) -> Mapping[str, Any]:
     return decode(node, version, domain)[0]
 
 
+_NO_METADATA: dict[str, str] = {}  # shared by the records of nodes without metadata: read-only
+
+
 def scope_of(node: onnx.NodeProto) -> str:
     """The module scope in an exporter's node name: '/layer1/layer1.0/conv1/Conv' -> '/layer1/layer1.0/conv1'."""
-    for p in node.metadata_props:
-        if p.key in ("pkg.torch.onnx.name_scopes", "namespace", "scope"):
-            return p.value
-    for p in node.metadata_props:
-        if p.key == "onnx_cost.function_call":  # inlined from a local function: the call is the scope
-            return p.value
+    if len(node.metadata_props):
+        for p in node.metadata_props:
+            if p.key in ("pkg.torch.onnx.name_scopes", "namespace", "scope"):
+                return p.value
+        for p in node.metadata_props:
+            if p.key == "onnx_cost.function_call":  # inlined from a local function: the call is the scope
+                return p.value
     name = node.name
     if "/" in name:
         return name.rsplit("/", 1)[0]
@@ -79,9 +83,9 @@ class Walker:
         version = self.opsets.get(domain, 1)
         decoded = gs.attrs.get(id(node))
         attrs, bad = decoded if decoded is not None else decode(node, version, domain)
-        t = gs.tensors
-        ins = tuple((t.get(n) if n else None) for n in node.input)
-        outs = tuple((t.get(n) if n else None) for n in node.output)
+        get = gs.tensors.get
+        ins = tuple([get(n) if n else None for n in node.input])
+        outs = tuple([get(n) if n else None for n in node.output])
         return NodeView(node.name, node.op_type, domain, version, attrs, ins, outs), bad
 
     def _node(self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, weight: int, per_iter: bool) -> NodeRecord:
@@ -112,7 +116,7 @@ class Walker:
             learned_param_bytes=learned[1],
             weight=weight,
             per_iteration=per_iter,
-            metadata={p.key: p.value for p in node.metadata_props},
+            metadata={p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA,
         )
         self.records.append(rec)
         if bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
