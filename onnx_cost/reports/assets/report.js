@@ -53,6 +53,7 @@
     app.appendChild(el("div", "meta", "opset " + DATA.model.opset + " \u00b7 " + (DATA.model.producer || "unknown producer") +
       " \u00b7 inputs: " + (ins || "-") + " \u00b7 onnx-cost " + DATA.version));
     if (DATA.partial) app.appendChild(el("div", "partial", "Partial: some nodes could not be counted; totals are lower bounds."));
+    DATA.warnings.forEach(function (w) { app.appendChild(el("div", "partial", "warning: " + w)); });
   }
 
   function totals() {
