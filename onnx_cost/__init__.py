@@ -10,6 +10,7 @@ from .api import analyze, formula, sweep
 from .errors import (
     BindingError,
     ExternalDataError,
+    InternalError,
     InvalidGraphError,
     ModelFileError,
     NotOnnxError,
@@ -53,4 +54,5 @@ __all__ = [
     "ExternalDataError",
     "OutputError",
     "ResourceLimitError",
+    "InternalError",
 ]

@@ -22,7 +22,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from .errors import OnnxCostError, printable
+from .errors import InternalError, OnnxCostError, printable
 
 EXIT_OK, EXIT_STRICT, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
@@ -129,6 +129,8 @@ def emit(text: str, output: str | None) -> None:
 
 
 def _internal(e: BaseException) -> str:
+    if isinstance(e, InternalError):  # already one line naming the node, the op and our version
+        return str(e)
     first = str(e).splitlines()[0][:300] if str(e) else ""
     return f"internal error ({type(e).__name__}: {first}); rerun with --debug and report it"
 

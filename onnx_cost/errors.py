@@ -1,9 +1,9 @@
 """Typed errors: one exception class per class of problem, each with an exit code.
 
 The CLI prints ``str(error)`` as one line on stderr (``onnx-cost: error: ...``)
-and exits with ``exit_code``. Every class here is bad *input* (exit 2); a bug in
-onnx-cost itself is any other exception (the CLI's exit 3). docs/errors.md lists
-them with examples.
+and exits with ``exit_code``. Every ``OnnxCostError`` is bad *input* (exit 2); a bug
+in onnx-cost itself is an ``InternalError`` or any other exception (the CLI's exit 3).
+docs/errors.md lists them with examples.
 """
 
 from __future__ import annotations
@@ -64,3 +64,24 @@ class BindingError(InvalidGraphError):
 
 class OutputError(OnnxCostError):
     """The report cannot be written where asked."""
+
+
+class InternalError(Exception):
+    """A bug in onnx-cost, not a verdict on the model: a rule or one of our shape
+    functions raised something other than RuleError or ShapeUnknown. ``str()`` is one
+    line naming the node, the op and our version; the original exception is the
+    ``__cause__`` (the CLI shows its traceback under ``--debug``). Exit code 3."""
+
+    exit_code = 3
+
+    def __init__(self, where: str, node: str, op: str, error: BaseException) -> None:
+        from . import __version__
+
+        what = str(error).splitlines()[0] if str(error) else ""
+        super().__init__(
+            f"internal error in {where} of {op} at node '{node}': {type(error).__name__}"
+            f"{': ' + what if what else ''} (onnx-cost {__version__}); rerun with --debug and report it"
+        )
+
+    def __str__(self) -> str:
+        return printable(super().__str__())

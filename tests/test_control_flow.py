@@ -137,3 +137,51 @@ def test_undeclared_domain_is_an_invalid_model():
     m = make_model([helper.make_node("Mystery", ["x"], ["y"], domain="acme")], [("x", "float32", [2])], [("y", "float32", [2])])
     with pytest.raises(InvalidGraphError, match="acme"):
         onnx_cost.analyze(m)
+
+
+def test_branch_states_are_data():
+    r = onnx_cost.analyze(_if_model())  # the condition is an input: the larger branch counts
+    rec = {n.op_type: n for n in r.nodes}
+    assert (rec["MatMul"].branch, rec["MatMul"].weight) == ("larger", 1)
+    assert (rec["Relu"].branch, rec["Relu"].weight) == ("smaller", 0)
+    assert rec["If"].branch == "" and r.coverage.not_taken == 0
+    r = onnx_cost.analyze(_if_model(cond_value=False))
+    rec = {n.op_type: n for n in r.nodes}
+    assert (rec["MatMul"].branch, rec["MatMul"].weight) == ("not_taken", 0)
+    assert (rec["Relu"].branch, rec["Relu"].weight) == ("taken", 1)
+    assert r.coverage.not_taken == 1
+
+
+def _if_with_an_uncountable_branch(cond_value):
+    then_g = helper.make_graph([helper.make_node("Mystery", ["x"], ["t"], name="mystery", domain="acme")], "then", [],
+                               [vi("t", "float32", [2, 4])])
+    else_g = helper.make_graph([helper.make_node("Relu", ["x"], ["e"], name="relu")], "else", [], [vi("e", "float32", [2, 4])])
+    nodes = [helper.make_node("If", ["c"], ["y"], name="if", then_branch=then_g, else_branch=else_g)]
+    inits = [] if cond_value is None else [init("c", "bool", [], cond_value)]
+    inputs = [("x", "float32", [2, 4])] + ([("c", "bool", [])] if cond_value is None else [])
+    return make_model(nodes, inputs, [("y", "float32", [2, 4])], inits, extra_opsets={"acme": 1})
+
+
+def test_an_uncountable_branch_not_taken_does_not_make_the_report_partial():
+    r = onnx_cost.analyze(_if_with_an_uncountable_branch(False))
+    mystery = next(n for n in r.nodes if n.op_type == "Mystery")
+    assert mystery.status == "uncounted" and mystery.branch == "not_taken"
+    assert not r.partial and r.not_counted == [] and r.uncounted == {}
+    c = r.coverage
+    # 3 nodes: If and Relu counted, Mystery in the branch never taken
+    assert (c.nodes, c.counted, c.uncounted, c.not_taken, c.fraction) == (3, 2, 0, 1, 1.0)
+    assert r.total.flops == 8  # Relu 2·4 compares
+
+
+def test_an_uncountable_branch_of_a_data_dependent_if_keeps_the_report_partial():
+    r = onnx_cost.analyze(_if_with_an_uncountable_branch(None))
+    assert r.partial and [n.op_type for n in r.not_counted] == ["Mystery"]
+    assert r.coverage.not_taken == 0
+
+
+def test_a_loop_with_unknown_trips_is_flagged_by_data():
+    r = onnx_cost.analyze(_loop_model(None))
+    loop = next(n for n in r.nodes if n.op_type == "Loop")
+    assert loop.trips is None and r.coverage.per_iteration_loops == 1
+    r = onnx_cost.analyze(_loop_model(3))
+    assert next(n for n in r.nodes if n.op_type == "Loop").trips == 3

@@ -65,7 +65,8 @@ def test_tf32_is_asked_for_and_said() -> None:
 
 
 def rec(name: str, op: str, cost: Cost, dtype: str = "float32", scope: str = "", status: str = COUNTED, weight: int = 1) -> NodeRecord:
-    return NodeRecord(name, op, "", scope, "", (), (), (), (), dtype, status, cost, weight=weight)
+    path = tuple(p for p in scope.split("/") if p)
+    return NodeRecord(name, op, "", scope, "", (), (), (), (), dtype, status, cost, weight=weight, scope_path=path)
 
 
 def test_int8_node_uses_the_int8_peak() -> None:

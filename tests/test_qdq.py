@@ -32,8 +32,9 @@ def test_float_view_counts_the_graph_as_written():
 
 def test_fused_view_counts_the_matmul_as_integer():
     r = onnx_cost.analyze(qdq_matmul())
-    f = r.qdq_fused
-    assert f is not None and r.qdq_fused_ops == 1
+    view = r.views["qdq_fused"]
+    assert view.data == {"fused_ops": 1} and view.description.startswith("QDQ fused")
+    f = view.total
     assert f.flops == 0
     assert f.int_macs == f.macs == 24  # every MAC of the fused MatMul is integer
     # the MatMul's 42 operations plus the requantization's 24, in fixed point
@@ -48,4 +49,4 @@ def test_no_qdq_pattern_no_fused_view():
     from pathlib import Path
 
     r = onnx_cost.analyze(Path(__file__).resolve().parent.parent / "fixtures" / "tiny_cnn.onnx")
-    assert r.qdq_fused is None
+    assert "qdq_fused" not in r.views

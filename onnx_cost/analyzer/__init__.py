@@ -21,10 +21,12 @@ from .load import load_model, model_warnings
 from .onnx_infer import onnx_hints
 from .params import apply as apply_split
 from .params import split_statics
-from .qdq import fused_totals
+from .qdq import NAME as QDQ_VIEW
+from .qdq import qdq_view
 from .report import (
     COUNTED,
     INVALID,
+    NOT_TAKEN,
     SHAPE_UNKNOWN,
     UNCOUNTED,
     ZERO,
@@ -33,12 +35,14 @@ from .report import (
     NodeRecord,
     Report,
     Totals,
+    View,
     sum_records,
 )
 from .shapes import GraphShapes, ShapeEngine, info_from_type
+from .totals import by_op_type, group
 from .walk import Walker
 
-__all__ = ["analyze", "Report", "NodeRecord", "Totals"]
+__all__ = ["analyze", "Report", "NodeRecord", "Totals", "View"]
 
 DimBinding = Mapping[str, int]
 
@@ -258,17 +262,10 @@ def _aggregate(
             if not t.known:
                 unknown_tensors += 1
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}
-    total = sum_records(records, param_sizes, const_sizes)
-    groups: dict[str, list[NodeRecord]] = {}
-    for r in records:
-        key = f"{r.domain}::{r.op_type}" if r.domain else r.op_type
-        groups.setdefault(key, []).append(r)
-    sums = {k: sum_records(v, param_sizes, const_sizes) for k, v in groups.items()}
+    sums = group(records, by_op_type, param_sizes, const_sizes)
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
-    status = Counter(r.status for r in records)
-    per_iter_loops = sum(
-        1 for r in records if r.op_type in ("Loop", "Scan", "SequenceMap") and r.detail.startswith("body counted once")
-    )
+    runs = [r for r in records if r.branch != NOT_TAKEN]
+    status = Counter(r.status for r in runs)
     cov = Coverage(
         nodes=len(records),
         counted=status[COUNTED],
@@ -277,17 +274,17 @@ def _aggregate(
         shape_unknown=status[SHAPE_UNKNOWN],
         invalid=status[INVALID],
         unknown_tensors=unknown_tensors,
-        per_iteration_loops=per_iter_loops,
+        per_iteration_loops=sum(1 for r in runs if r.trips is None),
+        not_taken=len(records) - len(runs),
     )
     uncounted: dict[str, dict[str, Any]] = {}
-    for r in records:
+    for r in runs:
         if r.status == UNCOUNTED:
-            key = f"{r.domain}::{r.op_type}" if r.domain else r.op_type
-            u = uncounted.setdefault(key, {"count": 0, "nodes": [], "reason": r.detail})
+            u = uncounted.setdefault(by_op_type(r), {"count": 0, "nodes": [], "reason": r.detail})
             u["count"] += 1
             u["nodes"].append(r.name)
-    not_counted = [r for r in records if r.status in (UNCOUNTED, SHAPE_UNKNOWN, INVALID)]
-    missing = sorted({m for r in records for m in r.missing})
+    not_counted = [r for r in runs if r.status in (UNCOUNTED, SHAPE_UNKNOWN, INVALID)]
+    missing = sorted({m for r in runs for m in r.missing})
     graph = proto.graph
     init = {t.name for t in graph.initializer}
     info = ModelInfo(
@@ -302,16 +299,21 @@ def _aggregate(
             for o in graph.output
         ],
     )
-    fused = fused_totals(records, param_sizes, const_sizes)
-    return Report(
-        qdq_fused=fused[0] if fused else None,
-        qdq_fused_ops=fused[1] if fused else 0,
+    report = Report(
         model=info,
         nodes=records,
-        total=total,
+        total=sum_records(records, param_sizes, const_sizes),
         by_op_type=by_op,
         coverage=cov,
         uncounted=uncounted,
         not_counted=not_counted,
         missing_dims=missing,
+        tensors=gs.tensors,
+        initializers=tuple(t.name for t in graph.initializer),
+        param_sizes=param_sizes,
+        constant_sizes=const_sizes,
     )
+    fused = qdq_view(records, param_sizes, const_sizes, report.graph_index())
+    if fused is not None:
+        report.views[QDQ_VIEW] = fused
+    return report

@@ -4,7 +4,7 @@ patterns counted as the integer op a runtime will run them as.
 The default view counts the graph as written (float ops between Q/DQ pairs);
 this second view moves a fused op's arithmetic to integer columns, drops the
 DQ/Q nodes it absorbs, and reads/writes the quantized tensors instead of the
-float ones. Only main-graph nodes are fused.
+float ones. Only main-graph nodes of the default domain are fused.
 """
 
 from __future__ import annotations
@@ -12,30 +12,29 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..rules.cost import Cost
-from .report import NodeRecord, Totals, sum_records
+from .graph import GraphIndex
+from .report import COUNTED, NodeRecord, View
+from .totals import ParamSizes, sum_records
 
 DQ, Q = "DequantizeLinear", "QuantizeLinear"
+NAME = "qdq_fused"
+DESCRIPTION = "QDQ fused: each DequantizeLinear -> op -> QuantizeLinear group counted as the integer op a runtime runs"
 
 
-def fused_records(records: list[NodeRecord]) -> tuple[list[NodeRecord], int]:
+def fused_records(records: list[NodeRecord], index: GraphIndex | None = None) -> tuple[list[NodeRecord], int]:
     """Copies of ``records`` with every DQ -> op -> Q group fused; and how many ops were fused."""
-    main = [r for r in records if r.graph == "" and r.domain == ""]
-    producer = {o: r for r in main for o in r.output_names if o}
-    consumers: dict[str, list[NodeRecord]] = {}
-    for r in main:
-        for i in r.input_names:
-            if i:
-                consumers.setdefault(i, []).append(r)
+    index = index or GraphIndex(records)
     fused: dict[int, Cost] = {}
     absorbed: set[int] = set()
-    for r in main:
-        if r.op_type in (DQ, Q) or r.status != "counted":
+    for r in index.records:
+        if r.domain or r.op_type in (DQ, Q) or r.status != COUNTED:
             continue
-        dqs = [producer.get(i) for i in r.input_names if i]
+        # Nodes of other domains are outside the pattern, as if absent.
+        dqs = [d if d is not None and not d.domain else None for d in index.producers_of(r)]
         float_ins = [d for d in dqs if d is not None and d.op_type == DQ]
         if not float_ins or any(d is not None and d.op_type != DQ and d.dtype.startswith("float") for d in dqs):
             continue
-        outs = [consumers.get(o, []) for o in r.output_names if o]
+        outs = [[c for c in cs if not c.domain] for cs in index.consumers_of(r)]
         if not outs or not all(cs and all(c.op_type == Q for c in cs) for cs in outs):
             continue
         qs = [c for cs in outs for c in cs]
@@ -61,13 +60,14 @@ def fused_records(records: list[NodeRecord]) -> tuple[list[NodeRecord], int]:
     return out, len(fused)
 
 
-def fused_totals(
+def qdq_view(
     records: list[NodeRecord],
-    param_sizes: dict[str, tuple[int, int]],
-    constant_sizes: dict[str, tuple[int, int]] | None = None,
-) -> tuple[Totals, int] | None:
-    """Totals of the fused view, or None when the model has no DQ -> op -> Q pattern."""
-    recs, n = fused_records(records)
+    param_sizes: ParamSizes,
+    constant_sizes: ParamSizes | None = None,
+    index: GraphIndex | None = None,
+) -> View | None:
+    """The fused view, or None when the model has no DQ -> op -> Q group."""
+    recs, n = fused_records(records, index)
     if n == 0:
         return None
-    return sum_records(recs, param_sizes, constant_sizes), n
+    return View(DESCRIPTION, sum_records(recs, param_sizes, constant_sizes), tuple(recs), {"fused_ops": n})

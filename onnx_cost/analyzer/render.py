@@ -132,12 +132,14 @@ def to_dict(report: Report) -> dict[str, Any]:
             "covered": cov.covered,
             "unknown_tensors": cov.unknown_tensors,
             "per_iteration_loops": cov.per_iteration_loops,
+            "not_taken": cov.not_taken,
             "percent": round(100.0 * cov.fraction, 2),
         },
         "by_op_type": {k: v.as_dict() for k, v in report.by_op_type.items()},
-        "qdq_fused": (
-            None if report.qdq_fused is None else {"fused_ops": report.qdq_fused_ops, **report.qdq_fused.as_dict()}
-        ),
+        "views": {
+            k: {"description": v.description, "total": v.total.as_dict(), "data": dict(v.data)}
+            for k, v in report.views.items()
+        },
         "warnings": report.warnings,
         "uncounted": report.uncounted,
         "missing_dims": report.missing_dims,
@@ -152,6 +154,8 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "op_type": r.op_type,
                 "domain": r.domain,
                 "scope": r.scope,
+                "scope_path": list(r.scope_path),
+                "scope_classes": list(r.scope_classes),
                 "graph": r.graph,
                 "input_names": list(r.input_names),
                 "output_names": list(r.output_names),
@@ -164,6 +168,9 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "weight": r.weight,
                 "bytes_partial": r.bytes_partial,
                 "per_iteration": r.per_iteration,
+                "branch": r.branch,
+                "trips": r.trips,
+                "precision": r.precision,
                 "flops": r.cost.flops,
                 **{f: getattr(r.cost, f) for f in COUNT_FIELDS},
                 "params": r.params,
@@ -198,6 +205,8 @@ def coverage_line(report: Report) -> str:
         parts.append(f"{cov.invalid} invalid")
     if cov.per_iteration_loops:
         parts.append(f"{cov.per_iteration_loops} loop(s) counted per iteration")
+    if cov.not_taken:
+        parts.append(f"{cov.not_taken} in If branches not taken")
     return text + (": " + ", ".join(parts) if parts else "")
 
 
@@ -213,6 +222,8 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
     console.print(f"[bold]{m.path}[/bold]  opset {m.opsets.get('', '?')}  inputs: {ins or '-'}")
     if report.partial:
         console.print("[bold]PARTIAL[/bold]: some nodes could not be counted; totals are lower bounds")
+    for name, view in report.views.items():
+        console.print(f"view {name}: {view.description}", markup=False)
 
     summary = Table(title="Totals", show_header=False, title_justify="left")
     summary.add_column("what")
@@ -232,13 +243,9 @@ def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int 
     if t.int_ops or t.int_macs:
         summary.add_row("integer MACs", si(t.int_macs), f"{t.int_macs:,}")
         summary.add_row("integer ops", si(t.int_ops), f"{t.int_ops:,}")
-    if report.qdq_fused is not None:
-        q = report.qdq_fused
-        summary.add_row(
-            f"QDQ fused view ({report.qdq_fused_ops} ops)",
-            f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops",
-            f"{q.int_macs:,} int MACs",
-        )
+    for name, view in report.views.items():
+        q = view.total
+        summary.add_row(f"view {name}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops", f"{q.int_macs:,} int MACs")
     summary.add_row("coverage", coverage_line(report), "")
     summary.add_row("tensors with unknown shape", str(report.coverage.unknown_tensors), "")
     console.print(summary)

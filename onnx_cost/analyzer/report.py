@@ -5,11 +5,16 @@ Rendering (table, CSV, JSON) lives in ``render``; nothing here formats text.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rules.cost import COUNT_FIELDS, Cost
-from ..rules.node import Shape
+from ..rules.cost import Cost
+from ..rules.node import Shape, TensorInfo
+from .graph import GraphIndex
+from .totals import TOTAL_FIELDS, K, Totals, group, sum_records
+
+__all__ = ["NodeRecord", "Totals", "TOTAL_FIELDS", "sum_records", "group", "View", "Report", "Coverage", "ModelInfo"]
 
 # The five states a node can end in.
 COUNTED = "counted"  # a rule counted it
@@ -20,14 +25,27 @@ INVALID = "invalid"  # attributes or shapes are inconsistent: reason in ``detail
 STATUSES = (COUNTED, ZERO, UNCOUNTED, SHAPE_UNKNOWN, INVALID)
 
 
-@dataclass(slots=True)
+# Where a node sits relative to If branches (``NodeRecord.branch``).
+TAKEN = "taken"  # in the branch a static condition selects
+LARGER = "larger"  # in the larger branch of an If whose condition is data: counted
+SMALLER = "smaller"  # in the smaller branch of such an If: weight 0, still part of coverage
+NOT_TAKEN = "not_taken"  # in a branch a static condition never selects: weight 0, outside coverage
+BRANCHES = ("", TAKEN, LARGER, SMALLER, NOT_TAKEN)  # in order of precedence when nested
+
+
+def nested_branch(outer: str, inner: str) -> str:
+    """The branch state of a node in branch ``inner`` of an If that sits in branch ``outer``."""
+    return outer if BRANCHES.index(outer) >= BRANCHES.index(inner) else inner
+
+
+@dataclass(frozen=True, slots=True)
 class NodeRecord:
-    """Everything we know about one node's cost."""
+    """Everything we know about one node's cost. Built once, never changed."""
 
     name: str
     op_type: str
     domain: str
-    scope: str  # module scope recovered from the exporter's name ("/layer1/0/conv1")
+    scope: str  # the scope path '/'-joined with a leading '/' ("/layer1/layer1.0/conv1"), "" if none
     graph: str  # "" for the main graph, else the path of the subgraph ("loop_1/body")
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
@@ -40,12 +58,17 @@ class NodeRecord:
     param_bytes: int = 0
     learned_params: int = 0  # elements of learned attributes (ai.onnx.ml), already in params
     learned_param_bytes: int = 0
-    weight: int = 1  # how many times this record counts in the totals (loop trips; 0 for an untaken If branch)
-    detail: str = ""  # why zero / uncounted / unknown / invalid; branch costs of an If
+    weight: int = 1  # how many times this record counts in the totals (loop trips; 0 in an If branch not counted)
+    detail: str = ""  # why zero / uncounted / unknown / invalid; branch costs of an If (prose for people)
     missing: tuple[str, ...] = ()  # symbolic dims that would make it countable
     bytes_partial: bool = False  # a tensor's size was unknown: bytes count only the known ones
     per_iteration: bool = False  # inside a Loop whose trip count is unknown: counted once
     metadata: dict[str, str] = field(default_factory=dict)
+    scope_path: tuple[str, ...] = ()  # module path, outermost first ("layer1", "layer1.0", "conv1")
+    scope_classes: tuple[str, ...] = ()  # module class of each scope_path level, when the exporter says
+    precision: str = ""  # what it computes in: "fp32", "fp16", "int8", "mixed"...; "" no arithmetic
+    branch: str = ""  # "" outside If branches, else TAKEN, LARGER, SMALLER or NOT_TAKEN
+    trips: int | None = 1  # Loop/Scan/SequenceMap: body runs per execution, None unknown (counted once)
 
     @property
     def flops(self) -> int:
@@ -63,97 +86,10 @@ class NodeRecord:
     def write_bytes(self) -> int:
         return self.cost.write_bytes or 0
 
-
-@dataclass(frozen=True)
-class Totals:
-    """Sums over nodes (each counted ``weight`` times); params count each tensor once."""
-
-    macs: int = 0
-    flops: int = 0
-    dots: int = 0
-    bias_adds: int = 0
-    arith: int = 0
-    transcendental: int = 0
-    compare: int = 0
-    int_macs: int = 0
-    int_ops: int = 0
-    params: int = 0
-    param_bytes: int = 0
-    constants: int = 0  # elements of static tensors read that are not params (analyzer/params.py)
-    constant_bytes: int = 0
-    read_bytes: int = 0
-    write_bytes: int = 0
-    nodes: int = 0
-
     @property
-    def ops(self) -> int:
-        """Every operation, floating-point and integer: ``flops + int_ops``."""
-        return self.flops + self.int_ops
-
-    @property
-    def memory_bytes(self) -> int:
-        """Read plus written: the memory access cost."""
-        return self.read_bytes + self.write_bytes
-
-    def as_dict(self) -> dict[str, int]:
-        d = {k: getattr(self, k) for k in TOTAL_FIELDS}
-        return d
-
-
-TOTAL_FIELDS: tuple[str, ...] = (
-    "flops",
-    "ops",
-    "macs",
-    *[f for f in COUNT_FIELDS if f != "macs"],
-    "params",
-    "param_bytes",
-    "constants",
-    "constant_bytes",
-    "read_bytes",
-    "write_bytes",
-    "nodes",
-)
-
-
-def sum_records(
-    records: list[NodeRecord],
-    param_sizes: dict[str, tuple[int, int]] | None = None,
-    constant_sizes: dict[str, tuple[int, int]] | None = None,
-) -> Totals:
-    """Totals over ``records``: costs times weight; params and constants once per tensor name."""
-    acc = dict.fromkeys(COUNT_FIELDS, 0)
-    rb = wb = nodes = 0
-    seen: dict[str, tuple[int, int]] = {}
-    consts: dict[str, tuple[int, int]] = {}
-    for r in records:
-        nodes += 1
-        w = r.weight
-        if w:
-            c = r.cost
-            for f in COUNT_FIELDS:
-                acc[f] += getattr(c, f) * w
-            rb += (c.read_bytes or 0) * w
-            wb += (c.write_bytes or 0) * w
-        if param_sizes is not None:
-            for n in r.input_names:
-                if n in param_sizes:
-                    seen[n] = param_sizes[n]
-        if constant_sizes:
-            for n in r.input_names:
-                if n in constant_sizes:
-                    consts[n] = constant_sizes[n]
-    if param_sizes is None:
-        params = sum(r.params for r in records)
-        pbytes = sum(r.param_bytes for r in records)
-    else:
-        params = sum(v[0] for v in seen.values()) + sum(r.learned_params for r in records)
-        pbytes = sum(v[1] for v in seen.values()) + sum(r.learned_param_bytes for r in records)
-    flops = Cost(**acc).flops  # the one flops formula
-    celems, cbytes = sum(v[0] for v in consts.values()), sum(v[1] for v in consts.values())
-    return Totals(
-        flops=flops, params=params, param_bytes=pbytes, constants=celems, constant_bytes=cbytes,
-        read_bytes=rb, write_bytes=wb, nodes=nodes, **acc,
-    )
+    def runs(self) -> bool:
+        """False for a node in an If branch a static condition never selects."""
+        return self.branch != NOT_TAKEN
 
 
 @dataclass(frozen=True)
@@ -169,13 +105,14 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Coverage:
     nodes: int  # all nodes, subgraph bodies included
-    counted: int
+    counted: int  # the five status counts cover the nodes that run (not those in not_taken)
     zero: int
     uncounted: int
     shape_unknown: int
     invalid: int
     unknown_tensors: int  # tensors whose shape stayed (partly) unknown
     per_iteration_loops: int  # loops with unknown trip count, counted once
+    not_taken: int = 0  # nodes in If branches that a static condition never selects
 
     @property
     def covered(self) -> int:
@@ -183,11 +120,22 @@ class Coverage:
 
     @property
     def fraction(self) -> float:
-        return 1.0 if self.nodes == 0 else self.covered / self.nodes
+        runs = self.nodes - self.not_taken
+        return 1.0 if runs == 0 else self.covered / runs
 
     @property
     def complete(self) -> bool:
-        return self.covered == self.nodes and self.per_iteration_loops == 0
+        return self.covered + self.not_taken == self.nodes and self.per_iteration_loops == 0
+
+
+@dataclass(frozen=True)
+class View:
+    """A named alternative counting of the same records (``Report.views``)."""
+
+    description: str  # one line: what this view counts, shown in the table header and JSON
+    total: Totals  # the same fields as ``Report.total``, under this view
+    nodes: tuple[NodeRecord, ...] = ()  # the records as this view recounts them, when it does per node
+    data: Mapping[str, Any] = field(default_factory=dict)  # further JSON-able facts of the view
 
 
 @dataclass
@@ -200,15 +148,30 @@ class Report:
     by_op_type: dict[str, Totals]
     coverage: Coverage
     uncounted: dict[str, dict[str, Any]]  # op key -> {count, nodes, reason}
-    not_counted: list[NodeRecord]  # every node that is uncounted, shape-unknown or invalid
+    not_counted: list[NodeRecord]  # every node that runs and is uncounted, shape-unknown or invalid
     missing_dims: list[str]  # symbolic dims that would make shape-unknown nodes countable
     warnings: list[str] = field(default_factory=list)
-    qdq_fused: Totals | None = None  # totals with DQ -> op -> Q groups counted as integer ops
-    qdq_fused_ops: int = 0  # how many ops were fused in that view
+    views: dict[str, View] = field(default_factory=dict)  # name -> alternative counting ("qdq_fused")
+    tensors: Mapping[str, TensorInfo] = field(default_factory=dict)  # main-graph tensor name -> what we know
+    initializers: tuple[str, ...] = ()  # names of the main graph's initializers
+    param_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # weight name -> (elements, bytes)
+    constant_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # static non-weight: the same
     # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
     unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def partial(self) -> bool:
         """True when some node could not be counted: the totals are lower bounds."""
         return not self.coverage.complete
+
+    def group(self, key: Callable[[NodeRecord], K | None]) -> dict[K, Totals]:
+        """Totals of this report's nodes per ``key`` (``totals.by_op_type``, ``by_scope(2)``,
+        ``by_precision`` or any function of a record); weights once per tensor per group."""
+        return group(self.nodes, key, self.param_sizes, self.constant_sizes)
+
+    def graph_index(self, graph: str = "") -> GraphIndex:
+        """Producer and consumers of each tensor of one graph (the main graph by default)."""
+        if graph not in self._indices:
+            self._indices[graph] = GraphIndex(self.nodes, graph)
+        return self._indices[graph]

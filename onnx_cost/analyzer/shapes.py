@@ -21,10 +21,10 @@ import numpy as np
 import onnx
 from onnx import defs, helper, shape_inference
 
-from ..errors import InvalidGraphError
+from ..errors import InternalError, InvalidGraphError
 from ..rules import load_all
 from ..rules.matmul import einsum_equation_error
-from ..rules.node import NodeView, TensorInfo
+from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
 from ..rules.registry import SHAPES, SHAPES_FIRST
 from .attrs import Decoded, decode
 from .dtypes import dtype_of, is_param_dtype
@@ -347,9 +347,12 @@ class ShapeEngine:
             view = NodeView(node.name, node.op_type, domain, self.opsets.get(domain, 1), attrs, tuple(ins), ())
             try:
                 res = fn(view)
-            except Exception as e:  # our shape function cannot say: outputs stay unknown
+            except (RuleError, ShapeUnknown) as e:  # our shape function cannot say: outputs stay unknown
                 gs.node_errors[id(node)] = _first_line(e)
                 return []
+            except Exception as e:  # a bug in our shape function, not a verdict on the node
+                op = f"{domain}::{node.op_type}" if domain else node.op_type
+                raise InternalError("the shape function", node.name or "(unnamed)", op, e) from e
             out: list[TensorInfo | None] = []
             for name, r in zip(node.output, res):
                 if r is None:

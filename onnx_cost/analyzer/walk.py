@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any, NamedTuple, cast
 
 import onnx
 
-from ..errors import printable
+from ..errors import InternalError, printable
 from ..rules import load_all, lookup
+from ..rules._precision import precision
+from ..rules.cost import ZERO as NO_COST
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
 from ..rules.registry import UNCOUNTABLE
 from .attrs import decode
 from .params import learned_sizes
-from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO, NodeRecord
+from .report import (
+    COUNTED,
+    INVALID,
+    LARGER,
+    NOT_TAKEN,
+    SHAPE_UNKNOWN,
+    SMALLER,
+    TAKEN,
+    UNCOUNTED,
+    ZERO,
+    NodeRecord,
+    nested_branch,
+)
+from .scope import ScopeParser
 from .shapes import CONTROL_FLOW, GraphShapes
 
 
@@ -25,21 +41,6 @@ def node_attrs(node: onnx.NodeProto, version: int) -> Mapping[str, Any]:
 
 
 _NO_METADATA: dict[str, str] = {}  # shared by the records of nodes without metadata: read-only
-
-
-def scope_of(node: onnx.NodeProto) -> str:
-    """The module scope in an exporter's node name: '/layer1/layer1.0/conv1/Conv' -> '/layer1/layer1.0/conv1'."""
-    if len(node.metadata_props):
-        for p in node.metadata_props:
-            if p.key in ("pkg.torch.onnx.name_scopes", "namespace", "scope"):
-                return p.value
-        for p in node.metadata_props:
-            if p.key == "onnx_cost.function_call":  # inlined from a local function: the call is the scope
-                return p.value
-    name = node.name
-    if "/" in name:
-        return name.rsplit("/", 1)[0]
-    return ""
 
 
 def _io_bytes(ts: tuple[TensorInfo | None, ...]) -> tuple[int, bool]:
@@ -55,25 +56,30 @@ def _io_bytes(ts: tuple[TensorInfo | None, ...]) -> tuple[int, bool]:
 
 
 class Walker:
-    """Turns a graph's shapes into node records, recursing into control flow."""
+    """Turns a graph's shapes into node records, recursing into control flow.
+
+    Each record is built once, with its final weight and branch state, and never
+    changed; only the records of the smaller branch of an If whose condition is data
+    are replaced (by copies at weight 0) once both branches are known."""
 
     def __init__(self, opsets: dict[str, int]) -> None:
         load_all()
         self.opsets = opsets
         self.records: list[NodeRecord] = []
+        self._scopes = ScopeParser()
 
-    def walk(self, gs: GraphShapes, graph_path: str = "", weight: int = 1, per_iter: bool = False) -> None:
-        """Append records for every node of ``gs`` (and of its subgraphs)."""
+    def walk(
+        self, gs: GraphShapes, graph_path: str = "", scale: int = 1, per_iter: bool = False, branch: str = ""
+    ) -> Cost:
+        """Append records for every node of ``gs`` (and of its subgraphs), each counting
+        ``scale`` times unless ``branch`` says it never runs. Inside a subgraph, returns
+        the graph's cost per execution (the main graph's sum is not needed: NO_COST)."""
+        total = NO_COST
+        sub = graph_path != ""
         for node in gs.order:
-            rec = self._node(node, gs, graph_path, weight, per_iter)
-            rec.detail = printable(rec.detail, 500)
-
-    def _branch_cost(self, start: int) -> Cost:
-        """The weighted cost of the records appended since ``start``."""
-        total = Cost()
-        for r in self.records[start:]:
-            if r.weight:
-                total = total + r.cost.scaled(r.weight)
+            c = self._node(node, gs, graph_path, scale, per_iter, branch)
+            if sub:
+                total = total + c
         return total
 
     def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> tuple[NodeView, str]:
@@ -88,8 +94,23 @@ class Walker:
         outs = tuple([get(n) if n else None for n in node.output])
         return NodeView(node.name, node.op_type, domain, version, attrs, ins, outs), bad
 
-    def _node(self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, weight: int, per_iter: bool) -> NodeRecord:
+    def _node(
+        self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
+    ) -> Cost:
+        """Record one node; its cost per execution of the graph (control flow: its bodies')."""
         view, bad_attrs = self._view(node, gs)
+        flow = node.op_type in CONTROL_FLOW and view.domain == "" and not bad_attrs
+        if flow:  # its record goes before its bodies' records: keep the slot
+            slot = len(self.records)
+            self.records.append(None)  # type: ignore[arg-type]  # filled below, before anyone reads it
+            c = self._control(node, gs, graph_path, scale, per_iter, branch)
+            prec = ""
+        elif bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
+            c = _invalid(view, bad_attrs)
+            prec = ""
+        else:
+            c = self._count(view, gs.node_errors.get(id(node)))
+            prec = precision(view, c.cost) if c.status == COUNTED else ""
         params = pbytes = 0
         for name, t in zip(node.input, view.inputs):
             if t is not None and name in gs.params and t.known:
@@ -98,143 +119,153 @@ class Walker:
                 pbytes += nbytes(n, t.bits)
         learned = learned_sizes(node)  # ai.onnx.ml parameters held in attributes
         first = next((t for t in view.outputs + view.inputs if t is not None and t.dtype), None)
+        metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
+        path, classes = self._scopes.parse(node.name, metadata)
         rec = NodeRecord(
             name=node.name,
             op_type=node.op_type,
             domain=view.domain,
-            scope=scope_of(node),
+            scope=self._scopes.text(path),
             graph=graph_path,
             input_names=tuple(node.input),
             output_names=tuple(node.output),
             inputs=tuple(t.shape if t is not None else None for t in view.inputs),
             outputs=tuple(t.shape if t is not None else None for t in view.outputs),
             dtype=first.dtype if first is not None else "",
-            status=COUNTED,
+            status=c.status,
+            cost=c.cost,
             params=params + learned[0],
             param_bytes=pbytes + learned[1],
             learned_params=learned[0],
             learned_param_bytes=learned[1],
-            weight=weight,
+            weight=0 if branch in (SMALLER, NOT_TAKEN) else scale,
+            detail=printable(c.detail, 500),
+            missing=c.missing,
+            bytes_partial=c.bytes_partial,
             per_iteration=per_iter,
-            metadata={p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA,
+            metadata=metadata,
+            scope_path=path,
+            scope_classes=classes,
+            precision=prec,
+            branch=branch,
+            trips=c.trips,
         )
-        self.records.append(rec)
-        if bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
-            rb, rpart = _io_bytes(view.inputs)
-            wb, wpart = _io_bytes(view.outputs)
-            rec.status, rec.detail = INVALID, bad_attrs
-            rec.cost, rec.bytes_partial = Cost(read_bytes=rb, write_bytes=wb), True
-            return rec
-        if node.op_type in CONTROL_FLOW and view.domain == "":
-            self._control(node, gs, rec, graph_path, weight, per_iter)
-            return rec
-        entry = lookup(view.domain, node.op_type)
-        err = gs.node_errors.get(id(node))
+        if flow:
+            self.records[slot] = rec
+        else:
+            self.records.append(rec)
+        return c.unit if flow else c.cost
+
+    def _count(self, view: NodeView, err: str | None) -> _Facts:
+        """Dispatch a node to its rule. Only RuleError (invalid) and ShapeUnknown are
+        verdicts on the node; anything else a rule raises is our bug (InternalError)."""
+        entry = lookup(view.domain, view.op_type)
         rb, rpart = _io_bytes(view.inputs)
         wb, wpart = _io_bytes(view.outputs)
+        inference = f"; inference: {err}" if err else ""
         if entry is None:
-            rec.status = UNCOUNTED
-            why = UNCOUNTABLE.get((view.domain, node.op_type))  # known, but not countable statically
-            rec.detail = why or f"no rule for {view.domain + '::' if view.domain else ''}{node.op_type}"
-            rec.cost = Cost(read_bytes=rb, write_bytes=wb)
-            rec.bytes_partial = rpart or wpart
-            return rec
+            why = UNCOUNTABLE.get((view.domain, view.op_type)) or (  # known, but not countable statically
+                f"no rule for {view.domain + '::' if view.domain else ''}{view.op_type}"
+            )
+            return _Facts(UNCOUNTED, Cost(read_bytes=rb, write_bytes=wb), why, bytes_partial=rpart or wpart)
         if entry.fn is None:
             bad = _count_changed(view) if entry.moves == "view" else ""
             if bad:
-                rec.status = INVALID
-                rec.detail = bad + (f"; inference: {err}" if err else "")
-                rec.cost = Cost(read_bytes=rb, write_bytes=wb)
-                rec.bytes_partial = True
-                return rec
-            rec.status = ZERO
-            rec.detail = entry.doc
+                return _Facts(INVALID, Cost(read_bytes=rb, write_bytes=wb), bad + inference, bytes_partial=True)
             if entry.moves == "view":
-                rec.cost = Cost(read_bytes=0, write_bytes=0)
-            elif entry.moves == "shape":
-                rec.cost = Cost(read_bytes=0, write_bytes=wb)
-                rec.bytes_partial = wpart
-            else:
-                rec.cost = Cost(read_bytes=rb, write_bytes=wb)
-                rec.bytes_partial = rpart or wpart
-            return rec
+                return _Facts(ZERO, Cost(read_bytes=0, write_bytes=0), entry.doc)
+            if entry.moves == "shape":
+                return _Facts(ZERO, Cost(read_bytes=0, write_bytes=wb), entry.doc, bytes_partial=wpart)
+            return _Facts(ZERO, Cost(read_bytes=rb, write_bytes=wb), entry.doc, bytes_partial=rpart or wpart)
         try:
             cost = entry.fn(view)
         except ShapeUnknown as e:
-            rec.status = SHAPE_UNKNOWN
-            rec.detail = e.what + (f"; inference: {err}" if err else "")
-            rec.missing = e.missing
-            rec.cost = Cost(read_bytes=rb, write_bytes=wb)
-            rec.bytes_partial = True
-            return rec
-        except (RuleError, ValueError, OverflowError, ZeroDivisionError, IndexError, KeyError, TypeError) as e:
-            rec.status = INVALID
-            rec.detail = f"{type(e).__name__}: {e}" if not isinstance(e, RuleError) else str(e)
-            if err:
-                rec.detail += f"; inference: {err}"
-            rec.cost = Cost(read_bytes=rb, write_bytes=wb)
-            rec.bytes_partial = True
-            return rec
+            return _Facts(SHAPE_UNKNOWN, Cost(read_bytes=rb, write_bytes=wb), e.what + inference, e.missing, True)
+        except RuleError as e:
+            return _Facts(INVALID, Cost(read_bytes=rb, write_bytes=wb), str(e) + inference, bytes_partial=True)
+        except Exception as e:
+            raise InternalError("the rule", view.name or "(unnamed)", _op(view), e) from e
+        partial = False
         if cost.read_bytes is None or cost.write_bytes is None:
-            if cost.read_bytes is None:
-                rec.bytes_partial |= rpart
-            if cost.write_bytes is None:
-                rec.bytes_partial |= wpart
+            partial = (cost.read_bytes is None and rpart) or (cost.write_bytes is None and wpart)
             cost = cost.with_bytes(
                 rb if cost.read_bytes is None else cost.read_bytes,
                 wb if cost.write_bytes is None else cost.write_bytes,
             )
-        rec.cost = cost
-        return rec
+        return _Facts(COUNTED, cost, bytes_partial=partial)
 
     def _control(
-        self, node: onnx.NodeProto, gs: GraphShapes, rec: NodeRecord, graph_path: str, weight: int, per_iter: bool
-    ) -> None:
-        """If: count the larger branch. Loop/Scan: the body times the trip count."""
+        self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
+    ) -> _Facts:
+        """If: count the taken branch (static condition) or the larger. Loop/Scan: the body times the trip count."""
         prefix = f"{graph_path}/" if graph_path else ""
         label = node.name or node.op_type
-        rec.cost = Cost(read_bytes=0, write_bytes=0)
+        none = Cost(read_bytes=0, write_bytes=0)
         if node.op_type == "If":
             subs = [(k, gs.subgraphs.get((id(node), k))) for k in ("then_branch", "else_branch")]
             if any(s is None for _, s in subs):
-                rec.status = SHAPE_UNKNOWN
-                rec.detail = "branch missing"
-                return
-            # Walk each branch at weight 0 first to compare, then re-weight the larger.
-            starts, costs = [], []
-            for key, sub in subs:
-                starts.append(len(self.records))
-                self.walk(sub, f"{prefix}{label}/{key}", 1, per_iter)  # type: ignore[arg-type]  # subs hold graphs only
-                costs.append(self._branch_cost(starts[-1]))
-            starts.append(len(self.records))
+                return _Facts(SHAPE_UNKNOWN, none, "branch missing")
             cond = view_cond(node, gs)
+            starts, costs = [], []
+            for b, (key, sub) in enumerate(subs):
+                state = LARGER if cond is None else TAKEN if b == (0 if cond else 1) else NOT_TAKEN
+                starts.append(len(self.records))
+                path = f"{prefix}{label}/{key}"
+                costs.append(self.walk(cast(GraphShapes, sub), path, scale, per_iter, nested_branch(branch, state)))
+            starts.append(len(self.records))
             if cond is not None:  # a static condition: only the taken branch runs
                 pick = 0 if cond else 1
             else:
                 pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
-            for b in range(2):
-                for r in self.records[starts[b] : starts[b + 1]]:
-                    r.weight = r.weight * weight if b == pick else 0
+                self._demote(starts[1 - pick], starts[2 - pick])
             why = "the static condition" if cond is not None else "the larger"
-            rec.detail = (
+            detail = (
                 f"then {costs[0].flops} FLOPs, else {costs[1].flops} FLOPs: "
                 f"{'then' if pick == 0 else 'else'} ({why}) counted"
             )
-            return
+            return _Facts(COUNTED, none, detail, unit=costs[pick])
         sub = gs.subgraphs.get((id(node), "body"))
         if sub is None:
-            rec.status = SHAPE_UNKNOWN
-            rec.detail = "body missing"
-            return
+            return _Facts(SHAPE_UNKNOWN, none, "body missing")
         trips = gs.trip_counts.get(id(node))
-        unknown = trips is None
-        self.walk(sub, f"{prefix}{label}/body", weight * (1 if trips is None else trips), per_iter or unknown)
+        k = 1 if trips is None else trips
+        body = self.walk(sub, f"{prefix}{label}/body", scale * k, per_iter or trips is None, branch)
         if node.op_type == "SequenceMap":
-            rec.detail = "body counted once per sequence element: the sequence length is data"
-        elif unknown:
-            rec.detail = "body counted once per iteration: trip count unknown"
+            detail, trips = "body counted once per sequence element: the sequence length is data", None
+        elif trips is None:
+            detail = "body counted once per iteration: trip count unknown"
         else:
-            rec.detail = f"body x {trips} iterations"
+            detail = f"body x {trips} iterations"
+        return _Facts(COUNTED, none, detail, unit=body.scaled(k), trips=trips)
+
+    def _demote(self, start: int, end: int) -> None:
+        """The records of the smaller branch, replaced by copies that do not count."""
+        for i in range(start, end):
+            r = self.records[i]
+            if r.branch != NOT_TAKEN and r.branch != SMALLER:
+                self.records[i] = replace(r, weight=0, branch=SMALLER)
+
+
+class _Facts(NamedTuple):
+    """What counting one node found, before its record is built."""
+
+    status: str
+    cost: Cost
+    detail: str = ""
+    missing: tuple[str, ...] = ()
+    bytes_partial: bool = False
+    unit: Cost = NO_COST  # control flow: its bodies' cost per execution of the node
+    trips: int | None = 1
+
+
+def _invalid(view: NodeView, why: str) -> _Facts:
+    rb, _ = _io_bytes(view.inputs)
+    wb, _ = _io_bytes(view.outputs)
+    return _Facts(INVALID, Cost(read_bytes=rb, write_bytes=wb), why, bytes_partial=True)
+
+
+def _op(view: NodeView) -> str:
+    return f"{view.domain}::{view.op_type}" if view.domain else view.op_type
 
 
 def _count_changed(view: NodeView) -> str:

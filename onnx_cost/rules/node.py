@@ -107,8 +107,8 @@ class NodeView:
         return i < len(self.outputs) and self.outputs[i] is not None
 
     def _dims(self, t: TensorInfo | None, where: str) -> tuple[int, ...]:
-        if t is None:
-            raise ShapeUnknown(f"{where} is absent")
+        if t is None:  # a required tensor the node lacks: the node is invalid, not unknown
+            raise RuleError(f"{self.op_type} '{self.name}': required {where} is absent")
         if t.shape is None:
             raise ShapeUnknown(f"{where} '{t.name}' has unknown rank")
         missing = [d for d in t.shape if type(d) is not int]
@@ -135,9 +135,10 @@ class NodeView:
     def in_value(self, i: int) -> Any:
         """The known value (numpy array) of input ``i``; raises ShapeUnknown when not known."""
         t = self.inputs[i] if i < len(self.inputs) else None
-        if t is None or t.value is None:
-            name = t.name if t is not None else "(absent)"
-            raise ShapeUnknown(f"value of input {i} '{name}' is not known statically")
+        if t is None:
+            raise RuleError(f"{self.op_type} '{self.name}': required input {i} is absent")
+        if t.value is None:
+            raise ShapeUnknown(f"value of input {i} '{t.name}' is not known statically")
         return t.value
 
     def in_dtype(self, i: int) -> str:

@@ -1,0 +1,68 @@
+"""The precision a node computes in, from the dtypes it reads and its cost.
+
+- No arithmetic counted (zero-compute, or an all-zero cost): ``""``.
+- Floating-point work only: the float dtype of its float inputs (``fp32``, ``fp16``,
+  ``bf16``, ``fp64``, ``fp8``...; its outputs when no input is typed); ``mixed``
+  when they differ (fp16 data with an fp32 scale).
+- Integer work only: the narrowest integer dtype among its inputs (``int8``,
+  ``uint8``, ``int4``, ``int32``, ``int64``...); where signed and unsigned of that
+  width meet (uint8 activations times int8 weights), the signed name.
+- Both: ``mixed``.
+"""
+
+from __future__ import annotations
+
+from .cost import Cost
+from .node import NodeView, TensorInfo
+
+# numpy-style dtype names (analyzer.dtypes) -> precision names; fp8/fp6/fp4 families merged.
+FLOAT_NAMES: dict[str, str] = {
+    "float64": "fp64",
+    "float32": "fp32",
+    "float16": "fp16",
+    "bfloat16": "bf16",
+    "float8e4m3fn": "fp8",
+    "float8e4m3fnuz": "fp8",
+    "float8e5m2": "fp8",
+    "float8e5m2fnuz": "fp8",
+    "float8e8m0": "fp8",
+    "float6e2m3": "fp6",
+    "float6e3m2": "fp6",
+    "float4e2m1": "fp4",
+    "complex64": "complex64",
+    "complex128": "complex128",
+}
+INT_BITS: dict[str, int] = {
+    "int2": 2, "uint2": 2, "int4": 4, "uint4": 4, "int8": 8, "uint8": 8,
+    "int16": 16, "uint16": 16, "int32": 32, "uint32": 32, "int64": 64, "uint64": 64,
+}  # fmt: skip
+MIXED = "mixed"
+
+
+def precision(view: NodeView, cost: Cost) -> str:
+    """The compute precision of a counted node (rules in the module docstring)."""
+    floating = cost.flops > 0 or cost.macs > cost.int_macs  # macs counts every precision
+    integer = cost.int_ops > 0 or cost.int_macs > 0
+    if floating and integer:
+        return MIXED
+    if floating:
+        return _float(view.inputs) or _float(view.outputs)
+    if integer:
+        return _integer(view.inputs) or _integer(view.outputs)
+    return ""
+
+
+def _float(ts: tuple[TensorInfo | None, ...]) -> str:
+    names = {FLOAT_NAMES[t.dtype] for t in ts if t is not None and t.dtype in FLOAT_NAMES}
+    if not names:
+        return ""
+    return names.pop() if len(names) == 1 else MIXED
+
+
+def _integer(ts: tuple[TensorInfo | None, ...]) -> str:
+    names = [t.dtype for t in ts if t is not None and t.dtype in INT_BITS]
+    if not names:
+        return ""
+    width = min(INT_BITS[n] for n in names)
+    at = {n for n in names if INT_BITS[n] == width}
+    return at.pop() if len(at) == 1 else f"int{width}"
