@@ -204,6 +204,21 @@ def test_precision_from_dtypes_and_cost(ins, outs, cost, want):
     assert precision(_view(ins, outs), cost) == want
 
 
+@pytest.mark.parametrize(
+    "op, ins, outs, want",
+    [
+        ("QuantizeLinear", ["float32", "float32", "int8"], ["int8"], "int8"),
+        ("DequantizeLinear", ["uint8", "float32", "uint8"], ["float32"], "uint8"),
+        ("DequantizeLinear", ["int4", "float16"], ["float16"], "int4"),
+        ("DynamicQuantizeLinear", ["float32"], ["uint8", "float32", "uint8"], "uint8"),
+    ],
+)
+def test_quantizers_are_named_by_their_integer_side(op, ins, outs, want):
+    v = _view(ins, outs)
+    v = NodeView("n", op, "", 21, {}, v.inputs, v.outputs)
+    assert precision(v, Cost(arith=2)) == want
+
+
 def test_records_carry_precision_and_zero_compute_has_none():
     nodes = [
         helper.make_node("Add", ["x", "x"], ["s"], name="add"),

@@ -51,7 +51,8 @@ def _declared(op_type: str, version: int, domain: str) -> tuple[dict[str, int], 
     """(declared type by name, defaults, required names) of an op at an opset."""
     schema = _schema(op_type, version, domain)
     if schema is None:
-        return {}, _contrib_defaults(domain, op_type), ()
+        contrib = _contrib_defaults(domain, op_type)
+        return _undeclared_types(op_type, domain, contrib), contrib, ()
     types: dict[str, int] = {}
     defaults: dict[str, Any] = {}
     required = []
@@ -63,6 +64,25 @@ def _declared(op_type: str, version: int, domain: str) -> tuple[dict[str, int], 
         if dv.type != A.UNDEFINED:
             defaults[name] = _value(dv, dv.type)
     return types, defaults, tuple(required)
+
+
+def _undeclared_types(op_type: str, domain: str, defaults: Mapping[str, Any]) -> dict[str, int]:
+    """Types to check an op against where its schema is not at the model's opset: those of
+    its latest onnx schema (LayerNormalization used before opset 17), else the types of
+    its contrib defaults (an int default is an INT): rules must never see a list for an int."""
+    later = _schema(op_type, defs.onnx_opset_version(), domain)
+    if later is not None:
+        return {n: int(a.type) for n, a in later.attributes.items()}  # type: ignore[call-overload]  # pybind enum
+    kinds: dict[type, int | None] = {bool: None, int: A.INT, float: A.FLOAT, str: A.STRING}
+    out: dict[str, int] = {}
+    for name, v in defaults.items():
+        t = kinds.get(type(v)) if not isinstance(v, (list, tuple)) else (
+            A.INTS if v and all(type(x) is int for x in v) else A.FLOATS if v and all(type(x) is float for x in v)
+            else None
+        )
+        if t is not None:
+            out[name] = t
+    return out
 
 
 def _contrib_defaults(domain: str, op_type: str) -> dict[str, Any]:

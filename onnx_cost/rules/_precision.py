@@ -8,6 +8,8 @@
   ``uint8``, ``int4``, ``int32``, ``int64``...); where signed and unsigned of that
   width meet (uint8 activations times int8 weights), the signed name.
 - Both: ``mixed``.
+- QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear (any domain): the integer type
+  they quantize to or from (``int8``, ``uint8``, ``int4``...), whatever they compute in.
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ INT_BITS: dict[str, int] = {
     "int16": 16, "uint16": 16, "int32": 32, "uint32": 32, "int64": 64, "uint64": 64,
 }  # fmt: skip
 MIXED = "mixed"
+# Conversions between float and a quantized integer type: named by the integer side.
+QUANTIZERS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
 
 
 def precision(view: NodeView, cost: Cost) -> str:
     """The compute precision of a counted node (rules in the module docstring)."""
     floating = cost.flops > 0 or cost.macs > cost.int_macs  # macs counts every precision
     integer = cost.int_ops > 0 or cost.int_macs > 0
+    if view.op_type in QUANTIZERS and (floating or integer):
+        return _integer(view.inputs + view.outputs) or MIXED
     if floating and integer:
         return MIXED
     if floating:

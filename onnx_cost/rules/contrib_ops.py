@@ -73,7 +73,9 @@ def read_bytes(view: NodeView, elems: dict[int, int]) -> int | None:
 
 
 def _axis(view: NodeView, rank: int, default: int = -1) -> int:
-    axis = int(view.attr("axis", default))
+    axis = view.attr("axis", default)
+    if type(axis) is not int:  # no onnx schema checked its type (a contrib op, or an op before its opset)
+        raise RuleError(f"attribute 'axis' is {type(axis).__name__} {axis!r:.40}, not an integer")
     if not -rank <= axis < rank:
         raise RuleError(f"axis {axis} is out of range for rank {rank}")
     return axis % rank
