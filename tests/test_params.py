@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import onnx
+import pytest
 from onnx import helper, numpy_helper
 
 import onnx_cost
@@ -159,9 +160,11 @@ def test_int32_bias_of_a_quantized_conv_is_a_param():
     ]
     node = helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["y"])
     r = onnx_cost.analyze(make_model([node], [("x", u8, (1, 3, 2, 2))], [("y", u8, None)], inits))
-    # w 6 (6 B) + b 2 (8 B) + six scalar scales and zero points (3 float 12 B, 3 uint8 3 B) = 14
-    assert r.total.params == 6 + 2 + 6
-    assert r.total.param_bytes == 6 + 8 + 12 + 3
+    # params: w 6 (6 B), b 2 (8 B), w's scale (4 B) and zero point (1 B) = 10 elements, 19 B;
+    # the activations' scales and zero points (x, y: 2 float + 2 uint8 scalars) are constants
+    assert r.total.params == 6 + 2 + 2
+    assert r.total.param_bytes == 6 + 8 + 4 + 1
+    assert (r.total.constants, r.total.constant_bytes) == (4, 10)
 
 
 def test_unused_initializers_are_reported_not_counted():
@@ -199,6 +202,39 @@ def test_resnet18_matches_torchvision_num_params_less_bn_running_stats():
     # 4,800 BN channels (test_models_reference); torchvision num_params 11,689,512
     assert running == 2 * 4_800
     assert r.total.params - running == 11_689_512
+
+
+# Published counts (torchvision's model docs "num_params"; Hugging Face bert-base-uncased
+# num_parameters() 109,482,240 less its pooler 768·768 + 768 = 590,592) against the whole-model
+# builders of tests/models.py. torchvision counts BN's scale and shift only: ours less the
+# running mean and var (2·C per BatchNormalization) must equal it.
+PUBLISHED = [
+    ("mobilenet_v2", 3_504_872),
+    ("efficientnet_b0", 5_288_548),
+    ("convnext_tiny", 28_589_128),
+    ("vit_b_16", 86_567_656),
+    ("vgg16", 138_357_544),
+    ("bert_base", 109_482_240 - (768 * 768 + 768)),
+]
+
+
+@pytest.mark.parametrize("name, published", PUBLISHED, ids=[n for n, _ in PUBLISHED])
+def test_published_counts(name, published):
+    import models
+
+    r = onnx_cost.analyze(getattr(models, name)())
+    running = sum(2 * rec.inputs[3][0] for rec in r.nodes if rec.op_type == "BatchNormalization")
+    assert r.total.params - running == published
+
+
+def test_scalar_initializers_are_constants_unless_they_reach_a_weight_slot():
+    # Clip(x, lo, hi) with lo/hi scalar initializers, and PRelu with a one-element slope initializer
+    nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["c"]), helper.make_node("PRelu", ["c", "slope"], ["y"])]
+    inits = [init("lo", F, (), 0.0), init("hi", F, (), 6.0), init("slope", F, (1,), 0.25)]
+    r = onnx_cost.analyze(make_model(nodes, [("x", F, (1, 4))], [("y", F, None)], inits))
+    # the slope (1) is a learned weight; the bounds are 2 constants of 4 bytes
+    assert r.total.params == 1
+    assert (r.total.constants, r.total.constant_bytes) == (2, 8)
 
 
 def _tiny_bert() -> tuple[onnx.ModelProto, int]:

@@ -3,9 +3,10 @@
 Every stored static tensor of a graph (initializer, sparse initializer, or the output of a
 source op: Constant, ConstantOfShape, EyeLike, Random*) ends in exactly one of three sets:
 
-- ``params``: float and quantized-integer initializers that some node reads (int8/uint8,
-  int4/uint4, int2/uint2, int16/uint16); int32 initializers and graph-built tensors only where
-  they reach a weight slot (``WEIGHT_SLOTS``), directly or through a chain of ``CHAIN_OPS``;
+- ``params``: float and quantized-integer initializers of more than one element that some node
+  reads (int8/uint8, int4/uint4, int2/uint2, int16/uint16); int32 initializers, one-element
+  initializers and graph-built tensors only where they reach a weight slot (``WEIGHT_SLOTS``),
+  directly or through a chain of ``CHAIN_OPS``;
 - ``unused``: initializers no node (and no graph output) reads;
 - ``constants``: everything else static (scalars, masks, shape tensors, initial states,
   lookup tables that feed no weight slot).
@@ -224,17 +225,19 @@ def split_statics(proto: onnx.ModelProto, gs: GraphShapes) -> StaticSplit:
             size = (n, nbytes(n, t.bits))
             if name not in built and not index.read(name):
                 out.unused[name] = size
-            elif _is_param(name, t, name in built, index):
+            elif _is_param(name, t, n, name in built, index):
                 out.params[name] = size
             else:
                 out.constants[name] = size
     return out
 
 
-def _is_param(name: str, t: TensorInfo, built: bool, index: _Index) -> bool:
+def _is_param(name: str, t: TensorInfo, n: int, built: bool, index: _Index) -> bool:
+    """Float and quantized initializers of more than one element are params; int32 ones, scalars
+    (Clip bounds, epsilons, scales as initializers) and graph-built tensors only at a weight slot."""
     if not is_param_dtype(t.dtype):
         return False
-    if not built and t.dtype != "int32":
+    if not built and t.dtype != "int32" and n > 1:
         return True
     return index.reaches_slot(name, t.dtype)
 
