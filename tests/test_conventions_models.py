@@ -62,9 +62,9 @@ RESNET50_PARAMS = 25_557_032
 #   last 1×1 49·320·1,280 = 20,070,400; fc 1,280·1,000 = 1,280,000
 #   total = 300,774,272 (torchvision 0.301)
 MOBILENET_V2 = 300_774_272
-# Params: torchvision num_params 3,504,872; the graph adds 2 float constants (ReLU6's 0 and 6,
-# Clip inputs the file stores like weights, shared by every Clip): 3,504,874.
-MOBILENET_V2_PARAMS = 3_504_872 + 2
+# Params: torchvision num_params 3,504,872; ReLU6's 0 and 6 (scalar Clip inputs stored as
+# initializers) are constants, not params (docs/counting.md, "params").
+MOBILENET_V2_PARAMS = 3_504_872
 
 # VGG-16 (3×3 convs, pad 1; MACs = H²·Cout·Cin·9 per conv):
 #   224² (50,176): 3→64 86,704,128; 64→64 1,849,688,064
@@ -125,8 +125,8 @@ VIT_B_16 = 17_563_828_224
 # Params: conv 589,824 + 768; class token 768; positions 197·768 = 151,296; per layer 2 LNs
 # 2·1,536, QKV 3·(589,824 + 768), out 589,824 + 768, MLP 2,359,296 + 3,072 + 2,359,296 + 768
 # = 7,087,872, 12 layers 85,054,464; final LN 1,536; head 769,000: 86,567,656 (torchvision's
-# num_params); the graph stores the attention scale 1/√64 once as a float constant: + 1.
-VIT_B_16_PARAMS = 86_567_656 + 1
+# num_params); the attention scale 1/√64, a scalar initializer, is a constant, not a param.
+VIT_B_16_PARAMS = 86_567_656
 
 # BERT-base, n = 128, d = 768, no pooler: per layer 12·d²·n (QKV 3, out 1, FFN 8) and 2·n²·d
 # (QKᵀ, PV): 12·(12·589,824·128 + 2·16,384·768) = 12·(905,969,664 + 25,165,824) = 11,173,625,856.
