@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 from onnx import helper
@@ -135,3 +136,12 @@ def test_markdown_diff_escapes_names():
 
     md = diff_render.to_markdown(diff(one("a|b<i>", 2), one("a|b<i>", 3)))
     assert "a\\|b&lt;i&gt;" in md and "<i>" not in md
+
+
+def test_one_model_from_two_exporters_matches_node_for_node():
+    fix = Path(__file__).resolve().parent.parent / "fixtures"
+    d = diff(onnx_cost.analyze(fix / "tiny_resnet.onnx"), onnx_cost.analyze(fix / "tiny_resnet_dynamo.onnx"))
+    # TorchScript names against dynamo's flat names and metadata: no name in common, the same
+    # scopes, so every node pairs by (module path, op type, position) and nothing changed
+    assert [(c.kind, c.matched_by) for c in d.nodes] == [("same", "position")] * 22
+    assert not d.total.changed and not any(p.changed for p in d.by_module.values())

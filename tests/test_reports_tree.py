@@ -122,3 +122,12 @@ def test_op_and_node_tables_rank_by_sort():
     nodes = tables.node_table(r, top=1, sort="flops")
     assert "/enc/layer.0/fc/MatMul (MatMul)" in nodes  # the name already spells its scope
     assert "Relu_top" not in nodes
+
+
+def test_a_weight_shared_inside_a_module_counts_once():
+    n = helper.make_node
+    nodes = [n("MatMul", ["x", "w"], ["h"], "/enc/a/MatMul"), n("MatMul", ["h", "w"], ["y"], "/enc/b/MatMul")]
+    m = make_model(nodes, [("x", "float32", [1, 4])], [("y", "float32", [1, 4])], [init("w", "float32", [4, 4])])
+    mods = by_path(T.build_tree(onnx_cost.analyze(m)))
+    assert mods[("enc",)].totals.params == 16  # w: 4·4, read by both nodes of enc, counted once
+    assert mods[("enc", "a")].totals.params == mods[("enc", "b")].totals.params == 16

@@ -33,18 +33,9 @@ DIFF_METRICS: dict[str, Callable[[Totals], int]] = {
 NODE_FIELDS = ("op", "precision", "inputs", "outputs", "status")  # besides the metrics
 
 
-_SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "float64": "fp64"}
-
-
 def precision_of(rec: NodeRecord) -> str:
-    """The node's compute precision ('' when it does no arithmetic); records without
-    the analyzer's ``precision`` fall back on their output dtype."""
-    p = getattr(rec, "precision", None)
-    if p is not None:
-        return str(p)
-    if not (rec.cost.flops or rec.cost.int_ops):
-        return ""
-    return _SHORT.get(rec.dtype, rec.dtype)
+    """The node's compute precision ('' when it does no arithmetic)."""
+    return rec.precision
 
 
 @dataclass(frozen=True)
@@ -126,11 +117,7 @@ def _node_fields(a: NodeRecord, b: NodeRecord) -> tuple[str, ...]:
 
 def view_totals(report: Report) -> dict[str, Totals]:
     """The totals of each alternative counting (view) of a report, by name."""
-    views = getattr(report, "views", None)
-    if views:
-        return {k: v.total for k, v in views.items()}
-    q = getattr(report, "qdq_fused", None)
-    return {"qdq_fused": q} if q is not None else {}
+    return {k: v.total for k, v in report.views.items()}
 
 
 def match_nodes(before: list[NodeRecord], after: list[NodeRecord]) -> list[NodeChange]:

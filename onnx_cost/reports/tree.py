@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analyzer.report import NodeRecord, Report, Totals, sum_records
+from ..analyzer.report import NodeRecord, Report, Totals
 from .scope import scope_classes, scope_path, short_class
 
 # What a module (or node, or op type) can be ranked by; "ops" counts integer work too.
@@ -36,7 +36,6 @@ class Module:
     path: tuple[str, ...]
     cls: str = ""  # class name when the exporter recorded it ("BasicBlock")
     order: int = 0  # position of its first node in the graph
-    records: list[NodeRecord] = field(default_factory=list)  # nodes at or below it
     children: dict[str, Module] = field(default_factory=dict)
     totals: Totals = field(default_factory=Totals)
 
@@ -56,23 +55,42 @@ class Module:
 def build_tree(report: Report) -> Module:
     """The module tree of ``report``; the root's totals are the report's own."""
     root = Module("", ())
+    deepest = 0
     for i, rec in enumerate(report.nodes):
-        root.records.append(rec)
         node = root
         path = scope_path(rec)
         classes = scope_classes(rec)
+        deepest = max(deepest, len(path))
         for depth, seg in enumerate(path):
             child = node.children.get(seg)
             if child is None:
                 child = node.children[seg] = Module(seg, path[: depth + 1], order=i)
             if not child.cls and depth < len(classes) and classes[depth]:
                 child.cls = short_class(classes[depth])
-            child.records.append(rec)
             node = child
+    sums = module_totals(report, deepest)
     for m in root.walk():
-        m.totals = sum_records(m.records)
+        m.totals = sums.get(m.path, m.totals)
     root.totals = report.total
     return root
+
+
+def module_totals(report: Report, deepest: int) -> dict[tuple[str, ...], Totals]:
+    """Totals of every scope prefix (module path) of the report's nodes, by the report's
+    group-by: each shared weight counts once per module."""
+    out: dict[tuple[str, ...], Totals] = {}
+    for d in range(1, deepest + 1):
+        out.update(report.group(_prefix(d)))
+    return out
+
+
+def _prefix(depth: int) -> Callable[[NodeRecord], tuple[str, ...] | None]:
+    """The group-by key of one tree level: a node's scope cut to ``depth`` (None: shallower)."""
+
+    def key(r: NodeRecord) -> tuple[str, ...] | None:
+        return r.scope_path[:depth] if len(r.scope_path) >= depth else None
+
+    return key
 
 
 def metric(name: str) -> Callable[[Totals], int]:
