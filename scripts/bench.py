@@ -792,6 +792,9 @@ def main(argv: list[str] | None = None) -> int:
         import bench_batch
 
         text += "\n".join(bench_batch.section(bench_batch.measure(log))) + "\n"
+        import bench_hardware  # the hardware view's cost over the analysis (docs/hardware.md)
+
+        text += "\n".join(bench_hardware.section(bench_hardware.measure(log))) + "\n"
     print()
     print(text)
     if not args.no_write and not args.only:

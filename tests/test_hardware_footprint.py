@@ -55,3 +55,25 @@ def test_unknown_sizes_are_counted_and_left_out() -> None:
     report = analyze_model(make_model(nodes, [("x", "float32", ["batch", 10])], [("y", "float32", ["batch", 10])]))
     fp = footprint(report)
     assert fp.unknown_tensors == 2 and fp.peak_activation_bytes == 0
+
+
+def test_constant_outputs_are_weights() -> None:
+    import numpy as np
+    from onnx import numpy_helper
+
+    c = helper.make_node("Constant", [], ["c"], name="k", value=numpy_helper.from_array(np.ones(10, np.float32)))
+    report = analyze_model(make_model([c, helper.make_node("Add", ["x", "c"], ["y"], name="a")],
+                                      [("x", "float32", [10])], [("y", "float32", [10])]))
+    fp = footprint(report)
+    # c: 10 * 4 = 40 bytes of weights; activations at Add: x + y = 80
+    assert fp.weight_bytes == 40 and fp.peak_activation_bytes == 80 and fp.peak_node == "a"
+
+
+def test_peak_sweep_exact_beyond_int64() -> None:
+    from onnx_cost.hardware.footprint import _peak
+
+    # spans (producer, last consumer, bytes): a graph input (-1) used by node 0, t0 by node 1
+    assert _peak(2, [(-1, 0, 10), (0, 1, 5), (1, 1, 7)]) == (15, 0)  # node 0: 10 + 5
+    huge = 2**70  # past int64: the Python-integer path, same answer
+    assert _peak(2, [(-1, 0, huge), (0, 1, 5), (1, 1, 7)]) == (huge + 5, 0)
+    assert _peak(0, []) == (0, -1)

@@ -126,3 +126,11 @@ def test_roofline_dict_contract() -> None:
     n = d["nodes"][0]
     assert {"name", "op_type", "ops", "bytes", "intensity", "attainable_ops_per_s", "bound", "floor_s"} <= n.keys()
     assert n["bound"] in ("compute", "memory") and n["name"] == "mm"
+
+
+def test_empty_model() -> None:
+    r = matmul_relu()
+    r.nodes = []
+    roof = roofline(r, FAKE)
+    assert roof.nodes == [] and roof.floor_s == 0 and roof.precision == "fp32"
+    assert roofline_dict(r, FAKE)["nodes"] == []

@@ -48,11 +48,11 @@ class Plan:
             return text  # the page has the roofline already
         if fmt == "json":
             d = json.loads(text)  # what the renderer and other views wrote, plus our key
-            d["hardware"] = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s)
+            d["hardware"] = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof)
             if run is not None:
                 d["hardware"]["run"] = _run_dict(run, per_node or [])
             return json.dumps(d, separators=(",", ":")) + "\n"
-        out = text + "\n" + hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s)
+        out = text + "\n" + hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof)
         if run is not None:
             out += _run_text(run, per_node or [])
         return out

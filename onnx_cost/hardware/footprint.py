@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..rules.node import TensorInfo, nbytes, numel
 from .devices import Device
@@ -65,74 +65,93 @@ def _size(t: TensorInfo | None) -> int | None:
     return nbytes(numel(t.shape), t.bits)  # type: ignore[arg-type]
 
 
-def _tensor_table(report: Report) -> Mapping[str, TensorInfo]:
-    """Main-graph tensors: ``report.tensors`` (core) or, until it exists, rebuilt from
-    the records' shapes and the producers' dtypes."""
-    table = getattr(report, "tensors", None)
-    if table is not None:
-        return table
-    from ..analyzer.dtypes import DTYPES
+def _shape_bytes(shape: Any, bits: int) -> int | None:
+    if shape is None or not bits:
+        return None
+    n = 1
+    for d in shape:
+        if type(d) is not int:
+            return None
+        n *= d
+    return nbytes(n, bits)
 
-    bits = dict(DTYPES.values())
-    out: dict[str, TensorInfo] = {}
-    for name, dtype, shape in report.model.inputs:
-        out[name] = TensorInfo(name, shape, dtype, bits.get(dtype, 0))
-    for r in report.nodes:
-        if r.graph:
-            continue
-        for name, shape in zip(r.output_names, r.outputs):
-            if name:
-                out[name] = TensorInfo(name, shape, r.dtype, bits.get(r.dtype, 0), static=r.op_type == "Constant")
-    return out
+
+def _peak(n: int, spans: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """(peak live bytes, node index where first reached; -1: the graph inputs) over
+    ``spans`` of (producer index, last consumer index, bytes); index -1 = graph input."""
+    import numpy as np
+
+    if not spans:
+        return 0, -1
+    # step 0 holds the graph inputs; node i runs at step i + 1; a tensor is live from the
+    # step after its producer's index to the step of its last consumer
+    starts_t, ends_t, sizes_t = zip(*spans)
+    if max(sizes_t) * len(sizes_t) < 2**62:  # int64 cannot overflow: numpy does the sweep
+        delta = np.zeros(n + 3, dtype=np.int64)
+        starts, ends, sz = (np.array(c, dtype=np.int64) for c in (starts_t, ends_t, sizes_t))
+        np.add.at(delta, starts + 1, sz)
+        np.add.at(delta, ends + 2, -sz)
+        live = np.cumsum(delta[: n + 1])
+        step = int(np.argmax(live))
+        return (int(live[step]), step - 1) if live[step] > 0 else (0, -1)
+    deltas = [0] * (n + 3)  # beyond int64 (hostile dims): exact Python integers
+    for start, end, size in spans:
+        deltas[start + 1] += size
+        deltas[end + 2] -= size
+    best, best_step, acc = 0, -1, 0
+    for step in range(n + 1):
+        acc += deltas[step]
+        if acc > best:
+            best, best_step = acc, step - 1
+    return best, best_step
 
 
 def footprint(
     report: Report, device: Device | None = None, tensors: Mapping[str, TensorInfo] | None = None
 ) -> Footprint:
-    """Weights plus the peak of live activations, and the device's capacity if given."""
-    table = tensors if tensors is not None else _tensor_table(report)
+    """Weights plus the peak of live activations, and the device's capacity if given.
+    ``tensors``: the main graph's tensors (default ``report.tensors`` once core adds it;
+    until then sizes come from the records' shapes and the producers' dtypes)."""
+    table = tensors if tensors is not None else getattr(report, "tensors", None)
+    from ..analyzer.dtypes import DTYPES
+
+    bits = dict(DTYPES.values())
     main = [r for r in report.nodes if not r.graph]
     n = len(main)
     graph_outputs = {name for name, _, _ in report.model.outputs}
-    produced: dict[str, int] = {name: -1 for name, _, _ in report.model.inputs}
-    last_use: dict[str, int] = {}
-    weights: set[str] = set()
-    for i, r in enumerate(main):
-        for name in r.input_names:
-            if not name:
-                continue
-            if name not in produced:
-                weights.add(name)  # read but never produced: an initializer
-            last_use[name] = i
-        for name in r.output_names:
-            if name:
-                produced[name] = i
-    sizes = [_size(table.get(w)) for w in weights]
-    if all(s is not None for s in sizes):
-        weight_bytes = sum(s or 0 for s in sizes)
-    else:  # no tensor table with the initializers: the analyzer's params, each tensor once
-        weight_bytes = report.total.param_bytes
-    # Sweep: +size at the producer's step, -size after the last use.
-    delta = [0] * (n + 3)
-    unknown = 0
-    for name, start in produced.items():
-        t = table.get(name)
-        if t is not None and t.static:
-            weight_bytes += _size(t) or 0
-            continue
-        size = _size(t)
-        if size is None:
-            unknown += 1
-            continue
-        end = n if name in graph_outputs else max(last_use.get(name, start), start)
-        delta[start + 1] += size
-        delta[end + 2] -= size
-    live = peak = 0
-    peak_step = -1
-    for step in range(n + 1):  # step 0 holds the graph inputs; node i runs at step i + 1
-        live += delta[step]
-        if live > peak:
-            peak, peak_step = live, step - 1
+    # Comprehensions, not a loop with branches: the view must stay cheap (docs/performance.md).
+    # A later index overrides an earlier one: last_use ends as the last consumer's.
+    last_use = {name: i for i, r in enumerate(main) for name in r.input_names}
+    produced = {name: -1 for name, _, _ in report.model.inputs}
+    produced.update({name: i for i, r in enumerate(main) for name in r.output_names})
+    last_use.pop("", None)  # an absent optional input or output
+    produced.pop("", None)
+    weights = set(last_use).difference(produced)  # read but never produced: initializers
+    if table is not None:
+        sizes = {k: _size(table.get(k)) for k in (*produced, *weights)}
+        static = {k for k in produced if (t := table.get(k)) is not None and t.static}
+        weight_bytes = sum(sizes[w] or 0 for w in weights) + sum(sizes[k] or 0 for k in static)
+    else:  # the analyzer's params and constants (Constant outputs included), each tensor once
+        known: dict[tuple[Any, str], int | None] = {}  # (shape, dtype) -> bytes: shapes repeat
+
+        def miss(key: tuple[Any, str]) -> int | None:
+            known[key] = v = _shape_bytes(key[0], bits.get(key[1], 0))
+            return v
+
+        sizes = {nm: _shape_bytes(sh, bits.get(d, 0)) for nm, d, sh in report.model.inputs}
+        sizes.update({
+            name: known[k] if (k := (sh, r.dtype)) in known else miss(k)
+            for r in main for name, sh in zip(r.output_names, r.outputs)
+        })
+        static = {name for r in main if r.op_type == "Constant" for name in r.output_names}
+        weight_bytes = report.total.param_bytes + getattr(report.total, "constant_bytes", 0)
+    spans = [
+        (start, n if name in graph_outputs else last_use.get(name, start), size)
+        for name, start in produced.items()
+        if name not in static and (size := sizes.get(name)) is not None
+    ]
+    unknown = len(produced) - len(static.intersection(produced)) - len(spans)
+    peak, peak_step = _peak(n, spans)
     peak_node = main[peak_step].name if 0 <= peak_step < n else ""
     cap = int(device.capacity.value) if device is not None and device.capacity else None
     return Footprint(weight_bytes, peak, peak_step, peak_node, unknown, cap)

@@ -48,7 +48,7 @@ def hardware_sweep(
         report = api.analyze(src, inputs=inputs, dims={**(dims or {}), dim: v})
         roof = roofline(report, device, tf32=tf32)
         fp = footprint(report, device)
-        compute = sum(n.floor_s for n in roof.nodes if n.bound == "compute")
+        compute = roof.by_bound.get("compute", 0.0)
         share = compute / roof.floor_s if roof.floor_s else 0.0
         rows.append(
             HardwareRow(

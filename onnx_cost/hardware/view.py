@@ -11,14 +11,37 @@ from typing import TYPE_CHECKING, Any
 from ..errors import printable
 from .devices import Device
 from .footprint import Footprint, footprint
-from .roofline import Roofline, dominant_precision, pick_peak, roofline, utilization
+from .roofline import Roofline, pick_peak, roofline, utilization
 
 if TYPE_CHECKING:
     from ..analyzer.report import Report
 
 
+_JSON_COLS = (
+    "name", "op_type", "precision", "peak_used", "ops", "bytes", "intensity", "attainable", "bound", "floor_s"
+)
+
+
 def _num(x: float | None) -> float | None:
     return None if x is None else float(x)
+
+
+def device_dict(roof: Roofline) -> dict[str, Any]:
+    """The device at the model's dominant precision (the ``device`` part of the view)."""
+    device, prec = roof.device, roof.precision
+    used, peak = pick_peak(device, prec, True, roof.tf32)
+    bw = device.bandwidth_bytes_per_s
+    return {
+        "name": device.name,
+        "key": device.key,
+        "measured": device.measured,
+        "precision": prec,
+        "peak_used": used,
+        "peak_ops_per_s": _num(peak),
+        "bandwidth_bytes_per_s": _num(bw),
+        "ridge_ops_per_byte": peak / bw if peak and bw else None,
+        "peaks_ops_per_s": {p: f.value for p, f in device.peaks.items()},
+    }
 
 
 def roofline_dict(
@@ -27,44 +50,34 @@ def roofline_dict(
     """The roofline as the JSON-able dict agreed with the HTML report (common_split.md):
     ``device`` at the model's dominant precision, and one entry per counted node."""
     roof = roof or roofline(report, device, tf32=tf32)
-    prec = dominant_precision(roof.nodes)
-    used, peak = pick_peak(device, prec, True, tf32)
-    bw = device.bandwidth_bytes_per_s
     return {
-        "device": {
-            "name": device.name,
-            "key": device.key,
-            "measured": device.measured,
-            "precision": prec,
-            "peak_used": used,
-            "peak_ops_per_s": _num(peak),
-            "bandwidth_bytes_per_s": _num(bw),
-            "ridge_ops_per_byte": peak / bw if peak and bw else None,
-            "peaks_ops_per_s": {p: f.value for p, f in device.peaks.items()},
-        },
+        "device": device_dict(roof),
         "nodes": [
             {
-                "name": n.name,
-                "op_type": n.op_type,
-                "precision": n.precision,
-                "peak_used": n.peak_used,
-                "ops": n.ops,
-                "bytes": n.bytes,
-                "intensity": _num(n.intensity),
-                "attainable_ops_per_s": _num(n.attainable),
-                "bound": n.bound,
-                "floor_s": n.floor_s,
+                "name": name,
+                "op_type": op,
+                "precision": prec,
+                "peak_used": used,
+                "ops": ops,
+                "bytes": nbytes,
+                "intensity": intensity,
+                "attainable_ops_per_s": attainable,
+                "bound": bound,
+                "floor_s": floor,
             }
-            for n in roof.nodes
+            for name, op, prec, used, ops, nbytes, intensity, attainable, bound, floor in zip(
+                *(roof.cols[k] for k in _JSON_COLS)
+            )
         ],
     }
 
 
 def hardware_dict(
-    report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None
+    report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None,
+    roof: Roofline | None = None,
 ) -> dict[str, Any]:
     """Everything the hardware view knows, for ``--json`` (docs/json.md, key ``hardware``)."""
-    roof = roofline(report, device, tf32=tf32)
+    roof = roof or roofline(report, device, tf32=tf32)
     fp = footprint(report, device)
     out = roofline_dict(report, device, tf32=tf32, roof=roof)
     out["device"]["sources"] = _sources(device)
@@ -76,18 +89,11 @@ def hardware_dict(
     out["ridge_ops_per_byte"] = roof.ridge
     out["floor_share_by_op_type"] = roof.share(roof.by_op_type)
     out["floor_share_by_scope"] = roof.share(roof.by_scope)
-    out["bound_counts"] = _bounds(roof)
+    out["bound_counts"] = dict(roof.bound_counts)
     out["footprint"] = fp.as_dict()
     if measured_s is not None:
         out["measured"] = utilization(roof, measured_s)
     return out
-
-
-def _bounds(roof: Roofline) -> dict[str, int]:
-    c: dict[str, int] = {}
-    for n in roof.nodes:
-        c[n.bound] = c.get(n.bound, 0) + 1
-    return c
 
 
 def _sources(device: Device) -> dict[str, str]:
@@ -141,11 +147,12 @@ def footprint_lines(fp: Footprint) -> list[str]:
 
 
 def hardware_text(
-    report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5
+    report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5,
+    roof: Roofline | None = None,
 ) -> str:
     """The hardware view as a few lines for the table output."""
-    roof = roofline(report, device, tf32=tf32)
-    d = roofline_dict(report, device, tf32=tf32, roof=roof)["device"]
+    roof = roof or roofline(report, device, tf32=tf32)
+    d = device_dict(roof)
     tag = " (measured on this machine)" if device.measured else ""
     lines = [
         f"Device: {printable(device.name, 80)}{tag}",
@@ -155,7 +162,7 @@ def hardware_text(
         f"  latency floor {_time(roof.floor_s)} (sum of node floors; no fusion, no cache reuse, no launch overhead)"
         + (f"; {roof.skipped} node(s) not counted: a lower bound" if roof.skipped else ""),
     ]
-    b = _bounds(roof)
+    b = roof.bound_counts
     lines.append("  nodes: " + ", ".join(f"{v} {k}-bound" for k, v in sorted(b.items())))
     share = list(roof.share(roof.by_op_type).items())[:top]
     if share:
