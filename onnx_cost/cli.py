@@ -271,6 +271,8 @@ def analyze(
             text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
         else:
             report = api.analyze(src, inputs=inputs, dims=dims)
+            if hw:
+                hw.attach(report, model)  # the hardware view, before rendering
             options = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
                        "by": by.value if by else None, "sort": sort.value if sort else None,
                        "device": hw.device if hw else None}
@@ -280,7 +282,7 @@ def analyze(
             text = decorate(report, text, fmt_name, convention or "exact", src.proto)
             not_counted = _not_counted(report)
             if hw:
-                text = hw.apply(report, text, fmt_name, model)
+                text = hw.apply(report, text, fmt_name)
         emit(text, output)
     if strict and not_counted:
         sys.stderr.write(f"onnx-cost: --strict: {not_counted}\n")

@@ -56,7 +56,7 @@ def test_table_gets_the_hardware_view() -> None:
 def test_json_hardware_key_by_hand(matmul: str, fake: str) -> None:
     r = run(matmul, "--dim", "batch=1", "--device", fake, "--json", "--measured-ms", "0.1")
     assert r.exit_code == 0, r.output
-    hw = json.loads(r.output)["hardware"]
+    hw = json.loads(r.output)["views"]["hardware"]["data"]
     # ops = 2*512*512 - 512 dots = 523,776; bytes = 2,048 + 1,048,576 + 2,048 = 1,052,672
     (node,) = hw["nodes"]
     assert (node["ops"], node["bytes"], node["bound"]) == (523_776, 1_052_672, "memory")
@@ -125,3 +125,12 @@ def test_html_report_gets_the_roofline(tmp_path: Path) -> None:
     r = run(CNN, "--device", "t4", "--format", "html", "-o", str(out))
     assert r.exit_code == 0, r.output
     assert "NVIDIA Tesla T4" in out.read_text()
+
+
+def test_registered_as_a_view() -> None:
+    r = run(CNN, "--device", "t4")
+    assert "view hardware: the same counts on NVIDIA Tesla T4: latency floor" in r.output
+    d = json.loads(run(CNN, "--device", "t4", "--json").output)
+    v = d["views"]["hardware"]
+    assert v["total"] == d["total"] and "latency floor" in v["description"]
+    assert v["data"]["device"]["name"] == "NVIDIA Tesla T4"

@@ -67,7 +67,7 @@ def test_cli_measure_uses_local_by_default(tmp_path: Path, monkeypatch: pytest.M
     path, _ = _model(tmp_path)
     r = CliRunner().invoke(app, [path, "--dim", "batch=2", "--measure", "--json"])
     assert r.exit_code == 0, r.output
-    hw = json.loads(r.output)["hardware"]
+    hw = json.loads(r.output)["views"]["hardware"]["data"]
     assert hw["device"]["measured"] is True and hw["device"]["key"] == "local"
     assert hw["run"]["nodes_matched"] == 2 and hw["measured"]["seconds"] == hw["run"]["median_s"]
     r = CliRunner().invoke(app, [path, "--dim", "batch=2", "--measure"])

@@ -25,8 +25,7 @@ def _none(values: list[float]) -> list[float | None]:
 
 
 def columns(
-    recs: Sequence[NodeRecord], device: Device, peak_of: Callable[[NodeRecord, bool], tuple[str, str, float | None]],
-    has_precision: bool,
+    recs: Sequence[NodeRecord], device: Device, peak_of: Callable[[NodeRecord, bool], tuple[str, str, float | None]]
 ) -> dict[str, Any]:
     """NodeRoof's fields as columns (lists) for ``recs``; ``peak_of(rec, contraction)``
     gives (precision, peak used, op/s) and is called once per distinct key."""
@@ -36,10 +35,7 @@ def columns(
     ws = [r.weight for r in recs]
     ops = [(c.flops + c.int_ops) * w for c, w in zip(costs, ws)]
     nbytes = [((c.read_bytes or 0) + (c.write_bytes or 0)) * w for c, w in zip(costs, ws)]
-    keys = [
-        (r.precision if has_precision else None, r.dtype, c.int_macs > 0, c.macs > 0)  # type: ignore[attr-defined]
-        for r, c in zip(recs, costs)
-    ]
+    keys = [(r.precision, r.dtype, c.int_macs > 0, c.macs > 0) for r, c in zip(recs, costs)]
     # one record per distinct key (the key determines precision and peak)
     memo = {k: peak_of(r, k[3]) for k, r in dict(zip(keys, recs)).items()}
     info = list(map(memo.__getitem__, keys))

@@ -16,21 +16,27 @@ _FORMATS = ("table", "json")  # the formats the hardware view is added to
 _HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
 
 
+VIEW = "hardware"  # the name of the view in Report.views (docs/json.md)
+
+
 @dataclass
 class Plan:
-    """The hardware options of one run, checked; ``apply`` does the work."""
+    """The hardware options of one run, checked. ``attach`` (before rendering) computes
+    the view, runs ``--measure``, draws ``--plot`` and registers the view in
+    ``report.views``; ``apply`` (after rendering) adds its lines to the table."""
 
     device: Any  # Device
     tf32: bool
     measured_s: float | None
     measure: bool
     plot: str | None
+    _text: str = ""
 
-    def apply(self, report: Any, text: str, fmt: str, model: str) -> str:
-        """The analysis output with the hardware view added (table: after it; JSON: the
-        ``hardware`` key); writes the plot; runs ``--measure``."""
+    def attach(self, report: Any, model: str) -> None:
+        from ..analyzer.report import View
+        from .footprint import footprint
         from .roofline import roofline
-        from .view import hardware_dict, hardware_text
+        from .view import _time, hardware_dict, hardware_text
 
         run = per_node = None
         roof = roofline(report, self.device, tf32=self.tf32)
@@ -44,18 +50,25 @@ class Plan:
             from .plot import save
 
             save(roof, self.plot, run.per_node_s if run else None)
-        if fmt == _HTML_ONLY:
-            return text  # the page has the roofline already
-        if fmt == "json":
-            d = json.loads(text)  # what the renderer and other views wrote, plus our key
-            d["hardware"] = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof)
-            if run is not None:
-                d["hardware"]["run"] = _run_dict(run, per_node or [])
-            return json.dumps(d, separators=(",", ":")) + "\n"
-        out = text + "\n" + hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof)
+        fp = footprint(report, self.device)
+        data = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp)
         if run is not None:
-            out += _run_text(run, per_node or [])
-        return out
+            data["run"] = _run_dict(run, per_node or [])
+        fits = "" if fp.fits is None else ("; fits its memory" if fp.fits else "; does NOT fit its memory")
+        report.views[VIEW] = View(
+            f"the same counts on {self.device.name}: latency floor {_time(roof.floor_s)} "
+            f"(roofline, sum of node floors){fits}",
+            report.total,
+            data=data,
+        )
+        self._text = hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp)
+        if run is not None:
+            self._text += _run_text(run, per_node or [])
+
+    def apply(self, report: Any, text: str, fmt: str) -> str:
+        """The rendered analysis with the view's lines after the table (JSON and HTML
+        carry the view already: ``views.hardware``, the HTML roofline chart)."""
+        return text + "\n" + self._text if fmt == "table" else text
 
 
 def plan(

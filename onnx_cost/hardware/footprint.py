@@ -112,7 +112,7 @@ def footprint(
     """Weights plus the peak of live activations, and the device's capacity if given.
     ``tensors``: the main graph's tensors (default ``report.tensors`` once core adds it;
     until then sizes come from the records' shapes and the producers' dtypes)."""
-    table = tensors if tensors is not None else getattr(report, "tensors", None)
+    table = tensors if tensors is not None else (report.tensors or None)
     from ..analyzer.dtypes import DTYPES
 
     bits = dict(DTYPES.values())

@@ -41,9 +41,10 @@ _FALLBACK: dict[str, tuple[str, ...]] = {
 
 
 def node_precision(rec: NodeRecord) -> str:
-    """The precision the node computes at: ``rec.precision`` (core), else from dtype."""
-    p = getattr(rec, "precision", None)
-    if p:
+    """The precision the node computes at: the record's ``precision`` (uint8 and uint4 run
+    on the int8 and int4 units); "mixed" or none: from the output dtype."""
+    p = rec.precision
+    if p and p != "mixed":
         return "int8" if p == "uint8" else ("int4" if p == "uint4" else p)
     if rec.dtype.startswith("float8"):
         return "fp8"
@@ -132,7 +133,7 @@ class Roofline:
 
 def roof_node(rec: NodeRecord, device: Device, tf32: bool = False) -> NodeRoof:
     """One record on ``device``'s roofline."""
-    cols = columns([rec], device, _peak_of(device, tf32), hasattr(rec, "precision"))
+    cols = columns([rec], device, _peak_of(device, tf32))
     return NodeRoof._make(cols[f][0] for f in NodeRoof._fields)
 
 
@@ -144,13 +145,9 @@ def _peak_of(device: Device, tf32: bool) -> Callable[[NodeRecord, bool], tuple[s
     return peak_of
 
 
-def _scope_key(rec: NodeRecord, depth: int, has_path: bool) -> str:
-    """The first ``depth`` levels of the node's module scope (core's ``scope_path`` once
-    records carry it, else the exporter's ``/a/b/c`` split)."""
-    if not has_path and depth == 1:  # the common case, without building the whole path
-        return rec.scope.lstrip("/").split("/", 1)[0] or "(top level)"
-    path = rec.scope_path if has_path else tuple(p for p in rec.scope.split("/") if p)  # type: ignore[attr-defined]
-    return "/".join(path[:depth]) or "(top level)"
+def _scope_key(rec: NodeRecord, depth: int) -> str:
+    """The first ``depth`` levels of the node's module path."""
+    return "/".join(rec.scope_path[:depth]) or "(top level)"
 
 
 def roofline(report: Report, device: Device, *, tf32: bool = False, scope_depth: int = 1) -> Roofline:
@@ -160,12 +157,9 @@ def roofline(report: Report, device: Device, *, tf32: bool = False, scope_depth:
     counted = [r for r in report.nodes if r.status in _COUNTED_STATES]
     skipped = len(report.nodes) - len(counted)
     recs = [r for r in counted if r.weight]
-    # getattr with a default on a missing slot raises and catches inside: ask once
-    has_precision = bool(recs) and hasattr(recs[0], "precision")
-    has_path = bool(recs) and hasattr(recs[0], "scope_path")
-    cols = columns(recs, device, _peak_of(device, tf32), has_precision)
+    cols = columns(recs, device, _peak_of(device, tf32))
     floors = cols["floor_s"]
-    scope_of = {s: _scope_key(r, scope_depth, has_path) for s, r in {r.scope: r for r in recs}.items()}
+    scope_of = {s: _scope_key(r, scope_depth) for s, r in {r.scope: r for r in recs}.items()}
     counts = dict(Counter(cols["bound"]))
     return Roofline(
         device,

@@ -74,11 +74,11 @@ def roofline_dict(
 
 def hardware_dict(
     report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None,
-    roof: Roofline | None = None,
+    roof: Roofline | None = None, fp: Footprint | None = None,
 ) -> dict[str, Any]:
-    """Everything the hardware view knows, for ``--json`` (docs/json.md, key ``hardware``)."""
+    """Everything the hardware view knows: ``views.hardware.data`` of ``--json`` (docs/json.md)."""
     roof = roof or roofline(report, device, tf32=tf32)
-    fp = footprint(report, device)
+    fp = fp or footprint(report, device)
     out = roofline_dict(report, device, tf32=tf32, roof=roof)
     out["device"]["sources"] = _sources(device)
     out["floor_s"] = roof.floor_s
@@ -148,7 +148,7 @@ def footprint_lines(fp: Footprint) -> list[str]:
 
 def hardware_text(
     report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5,
-    roof: Roofline | None = None,
+    roof: Roofline | None = None, fp: Footprint | None = None,
 ) -> str:
     """The hardware view as a few lines for the table output."""
     roof = roof or roofline(report, device, tf32=tf32)
@@ -171,7 +171,7 @@ def hardware_text(
     if share:
         lines.append("  floor by scope: " + ", ".join(f"{printable(k, 40)} {v:.0%}" for k, v in share))
     lines.append("Memory footprint:")
-    lines.extend(footprint_lines(footprint(report, device)))
+    lines.extend(footprint_lines(fp or footprint(report, device)))
     if measured_s is not None:
         u = utilization(roof, measured_s)
         util = f"{u['utilization'] * 100:.3g}%" if u["utilization"] is not None else "-"
