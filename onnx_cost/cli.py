@@ -249,6 +249,8 @@ def analyze(
     else:
         applies = dict(FORMATS[fmt_name].options)
         refuse(ctx, {f: p for f, p in _TABLE_ONLY.items() if f not in applies}, f"--format {fmt_name}")
+        if fmt_name == "table" and (by is None or by.value != "module"):
+            refuse(ctx, {"--depth": "depth"}, "this table (it shapes --by module, markdown and html)")
     with guarded(debug, model):
         from . import api
 

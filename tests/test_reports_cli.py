@@ -82,3 +82,10 @@ def test_sort_without_by_ranks_nodes_and_nodes_lifts_top():
     assert "By node" in r.output and "layer2/layer2.0/conv2/node_conv2d_13 (Conv)" in r.output
     everything = run(RESNET, "--by", "node", "--nodes")
     assert everything.exit_code == 0 and everything.output.count("(Conv)") == 6
+
+
+def test_depth_is_refused_where_no_module_tree_is_shown():
+    for args in ([], ["--by", "op"], ["--by", "node"]):
+        r = run(RESNET, "--depth", "3", *args)
+        assert r.exit_code == 2 and "--depth does not apply" in r.output, args
+    assert run(RESNET, "--depth", "3", "--by", "module").exit_code == 0
