@@ -45,7 +45,8 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
     for i, r in enumerate(report.nodes):
         t = node_totals(r)
         nodes.append({
-            "index": i, "name": f"{r.graph}:{r.name}" if r.graph else r.name, "op": r.op_type if not r.domain else f"{r.domain}::{r.op_type}",
+            "index": i, "name": f"{r.graph}:{r.name}" if r.graph else r.name,
+            "op": r.op_type if not r.domain else f"{r.domain}::{r.op_type}",
             "module": full_path(r), "status": r.status, "flops": t.flops, "macs": t.macs, "ops": t.ops,
             "params": r.params, "bytes": t.memory_bytes, "output": shape_str(r.outputs[0]) if r.outputs else "",
         })
