@@ -17,6 +17,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from ..rules.node import RuleError, broadcast
+
 SMALL = 4096  # largest value (in elements) we read, evaluate or keep
 
 # Ops whose value we compute when every input value is known and small.
@@ -256,10 +258,10 @@ def _result_size(op: str, inputs: list[np.ndarray | None]) -> int:
             return _prod(d * r for d, r in zip(x.shape, reps))  # type: ignore[union-attr]  # None: AttributeError, caught below
         if op == "Expand":
             x, shape = inputs[0], [int(d) for d in inputs[1].reshape(-1)]  # type: ignore[union-attr]  # None: AttributeError, caught below
-            return _prod(_broadcast([list(x.shape), shape]))  # type: ignore[union-attr]  # None: AttributeError, caught below
+            return _prod(broadcast(x.shape, shape))  # type: ignore[union-attr]  # None: AttributeError, caught below
         if op in _BROADCAST:
-            return _prod(_broadcast([list(v.shape) for v in inputs if v is not None]))
-    except (TypeError, ValueError, IndexError, AttributeError, OverflowError):
+            return _prod(broadcast(*(v.shape for v in inputs if v is not None)))
+    except (TypeError, ValueError, IndexError, AttributeError, OverflowError, RuleError):  # RuleError: no broadcast
         return SMALL + 1
     return 0
 
@@ -269,15 +271,6 @@ def _prod(dims: Any) -> int:
     for d in dims:
         n *= d
     return n
-
-
-def _broadcast(shapes: list[list[int]]) -> list[int]:
-    rank = max((len(s) for s in shapes), default=0)
-    out = [1] * rank
-    for s in shapes:
-        for k, d in enumerate(s, rank - len(s)):
-            out[k] = max(out[k], d) if out[k] != 1 and d != 1 else out[k] * d
-    return out
 
 
 def to_tensor(value: np.ndarray, name: str) -> onnx.TensorProto | None:

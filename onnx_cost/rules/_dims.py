@@ -2,17 +2,15 @@
 
 A Dim is a known int, a symbolic name or None (node.py). These combine them as far as they are
 known: a product, a sum or an exact division is None unless every operand is a known int, and
-``bcast_dims`` is the numpy broadcast that keeps a symbolic dim where it decides the result (the
-concrete ``node.broadcast`` says the same for known shapes).
+``node.bcast_dims`` is the numpy broadcast that keeps a symbolic dim where it decides the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from math import prod
 from typing import Any
 
-from .node import Dim, NodeView, RuleError, TensorInfo
+from .node import Dim, NodeView, TensorInfo
 
 
 def text(v: Any) -> str:
@@ -44,24 +42,3 @@ def ddiv(d: Dim, k: Dim) -> Dim:
     if type(d) is int and type(k) is int and k > 0 and d % k == 0:
         return d // k
     return None
-
-
-def bcast_dims(*shapes: Sequence[Dim]) -> tuple[Dim, ...]:
-    """Numpy broadcast of shapes that may hold symbolic dims (None where undecidable)."""
-    rank = max((len(s) for s in shapes), default=0)
-    out: list[Dim] = []
-    for i in range(rank):
-        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]
-        ints = {d for d in dims if type(d) is int and d != 1}
-        syms = {d for d in dims if type(d) is not int}
-        if len(ints) > 1:
-            raise RuleError(f"shapes {[list(s) for s in shapes]} do not broadcast")
-        if ints:
-            out.append(ints.pop())
-        elif len(syms) == 1:
-            out.append(syms.pop())
-        elif syms:
-            out.append(None)
-        else:
-            out.append(1)
-    return tuple(out)

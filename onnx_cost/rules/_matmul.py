@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._dims import bcast_dims
-from .node import Dim, NodeView, RuleError, numel
+from .node import Dim, NodeView, RuleError, bcast_dims, numel
 
 
 def matmul_out_dims(a: Sequence[Dim], b: Sequence[Dim]) -> tuple[Dim, ...]:

@@ -68,28 +68,39 @@ def window(view: NodeView, kernel: Sequence[int]) -> Window:
     )
 
 
-def out_len(view: NodeView, w: Window, axis: int, size: int, ceil_mode: bool = False, drop: bool = True) -> int:
-    """Output length of spatial ``axis`` of an input ``size`` long (Conv and the pools).
-
-    ceil_mode rounds up, then (``drop``) discards a last window that would start
-    in the right padding, as the spec and its reference evaluator say.
-    """
-    k, s, d = w.kernel[axis], w.strides[axis], w.dilations[axis]
+def axis_out(
+    size: int, k: int, s: int, d: int, begin: int, end: int, auto_pad: str, ceil_mode: bool = False, drop: bool = True
+) -> int | None:
+    """Output length of one spatial axis of an input ``size`` long: the spec's formula for Conv and
+    the pools, floor((size + begin + end − dilated kernel) / s) + 1 (SAME: ceil(size / s); VALID: no
+    pads). ceil_mode rounds up, then (``drop``) discards a last window that would start in the
+    right padding, as the spec and its reference evaluator say. None when the dilated kernel is
+    larger than the padded input."""
     ek = d * (k - 1) + 1  # the dilated kernel's extent
-    if w.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         return -(-size // s)
-    b, e = (0, 0) if w.auto_pad == "VALID" else (w.begin[axis], w.end[axis])
+    b, e = (0, 0) if auto_pad == "VALID" else (begin, end)
     span = size + b + e - ek
     if span < 0:
-        raise RuleError(
-            f"{view.op_type} '{view.name}': kernel {k} (dilated extent {ek}) is larger than the "
-            f"padded input {size}+{b}+{e} on spatial axis {axis}"
-        )
+        return None
     if not ceil_mode:
         return span // s + 1
     n = -(-span // s) + 1
     if drop and (n - 1) * s >= size + b:
         n -= 1
+    return n
+
+
+def out_len(view: NodeView, w: Window, axis: int, size: int, ceil_mode: bool = False, drop: bool = True) -> int:
+    """Output length of spatial ``axis`` of an input ``size`` long (Conv and the pools): ``axis_out``."""
+    k, s, d = w.kernel[axis], w.strides[axis], w.dilations[axis]
+    n = axis_out(size, k, s, d, w.begin[axis], w.end[axis], w.auto_pad, ceil_mode, drop)
+    if n is None:
+        b, e = (0, 0) if w.auto_pad == "VALID" else (w.begin[axis], w.end[axis])
+        raise RuleError(
+            f"{view.op_type} '{view.name}': kernel {k} (dilated extent {d * (k - 1) + 1}) is larger than the "
+            f"padded input {size}+{b}+{e} on spatial axis {axis}"
+        )
     return n
 
 
@@ -188,17 +199,10 @@ def conv_out_dims(
         if type(d) is not int or type(k) is not int:
             out.append(None)
             continue
-        ek = dil[i] * (k - 1) + 1
-        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            o = -(-d // strides[i])
-        elif auto_pad == "VALID":
-            o = (d - ek) // strides[i] + 1 if d >= ek else 0
-        elif auto_pad in ("NOTSET", ""):
-            padded = d + pads[i] + pads[i + nsp]
-            o = (padded - ek) // strides[i] + 1 if padded >= ek else 0
-        else:
+        if auto_pad not in (*AUTO_PADS, ""):
             raise RuleError(f"auto_pad '{auto_pad}' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID")
-        if o <= 0:
+        o = axis_out(d, k, strides[i], dil[i], pads[i], pads[i + nsp], auto_pad or "NOTSET")
+        if o is None or o <= 0:
             raise RuleError(
                 f"kernel {kernel} (dilations {dil}) is larger than the padded input {spatial} (pads {pads})"
             )

@@ -17,14 +17,14 @@ from math import prod
 
 from ._activation import SIGMOID
 from ._attention import attention_core, attention_shape, head_size, heads
-from ._dims import bcast_dims, dadd, dmul, shape
+from ._dims import dadd, dmul, shape
 from ._matmul import gemm_dims, matmul_out_dims, matmul_size
 from ._quant import dequantize, quantize, requantize, zp_active
 from ._routing import int_contraction
 from ._softmax import softmax_rows
 from ._spatial import conv_out_dims, conv_size
 from .cost import Cost
-from .node import NodeView, RuleError, broadcast, nbytes, numel
+from .node import NodeView, RuleError, bcast_dims, broadcast, nbytes, numel
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from math import prod
-from typing import Any
+from typing import Any, cast
 
 # A dimension: a known int, a symbolic name (str), or unknown (None).
 Dim = int | str | None
@@ -67,17 +67,30 @@ def nbytes(count: int, bits: int) -> int:
     return (count * bits + 7) // 8
 
 
-def broadcast(*shapes: Sequence[int]) -> tuple[int, ...]:
-    """Numpy-style multidirectional broadcast of concrete shapes."""
+def bcast_dims(*shapes: Sequence[Dim]) -> tuple[Dim, ...]:
+    """Numpy broadcast of shapes that may hold symbolic dims (None where undecidable)."""
     rank = max((len(s) for s in shapes), default=0)
-    out = []
+    out: list[Dim] = []
     for i in range(rank):
-        dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
-        dims.discard(1)
-        if len(dims) > 1:
-            raise RuleError(f"shapes {list(map(list, shapes))} do not broadcast")
-        out.append(dims.pop() if dims else 1)
+        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]
+        ints = {d for d in dims if type(d) is int and d != 1}
+        syms = {d for d in dims if type(d) is not int}
+        if len(ints) > 1:
+            raise RuleError(f"shapes {[list(s) for s in shapes]} do not broadcast")
+        if ints:
+            out.append(ints.pop())
+        elif len(syms) == 1:
+            out.append(syms.pop())
+        elif syms:
+            out.append(None)
+        else:
+            out.append(1)
     return tuple(out)
+
+
+def broadcast(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """Numpy-style multidirectional broadcast of concrete shapes (``bcast_dims`` of known dims)."""
+    return cast(tuple[int, ...], bcast_dims(*shapes))
 
 
 @dataclass(frozen=True, slots=True)
