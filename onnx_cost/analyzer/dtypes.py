@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..rules.node import is_float_dtype
+
 # elem_type -> (name, bits per element as stored). Sub-byte types pack.
 DTYPES: dict[int, tuple[str, int]] = {
     1: ("float32", 32),
@@ -34,6 +38,13 @@ DTYPES: dict[int, tuple[str, int]] = {
     28: ("float6e3m2", 6),
 }
 
+# numpy types of the element types whose small values the analyzer computes (Cast, CastLike)
+NUMPY_TYPES: dict[str, type] = {
+    "float32": np.float32, "float64": np.float64, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
+    "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "uint32": np.uint32, "int64": np.int64,
+    "uint64": np.uint64, "bool": np.bool_,
+}  # fmt: skip
+
 # Integer types that hold quantized weights: their initializers count as params.
 QUANT_INT = frozenset({"int8", "uint8", "int4", "uint4", "int2", "uint2", "int16", "uint16", "int32"})
 
@@ -45,4 +56,4 @@ def dtype_of(elem_type: int) -> tuple[str, int]:
 
 def is_param_dtype(name: str) -> bool:
     """Weights are float or quantized-integer tensors; int64/bool are shapes, axes, masks."""
-    return name.startswith(("float", "bfloat", "complex")) or name in QUANT_INT
+    return is_float_dtype(name) or name in QUANT_INT

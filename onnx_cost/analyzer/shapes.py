@@ -24,10 +24,10 @@ from onnx import defs, helper, shape_inference
 from ..errors import InternalError, InvalidGraphError
 from ..rules import load_all
 from ..rules.matmul import einsum_equation_error
-from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
+from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, is_float_dtype
 from ..rules.registry import SHAPES, SHAPES_FIRST
 from .attrs import Decoded, decode
-from .dtypes import dtype_of, is_param_dtype
+from .dtypes import NUMPY_TYPES, dtype_of, is_param_dtype
 from .external import read_small_int
 from .values import SMALL, evaluate, shape_value, tensor_value, to_tensor
 
@@ -497,11 +497,7 @@ class ShapeEngine:
         return infer_control_flow(self, node, gs, tensors, ins, attrs)
 
 
-_NP_CASTABLE = {
-    "float32": np.float32, "float64": np.float64, "float16": np.float16, "int8": np.int8, "uint8": np.uint8,
-    "int16": np.int16, "uint16": np.uint16, "int32": np.int32, "uint32": np.uint32, "int64": np.int64,
-    "uint64": np.uint64, "bool": np.bool_,
-}
+_NP_CASTABLE = NUMPY_TYPES
 _GENERATORS = frozenset({"ConstantOfShape", "Expand", "Tile"})
 _RANDOM = frozenset(
     {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
@@ -518,7 +514,7 @@ def _vkey(v: Any) -> Any:
 
 
 def _is_float(dt: str) -> bool:
-    return dt.startswith(("float", "bfloat", "complex"))
+    return is_float_dtype(dt)
 
 
 def _numel(dims: Iterable[int]) -> int:

@@ -18,6 +18,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..rules.node import RuleError, broadcast
+from .dtypes import DTYPES, NUMPY_TYPES
 
 SMALL = 4096  # largest value (in elements) we read, evaluate or keep
 
@@ -177,10 +178,7 @@ def _reshape(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | N
     return x.reshape(dims)
 
 
-_NP_OF = {
-    1: np.float32, 2: np.uint8, 3: np.int8, 5: np.int16, 6: np.int32, 7: np.int64,
-    9: np.bool_, 10: np.float16, 11: np.float64,
-}
+_NP_OF = {code: NUMPY_TYPES[name] for code, (name, _bits) in DTYPES.items() if name in NUMPY_TYPES}
 _INT_TYPES = (np.integer, np.bool_)
 
 _FAST: dict[str, Any] = {

@@ -6,7 +6,9 @@ The conventions are stated in quantized.py's docstring.
 from __future__ import annotations
 
 from .cost import Cost
-from .node import NodeView
+from .node import NodeView, is_int_dtype
+
+__all__ = ["dequantize", "is_int_dtype", "quantize", "requantize", "zp_active"]
 
 
 def zp_active(view: NodeView, i: int) -> bool:
@@ -20,10 +22,6 @@ def zp_active(view: NodeView, i: int) -> bool:
         return bool(v.any())
     except Exception:  # an exotic dtype (float8 stored oddly): assume it is used
         return True
-
-
-def is_int_dtype(dtype: str) -> bool:
-    return dtype.startswith(("int", "uint"))
 
 
 def requantize(n: int, zp: bool) -> Cost:

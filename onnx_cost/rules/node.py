@@ -30,6 +30,16 @@ class RuleError(Exception):
     its input, a group not dividing the channels...)."""
 
 
+def is_float_dtype(dtype: str) -> bool:
+    """A floating-point element type (float*, bfloat16, complex*): the one definition."""
+    return dtype.startswith(("float", "bfloat", "complex"))
+
+
+def is_int_dtype(dtype: str) -> bool:
+    """An integer element type (int*, uint*); bool is neither."""
+    return dtype.startswith(("int", "uint"))
+
+
 @dataclass(frozen=True, slots=True)
 class TensorInfo:
     """One tensor as the analyzer knows it."""
@@ -43,7 +53,7 @@ class TensorInfo:
 
     @property
     def is_float(self) -> bool:
-        return self.dtype.startswith(("float", "bfloat", "complex"))
+        return is_float_dtype(self.dtype)
 
     @property
     def known(self) -> bool:
