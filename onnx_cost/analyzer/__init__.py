@@ -16,6 +16,7 @@ import onnx
 
 from ..errors import BindingError, InvalidGraphError, UnsupportedModelError
 from ..rules.node import TensorInfo, nbytes, numel
+from ..rules.registry import is_onnx_domain, norm_domain
 from .external import model_dir
 from .load import load_model, model_warnings
 from .onnx_infer import onnx_hints
@@ -128,7 +129,7 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
     check_structure(proto)
     opsets: dict[str, int] = {}
     for o in proto.opset_import:
-        domain = "" if o.domain in ("", "ai.onnx") else o.domain
+        domain = norm_domain(o.domain)
         if o.version < 1:
             raise InvalidGraphError(f"opset_import gives domain '{o.domain or 'ai.onnx'}' the invalid version "
                                     f"{o.version}")
@@ -146,7 +147,7 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
             f"this onnx {onnx.__version__} knows: upgrade onnx"
         )
     if "" not in opsets:
-        if any(n.domain in ("", "ai.onnx") for n in proto.graph.node):
+        if any(is_onnx_domain(n.domain) for n in proto.graph.node):
             raise InvalidGraphError("model declares no opset for the default ONNX domain (opset_import is missing it)")
         opsets[""] = onnx.defs.onnx_opset_version()
     latest = onnx.defs.onnx_opset_version()
@@ -160,7 +161,7 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
             f"model has IR version {proto.ir_version}, newer than the {onnx.IR_VERSION} this onnx {onnx.__version__} "
             f"knows"
         )
-    used = {n.domain for n in proto.graph.node} - {"", "ai.onnx"}
+    used = {d for d in (n.domain for n in proto.graph.node) if not is_onnx_domain(d)}
     undeclared = sorted(d for d in used if d not in opsets and d not in {f.domain for f in proto.functions})
     if undeclared:
         node = next(n for n in proto.graph.node if n.domain == undeclared[0])

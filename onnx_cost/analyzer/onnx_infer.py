@@ -18,6 +18,7 @@ import time
 import onnx
 from onnx import helper, shape_inference
 
+from ..rules.registry import norm_domain
 from .values import SMALL
 
 _GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
@@ -42,7 +43,7 @@ def weightless_copy(model: onnx.ModelProto) -> onnx.ModelProto:
     copy = onnx.ModelProto()
     copy.ir_version = max(model.ir_version, 4)  # initializers need not be inputs
     copy.opset_import.extend(model.opset_import)
-    opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in model.opset_import}
+    opsets = {norm_domain(o.domain): o.version for o in model.opset_import}
     cg = copy.graph
     cg.name = g.name
     declared = {i.name for i in g.input}
@@ -54,7 +55,7 @@ def weightless_copy(model: onnx.ModelProto) -> onnx.ModelProto:
         elif t.name not in declared:
             cg.input.append(_typed(t.name, t.data_type, list(t.dims)))
     for n in g.node:
-        domain = "" if n.domain in ("", "ai.onnx") else n.domain
+        domain = norm_domain(n.domain)
         if decode(n, opsets.get(domain, 1), domain)[1]:
             continue  # malformed attributes: the node stays out of onnx's reach
         if n.op_type == "Einsum" and domain == "" and _bad_einsum(n):

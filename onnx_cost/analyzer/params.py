@@ -24,6 +24,7 @@ import onnx
 
 from ..errors import printable
 from ..rules.node import TensorInfo, nbytes, numel
+from ..rules.registry import norm_domain
 from .dtypes import QUANT_INT, dtype_of, is_param_dtype
 from .shapes import SOURCE_OPS, GraphShapes
 
@@ -158,7 +159,7 @@ def _graphs(gs: GraphShapes) -> Iterator[GraphShapes]:
 
 
 def _domain(node: onnx.NodeProto) -> str:
-    return "" if node.domain in ("", "ai.onnx") else node.domain
+    return norm_domain(node.domain)
 
 
 class _Index:

@@ -25,7 +25,7 @@ from ..errors import InternalError, InvalidGraphError
 from ..rules import load_all
 from ..rules.matmul import einsum_equation_error
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, is_float_dtype
-from ..rules.registry import SHAPES, SHAPES_FIRST
+from ..rules.registry import SHAPES, SHAPES_FIRST, is_onnx_domain, norm_domain
 from .attrs import Decoded, decode
 from .dtypes import NUMPY_TYPES, dtype_of, is_param_dtype
 from .external import read_small_int
@@ -128,7 +128,7 @@ def _schema(op_type: str, version: int, domain: str) -> defs.OpSchema | None:
 
 
 def schema_for(node: onnx.NodeProto, opsets: dict[str, int]) -> defs.OpSchema | None:
-    domain = "" if node.domain in ("", "ai.onnx") else node.domain
+    domain = norm_domain(node.domain)
     version = opsets.get(domain)
     if version is None:
         return None
@@ -295,7 +295,7 @@ class ShapeEngine:
         hints: Any,
     ) -> None:
         ins = [tensors.get(n) if n else None for n in node.input]
-        domain = "" if node.domain in ("", "ai.onnx") else node.domain
+        domain = norm_domain(node.domain)
         decoded = decode(node, self.opsets.get(domain, 1), domain)
         gs.attrs[id(node)] = decoded
         attrs, bad = decoded
@@ -339,7 +339,7 @@ class ShapeEngine:
         self, node: onnx.NodeProto, gs: GraphShapes, ins: list[TensorInfo | None], attrs: Mapping[str, Any]
     ) -> list[TensorInfo | None]:
         schema = schema_for(node, self.opsets)
-        domain = "" if node.domain in ("", "ai.onnx") else node.domain
+        domain = norm_domain(node.domain)
         fn = SHAPES.get((domain, node.op_type))
         if fn is not None and (
             schema is None or not schema.has_type_and_shape_inference_function or (domain, node.op_type) in SHAPES_FIRST
@@ -453,7 +453,7 @@ class ShapeEngine:
         outs: list[TensorInfo | None],
     ) -> list[np.ndarray | None] | None:
         op = node.op_type
-        if node.domain not in ("", "ai.onnx"):
+        if not is_onnx_domain(node.domain):
             return None
         if op == "Constant":
             return [_constant_value(node)]

@@ -18,6 +18,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..rules.node import RuleError, broadcast
+from ..rules.registry import is_onnx_domain
 from .dtypes import DTYPES, NUMPY_TYPES
 
 SMALL = 4096  # largest value (in elements) we read, evaluate or keep
@@ -71,7 +72,7 @@ def evaluate(
 ) -> list[np.ndarray | None] | None:
     """Run ``node`` on known small inputs; None when it cannot or the result is not small.
     ``attrs``: its decoded attributes (attrs.decode), which the fast paths read."""
-    if node.op_type not in EVAL_OPS or node.domain not in ("", "ai.onnx"):
+    if node.op_type not in EVAL_OPS or not is_onnx_domain(node.domain):
         return None
     if any(v is not None and v.size > SMALL for v in inputs):
         return None

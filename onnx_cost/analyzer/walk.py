@@ -14,7 +14,7 @@ from ..rules._precision import precision
 from ..rules.cost import ZERO as NO_COST
 from ..rules.cost import Cost
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
-from ..rules.registry import UNCOUNTABLE
+from ..rules.registry import UNCOUNTABLE, norm_domain
 from .attrs import decode
 from .params import learned_sizes
 from .report import (
@@ -36,7 +36,7 @@ from .shapes import CONTROL_FLOW, GraphShapes
 
 def node_attrs(node: onnx.NodeProto, version: int) -> Mapping[str, Any]:
     """The node's decoded attributes, schema defaults applied (attrs.decode; read-only)."""
-    domain = "" if node.domain in ("", "ai.onnx") else node.domain
+    domain = norm_domain(node.domain)
     return decode(node, version, domain)[0]
 
 
@@ -85,7 +85,7 @@ class Walker:
     def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> tuple[NodeView, str]:
         """The rule's view of ``node`` (attributes as the shape pass decoded them) and ""
         or why its attributes make it invalid."""
-        domain = "" if node.domain in ("", "ai.onnx") else node.domain
+        domain = norm_domain(node.domain)
         version = self.opsets.get(domain, 1)
         decoded = gs.attrs.get(id(node))
         attrs, bad = decoded if decoded is not None else decode(node, version, domain)

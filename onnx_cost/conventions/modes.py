@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import onnx
 
+from ..rules.registry import is_onnx_domain
+
 # op type -> the string attributes read (ONNX defaults apply when absent)
 WANTED: dict[str, tuple[str, ...]] = {"Resize": ("mode",), "Upsample": ("mode",)}
 
@@ -17,7 +19,7 @@ def string_attrs(model: onnx.ModelProto) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for node in model.graph.node:
         names = WANTED.get(node.op_type)
-        if not names or not node.output or node.domain not in ("", "ai.onnx"):
+        if not names or not node.output or not is_onnx_domain(node.domain):
             continue
         got = {
             a.name: a.s.decode("utf-8", "replace")

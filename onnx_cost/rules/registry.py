@@ -25,8 +25,13 @@ MS_DOMAIN = "com.microsoft"
 
 
 def norm_domain(domain: str) -> str:
-    """"ai.onnx" and "" are the same default domain."""
+    """"ai.onnx" and "" are the same default domain: the one place that says so."""
     return "" if domain in ("", "ai.onnx") else domain
+
+
+def is_onnx_domain(domain: str) -> bool:
+    """True for the default domain, however it is spelled."""
+    return norm_domain(domain) == ONNX_DOMAIN
 
 
 @dataclass(frozen=True, slots=True)
