@@ -4,7 +4,7 @@
 (function () {
   var DATA = JSON.parse(document.getElementById("onnx-cost-data").textContent);
   var SVGNS = "http://www.w3.org/2000/svg";
-  var NODE_LIMIT = 2000;
+  var NODE_LIMIT = 500;  // rows drawn at once: sort or filter to reach the others
   var METRICS = { flops: "FLOPs", macs: "MACs", ops: "ops", params: "params", memory_bytes: "bytes" };
 
   function el(tag, cls, text) {
