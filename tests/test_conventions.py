@@ -245,6 +245,8 @@ def test_exact_profile_is_the_report():
     # Conv with bias: 2·Cin·K² FLOPs per output (n mults, n − 1 adds, 1 bias add) = 2·72·1,600 = 230,400.
     assert r.totals == {"flops": 230_400, "macs": 115_200}
     assert (r.totals["flops"], r.params) == (report.total.flops, report.total.params)
+    fast = conventions.exact_result(report)  # what the CLI uses: the report's totals and group-by
+    assert (fast.totals, fast.params, fast.by_family) == (r.totals, r.params, r.by_family)
 
 
 def test_aliases_and_unknown_name():

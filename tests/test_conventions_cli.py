@@ -121,3 +121,15 @@ def test_markdown_and_html_name_the_convention(model):
     assert "27,648" in md.split("```")[1]
     page = run(model, "--format", "html").stdout
     assert '<p class="convention">convention: exact (' in page
+
+
+def test_json_views_carry_each_peer_convention(model):
+    # The report layer's views: one per peer profile counted, the tool's numbers in our fields
+    # (thop prints MACs only: macs 38,400, flops 2·38,400 = 76,800; fvcore prints flops only: 23,040).
+    d = json.loads(run(model, "--convention", "all", "--json").stdout)
+    views = d["views"]
+    assert "convention:exact" not in views
+    assert views["convention:thop"]["total"]["macs"] == 38_400
+    assert views["convention:thop"]["total"]["flops"] == 76_800
+    assert views["convention:fvcore"]["total"]["flops"] == 23_040 and views["convention:fvcore"]["total"]["macs"] == 0
+    assert views["convention:thop"]["data"]["by_family"]["upsample"] == {"macs": 22_528}

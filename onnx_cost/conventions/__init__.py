@@ -12,6 +12,7 @@ from typing import Any
 
 from ..analyzer.report import Report
 from .engine import Profile, Result, check_table, run
+from .families import family_of
 from .profiles import calflops, exact, fvcore, onnx_tool, ptflops, thop, torch_counter, torchvision
 
 __all__ = ["DEFAULT", "PROFILES", "Profile", "Result", "names", "get", "apply", "apply_all", "exact_result"]
@@ -56,11 +57,14 @@ def apply(report: Report, name: str, attrs: Mapping[str, Mapping[str, Any]] | No
     return run(get(name), report, attrs)
 
 
-def exact_result(report: Report) -> Result:
-    """The ``exact`` convention without a pass over the nodes: the report's own totals
-    (``by_family`` and ``nodes`` are left empty; ``by_op_type`` has the breakdown)."""
+def exact_result(report: Report, by_family: bool = True) -> Result:
+    """The ``exact`` convention from the report's own totals, ``by_family`` by the report's
+    group-by (skipped when False: one pass less); ``nodes`` is left empty, the report's
+    records being the exact ones."""
     t = report.total
-    return Result(PROFILES[DEFAULT], {"flops": t.flops, "macs": t.macs}, t.params, {}, [], partial=report.partial)
+    fams = report.group(lambda r: family_of(r.op_type, r.domain, r.status)) if by_family else {}
+    per = {f: {"flops": g.flops, "macs": g.macs} for f, g in fams.items()}
+    return Result(PROFILES[DEFAULT], {"flops": t.flops, "macs": t.macs}, t.params, per, [], partial=report.partial)
 
 
 def apply_all(report: Report, attrs: Mapping[str, Mapping[str, Any]] | None = None) -> list[Result]:

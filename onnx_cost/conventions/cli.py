@@ -17,7 +17,7 @@ ALL = "all"
 ALL_HEADER = "convention: all (one row per profile; `onnx-cost conventions` says what each counts)\n"
 
 
-def results(report: Any, name: str, model: onnx.ModelProto | None) -> list[Any]:
+def results(report: Any, name: str, model: onnx.ModelProto | None, by_family: bool = True) -> list[Any]:
     """The results asked for: one profile, or every profile for ``all``."""
     from . import DEFAULT, apply, apply_all, exact_result, get
     from .modes import string_attrs
@@ -28,7 +28,7 @@ def results(report: Any, name: str, model: onnx.ModelProto | None) -> list[Any]:
         except ValueError as e:
             fail(f"--convention: {e}")
     if name == DEFAULT:
-        return [exact_result(report)]
+        return [exact_result(report, by_family)]
     attrs = string_attrs(model) if model is not None else None
     return apply_all(report, attrs) if name == ALL else [apply(report, name, attrs)]
 
@@ -38,7 +38,7 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
     its object in JSON, its columns in CSV (docs/json.md)."""
     from .text import comparison_text, header, result_text
 
-    res = results(report, name, model)
+    res = results(report, name, model, by_family=fmt == "json")
     if fmt == "json":
         return _json(report, res, name)
     if fmt == "csv":
@@ -68,7 +68,11 @@ def _html(text: str, res: list[Any], name: str) -> str:
 
 def _json(report: Any, res: list[Any], name: str) -> str:
     from ..analyzer.render import to_dict
+    from .views import register
 
+    for r in res:
+        if r.profile.name != "exact":
+            register(report, r)
     d = to_dict(report)
     d["convention"] = name
     d["conventions"] = [r.as_dict() for r in res]
