@@ -19,6 +19,7 @@ simply has a bias.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..analyzer.report import NodeRecord, Report
@@ -36,15 +37,13 @@ class Group:
 
 
 class Index:
-    """Producer and consumers of the main graph's tensors, as node positions in
-    ``report.nodes``, over the report's graph index; and the model's weights."""
+    """The report's graph index (main graph) as node positions in ``report.nodes``,
+    and the model's weights (``Report.param_sizes``)."""
 
     def __init__(self, report: Report) -> None:
         self.pos = {id(r): i for i, r in enumerate(report.nodes)}
-        build = getattr(report, "graph_index", None)
-        self.graph = build("") if build is not None else _LocalIndex(report.nodes)
-        sizes = getattr(report, "param_sizes", None)
-        self.weights: set[str] = set(sizes) if sizes else _weights(report)
+        self.graph = report.graph_index("")
+        self.weights: Collection[str] = report.param_sizes
 
     def producer_of(self, tensor: str) -> int:
         """The node writing ``tensor``; -1 for a graph input or a weight."""
@@ -58,42 +57,6 @@ class Index:
         """The one node reading ``tensor``; -1 when none or several do."""
         c = self.graph.consumers(tensor)
         return self.pos[id(c[0])] if len(c) == 1 else -1
-
-
-class _LocalIndex:
-    """The graph index for reports built before ``Report.graph_index`` (main graph only)."""
-
-    def __init__(self, nodes: list[NodeRecord]) -> None:
-        self._producer: dict[str, NodeRecord] = {}
-        self._consumers: dict[str, list[NodeRecord]] = {}
-        for r in nodes:
-            if r.graph:
-                continue
-            for t in r.output_names:
-                if t:
-                    self._producer[t] = r
-            for t in r.input_names:
-                if t:
-                    self._consumers.setdefault(t, []).append(r)
-
-    def producer(self, tensor: str) -> NodeRecord | None:
-        return self._producer.get(tensor)
-
-    def consumers(self, tensor: str) -> list[NodeRecord]:
-        return self._consumers.get(tensor, [])
-
-
-def _weights(report: Report) -> set[str]:
-    """Tensors no node but a Constant writes and that are not graph inputs."""
-    inputs = {n for n, _d, _s in report.model.inputs}
-    produced = {t: r.op_type for r in report.nodes if not r.graph for t in r.output_names if t}
-    return {
-        t
-        for r in report.nodes
-        if not r.graph
-        for t in r.input_names
-        if t and t not in inputs and produced.get(t, "Constant") == "Constant"
-    }
 
 
 def find_groups(report: Report) -> list[Group]:
