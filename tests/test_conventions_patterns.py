@@ -139,3 +139,31 @@ def test_folded_batchnorm_is_just_a_conv_bias():
                    [init("w", "float32", [8, 3, 3, 3]), init("b", "float32", [8])])  # fmt: skip
     r = conventions.apply(onnx_cost.analyze(m), "torchvision")
     assert r.totals == {"macs": 16 * 8 * 27} and r.params == 224  # 3,456 MACs
+
+
+def _in_module(b: Builder, classes: list[str]) -> None:
+    """Mark every node as run inside ``classes`` (outermost first), as torch's dynamo exporter
+    writes it: cumulative scope names and the classes in step, the root first, the op last."""
+    names = ["", *(f"m{i}" for i in range(len(classes)))]
+    for node in b.nodes:
+        for key, value in (("pkg.torch.onnx.name_scopes", repr([*names, "op"])),
+                           ("pkg.torch.onnx.class_hierarchy", repr(["Model", *classes, "aten.op.default"]))):  # fmt: skip
+            p = node.metadata_props.add()
+            p.key, p.value = key, value
+
+
+def test_thop_counts_only_the_module_types_it_registers():
+    # thop looks a module's type up exactly: nn.MultiheadAttention's out_proj is a
+    # NonDynamicallyQuantizableLinear, a subclass of nn.Linear, which thop has no rule for.
+    # The same MatMul + Add (2,048 MACs, as above) counts under nn.Linear, 0 under the subclass.
+    mha = "torch.nn.modules.activation.MultiheadAttention"
+    for cls, want, named in (
+        ("torch.nn.modules.linear.Linear", 2_048, {}),
+        ("torch.nn.modules.linear.NonDynamicallyQuantizableLinear", 0, {"NonDynamicallyQuantizableLinear": 1}),
+    ):
+        b = Builder(external=False)
+        b.linear("x", 32, 16)
+        _in_module(b, [mha, cls])
+        r = _results(b, X4)
+        assert _total(r["thop"]) == (want,) and r["thop"].unsupported == named, cls
+        assert _total(r["torchvision"]) == (2_048,)  # the other profiles do not look at modules

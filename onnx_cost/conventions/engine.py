@@ -45,7 +45,12 @@ Entry = F | Ignored | Unsupported
 
 class NotHandled(Exception):
     """Raised by a formula for a variant the tool has no handle for (fvcore's bicubic
-    upsample): the node counts 0 and is listed as unsupported."""
+    upsample): the node counts 0 and is listed as unsupported, under ``name`` when given
+    (thop names the module class it found no rule for) or its op type."""
+
+    def __init__(self, what: str = "", name: str = "") -> None:
+        super().__init__(what)
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,8 @@ def _count(profile: Profile, site: Site, res: Result) -> Values:
         return (0,) * n
     try:
         v = e.fn(site)
-    except NotHandled:
+    except NotHandled as err:
+        key = err.name or key
         res.unsupported[key] = res.unsupported.get(key, 0) + 1
         return (0,) * n
     except Unknown:

@@ -4,7 +4,7 @@
 ptflops, calflops, fvcore's parameter_count) sees a BatchNorm's weight and bias but not
 its running mean and variance, which are buffers. The ONNX file stores all four; the
 learnable count is the stored count less the mean and var inputs of every
-BatchNormalization whose statistics are weights (initializers or Constants), each
+BatchNormalization whose statistics are weights (``Report.param_sizes``), each
 tensor once by name. Other buffers (a registered positional table, a mask) look like
 weights in the file and stay counted: the file does not say which tensors were learned.
 """

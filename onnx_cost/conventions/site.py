@@ -45,6 +45,13 @@ class Site:
         return n
 
     @property
+    def module(self) -> str:
+        """The class of the innermost PyTorch module the node ran in, when the exporter
+        recorded it (torch's dynamo exporter: ``torch.nn.modules.linear.Linear``), else ""."""
+        classes = self.rec.scope_classes
+        return classes[-1] if classes else ""
+
+    @property
     def inp(self) -> int:
         """Elements of the first input."""
         return self._n(self.rec.inputs[0] if self.rec.inputs else None)

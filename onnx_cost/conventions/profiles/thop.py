@@ -13,7 +13,7 @@ MaxPool, AdaptiveMaxPool, Dropout 0. Functional calls (torch.matmul, x + y) are 
 
 from __future__ import annotations
 
-from ..engine import F, Ignored, Profile, Unsupported
+from ..engine import Entry, F, Ignored, NotHandled, Profile, Unsupported
 from ..site import Site
 from ._common import MACS, OUT, rest, softmax_rows, transposed_conv_over_output
 
@@ -44,6 +44,39 @@ def _upsample(s: Site) -> int:
 
 _FUNCTIONAL = Ignored("0: a functional call, not an nn.Module thop hooks")
 
+_NN = "torch.nn.modules."
+# family -> the module classes thop registers for it (``register_hooks``, matched by exact type)
+HOOKED: dict[str, tuple[str, ...]] = {
+    "conv": tuple(f"{_NN}conv.Conv{d}d" for d in (1, 2, 3)),
+    "conv_transpose": tuple(f"{_NN}conv.ConvTranspose{d}d" for d in (1, 2, 3)),
+    "linear": (f"{_NN}linear.Linear",),
+    "batchnorm": (*(f"{_NN}batchnorm.BatchNorm{d}d" for d in (1, 2, 3)), f"{_NN}batchnorm.SyncBatchNorm"),
+    "layernorm": (f"{_NN}normalization.LayerNorm",),
+    "instancenorm": tuple(f"{_NN}instancenorm.InstanceNorm{d}d" for d in (1, 2, 3)),
+    "prelu": (f"{_NN}activation.PReLU",),
+    "softmax": (f"{_NN}activation.Softmax",),
+    "avgpool": tuple(f"{_NN}pooling.AvgPool{d}d" for d in (1, 2, 3)),
+    "global_avgpool": tuple(f"{_NN}pooling.AdaptiveAvgPool{d}d" for d in (1, 2, 3)),
+    "upsample": tuple(f"{_NN}upsampling.{c}" for c in ("Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d")),
+}
+
+
+def _hooked(family: str, f: F) -> F:
+    """``f``, applied only where thop would run it: when the exporter recorded the node's
+    module, that module's class must be one thop registers (a subclass is not: thop looks
+    its type up exactly); otherwise the node counts 0 and its module is named."""
+
+    def fn(s: Site) -> int | tuple[int, ...]:
+        if s.module and s.module not in HOOKED[family]:
+            raise NotHandled(s.module, name=s.module.rsplit(".", 1)[-1])
+        return f.fn(s)
+
+    return F(f.doc, fn)
+
+def _table(entries: dict[str, Entry]) -> dict[str, Entry]:
+    return {f: _hooked(f, e) if f in HOOKED and isinstance(e, F) else e for f, e in entries.items()}
+
+
 PROFILE = Profile(
     name="thop",
     tool=(
@@ -55,7 +88,7 @@ PROFILE = Profile(
         "thop MACs: module hooks; conv and linear MACs without bias, norms 2·N (4·N affine), ReLU and"
         " pooling max 0"
     ),
-    table=rest(
+    table=_table(rest(
         {
             "conv": MACS,
             "conv_transpose": F("∏out·(Cin/g)·∏K: over the OUTPUT extent, as a conv", transposed_conv_over_output),
@@ -82,7 +115,7 @@ PROFILE = Profile(
         },
         Unsupported("0: no rule for the module (\"Cannot find rule\")"),
         skip=("recurrent",),
-    ),
+    )),
     notes=(
         "thop counts a module only when its type is exactly a registered one: subclasses of "
         "nn.Linear (MultiheadAttention's out_proj) count 0 in PyTorch; an ONNX export cannot show that.",
