@@ -50,7 +50,8 @@ class _Worker:
     def give(self, i: int, path: str, timeout: float | None) -> None:
         self.task, self.started = i, time.monotonic()
         self.deadline = self.started + timeout if timeout else float("inf")
-        self.conn.send(path)
+        with contextlib.suppress(OSError):  # it died just now: _collect sees its sentinel, the row says crashed
+            self.conn.send(path)
 
     def stop(self, kill: bool = False) -> None:
         if kill:
