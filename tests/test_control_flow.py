@@ -185,3 +185,27 @@ def test_a_loop_with_unknown_trips_is_flagged_by_data():
     assert loop.trips is None and r.coverage.per_iteration_loops == 1
     r = onnx_cost.analyze(_loop_model(3))
     assert next(n for n in r.nodes if n.op_type == "Loop").trips == 3
+
+
+def test_nested_branch_states_take_the_strongest():
+    # outer If on data: then = an inner If on a static True (Relu taken, Sigmoid never), else = MatMul
+    inner = helper.make_node(
+        "If", ["c2"], ["t"], name="inner",
+        then_branch=helper.make_graph([helper.make_node("Relu", ["x"], ["r"], name="relu")], "t2", [],
+                                      [vi("r", "float32", [2, 4])]),
+        else_branch=helper.make_graph([helper.make_node("Sigmoid", ["x"], ["s"], name="sig")], "e2", [],
+                                      [vi("s", "float32", [2, 4])]),
+    )
+    then_g = helper.make_graph([inner], "then", [], [vi("t", "float32", [2, 4])])
+    else_g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["e"], name="mm")], "else", [],
+                               [vi("e", "float32", [2, 4])])
+    nodes = [helper.make_node("If", ["c"], ["y"], name="outer", then_branch=then_g, else_branch=else_g)]
+    inits = [init("w", "float32", [4, 4]), init("c2", "bool", [], True)]
+    r = onnx_cost.analyze(make_model(nodes, [("x", "float32", [2, 4]), ("c", "bool", [])],
+                                     [("y", "float32", [2, 4])], inits))
+    rec = {n.name: n for n in r.nodes}
+    # then: Relu 8 compares; else: MatMul 2×4 by 4×4, 32 MACs, 8 dots -> 56 FLOPs: else is larger
+    assert "then 8 FLOPs, else 56 FLOPs: else (the larger) counted" in rec["outer"].detail
+    assert [(rec[k].branch, rec[k].weight) for k in ("inner", "relu", "sig", "mm")] == [
+        ("smaller", 0), ("smaller", 0), ("not_taken", 0), ("larger", 1)]
+    assert r.total.flops == 56 and r.coverage.not_taken == 1

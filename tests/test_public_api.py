@@ -1,0 +1,90 @@
+"""The public API, pinned: what ``onnx_cost`` exports and the documented fields of a report.
+
+Adding to the API is fine: add the name to the table below (and to the docs). Removing or
+renaming one breaks users: this test makes that a decision, never an accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from pathlib import Path
+
+import pytest
+
+import onnx_cost
+from onnx_cost.analyzer.report import Coverage, ModelInfo, NodeRecord, Report, View
+from onnx_cost.analyzer.totals import Totals
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EXPORTS = {
+    "__version__", "analyze", "analyze_many", "sweep", "formula",
+    "OnnxCostError", "ModelFileError", "NotOnnxError", "InvalidGraphError", "BindingError",
+    "UnsupportedModelError", "ExternalDataError", "OutputError", "ResourceLimitError", "InternalError",
+}  # fmt: skip
+
+# Dataclass fields in order (NodeRecord and Totals are built positionally by some callers).
+FIELDS: dict[type, tuple[str, ...]] = {
+    Report: (
+        "model", "nodes", "total", "by_op_type", "coverage", "uncounted", "not_counted", "missing_dims",
+        "warnings", "views", "tensors", "initializers", "param_sizes", "constant_sizes", "unused_params",
+    ),
+    NodeRecord: (
+        "name", "op_type", "domain", "scope", "graph", "input_names", "output_names", "inputs", "outputs",
+        "dtype", "status", "cost", "params", "param_bytes", "learned_params", "learned_param_bytes", "weight",
+        "detail", "missing", "bytes_partial", "per_iteration", "metadata", "scope_path", "scope_classes",
+        "precision", "branch", "trips",
+    ),
+    Totals: (
+        "macs", "dots", "bias_adds", "arith", "transcendental", "compare", "int_macs", "int_ops", "params",
+        "param_bytes", "constants", "constant_bytes", "read_bytes", "write_bytes", "nodes",
+    ),
+    Coverage: (
+        "nodes", "counted", "zero", "uncounted", "shape_unknown", "invalid", "unknown_tensors",
+        "per_iteration_loops", "not_taken",
+    ),
+    View: ("description", "total", "nodes", "data"),
+    ModelInfo: ("path", "ir_version", "opsets", "producer", "inputs", "outputs"),
+}  # fmt: skip
+
+# Public methods and properties, beside the fields.
+MEMBERS: dict[type, set[str]] = {
+    Report: {"partial", "group", "graph_index"},
+    NodeRecord: {"flops", "macs", "read_bytes", "write_bytes", "runs"},
+    Totals: {"flops", "ops", "memory_bytes", "as_dict", "as_cost"},
+    Coverage: {"covered", "fraction", "complete"},
+}
+
+ANALYZE_PARAMETERS = ("model", "inputs", "dims", "rules")
+
+
+def test_package_exports():
+    assert set(onnx_cost.__all__) == EXPORTS
+    for name in onnx_cost.__all__:
+        assert hasattr(onnx_cost, name), name
+
+
+@pytest.mark.parametrize("cls", list(FIELDS), ids=lambda c: c.__name__)
+def test_documented_fields_in_order(cls):
+    public = tuple(f.name for f in dataclasses.fields(cls) if not f.name.startswith("_"))
+    assert public == FIELDS[cls]
+
+
+@pytest.mark.parametrize("cls", list(MEMBERS), ids=lambda c: c.__name__)
+def test_public_members(cls):
+    have = {m for m in dir(cls) if not m.startswith("_")} - set(FIELDS[cls])
+    assert MEMBERS[cls] <= have, MEMBERS[cls] - have
+
+
+def test_analyze_signature():
+    params = inspect.signature(onnx_cost.analyze).parameters
+    assert tuple(params)[: len(ANALYZE_PARAMETERS)] == ANALYZE_PARAMETERS
+    assert all(p.kind is p.KEYWORD_ONLY for n, p in params.items() if n != "model")
+    assert onnx_cost.analyze.__doc__
+
+
+def test_the_architecture_doc_names_every_report_field():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for name in ("NodeRecord", "Totals", "group", "GraphIndex", "views", "tensors", *FIELDS[Report][9:]):
+        assert name in doc, name
