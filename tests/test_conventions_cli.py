@@ -133,3 +133,11 @@ def test_json_views_carry_each_peer_convention(model):
     assert views["convention:thop"]["total"]["flops"] == 76_800
     assert views["convention:fvcore"]["total"]["flops"] == 23_040 and views["convention:fvcore"]["total"]["macs"] == 0
     assert views["convention:thop"]["data"]["by_family"]["upsample"] == {"macs": 22_528}
+
+
+def test_alias_and_formats_the_conventions_command_refuses(model):
+    # mmengine follows fvcore's handles: the same numbers, under its own name in the header.
+    a, b = run(model, "--convention", "mmengine", "--json"), run(model, "--convention", "fvcore", "--json")
+    assert json.loads(a.stdout)["conventions"] == json.loads(b.stdout)["conventions"]
+    r = run("conventions", "--format", "csv")
+    assert r.exit_code == 2 and "does not apply to `conventions`" in r.output
