@@ -16,7 +16,7 @@ import tempfile
 from typing import Any
 
 from ..errors import OnnxCostError, printable
-from .roofline import Roofline, dominant_precision, pick_peak
+from .roofline import Roofline
 from .view import _time
 
 POINTS_GID = "roofline-nodes"  # the SVG group holding one marker per plotted node
@@ -59,11 +59,10 @@ def _roofline_axes(ax: Any, roof: Roofline, measured: dict[str, float], top: int
     xs = [n.intensity or 0.0 for n in nodes]
     lo = min(xs, default=0.01) / 4
     hi = max(xs, default=100.0) * 4
-    used = {pick_peak(dev, n.precision, True, roof.tf32)[1] for n in nodes} - {None}
-    if not used:
-        used = {pick_peak(dev, dominant_precision(roof.nodes), True, roof.tf32)[1]} - {None}
+    # one roof per device peak the nodes use ("fp32 (no int8 figure)" uses fp32's)
+    used = {n.peak_used.split(" ", 1)[0] for n in nodes} or {roof.precision}
     for p, f in sorted(dev.peaks.items(), key=lambda kv: -kv[1].value):
-        if bw and f.value in used:
+        if bw and p in used:
             ridge = f.value / bw
             grid = [lo, min(max(ridge, lo), hi), hi]
             ax.plot(grid, [min(f.value, x * bw) for x in grid], lw=1.5, label=f"{p} roof ({f.value / 1e12:.3g} T/s)")
@@ -74,8 +73,7 @@ def _roofline_axes(ax: Any, roof: Roofline, measured: dict[str, float], top: int
     biggest = max((n.ops for n in nodes), default=1)
     sizes = [20 + 400 * math.sqrt(n.ops / biggest) for n in nodes]
     ax.scatter(xs, ys, s=sizes, c=colours, alpha=0.7, edgecolors="black", linewidths=0.4, gid=POINTS_GID)
-    for n, x, y in sorted(zip(nodes, xs, ys), key=lambda t: -t[0].ops)[:top]:
-        ax.annotate(label(n.name or n.op_type), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    _labels(ax, nodes, xs, ys, top, math.sqrt(lo * hi))
     others = any(n.op_type not in types for n in nodes)
     for t, c in zip([*types, "other"] if others else types, cmap):
         ax.scatter([], [], c=[c], label=label(t, 24))
@@ -87,6 +85,23 @@ def _roofline_axes(ax: Any, roof: Roofline, measured: dict[str, float], top: int
     ax.set_title(label(f"{dev.name}: latency floor {_time(roof.floor_s)}", 90), fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=7, loc="lower right")
+
+
+def _labels(ax: Any, nodes: list[Any], xs: list[float], ys: list[float], top: int, mid: float) -> None:
+    """Label the heaviest node of each of the ``top`` heaviest spots (nodes at the same
+    place, like a transformer's repeated layers, get one label and a count)."""
+    spots: dict[tuple[float, float], list[Any]] = {}
+    for n, x, y in zip(nodes, xs, ys):
+        key = (round(math.log10(x), 1), round(math.log10(y), 1)) if x > 0 and y > 0 else (0.0, 0.0)
+        spots.setdefault(key, []).append((n, x, y))
+    heavy = sorted(spots.values(), key=lambda g: -sum(t[0].ops for t in g))[:top]
+    for k, group in enumerate(heavy):
+        n, x, y = max(group, key=lambda t: t[0].ops)
+        more = f" (+{len(group) - 1})" if len(group) > 1 else ""
+        right = x > mid  # right half: the text goes left of the point, inside the axes
+        dy = 6 if k % 2 == 0 else -14  # alternate above and below: neighbours do not overlap
+        ax.annotate(label(n.name or n.op_type) + more, (x, y), fontsize=7, xytext=(-6 if right else 6, dy),
+                    textcoords="offset points", ha="right" if right else "left")
 
 
 def plt_colors(n: int) -> list[Any]:

@@ -81,7 +81,7 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
     if fmt == "json":
         return json.dumps(sweep_dict(dim, device, rows), indent=2) + "\n"
     from ..errors import printable
-    from .view import _si, _time
+    from .view import _bin, _si, _time
 
     head = (
         f"{dim:>10}  {'floor':>10}  {'bound':>7}  {'compute':>7}  {'ops':>10}  {'bytes':>10}  {'footprint':>10}  fits"
@@ -91,7 +91,7 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
         fits = "-" if r.fits is None else ("yes" if r.fits else "NO")
         lines.append(
             f"{r.value:>10}  {_time(r.floor_s):>10}  {r.bound:>7}  {r.compute_share:>7.0%}  {_si(r.ops, 'op'):>10}  "
-            f"{_si(r.bytes, 'B'):>10}  {_si(r.weight_bytes + r.peak_activation_bytes, 'B'):>10}  {fits}"
+            f"{_si(r.bytes, 'B'):>10}  {_bin(r.weight_bytes + r.peak_activation_bytes):>10}  {fits}"
             + ("  (partial)" if r.partial else "")
         )
     x = crossover(rows)
