@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import BindingError, NotOnnxError
@@ -18,11 +17,12 @@ if TYPE_CHECKING:
 
     import onnx
 
+    from .analyzer import Prepared
     from .analyzer.report import Report
     from .analyzer.scaling import Formula, SweepRow
 
     # What ``model`` may be; a shape as a sequence or as text ("1x3x224x224"); rule files.
-    ModelSource: TypeAlias = "str | os.PathLike[str] | bytes | onnx.ModelProto | Loaded"
+    ModelSource: TypeAlias = "str | os.PathLike[str] | bytes | onnx.ModelProto | Prepared"
     Shape: TypeAlias = str | Sequence[int | str]
     RuleFiles: TypeAlias = str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None
 
@@ -48,30 +48,45 @@ def parse_shape(text: str) -> tuple[int | str, ...]:
     return tuple(dims)
 
 
-@dataclass
-class Loaded:
-    """A model parsed once: the proto and the file it came from (None in memory)."""
-
-    proto: onnx.ModelProto
-    path: str | None
-
-
-def load(model: ModelSource) -> Loaded:
-    """Parse ``model`` (a path, ``bytes`` of a .onnx file or a ModelProto) without its
-    external weight data. Bad input raises an OnnxCostError saying what is wrong."""
+def load(model: ModelSource) -> Prepared:
+    """Parse and check ``model`` (a path, ``bytes`` of a .onnx file or a ModelProto)
+    once, without its external weight data, for one or many analyses. Bad input raises
+    an OnnxCostError saying what is wrong."""
     import onnx
 
-    if isinstance(model, Loaded):
-        return model
-    if isinstance(model, onnx.ModelProto):
-        return Loaded(model, None)
-    if isinstance(model, (bytes, bytearray, memoryview)):
-        return Loaded(_from_bytes(bytes(model)), None)
-    if isinstance(model, (str, os.PathLike)):
-        from .analyzer.load import load_model
+    from .analyzer import Prepared, prepare
 
-        return Loaded(load_model(model), os.fspath(model))
+    if isinstance(model, Prepared):
+        return model
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return prepare(_from_bytes(bytes(model)))
+    if isinstance(model, (str, os.PathLike)) and os.path.isdir(model):
+        _directory(os.fspath(model))
+    if isinstance(model, (str, os.PathLike, onnx.ModelProto)):
+        return prepare(model)
     raise TypeError(f"model must be a path, bytes or an onnx.ModelProto, not {type(model).__name__}")
+
+
+def _directory(path: str) -> None:
+    """A folder given as the model: say how many models it holds and how to run them all
+    (a TensorFlow SavedModel folder is named as such by the loader)."""
+    from pathlib import Path
+
+    from .errors import ModelFileError
+
+    p = Path(path)
+    if (p / "saved_model.pb").exists() or (p / "saved_model.pbtxt").exists():
+        return  # load_model says what it is
+    count = 0
+    for _ in zip(p.rglob("*.onnx"), range(100_000)):
+        count += 1
+    from .cli import SUBCOMMANDS
+
+    if any(name == "batch" for name, _, _ in SUBCOMMANDS):
+        how = f"analyze them all with: onnx-cost batch {path}"
+    else:
+        how = "give one .onnx file at a time"
+    raise ModelFileError(f"{path}: is a directory holding {count} ONNX model(s) (*.onnx, subfolders included); {how}")
 
 
 def _from_bytes(data: bytes) -> onnx.ModelProto:
@@ -90,7 +105,7 @@ def _from_bytes(data: bytes) -> onnx.ModelProto:
     return proto
 
 
-def _prepare(model: ModelSource, rules: RuleFiles) -> Loaded:
+def _prepare(model: ModelSource, rules: RuleFiles) -> Prepared:
     from .plugins import load_entry_points, load_rule_file
 
     load_entry_points()
@@ -127,7 +142,7 @@ def analyze(
     from .analyzer import analyze as _analyze
 
     src = _prepare(model, rules)
-    return _analyze(src.proto, inputs=_shapes(inputs), dims=dict(dims or {}), path=src.path)
+    return _analyze(src, inputs=_shapes(inputs), dims=dict(dims or {}))
 
 
 def sweep(
@@ -151,7 +166,7 @@ def sweep(
     check_dims(src.proto, [dim], "--sweep")
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src.proto, inputs=shapes, dims={**base, **point}, path=src.path)
+        return _analyze(src, inputs=shapes, dims={**base, **point})
 
     return _sweep(at, dim, list(values), {})
 
@@ -182,6 +197,6 @@ def formula(
         check_dims(src.proto, over, "formula")
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src.proto, inputs=shapes, dims={**base, **point}, path=src.path)
+        return _analyze(src, inputs=shapes, dims={**base, **point})
 
     return _formula(at, list(over))

@@ -140,6 +140,8 @@ def _group(
     """Exact static FLOPs, MACs, params and memory-access bytes of ONNX models."""
 
 
+# the --sort keys the default table (with its formulas for free dims) ranks by
+DYNAMIC_SORTS = ("ops", "flops", "macs", "params", "bytes")
 # flag -> parameter of the options that shape a report (not --sweep/--formula totals)
 _TABLE_ONLY = {"--nodes": "nodes", "--top": "top", "--sort": "sort", "--by": "by", "--depth": "depth"}
 
@@ -236,7 +238,6 @@ def analyze(
     measure: MeasureOpt = False,
     plot: PlotOpt = None,
     convention: ConventionOpt = None,
-    # core/reports:    by: ByOpt = None,                  (--by)
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
     fmt_name = resolve_format(fmt, csv, json_)
@@ -257,13 +258,18 @@ def analyze(
         inputs = {k: api.parse_shape(v) for k, v in _pairs(input_ or [], "--input")}
         dims = {k: _int_value(k, v) for k, v in _pairs(dim or [], "--dim")}
         if output not in (None, "-"):
-            from .output import check_writable
+            from .output import check_writable, refuse_model
 
+            refuse_model(output, model)
             check_writable(output)
         from .hardware.cli import plan as hw_plan
 
         hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula)  # checked before the analysis
         src = api._prepare(model, rules or [])
+        if output not in (None, "-"):
+            from .output import refuse_model_data
+
+            refuse_model_data(output, src)
         # -- views other helpers register go here (hw --device, conv --convention, --by)
         if sweep and hw:
             from .hardware.cli import sweep as hw_sweep
@@ -272,13 +278,22 @@ def analyze(
         elif sweep or formula:
             text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
         else:
-            report = api.analyze(src, inputs=inputs, dims=dims)
+            form = FORMATS[fmt_name]
+            options: dict[str, Any] = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
+                                       "by": by.value if by else None, "sort": sort.value if sort else None,
+                                       "device": hw.device if hw else None}
+            kwargs = {k: options[k] for _, k in form.options if k in options}
+            if form.dynamic:
+                from .analyzer.dynamic import analyze_dynamic
+
+                # the grid's records serve only the default table, whose counts are the polynomials
+                grid = fmt_name == "table" and by is None and not hw and (sort is None or sort.value in DYNAMIC_SORTS)
+                report, kwargs["dynamic"] = analyze_dynamic(src, inputs, dims, grid_records=grid)
+            else:
+                report = api.analyze(src, inputs=inputs, dims=dims)
             if hw:
                 hw.attach(report, model)  # the hardware view, before rendering
-            options = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
-                       "by": by.value if by else None, "sort": sort.value if sort else None,
-                       "device": hw.device if hw else None}
-            text = renderer(fmt_name)(report, **{k: options[k] for _, k in FORMATS[fmt_name].options if k in options})
+            text = renderer(fmt_name)(report, **kwargs)
             from .conventions.cli import decorate
 
             text = decorate(report, text, fmt_name, convention or "exact", src.proto)

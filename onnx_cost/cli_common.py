@@ -42,17 +42,20 @@ class Format(str, enum.Enum):
 class OutputFormat:
     """How one format is rendered: ``renderer`` is "module:function" (imported only
     when used; None = not available yet), called as ``renderer(report, **options)``
-    with the table options (``options``: CLI flag -> keyword) that apply to it."""
+    with the table options (``options``: CLI flag -> keyword) that apply to it, and
+    ``dynamic=`` (analyzer.dynamic.Dynamic or None: the free dims' formulas) when
+    ``dynamic`` is True."""
 
     renderer: str | None
     options: tuple[tuple[str, str], ...] = ()
+    dynamic: bool = False
 
 
 _TABLE_OPTIONS = (("--nodes", "all_nodes"), ("--top", "top"), ("--sort", "sort"), ("--by", "by"), ("--depth", "depth"))
 FORMATS: dict[str, OutputFormat] = {
-    "table": OutputFormat("onnx_cost.reports.render:table", _TABLE_OPTIONS),
+    "table": OutputFormat("onnx_cost.reports.render:table", _TABLE_OPTIONS, dynamic=True),
     "csv": OutputFormat("onnx_cost.analyzer.render:to_csv"),
-    "json": OutputFormat("onnx_cost.analyzer.render:to_json"),
+    "json": OutputFormat("onnx_cost.analyzer.render:to_json", dynamic=True),
     "markdown": OutputFormat("onnx_cost.reports.render:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),)),
     "html": OutputFormat("onnx_cost.reports.render:html", (("--depth", "depth"), ("--device", "device"))),
 }

@@ -14,6 +14,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
@@ -92,3 +93,41 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         if isinstance(e, OSError):
             raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
         raise
+
+
+def _same(a: Path, b: Path) -> bool:
+    """Whether two paths are one file: the same real path, or (hard links) the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def refuse_model(output: str | os.PathLike[str], model: str | os.PathLike[str]) -> None:
+    """OutputError when ``-o`` names the model file itself (through any symlink or hard
+    link): checked before the model is even read, so it stays byte-for-byte intact."""
+    if _same(Path(output), Path(model)):
+        raise OutputError(f"-o {output}: that is the model file itself; refused (nothing written)")
+
+
+def refuse_model_data(output: str | os.PathLike[str], model: Any) -> None:
+    """OutputError when ``-o`` names a file the model reads (its external data files);
+    ``model`` is an ``analyzer.Prepared``. Checked after parsing, before any analysis."""
+    from .analyzer.external import all_tensors
+
+    if model.base_dir is None:
+        return
+    seen: set[str] = set()
+    for t in all_tensors(model.proto):
+        if t.data_location != 1:  # onnx.TensorProto.EXTERNAL
+            continue
+        location = next((e.value for e in t.external_data if e.key == "location"), "")
+        if not location or location in seen:
+            continue
+        seen.add(location)
+        if _same(Path(output), Path(model.base_dir) / location):
+            raise OutputError(
+                f"-o {output}: that is the model's external data file {location}; refused (nothing written)"
+            )

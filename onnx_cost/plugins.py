@@ -22,6 +22,10 @@ class PluginError(OnnxCostError):
 
 def load_rule_file(path: str | os.PathLike[str]) -> None:
     """Import a Python file whose module-level code registers rules."""
+    from .rules import load_all
+    from .rules.registry import DuplicateRule
+
+    load_all()  # the built-in rules first: a plugin's duplicate is caught at its own line
     p = Path(path).resolve()
     if str(p) in _loaded_files:
         return
@@ -34,6 +38,8 @@ def load_rule_file(path: str | os.PathLike[str]) -> None:
     sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
+    except DuplicateRule as e:
+        raise PluginError(f"--rules {path}: {e}") from None
     except Exception as e:
         raise PluginError(f"--rules {path}: {type(e).__name__}: {e}") from None
     _loaded_files.add(str(p))
@@ -47,6 +53,9 @@ def load_entry_points() -> None:
     _entry_points_loaded = True
     from importlib.metadata import entry_points
 
+    from .rules import load_all
+
+    load_all()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()

@@ -76,7 +76,8 @@ def test_diff_command_formats(tmp_path):
 
 
 def test_sort_without_by_ranks_nodes_and_nodes_lifts_top():
-    r = run(RESNET, "--sort", "params", "--top", "1")
+    # --sort by a count without --by ranks the default table (issue 8); --by node gives this table
+    r = run(RESNET, "--by", "node", "--sort", "params", "--top", "1")
     assert r.exit_code == 0, r.output
     # the costliest node in params: layer2.0's conv2, 8·8·3·3 = 576 weights
     assert "By node" in r.output and "layer2/layer2.0/conv2/node_conv2d_13 (Conv)" in r.output

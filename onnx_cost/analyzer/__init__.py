@@ -9,7 +9,9 @@ import gc
 import operator
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import onnx
@@ -17,6 +19,7 @@ import onnx
 from ..errors import BindingError, InvalidGraphError, UnsupportedModelError
 from ..rules.node import TensorInfo, nbytes, numel
 from ..rules.registry import is_onnx_domain, norm_domain
+from .dims import check_dims
 from .external import model_dir
 from .load import load_model, model_warnings
 from .onnx_infer import onnx_hints
@@ -43,74 +46,109 @@ from .shapes import GraphShapes, ShapeEngine, info_from_type
 from .totals import by_op_type, group
 from .walk import Walker
 
-__all__ = ["analyze", "Report", "NodeRecord", "Totals", "View"]
+__all__ = ["analyze", "prepare", "Prepared", "Report", "NodeRecord", "Totals", "View"]
 
 DimBinding = Mapping[str, int]
 
 
+@dataclass
+class Prepared:
+    """A model checked and made ready once, for analyses at many dim bindings
+    (sweeps, formulas): local functions inlined, opsets resolved, load warnings kept."""
+
+    proto: onnx.ModelProto
+    path: str  # the file, or "<in-memory>"
+    base_dir: str | None  # the model's folder (external data), None in memory
+    opsets: dict[str, int]
+    warnings: list[str]
+
+
+def prepare(model: str | os.PathLike[str] | onnx.ModelProto, path: str | os.PathLike[str] | None = None) -> Prepared:
+    """Load (a path) or take (a ModelProto, loaded from ``path`` if given) and check a model."""
+    warnings: list[str] = []
+    if isinstance(model, onnx.ModelProto):
+        proto, where = model, "<in-memory>" if path is None else os.fspath(path)
+        warnings.extend(model_warnings(proto, None if path is None else model_dir(where)))
+    else:
+        where = os.fspath(model)
+        proto = load_model(where, warnings)
+    base_dir = None if where == "<in-memory>" else str(model_dir(where))
+    opsets = _opsets(proto)
+    if proto.functions:
+        proto = _inline(proto)
+    return Prepared(proto, where, base_dir, opsets, warnings)
+
+
 def analyze(
-    model: str | os.PathLike[str] | onnx.ModelProto,
+    model: str | os.PathLike[str] | onnx.ModelProto | Prepared,
     *,
     inputs: Mapping[str, Sequence[int | str]] | None = None,
     dims: DimBinding | None = None,
     path: str | os.PathLike[str] | None = None,
 ) -> Report:
-    """Analyze an ONNX model (a path or a ModelProto) and return its cost report.
+    """Analyze an ONNX model (a path, a ModelProto or a ``Prepared``) and return its cost report.
 
     ``inputs`` binds graph input shapes by name (``{"x": (1, 3, 224, 224)}``);
-    ``dims`` binds every symbolic dim of that name (``{"batch": 1}``);
-    ``path``: the file a ModelProto was loaded from (it names the report, and its
-    folder holds the external data), so that a model parsed once analyzes as its file.
+    ``dims`` binds every symbolic dim of that name (``{"batch": 1}``), everywhere the
+    graph declares it; ``path``: the file a ModelProto was loaded from (it names the
+    report, and its folder holds the external data).
     """
     # The analysis allocates many small objects and frees none until the end: full
     # garbage collections find nothing to free and cost up to a fifth of the time.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(model, inputs, dims, path)
+        p = model if isinstance(model, Prepared) else prepare(model, path)
+        return _analyze(p, inputs or {}, dims or {})
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _analyze(
-    model: str | os.PathLike[str] | onnx.ModelProto,
-    inputs: Mapping[str, Sequence[int | str]] | None,
-    dims: DimBinding | None,
-    source: str | os.PathLike[str] | None = None,
-) -> Report:
-    warnings: list[str] = []
-    if isinstance(model, onnx.ModelProto):
-        proto, path = model, "<in-memory>" if source is None else os.fspath(source)
-        warnings.extend(model_warnings(proto, None if source is None else model_dir(path)))
-    else:
-        path = os.fspath(model)
-        proto = load_model(path, warnings)
-    base_dir = None if path == "<in-memory>" else str(model_dir(path))
-    opsets = _opsets(proto)
-    if proto.functions:
-        proto = _inline(proto)
+def _analyze(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding) -> Report:
+    warnings = list(p.warnings)
+    proto, opsets, base_dir = p.proto, p.opsets, p.base_dir
     graph = proto.graph
-    bound = _bind_inputs(graph, inputs or {}, dims or {})
-    gs = None
-    if all(t.known for t in bound.values()):
-        gs = ShapeEngine(opsets, proto.ir_version, None, base_dir).run(graph, bound_inputs=bound)
-    if gs is None or _unknown(gs):
-        # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
-        # through shape arithmetic; use its result as hints for our pass.
-        hints, why = onnx_hints(proto)
-        if why:
-            warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
-        if hints or gs is None:
-            gs = ShapeEngine(opsets, proto.ir_version, hints, base_dir).run(graph, bound_inputs=bound)
+    bound = _bind_inputs(graph, inputs, dims)
+    with _declared_bound(graph, dims):
+        gs = None
+        if all(t.known for t in bound.values()):
+            gs = ShapeEngine(opsets, proto.ir_version, None, base_dir).run(graph, bound_inputs=bound)
+        if gs is None or _unknown(gs):
+            # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
+            # through shape arithmetic; use its result as hints for our pass.
+            hints, why = onnx_hints(proto)
+            if why:
+                warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
+            if hints or gs is None:
+                gs = ShapeEngine(opsets, proto.ir_version, hints, base_dir).run(graph, bound_inputs=bound)
     statics = split_statics(proto, gs)
     apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
     walker = Walker(opsets)
     walker.walk(gs)
-    report = _aggregate(proto, path, opsets, gs, walker.records, bound)
+    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound)
     report.unused_params = statics.unused
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
     return report
+
+
+@contextmanager
+def _declared_bound(graph: onnx.GraphProto, dims: DimBinding) -> Iterator[None]:
+    """While analyzing, the dims the user binds are bound in the graph's own declarations
+    too (outputs, value_info: our hints, and onnx's inference input), then restored."""
+    changed: list[tuple[Any, str]] = []
+    try:
+        if dims:
+            for v in (*graph.input, *graph.output, *graph.value_info):
+                if v.type.HasField("tensor_type"):
+                    for d in v.type.tensor_type.shape.dim:
+                        if d.HasField("dim_param") and d.dim_param in dims:
+                            changed.append((d, d.dim_param))
+                            d.dim_value = int(dims[d.dim_param])
+        yield
+    finally:
+        for d, name in changed:
+            d.dim_param = name
 
 
 def _unknown(gs: GraphShapes) -> bool:
@@ -192,6 +230,7 @@ def _bind_inputs(
     names = {i.name for i in graph.input if i.name not in init}
     inputs = {k: tuple(_bound_dim(f"--input {k}", d) for d in v) for k, v in inputs.items()}
     dims = {k: _bound_dim(f"--dim {k}", v) for k, v in dims.items()}
+    check_dims(graph, [k for k in dims if not any(k in v for v in inputs.values())], "--dim")
     unknown = sorted(set(inputs) - names)
     if unknown:
         raise BindingError(f"--input {unknown[0]}: the model has no such input (inputs: "

@@ -88,14 +88,46 @@ def node_row(r: NodeRecord) -> dict[str, Any]:
     return row
 
 
+CSV_TEXT = ("node", "op_type", "domain", "scope", "graph", "inputs", "outputs", "dtype", "status", "detail")
+
+
 def to_csv(report: Report) -> str:
-    """One row per node (subgraph nodes included), RFC 4180 quoting, raw integers."""
+    """One row per node (subgraph nodes included), RFC 4180 quoting, raw integers. Model
+    text is escaped and defused against spreadsheet formulas (text.csv_text, README)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     w.writeheader()
     for r in report.nodes:
-        w.writerow(node_row(r))
+        w.writerow(csv_row(r))
     return buf.getvalue()
+
+
+def csv_row(r: NodeRecord) -> dict[str, Any]:
+    """``node_row`` with its text cells escaped and defused (text.csv_text): every CSV
+    writer of node rows uses this."""
+    from .text import csv_text
+
+    row = node_row(r)
+    for k in CSV_TEXT:
+        row[k] = csv_text(row[k])
+    return row
+
+
+def to_dataframe(report: Report) -> Any:
+    """One row per node, the CSV's columns with raw integers (and exact strings)."""
+    try:
+        import pandas as pd  # type: ignore[import-untyped]  # optional, no stubs required
+    except ImportError:
+        raise ImportError("Report.to_dataframe needs pandas (pip install pandas); to_dict() does not") from None
+    return pd.DataFrame([node_row(r) for r in report.nodes], columns=list(CSV_COLUMNS))
+
+
+def report_repr(report: Report) -> str:
+    """One line: the model, the main totals, the coverage."""
+    t, cov = report.total, report.coverage
+    state = ", partial" if report.partial else ""
+    return (f"<Report {report.model.path!r}: {si(t.flops)} FLOPs, {si(t.macs)} MACs, {si(t.params)} params, "
+            f"{cov.covered}/{cov.nodes} nodes counted{state}>")
 
 
 # -- JSON --------------------------------------------------------------------
@@ -105,8 +137,26 @@ def _shape_json(s: Shape | None) -> list[Any] | None:
     return None if s is None else list(s)
 
 
-def to_dict(report: Report) -> dict[str, Any]:
-    """The whole report as plain JSON-able data (schema in docs/json.md)."""
+FORMULA_JSON_FIELDS = ("ops", "flops", "macs", "int_macs", "int_ops", "params", "param_bytes", "read_bytes",
+                       "write_bytes")
+
+
+def formula_json(dynamic: Any) -> dict[str, Any] | None:
+    """``total_formula``: the totals as exact polynomials in the free dims (docs/json.md)."""
+    if dynamic is None or dynamic.formula is None:
+        return None
+    f = dynamic.formula
+    fields = {}
+    for name in FORMULA_JSON_FIELDS:
+        p = dynamic.total(name)
+        fields[name] = {"text": p.to_str("*"), "terms": p.as_terms()}
+    return {"dims": list(f.dims), "verified": f.verified, "degrees": list(f.degrees), "partial": f.partial,
+            "evaluations": f.evaluations, "note": f.note, "fields": fields}
+
+
+def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
+    """The whole report as plain JSON-able data (schema in docs/json.md); ``dynamic``
+    (analyzer.dynamic.Dynamic) adds the free dims and the totals' formulas."""
     m = report.model
     cov = report.coverage
     return {
@@ -122,6 +172,10 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "partial": report.partial,
         "total": report.total.as_dict(),
+        "free_dims": [] if dynamic is None else list(dynamic.free),
+        "default_binding": {} if dynamic is None else dict(dynamic.defaults),
+        "bind_hint": "" if dynamic is None else dynamic.hint,
+        "total_formula": formula_json(dynamic),
         "coverage": {
             "nodes": cov.nodes,
             "counted": cov.counted,
@@ -184,10 +238,10 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def to_json(report: Report) -> str:
+def to_json(report: Report, dynamic: Any = None) -> str:
     """Compact JSON (the C encoder: indenting falls back on the slow pure-Python one);
     pipe through ``python -m json.tool`` to read it."""
-    return json.dumps(to_dict(report), separators=(",", ":")) + "\n"
+    return json.dumps(to_dict(report, dynamic), separators=(",", ":")) + "\n"
 
 
 # -- table -------------------------------------------------------------------
@@ -210,87 +264,12 @@ def coverage_line(report: Report) -> str:
     return text + (": " + ", ".join(parts) if parts else "")
 
 
-def to_table(report: Report, all_nodes: bool = False, top: int = 10, width: int | None = None) -> str:
-    """The human report: totals, then per op type, then the top nodes by FLOPs."""
-    from rich.console import Console
-    from rich.table import Table
+def to_table(report: Report, all_nodes: bool = False, top: int = 10, sort: str = "ops", width: int | None = None,
+             dynamic: Any = None) -> str:
+    """The human report (analyzer/table.py): totals, per op type, the top nodes."""
+    from .table import to_table as _table
 
-    t = report.total
-    console = Console(file=io.StringIO(), width=width or 120, force_terminal=False, color_system=None)
-    m = report.model
-    ins = ", ".join(f"{n} {shape_str(s)} {d}" for n, d, s in m.inputs)
-    console.print(f"[bold]{m.path}[/bold]  opset {m.opsets.get('', '?')}  inputs: {ins or '-'}")
-    if report.partial:
-        console.print("[bold]PARTIAL[/bold]: some nodes could not be counted; totals are lower bounds")
-    for name, view in report.views.items():
-        console.print(f"view {name}: {view.description}", markup=False)
-
-    summary = Table(title="Totals", show_header=False, title_justify="left")
-    summary.add_column("what")
-    summary.add_column("value", justify="right")
-    summary.add_column("exact", justify="right")
-    for label, v, unit in (
-        ("FLOPs", t.flops, ""),
-        ("MACs (multiply-accumulates)", t.macs, ""),
-        ("params", t.params, ""),
-        ("param bytes", t.param_bytes, "B"),
-        ("constants (static, not params)", t.constants, ""),
-        ("read bytes", t.read_bytes, "B"),
-        ("write bytes", t.write_bytes, "B"),
-        ("memory access (read + write)", t.memory_bytes, "B"),
-    ):
-        summary.add_row(label, si(v, unit), f"{v:,}")
-    if t.int_ops or t.int_macs:
-        summary.add_row("integer MACs", si(t.int_macs), f"{t.int_macs:,}")
-        summary.add_row("integer ops", si(t.int_ops), f"{t.int_ops:,}")
-    for name, view in report.views.items():
-        q = view.total
-        summary.add_row(f"view {name}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops", f"{q.int_macs:,} int MACs")
-    summary.add_row("coverage", coverage_line(report), "")
-    summary.add_row("tensors with unknown shape", str(report.coverage.unknown_tensors), "")
-    console.print(summary)
-
-    ops = Table(title="By op type", title_justify="left")
-    for col in ("op type", "nodes", "FLOPs", "MACs", "params", "memory", "% FLOPs"):
-        ops.add_column(col, justify="left" if col == "op type" else "right")
-    for k, g in report.by_op_type.items():
-        pct = 100.0 * g.flops / t.flops if t.flops else 0.0
-        ops.add_row(k, str(g.nodes), si(g.flops), si(g.macs), si(g.params), si(g.memory_bytes, "B"), f"{pct:.1f}")
-    console.print(ops)
-
-    nodes = [r for r in report.nodes if r.weight or all_nodes]
-    if not all_nodes:
-        nodes = sorted(nodes, key=lambda r: -r.cost.flops * max(r.weight, 1))[:top]
-    nt = Table(title="All nodes" if all_nodes else f"Top {len(nodes)} nodes by FLOPs", title_justify="left")
-    for col in ("node", "op", "output", "FLOPs", "MACs", "params", "memory", "status"):
-        nt.add_column(col, justify="right" if col in ("FLOPs", "MACs", "params", "memory") else "left")
-    for r in nodes:
-        mem = (r.cost.read_bytes or 0) + (r.cost.write_bytes or 0)
-        nt.add_row(
-            (r.graph + ":" if r.graph else "") + (r.name or "-"),
-            r.op_type,
-            shape_str(r.outputs[0]) if r.outputs else "",
-            si(r.cost.flops),
-            si(r.cost.macs),
-            si(r.params),
-            si(mem, "B"),
-            r.status + (f" x{r.weight}" if r.weight != 1 else ""),
-        )
-    console.print(nt)
-
-    for w in report.warnings:
-        console.print(f"warning: {w}")
-    if report.not_counted:
-        console.print("[bold]Not counted[/bold]")
-        for key, u in report.uncounted.items():
-            console.print(f"  uncounted {key}: {u['count']} node(s) ({u['reason']})")
-        for r in report.not_counted:
-            if r.status != "uncounted":
-                console.print(f"  {r.status} {r.name or r.op_type} ({r.op_type}): {r.detail}")
-        if report.missing_dims:
-            flags = " ".join(f"--dim {d}=N" for d in report.missing_dims)
-            console.print(f"  symbolic dims left unbound: {', '.join(report.missing_dims)}; try: {flags}")
-    return console.file.getvalue()  # type: ignore[attr-defined]  # the StringIO given to Console
+    return _table(report, all_nodes=all_nodes, top=top, sort=sort, width=width, dynamic=dynamic)
 
 
 # -- sweeps and formulas -----------------------------------------------------
@@ -349,9 +328,11 @@ def formula_dict(f: Any) -> dict[str, Any]:
 
 
 def formula_text(f: Any) -> str:
-    lines = [f"{k} = {p.to_str()}" for k, p in f.polys.items()]
+    from .text import escape
+
+    lines = [escape(f"{k} = {p.to_str()}") for k, p in f.polys.items()]
     state = "checked against direct evaluation off the fitting grid" if f.verified else f"NOT verified: {f.note}"
-    lines.append(f"# exact in {', '.join(f.dims)}; {state}; {f.evaluations} analyses")
+    lines.append(escape(f"# exact in {', '.join(f.dims)}; {state}; {f.evaluations} analyses"))
     if f.partial:
         lines.append("# partial: some nodes were not counted at some points; the formula is a lower bound")
     return "\n".join(lines) + "\n"

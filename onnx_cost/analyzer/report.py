@@ -175,3 +175,27 @@ class Report:
         if graph not in self._indices:
             self._indices[graph] = GraphIndex(self.nodes, graph)
         return self._indices[graph]
+
+    # The API's conveniences (rendering lives in render.py).
+    def __repr__(self) -> str:
+        from .render import report_repr
+
+        return report_repr(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-able data (the ``--json`` schema, docs/json.md)."""
+        from .render import to_dict
+
+        return to_dict(self)
+
+    def to_json(self) -> str:
+        """The report as the JSON text ``--json`` prints."""
+        from .render import to_json
+
+        return to_json(self)
+
+    def to_dataframe(self) -> Any:
+        """One row per node as a pandas DataFrame (the CSV columns; needs pandas)."""
+        from .render import to_dataframe
+
+        return to_dataframe(self)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
-from itertools import product
+from itertools import pairwise, product
 
 import onnx
 
-from ..errors import BindingError
+from .dims import check_dims, declared_dims  # noqa: F401 (re-exported: the API imports them here)
+from .polynomial import Polynomial, fit
 from .report import Report, Totals
 
 FORMULA_FIELDS = ("flops", "macs", "int_ops", "params", "read_bytes", "write_bytes")
@@ -45,96 +45,44 @@ def sweep(
     return rows
 
 
-Monomial = tuple[int, ...]
-
-
-@dataclass
-class Polynomial:
-    """An exact polynomial in named dims: monomial exponents -> rational coefficient."""
-
-    dims: tuple[str, ...]
-    terms: dict[Monomial, Fraction] = field(default_factory=dict)
-
-    def __call__(self, point: Mapping[str, int]) -> Fraction:
-        total = Fraction(0)
-        for exps, c in self.terms.items():
-            t = c
-            for d, e in zip(self.dims, exps):
-                t *= Fraction(point[d]) ** e
-            total += t
-        return total
-
-    def to_str(self, sep: str = "·") -> str:
-        """'12·batch·seq + 4·batch·seq^2 + 7', highest degree first, exact coefficients."""
-        if not self.terms:
-            return "0"
-        parts = []
-        for exps, c in sorted(self.terms.items(), key=lambda kv: (-sum(kv[0]), tuple(-e for e in kv[0]))):
-            syms = [d if e == 1 else f"{d}^{e}" for d, e in zip(self.dims, exps) if e]
-            coef = str(c.numerator) if c.denominator == 1 else f"({c.numerator}/{c.denominator})"
-            if syms and c == 1:
-                parts.append(sep.join(syms))
-            else:
-                parts.append(sep.join([coef, *syms]))
-        text = " + ".join(parts)
-        return text.replace("+ -", "- ")
-
-    def as_json(self) -> list[dict[str, object]]:
-        out = []
-        for exps, c in sorted(self.terms.items()):
-            coef: object = c.numerator if c.denominator == 1 else f"{c.numerator}/{c.denominator}"
-            out.append({"coefficient": coef, "powers": {d: e for d, e in zip(self.dims, exps) if e}})
-        return out
-
-
 @dataclass
 class Formula:
+    """Exact polynomials of the totals in ``dims``, and the analyses they came from."""
+
     dims: tuple[str, ...]
     polys: dict[str, Polynomial]
-    degree: int
-    verified: bool  # the polynomials matched direct evaluation off the grid
+    degree: int  # the highest degree in any one dim
+    verified: bool  # the polynomials matched a direct analysis off the fitting grid
     partial: bool  # some node was not counted at some grid point
-    evaluations: int
+    evaluations: int  # analyses run
     note: str = ""
+    degrees: tuple[int, ...] = ()  # the degree in each dim
+    grids: list[list[int]] = field(default_factory=list)  # the values of each dim fitted on
+    reports: dict[tuple[int, ...], Report] = field(default_factory=dict)  # grid index -> its analysis
+
+    def quantity(self, get: Callable[[Report], int]) -> Polynomial:
+        """Any other count (an op type's, a node's) fitted on the same grid: exact where
+        the totals are (a part of a sum of non-negative counts has no higher degree)."""
+        return fit(self.dims, self.grids, {idx: get(r) for idx, r in self.reports.items()})
 
 
-def _interp_1d(xs: Sequence[int], ys: Sequence[Fraction]) -> list[Fraction]:
-    """Monomial coefficients c[0..n-1] of the polynomial through (xs, ys), exactly."""
-    n = len(xs)
-    # Newton divided differences, then expand the Newton form into monomials.
-    coef = list(ys)
-    for j in range(1, n):
-        for i in range(n - 1, j - 1, -1):
-            coef[i] = (coef[i] - coef[i - 1]) / (xs[i] - xs[i - j])
-    poly = [Fraction(0)] * n
-    basis = [Fraction(1)]  # prod_{m<k} (x - xs[m])
-    for k in range(n):
-        for p, b in enumerate(basis):
-            poly[p] += coef[k] * b
-        nxt = [Fraction(0)] * (len(basis) + 1)
-        for p, b in enumerate(basis):
-            nxt[p + 1] += b
-            nxt[p] -= b * xs[k]
-        basis = nxt
-    return poly
+def _differences_vanish(values: list[tuple[int, ...]]) -> bool:
+    """Whether the last forward difference of ``values`` (consecutive integers) is zero."""
+    row = values
+    for _ in range(len(values) - 1):
+        row = [tuple(b - a for a, b in zip(u, v)) for u, v in pairwise(row)]
+    return not any(row[0])
 
 
-def _fit(
-    dims: tuple[str, ...], grids: list[list[int]], values: dict[tuple[int, ...], Fraction]
-) -> dict[Monomial, Fraction]:
-    """Tensor-product interpolation of grid values into monomial coefficients."""
-    table = dict(values)  # keys: index tuples into grids -> after k passes, exponent tuples
-    k = len(dims)
-    for axis in range(k):
-        new: dict[tuple[int, ...], Fraction] = {}
-        others = {key[:axis] + key[axis + 1 :] for key in table}
-        for rest in others:
-            ys = [table[rest[:axis] + (i,) + rest[axis:]] for i in range(len(grids[axis]))]
-            cs = _interp_1d(grids[axis], ys)
-            for e, c in enumerate(cs):
-                new[rest[:axis] + (e,) + rest[axis:]] = c
-        table = new
-    return {m: c for m, c in table.items() if c != 0}
+def _axis_degree(value: Callable[[int], tuple[int, ...]], start: int, max_degree: int) -> int | None:
+    """The degree along one dim, from d + 2 consecutive values (d + 1 fit, one checks);
+    None past ``max_degree``."""
+    values = [value(start), value(start + 1)]
+    while not _differences_vanish(values):
+        if len(values) - 1 > max_degree:
+            return None
+        values.append(value(start + len(values)))
+    return len(values) - 2
 
 
 def formula(
@@ -142,41 +90,50 @@ def formula(
     dims: Sequence[str],
     start: int = 2,
     max_degree: int = 4,
+    starts: Mapping[str, int] | None = None,
 ) -> Formula:
-    """Exact polynomials of the totals in ``dims``: fitted on a grid, checked off it."""
+    """Exact polynomials of the totals in ``dims``: the degree in each dim from the
+    finite differences along it, then a tensor grid of (degree + 1) values per dim,
+    checked at one point off the grid. ``starts``: a dim's first grid value (a default
+    binding such as batch=1, so that the analysis there is one of the grid's)."""
     dims = tuple(dims)
     if not dims:
         raise ValueError("no symbolic dims to build a formula over")
     if len(dims) > 3:
         raise ValueError(f"at most 3 dims in a formula, got {len(dims)}: bind the others with --dim")
+    first = tuple((starts or {}).get(d, start) for d in dims)
     cache: dict[tuple[int, ...], Report] = {}
-    partial = False
 
     def at(point: tuple[int, ...]) -> Report:
-        nonlocal partial
         if point not in cache:
             cache[point] = analyze(dict(zip(dims, point)))
-            partial |= cache[point].partial
         return cache[point]
 
-    checks = [tuple(start + 7 + 3 * i for i in range(len(dims))), tuple(start + 11 + 2 * i for i in range(len(dims)))]
-    for degree in range(2, max_degree + 1):
-        grids = [[start + i for i in range(degree + 1)] for _ in dims]
-        polys: dict[str, Polynomial] = {}
-        for f in FORMULA_FIELDS:
-            vals = {idx: Fraction(getattr(at(tuple(g[i] for g, i in zip(grids, idx))).total, f))
-                    for idx in product(range(degree + 1), repeat=len(dims))}
-            polys[f] = Polynomial(dims, _fit(dims, grids, vals))
-        ok = all(
-            polys[f](dict(zip(dims, p))) == getattr(at(p).total, f) for p in checks for f in FORMULA_FIELDS
-        )
-        if ok:
-            return Formula(dims, polys, degree, True, partial, len(cache))
-    return Formula(
-        dims, polys, max_degree, False, partial, len(cache),
-        note=f"the totals are not a polynomial of degree <= {max_degree} per dim "
-        "(strided or ceil-mode shapes give floors): the formula holds only on the grid",
+    def totals(point: tuple[int, ...]) -> tuple[int, ...]:
+        t = at(point).total
+        return tuple(getattr(t, f) for f in FORMULA_FIELDS)
+
+    found = [
+        _axis_degree(lambda x, i=i: totals(first[:i] + (x,) + first[i + 1 :]), first[i], max_degree)  # type: ignore[misc]
+        for i in range(len(dims))
+    ]
+    polynomial = all(d is not None for d in found)
+    degrees = [max_degree if d is None else d for d in found]
+    while True:
+        grids = [[s + j for j in range(d + 1)] for s, d in zip(first, degrees)]
+        reports = {idx: at(tuple(g[i] for g, i in zip(grids, idx))) for idx in product(*(range(len(g)) for g in grids))}
+        polys = {f: fit(dims, grids, {k: getattr(r.total, f) for k, r in reports.items()}) for f in FORMULA_FIELDS}
+        check = tuple(s + d + 2 + i for i, (s, d) in enumerate(zip(first, degrees)))
+        ok = polynomial and all(polys[f](dict(zip(dims, check))) == v for f, v in zip(FORMULA_FIELDS, totals(check)))
+        if ok or not polynomial or all(d >= max_degree for d in degrees):
+            break
+        degrees = [min(max_degree, d + 1) for d in degrees]  # a cross term the axes did not show
+    partial = any(r.partial for r in cache.values())
+    note = "" if ok else (
+        f"the totals are not a polynomial of degree <= {max_degree} per dim "
+        "(strided or ceil-mode shapes give floors): the formula holds only on the grid"
     )
+    return Formula(dims, polys, max(degrees), ok, partial, len(cache), note, tuple(degrees), grids, reports)
 
 
 def symbolic_dims(model: onnx.ModelProto, inputs: Mapping[str, Sequence[int | str]] | None = None) -> list[str]:
@@ -197,28 +154,3 @@ def symbolic_dims(model: onnx.ModelProto, inputs: Mapping[str, Sequence[int | st
                 seen.append(n)
     return seen
 
-
-def declared_dims(model: onnx.ModelProto) -> list[str]:
-    """Every symbolic dim name the main graph declares (inputs first, then outputs and
-    value_info), in order of appearance: the names ``--dim`` may bind."""
-    seen: dict[str, None] = {}
-    g = model.graph
-    for v in (*g.input, *g.output, *g.value_info):
-        if v.type.HasField("tensor_type"):
-            for d in v.type.tensor_type.shape.dim:
-                if d.HasField("dim_param") and d.dim_param:
-                    seen.setdefault(d.dim_param, None)
-    return list(seen)
-
-
-def check_dims(model: onnx.ModelProto, names: Sequence[str], flag: str) -> None:
-    """BindingError naming the first of ``names`` the model does not declare, with the
-    names it does declare."""
-    have = declared_dims(model)
-    for n in names:
-        if n not in have:
-            listed = ", ".join(have[:20]) + (", ..." if len(have) > 20 else "")
-            raise BindingError(
-                f"{flag} {n}: the model has no dim of that name "
-                + (f"(its symbolic dims: {listed})" if have else "(it has no symbolic dims)")
-            )

@@ -40,7 +40,7 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
 
     res = results(report, name, model, by_family=fmt == "json")
     if fmt == "json":
-        return _json(report, res, name)
+        return _json(report, text, res, name)
     if fmt == "csv":
         return _csv(report, res, name)
     if fmt == "html":
@@ -49,7 +49,9 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
     if name == ALL:
         return fence + ALL_HEADER + comparison_text(report, res) + fence
     if res[0].profile.name == "exact":
-        return header(res[0]) + sep + text
+        from ..analyzer.text import terminal_width, wrap
+
+        return "\n".join(wrap(header(res[0]), terminal_width())) + sep + text
     return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
 
 
@@ -66,7 +68,7 @@ def _html(text: str, res: list[Any], name: str) -> str:
     return text[:end] + "\n" + para + text[end:] if end else para + text
 
 
-def _json(report: Any, res: list[Any], name: str) -> str:
+def _json(report: Any, text: str, res: list[Any], name: str) -> str:
     from ..analyzer.render import to_dict
     from .views import register
 
@@ -74,6 +76,9 @@ def _json(report: Any, res: list[Any], name: str) -> str:
         if r.profile.name != "exact":
             register(report, r)
     d = to_dict(report)
+    rendered = json.loads(text)  # what only the renderer knew: the free dims' formulas
+    for key in ("free_dims", "default_binding", "bind_hint", "total_formula"):
+        d[key] = rendered.get(key, d.get(key))
     d["convention"] = name
     d["conventions"] = [r.as_dict() for r in res]
     if name not in (ALL, "exact"):
@@ -83,7 +88,8 @@ def _json(report: Any, res: list[Any], name: str) -> str:
 
 
 def _csv(report: Any, res: list[Any], name: str) -> str:
-    from ..analyzer.render import CSV_COLUMNS, node_row
+    from ..analyzer.render import CSV_COLUMNS
+    from ..analyzer.render import csv_row as node_row
     from .text import CSV_COLUMNS as EXTRA
     from .text import csv_cells
 

@@ -17,13 +17,16 @@ def table(
     sort: str | None = None,
     by: str | None = None,
     depth: int = 2,
+    dynamic: Any = None,
 ) -> str:
-    """``--format table``: the default report, or the ``--by module|op|node`` table.
-    ``--sort`` without ``--by`` ranks the nodes (``--by node``)."""
-    if by is None and sort is None:
+    """``--format table``: the default report (``--sort`` by a count ranks its tables;
+    ``dynamic``: the free dims' formulas), or the ``--by module|op|node`` table.
+    ``--sort nodes|name|order`` without ``--by`` ranks the nodes (``--by node``)."""
+    if by is None and sort in (None, "ops", "flops", "macs", "params", "bytes"):
         from ..analyzer.render import to_table
 
-        return to_table(report, all_nodes=all_nodes, top=DEFAULT_TOP if top is None else top)
+        return to_table(report, all_nodes=all_nodes, top=DEFAULT_TOP if top is None else top, sort=sort or "ops",
+                        dynamic=dynamic)
     from .tables import by_table
 
     if all_nodes:

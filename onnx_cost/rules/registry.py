@@ -53,10 +53,18 @@ class Entry:
 REGISTRY: dict[tuple[str, str], Entry] = {}
 
 
-def _add(entry: Entry) -> None:
+class DuplicateRule(RuntimeError):
+    """A second rule for an op, without ``override=True``."""
+
+
+def _add(entry: Entry, override: bool = False) -> None:
     key = (entry.domain, entry.op_type)
-    if key in REGISTRY:
-        raise RuntimeError(f"duplicate rule for {key}: {REGISTRY[key].family} and {entry.family}")
+    if key in REGISTRY and not override:
+        name = f"{entry.domain}::{entry.op_type}" if entry.domain else entry.op_type
+        raise DuplicateRule(
+            f"{name} already has a rule (in {REGISTRY[key].family}); "
+            "pass override=True to @rule to replace it"
+        )
     REGISTRY[key] = entry
 
 
@@ -64,11 +72,15 @@ def _family(module: str) -> str:
     return module.rsplit(".", 1)[-1]
 
 
-def rule(*op_types: str, domain: str = ONNX_DOMAIN, doc: str | None = None) -> Callable[[Rule], Rule]:
+def rule(
+    *op_types: str, domain: str = ONNX_DOMAIN, doc: str | None = None, override: bool = False
+) -> Callable[[Rule], Rule]:
     """Register ``fn`` as the counting rule of ``op_types`` in ``domain``.
 
     ``doc`` is the formula row for docs/counting.md; by default the first
-    paragraph of the rule's docstring.
+    paragraph of the rule's docstring. ``override``: replace a rule that exists
+    (a plugin changing a built-in count must say so); without it a second rule
+    for an op raises ``DuplicateRule``.
     """
 
     def deco(fn: Rule) -> Rule:
@@ -76,7 +88,7 @@ def rule(*op_types: str, domain: str = ONNX_DOMAIN, doc: str | None = None) -> C
         if not text:
             raise RuntimeError(f"rule {fn.__name__} has no docstring or doc")
         for op in op_types:
-            _add(Entry(norm_domain(domain), op, fn, text, _family(fn.__module__)))
+            _add(Entry(norm_domain(domain), op, fn, text, _family(fn.__module__)), override)
         return fn
 
     return deco

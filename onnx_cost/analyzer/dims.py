@@ -1,0 +1,93 @@
+"""The symbolic dims of a model: which names exist, which are still free after the
+user's bindings, their default values, and how to tell the user to bind them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import onnx
+
+from ..errors import BindingError
+
+
+def declared_dims(graph: onnx.GraphProto) -> list[str]:
+    """Every symbolic dim name the main graph declares (inputs first, then outputs and
+    value_info), in order of appearance: the names ``--dim`` may bind."""
+    seen: dict[str, None] = {}
+    for v in (*graph.input, *graph.output, *graph.value_info):
+        if v.type.HasField("tensor_type"):
+            for d in v.type.tensor_type.shape.dim:
+                if d.HasField("dim_param") and d.dim_param:
+                    seen.setdefault(d.dim_param, None)
+    return list(seen)
+
+
+def input_dims(graph: onnx.GraphProto) -> list[str]:
+    """The symbolic dim names of the graph inputs (not initializers), in order."""
+    init = {t.name for t in graph.initializer}
+    seen: dict[str, None] = {}
+    for v in graph.input:
+        if v.name not in init and v.type.HasField("tensor_type"):
+            for d in v.type.tensor_type.shape.dim:
+                if d.HasField("dim_param") and d.dim_param:
+                    seen.setdefault(d.dim_param, None)
+    return list(seen)
+
+
+def check_dims(model: onnx.ModelProto | onnx.GraphProto, names: Sequence[str], flag: str) -> None:
+    """BindingError naming the first of ``names`` the graph does not declare, listing
+    the names it does declare (the graph inputs' first)."""
+    graph = model.graph if isinstance(model, onnx.ModelProto) else model
+    have = declared_dims(graph)
+    for n in names:
+        if n not in have:
+            listed = ", ".join(have[:20]) + (", ..." if len(have) > 20 else "")
+            raise BindingError(
+                f"{flag} {n}: the model has no dim of that name "
+                + (f"(its symbolic dims: {listed})" if have else "(it has no symbolic dims)")
+            )
+
+
+def is_batch(name: str) -> bool:
+    """A dim whose name says it is a batch size (``batch``, ``batch_size``, ``N``...)."""
+    low = name.lower()
+    return "batch" in low or low in ("n", "bs")
+
+
+def default_binding(model: onnx.ModelProto, free: Sequence[str]) -> dict[str, int]:
+    """The values free dims get when the user binds none: 1 for a dim that names a batch;
+    the value of a metadata_props entry of the dim's own name (an integer); none else."""
+    meta = {p.key: p.value.strip() for p in model.metadata_props}
+    out: dict[str, int] = {}
+    for d in free:
+        if d in meta and meta[d].isdigit():
+            out[d] = int(meta[d])
+        elif is_batch(d):
+            out[d] = 1
+    return out
+
+
+def unnamed_inputs(graph: onnx.GraphProto, bound: Mapping[str, Sequence[int | str]]) -> dict[str, str]:
+    """Inputs with a dim that has neither a value nor a name (skl2onnx's ``X: [?, 10]``),
+    not bound by ``bound``: input name -> the --input value to fill in (``N,10``)."""
+    init = {t.name for t in graph.initializer}
+    used = {n for node in graph.node for n in node.input}
+    out: dict[str, str] = {}
+    for v in graph.input:
+        if v.name in init or v.name in bound or v.name not in used or not v.type.HasField("tensor_type"):
+            continue
+        if not v.type.tensor_type.HasField("shape"):
+            continue
+        dims = v.type.tensor_type.shape.dim
+        if any(not d.HasField("dim_value") and not (d.HasField("dim_param") and d.dim_param) for d in dims):
+            parts = [str(d.dim_value) if d.HasField("dim_value") else d.dim_param or "N" for d in dims]
+            out[v.name] = ",".join(parts)
+    return out
+
+
+def bind_hint(free: Sequence[str], unnamed: Mapping[str, str], example: Mapping[str, int] | None = None) -> str:
+    """'--dim batch=1 --dim sequence=N --input X=N,10': what binds everything left free."""
+    example = example or {}
+    flags = [f"--dim {d}={example.get(d, 'N')}" for d in free]
+    flags += [f"--input {name}={shape}" for name, shape in unnamed.items()]
+    return " ".join(flags)

@@ -1,0 +1,131 @@
+"""Models with free symbolic dims: the counts as exact polynomials in those dims,
+shown at a stated default binding (a dim that names a batch = 1).
+
+The model is prepared once; the formula machinery (scaling.formula) runs as few
+analyses as the degrees need, with the default binding as the grid's first point.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from . import Prepared, _bind_inputs
+from .dims import bind_hint, default_binding, unnamed_inputs
+from .polynomial import Polynomial
+from .report import NodeRecord, Report
+from .scaling import Formula, formula, symbolic_dims
+
+MAX_FREE = 3  # more free dims than this: no formula, bind some
+
+
+@dataclass
+class Dynamic:
+    """What the free dims do to a report: ``formula`` over ``free`` (None when there is
+    none to fit), the default binding, and the flags that bind everything."""
+
+    free: tuple[str, ...]
+    defaults: dict[str, int]
+    unnamed: dict[str, str]  # input name -> the --input value to fill in
+    formula: Formula | None
+    hint: str
+    inputs: list[tuple[str, str, Any]] = field(default_factory=list)  # (name, dtype, shape) at the default binding
+    _node_polys: dict[tuple[int, str], Polynomial] = field(default_factory=dict)
+
+    @property
+    def exact(self) -> bool:
+        """The polynomials are verified: the report's counts are these formulas."""
+        return self.formula is not None and self.formula.verified
+
+    @property
+    def symbolic(self) -> tuple[str, ...]:
+        """Free dims without a default value: they stay symbols in the table."""
+        return tuple(d for d in self.free if d not in self.defaults)
+
+    def at_defaults(self, p: Polynomial) -> Polynomial:
+        return p.substitute(self.defaults)
+
+    def total(self, name: str) -> Polynomial:
+        assert self.formula is not None
+        if name in self.formula.polys:
+            return self.formula.polys[name]
+        return self.formula.quantity(lambda r: getattr(r.total, name))
+
+    def op_type(self, key: str, get: Callable[[object], int]) -> Polynomial:
+        assert self.formula is not None
+        return self.formula.quantity(lambda r: get(r.by_op_type[key]) if key in r.by_op_type else 0)
+
+    def node(self, index: int, what: str, get: Callable[[NodeRecord], int]) -> Polynomial | None:
+        """A node's count as a polynomial; None when the grid's records do not line up."""
+        f = self.formula
+        if f is None or not self.aligned:
+            return None
+        key = (index, what)
+        if key not in self._node_polys:
+            self._node_polys[key] = f.quantity(lambda r: get(r.nodes[index]))
+        return self._node_polys[key]
+
+    @functools.cached_property
+    def aligned(self) -> bool:
+        """Every grid analysis has the same nodes in the same order."""
+        f = self.formula
+        if f is None:
+            return False
+        reports = list(f.reports.values())
+        first = reports[0].nodes
+        return all(
+            len(r.nodes) == len(first)
+            and all(a.name == b.name and a.op_type == b.op_type for a, b in zip(r.nodes, first))
+            for r in reports[1:]
+        )
+
+
+def free_dims(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]) -> list[str]:
+    """The input dims neither ``inputs`` nor ``dims`` bind, in order of appearance."""
+    return [d for d in symbolic_dims(p.proto, inputs) if d not in dims]
+
+
+def analyze_dynamic(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int], grid_records: bool = True
+) -> tuple[Report, Dynamic | None]:
+    """The report to show, and what the free dims do to it (None when there are none).
+
+    With free dims the report is the analysis at the grid's first point, which is the
+    default binding when every free dim has a default; its counts are then exact.
+    Where some free dim has no default, that point binds it to a grid value: its
+    records serve the table (whose counts are the polynomials) only; with
+    ``grid_records=False`` the report is then the analysis at the default binding,
+    those dims unbound (for JSON, whose records are the counts).
+    When the totals are not polynomial (strides, ceil), the report is the analysis at
+    the default binding with the other dims unbound (partial), and ``formula`` says so."""
+    from . import analyze  # looked up now: tests replace it
+
+    free = free_dims(p, inputs, dims)
+    unnamed = unnamed_inputs(p.proto.graph, inputs)
+    if not free and not unnamed:
+        return analyze(p, inputs=inputs, dims=dims), None
+    defaults = default_binding(p.proto, free)
+    hint = bind_hint(free, unnamed, defaults)
+    if not free or len(free) > MAX_FREE:
+        report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+        return report, Dynamic(tuple(free), defaults, unnamed, None, hint)
+
+    def at(point: Mapping[str, int]) -> Report:
+        return analyze(p, inputs=inputs, dims={**dims, **point})
+
+    f = formula(at, free, starts=defaults)
+    shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
+    declared = [(name, t.dtype, t.shape) for name, t in shown.items()]
+    dyn = Dynamic(tuple(free), defaults, unnamed, f, hint, declared)
+    if not f.verified or (dyn.symbolic and not grid_records):
+        return analyze(p, inputs=inputs, dims={**dims, **defaults}), dyn
+    return f.reports[(0,) * len(free)], dyn
+
+
+def integer(p: Polynomial) -> int | None:
+    """The polynomial's value when it has no dim left and is an integer."""
+    c = p.constant
+    return c.numerator if isinstance(c, Fraction) and c.denominator == 1 else None

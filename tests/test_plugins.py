@@ -1,0 +1,84 @@
+"""--rules files: the documented example counts its ops; a built-in rule is replaced only
+with override=True, otherwise a clear usage error (exit 2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+from typer.testing import CliRunner
+
+import onnx_cost
+from onnx_cost import plugins
+from onnx_cost.cli import app
+from onnx_cost.rules import REGISTRY, load_all
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "examples" / "my_rules.py"
+runner = CliRunner()
+
+
+@pytest.fixture
+def registry():
+    """Leave the registry, and the plugin loader's memory, as other tests expect them."""
+    load_all()
+    saved = dict(REGISTRY)
+    files = set(plugins._loaded_files)
+    yield
+    REGISTRY.clear()
+    REGISTRY.update(saved)
+    plugins._loaded_files.clear()
+    plugins._loaded_files.update(files)
+
+
+def _model(tmp_path: Path, op: str, domain: str) -> str:
+    g = helper.make_graph(
+        [helper.make_node(op, ["x"], ["y"], name="n", domain=domain)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5])],
+    )
+    imports = [helper.make_opsetid("", 17)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    path = tmp_path / f"{op}.onnx"
+    onnx.save(helper.make_model(g, opset_imports=imports), path)
+    return str(path)
+
+
+def test_the_example_in_the_docs_is_the_file_and_counts(tmp_path, registry):
+    doc = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    assert block.strip() in EXAMPLE.read_text(encoding="utf-8")
+    r = runner.invoke(app, [_model(tmp_path, "FastGelu", "com.example"), "--csv", "--rules", str(EXAMPLE)])
+    assert r.exit_code == 0, r.stderr
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    # 2·5 = 10 elements × 6 operations (5 arith, 1 transcendental) = 60
+    assert (row["status"], row["flops"], row["arith"], row["transcendental"]) == ("counted", "60", "50", "10")
+
+
+def test_api_rules_argument(tmp_path, registry):
+    r = onnx_cost.analyze(_model(tmp_path, "Swish", "com.example"), rules=EXAMPLE)
+    assert r.total.flops == 50  # 10 elements × 5 (sigmoid 4 + 1 mul)
+
+
+def test_replacing_a_built_in_rule_without_override_is_exit_2(tmp_path, registry):
+    f = tmp_path / "bad.py"
+    f.write_text("from onnx_cost.rules import Cost, rule\n"
+                 "@rule('Relu')\ndef relu(view):\n    '''free.'''\n    return Cost()\n")
+    r = runner.invoke(app, [_model(tmp_path, "Relu", ""), "--rules", str(f)])
+    assert r.exit_code == 2
+    assert r.stderr == (f"onnx-cost: error: --rules {f}: Relu already has a rule (in activation); "
+                        "pass override=True to @rule to replace it\n")
+
+
+def test_override_true_replaces_the_built_in_rule(tmp_path, registry):
+    model = _model(tmp_path, "Relu", "")
+    assert onnx_cost.analyze(model).total.flops == 10  # 1 compare per element
+    f = tmp_path / "free_relu.py"
+    f.write_text("from onnx_cost.rules import Cost, rule\n"
+                 "@rule('Relu', override=True)\ndef relu(view):\n    '''Relu counted as free.'''\n    return Cost()\n")
+    r = onnx_cost.analyze(model, rules=[f])
+    assert r.total.flops == 0 and r.nodes[0].status == "counted"
