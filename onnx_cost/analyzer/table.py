@@ -156,7 +156,8 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
                    f"{mem:,}" if isinstance(mem, int) else f"{integer(mem):,}" if integer(mem) is not None else ""])
     for name, view in report.views.items():
         q = view.total
-        out.append([f"view {escape(name)}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops", f"{q.int_macs:,} int MACs"])
+        out.append([f"view {escape(name)}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops",
+                    f"{q.int_macs:,} int MACs"])
     cols = [Column("what"), Column("value", right=True, shrink=True), Column("exact", right=True, drop=1)]
     title = "Totals" if dyn is None else "Totals" + (" at " + _binding(dyn.defaults) if dyn.defaults else "")
     lines = ["", title, *table(cols, out, width)[1:]]

@@ -49,9 +49,7 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
     if name == ALL:
         return fence + ALL_HEADER + comparison_text(report, res) + fence
     if res[0].profile.name == "exact":
-        from ..analyzer.text import terminal_width, wrap
-
-        return "\n".join(wrap(header(res[0]), terminal_width())) + sep + text
+        return header(res[0]) + sep + text
     return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
 
 
