@@ -51,19 +51,28 @@ def _declared(op_type: str, version: int, domain: str) -> tuple[dict[str, int], 
     """(declared type by name, defaults, required names) of an op at an opset."""
     schema = _schema(op_type, version, domain)
     if schema is None:
-        contrib = _contrib_defaults(domain, op_type)
+        # the op used below its onnx opset (onnxruntime's LayerNormalization-1): the latest schema's
+        # defaults, as for its types, so rules never restate a default; else the contrib table's
+        later = _schema(op_type, defs.onnx_opset_version(), domain)
+        contrib = _contrib_defaults(domain, op_type) if later is None else _defaults(later)
         return _undeclared_types(op_type, domain, contrib), contrib, ()
     types: dict[str, int] = {}
-    defaults: dict[str, Any] = {}
     required = []
     for name, a in schema.attributes.items():
         types[name] = int(a.type)  # type: ignore[call-overload]  # a pybind enum: int() works, the stubs miss __int__
         if a.required:
             required.append(name)
+    return types, _defaults(schema), tuple(required)
+
+
+def _defaults(schema: defs.OpSchema) -> dict[str, Any]:
+    """The attribute defaults a schema declares."""
+    out: dict[str, Any] = {}
+    for name, a in schema.attributes.items():
         dv = a.default_value
         if dv.type != A.UNDEFINED:
-            defaults[name] = _value(dv, dv.type)
-    return types, defaults, tuple(required)
+            out[name] = _value(dv, dv.type)
+    return out
 
 
 def _undeclared_types(op_type: str, domain: str, defaults: Mapping[str, Any]) -> dict[str, int]:
