@@ -111,7 +111,7 @@ _GELU_DOC = (
 @rule("Gelu", doc=_GELU_DOC)
 def count_gelu(view: NodeView) -> Cost:
     """Gelu: 5 FLOPs per output element exact (erf), 9 with approximate="tanh" (x³ as two multiplies)."""
-    approx = view.attr("approximate", "none")
+    approx = view.attr("approximate")
     if approx not in _GELU:
         raise RuleError(f"Gelu approximate={approx!r}: expected 'none' or 'tanh'")
     return per_element(view, _GELU[approx])

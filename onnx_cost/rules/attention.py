@@ -52,7 +52,7 @@ def attention(view: NodeView) -> Cost:
     rows = b * hq * sq
     scores = rows * t
     arith, compare, trans = scores, 0, 0  # the scale
-    if float(view.attr("softcap", 0.0)) > 0:
+    if float(view.attr("softcap")) > 0:
         arith += 2 * scores
         trans += scores
     if view.has_input(3):
@@ -60,7 +60,7 @@ def attention(view: NodeView) -> Cost:
             compare += scores
         else:
             arith += scores
-    if view.attr("is_causal", 0):
+    if view.attr("is_causal"):
         compare += scores
     macs = scores * d + scores * dv
     dots = scores + rows * dv
@@ -76,7 +76,7 @@ def rotary_embedding(view: NodeView) -> Cost:
     head_size − R elements are data movement.
     """
     b, h, s, d = _heads(view, 0, "num_heads")
-    r = int(view.attr("rotary_embedding_dim", 0)) or d
+    r = int(view.attr("rotary_embedding_dim")) or d
     if r % 2 or r > d:
         raise RuleError(f"RotaryEmbedding rotary_embedding_dim {r} must be even and ≤ head size {d}")
     return rotary(b * h * s * r)

@@ -44,7 +44,7 @@ def causal_conv_with_state(view: NodeView) -> Cost:
         raise RuleError(f"CausalConvWithState '{view.name}': weight {list(w)} should be [{c}, 1, k] (depthwise)")
     _check(view, 2, "bias", (c,))
     _check(view, 3, "past_state", (b, c, k - 1))
-    act = view.attr("activation", "none")
+    act = view.attr("activation")
     if act not in ACTIVATIONS:
         raise RuleError(f"CausalConvWithState '{view.name}': activation={act!r} is not one of {', '.join(ACTIVATIONS)}")
     outputs = b * c * length

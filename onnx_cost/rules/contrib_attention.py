@@ -76,9 +76,9 @@ def attention(view: NodeView) -> Cost:
     n = heads(view)
     dq, dv = head_size(hq, n, "Q"), head_size(hv, n, "V")
     t = _attention_past(view, 4, 6) + s
-    masks = int(view.has_input(3) or bool(view.attr("unidirectional", 0))) + int(view.has_input(5))
+    masks = int(view.has_input(3) or bool(view.attr("unidirectional"))) + int(view.has_input(5))
     cost = projection(b * s, din, hq + hk + hv, view.has_input(2)) + attention_core(b, n, s, t, dq, dv, masks)
-    if view.attr("do_rotary", 0):
+    if view.attr("do_rotary"):
         rot = int(view.attr("rotary_embedding_dim", 0)) or dq
         cost += rotary(b * s * (hq + hk) // dq * rot)
     return cost
@@ -135,7 +135,7 @@ def multi_head_attention(view: NodeView) -> Cost:
     past = 0
     if view.has_input(6) and not cached:  # a shared buffer gives its used length in input 8
         past = int(view.in_value(8).reshape(-1)[0]) if view.has_input(8) else view.in_shape(6)[2]
-    masks = int(view.has_input(4) or bool(view.attr("unidirectional", 0))) + int(view.has_input(5))
+    masks = int(view.has_input(4) or bool(view.attr("unidirectional"))) + int(view.has_input(5))
     core = attention_core(b, n, s, kv_len + past, dq, dv, masks)
     return core + Cost(bias_adds=new_elems if view.has_input(3) else 0)
 
@@ -222,11 +222,11 @@ def group_query_attention(view: NodeView) -> Cost:
         t = view.in_shape(3)[2] + s if view.has_input(3) else s
     rows, scores = b * n * s, b * n * s * t
     cost = attention_core(b, n, s, t, d, d, int(view.has_input(10)))
-    if float(view.attr("softcap", 0.0)) > 0:
+    if float(view.attr("softcap")) > 0:
         cost += Cost(arith=2 * scores, transcendental=scores)
     if view.attr("smooth_softmax") == 1 or view.has_input(11):  # the schema default -1 is "off"
         cost += Cost(compare=rows, arith=2 * rows, transcendental=rows)
-    if view.attr("do_rotary", 0):
+    if view.attr("do_rotary"):
         rot = 2 * view.in_shape(7)[-1] if view.has_input(7) else d
         cost += rotary(b * s * (n + nkv) * rot)
     if view.has_input(14) and view.has_input(15):

@@ -318,11 +318,11 @@ def rotary_embedding(view: NodeView) -> Cost:
     is copied. read_bytes reads only the B·S gathered rows of cos_cache and sin_cache.
     """
     x, cos = view.in_shape(0), view.in_shape(2)
-    rot = int(view.attr("rotary_embedding_dim", 0)) or 2 * cos[-1]
+    rot = int(view.attr("rotary_embedding_dim")) or 2 * cos[-1]
     if len(x) == 4:
         head, tokens = x[3], x[0] * x[2]
     elif len(x) == 3:
-        heads = int(view.attr("num_heads", 0))
+        heads = int(view.attr("num_heads"))
         if heads and x[2] % heads:
             raise RuleError(f"num_heads {heads} does not divide the hidden size of input {list(x)}")
         head, tokens = (x[2] // heads if heads else rot), x[0] * x[1]
@@ -420,7 +420,7 @@ def fused_matmul(view: NodeView) -> Cost:
     a2, b2 = _fused_mm_shapes(view, view.in_shape(0), view.in_shape(1))
     out = matmul_out_dims(a2, b2)
     n = numel(out)  # type: ignore[arg-type]  # concrete inputs give concrete dims
-    alpha = float(view.attr("alpha", 1.0))
+    alpha = float(view.attr("alpha"))
     return Cost(macs=n * a2[-1], dots=n, arith=n if alpha != 1.0 else 0)
 
 
@@ -431,9 +431,9 @@ def fused_gemm(view: NodeView) -> Cost:
     """
     m, k, n = gemm_dims(view, 0, 1)
     outs = m * n
-    cost = Cost(macs=outs * k, dots=outs, arith=outs if float(view.attr("alpha", 1.0)) != 1.0 else 0)
+    cost = Cost(macs=outs * k, dots=outs, arith=outs if float(view.attr("alpha")) != 1.0 else 0)
     if view.has_input(2):
-        beta = float(view.attr("beta", 1.0))
+        beta = float(view.attr("beta"))
         cost += Cost(bias_adds=outs, arith=view.in_numel(2) if beta != 1.0 else 0)
     return cost + activation(view, outs)
 
@@ -463,6 +463,6 @@ def _fused_gemm_shape(view: NodeView) -> list:
     a, b = shape(view, 0), shape(view, 1)
     if a is None or b is None or len(a) != 2 or len(b) != 2:
         return [(None, view.in_dtype(0))]
-    m = a[1] if view.attr("transA", 0) else a[0]
-    n = b[0] if view.attr("transB", 0) else b[1]
+    m = a[1] if view.attr("transA") else a[0]
+    n = b[0] if view.attr("transB") else b[1]
     return [((m, n), view.in_dtype(0))]

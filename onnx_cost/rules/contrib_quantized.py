@@ -67,7 +67,7 @@ def matmul_nbits(view: NodeView) -> Cost:
         raise RuleError(f"B {list(w)} must be (N={n}, ceil(K/block_size)={kb}, blob)")
     m = numel(a) // k
     bias = Cost(bias_adds=m * n if view.has_input(5) else 0)
-    if int(view.attr("accuracy_level", 0)) == 4:
+    if int(view.attr("accuracy_level")) == 4:
         quant_a = Cost(arith=3 * m * k + 2 * m * kb, compare=m * (k - kb))
         ints = int_contraction(m * n * k, m * n * kb) + Cost(int_ops=n * k)
         return quant_a + ints + Cost(arith=m * n * (3 * kb - 1)) + bias
@@ -104,7 +104,7 @@ def gather_block_quantized(view: NodeView) -> Cost:
     out = _gbq_out(view, data, idx)
     n = numel(out)
     sub = zp_active(view, 3) if view.has_input(3) else view.in_dtype(0) == "uint8"
-    axis = int(view.attr("gather_axis", 0)) % len(data)
+    axis = int(view.attr("gather_axis")) % len(data)
     ibits = view.inputs[1].bits  # type: ignore[union-attr]  # in_shape(1) above: input 1 is there
     total, known = nbytes(numel(idx), ibits), bool(ibits)
     for i in (0, 2, 3):
@@ -184,7 +184,7 @@ def qgemm(view: NodeView) -> Cost:
     cost += Cost(int_ops=m * k * zp_active(view, 2) + k * n * zp_active(view, 5))
     cost += Cost(int_ops=outs if view.has_input(6) else 0)
     quantized_out = view.has_input(7)
-    per_scale = 1 + int(float(view.attr("alpha", 1.0)) != 1.0) + int(quantized_out)
+    per_scale = 1 + int(float(view.attr("alpha")) != 1.0) + int(quantized_out)
     cost += Cost(arith=per_scale * view.in_numel(4))
     return cost + (requantize(outs, zp_active(view, 8)) if quantized_out else Cost(arith=outs))
 
@@ -195,8 +195,8 @@ def _qgemm_shape(view: NodeView) -> list:
     dt = (view.in_dtype(8) or "uint8") if view.has_input(7) else "float32"
     if a is None or b is None or len(a) != 2 or len(b) != 2:
         return [(None, dt)]
-    m = a[1] if view.attr("transA", 0) else a[0]
-    n = b[0] if view.attr("transB", 0) else b[1]
+    m = a[1] if view.attr("transA") else a[0]
+    n = b[0] if view.attr("transB") else b[1]
     return [((m, n), dt)]
 
 
@@ -209,7 +209,7 @@ def qlinear_conv_ms(view: NodeView) -> Cost:
     element of w_scale.
     """
     x, w = view.in_shape(0), view.in_shape(3)
-    outs, per = conv_size(view, x, w, bool(view.attr("channels_last", 0)))
+    outs, per = conv_size(view, x, w, bool(view.attr("channels_last")))
     cost = int_contraction(outs * per, outs)
     cost += Cost(int_ops=numel(x) * zp_active(view, 2) + numel(w) * zp_active(view, 5))
     cost += Cost(int_ops=outs if view.has_input(8) else 0, arith=2 * view.in_numel(4))
@@ -219,7 +219,7 @@ def qlinear_conv_ms(view: NodeView) -> Cost:
 @shape_of("QLinearConv", domain=MS)
 def _qlinear_conv_shape(view: NodeView) -> list:
     x, w = shape(view, 0), shape(view, 3)
-    out = None if x is None or w is None else conv_out_dims(view, x, w, bool(view.attr("channels_last", 0)))
+    out = None if x is None or w is None else conv_out_dims(view, x, w, bool(view.attr("channels_last")))
     return [(out, view.in_dtype(7))]
 
 
@@ -254,7 +254,7 @@ def qattention(view: NodeView) -> Cost:
     cost = int_contraction(rows * din * cols, rows * cols)
     cost += Cost(int_ops=numel(x) * zp_active(view, 6) + numel(w) * zp_active(view, 7))
     cost += Cost(arith=rows * cols + view.in_numel(4), bias_adds=rows * cols)
-    masks = int(view.has_input(5) or bool(view.attr("unidirectional", 0)))
+    masks = int(view.has_input(5) or bool(view.attr("unidirectional")))
     return cost + attention_core(b, n, s, past + s, d, d, masks)
 
 
@@ -320,7 +320,7 @@ def qlinear_softmax(view: NodeView) -> Cost:
     opset < 13, L = prod(X.shape[axis:]) (the 2-D coercion of Softmax-1/11).
     """
     x = view.in_shape(0)
-    axis = int(view.attr("axis", -1))
+    axis = int(view.attr("axis"))
     if not -len(x) <= axis < len(x):
         raise RuleError(f"axis {axis} is out of range for X {list(x)}")
     axis %= len(x)
@@ -339,7 +339,7 @@ def qlinear_global_average_pool(view: NodeView) -> Cost:
     x = view.in_shape(0)
     if len(x) < 3:
         raise RuleError(f"X must have rank >= 3, got {list(x)}")
-    p = prod(x[1:-1]) if view.attr("channels_last", 0) else prod(x[2:])
+    p = prod(x[1:-1]) if view.attr("channels_last") else prod(x[2:])
     outs = numel(x) // p if p else 0
     deq = dequantize(numel(x), zp_active(view, 2))
     return deq + Cost(arith=outs * p) + quantize(outs, zp_active(view, 4))
@@ -390,7 +390,7 @@ def _qgap_shape(view: NodeView) -> list:
     x = shape(view, 0)
     if x is None or len(x) < 3:
         return [(None, view.in_dtype(0))]
-    if view.attr("channels_last", 0):
+    if view.attr("channels_last"):
         return [((x[0], *([1] * (len(x) - 2)), x[-1]), view.in_dtype(0))]
     return [((x[0], x[1], *([1] * (len(x) - 2))), view.in_dtype(0))]
 

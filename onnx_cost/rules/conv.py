@@ -119,7 +119,7 @@ def conv_transpose(view: NodeView) -> Cost:
     if w[0] != cin:
         raise RuleError(f"ConvTranspose '{view.name}': weight {list(w)} should start with Cin={cin} (layout Cin, "
                         f"Cout/g, k...)")
-    g = int(view.attr("group", 1))
+    g = int(view.attr("group"))
     cout = w[1] * g
     conv_group(view, cin, cout)
     kernel = w[2:]

@@ -43,7 +43,7 @@ def non_max_suppression(view: NodeView) -> Cost:
     k = _limit(view, n)
     if k == 0:
         return Cost(write_bytes=0)
-    center = int(view.attr("center_point_box", 0))
+    center = int(view.attr("center_point_box"))
     if center not in (0, 1):
         raise RuleError(f"NonMaxSuppression center_point_box={center} must be 0 or 1")
     box_arith, box_cmp = (7, 0) if center else (3, 4)

@@ -69,7 +69,7 @@ def linear_attention(view: NodeView) -> Cost:
             f"q_num_heads={hq}, kv_num_heads={hkv} heads of one key size"
         )
     dk, dv = q[2] // hq, v_last // hkv
-    mode = view.attr("update_rule", "gated_delta")
+    mode = view.attr("update_rule")
     if mode not in RULES:
         raise RuleError(f"LinearAttention '{view.name}': update_rule={mode!r} is not one of {', '.join(RULES)}")
     if view.has_input(3) and tuple(view.in_shape(3)) != (b, hkv, dk, dv):

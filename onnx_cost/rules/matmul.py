@@ -46,7 +46,7 @@ def gemm(view: NodeView) -> Cost:
     """
     m, k, n = gemm_dims(view)
     cost = _contraction(m * n, k)
-    alpha, beta = float(view.attr("alpha", 1.0)), float(view.attr("beta", 1.0))
+    alpha, beta = float(view.attr("alpha")), float(view.attr("beta"))
     extra = Cost(arith=m * n) if alpha != 1.0 else Cost()
     if view.has_input(2) and beta != 0.0:
         c = view.in_shape(2)

@@ -23,7 +23,7 @@ def multinomial(view: NodeView) -> Cost:
     if len(x) != 2:
         raise RuleError(f"Multinomial input must be [batch_size, class_size], got shape {list(x)}")
     b, k = x
-    s = int(view.attr("sample_size", 1))
+    s = int(view.attr("sample_size"))
     if k == 0:
         return Cost()
     search = (k - 1).bit_length()

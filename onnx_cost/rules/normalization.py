@@ -163,11 +163,11 @@ def lp_normalization(view: NodeView) -> Cost:
     The zero-norm guard (output 0 where the norm is 0) is not counted. p other than 1 or 2 is
     invalid.
     """
-    p = view.attr("p", 2)
+    p = view.attr("p")
     if p not in (1, 2):
         raise RuleError(f"LpNormalization: p={p}, only 1 and 2 are defined")
     x = view.in_shape(0)
-    length = x[norm_axis(view, view.attr("axis", -1), len(x))]
+    length = x[norm_axis(view, view.attr("axis"), len(x))]
     if length == 0:
         return Cost()
     lines = prod(x) // length

@@ -157,7 +157,7 @@ def max_roi_pool(view: NodeView) -> Cost:
     if rois.ndim != 2 or rois.shape[1] != 5:
         raise RuleError(f"MaxRoiPool '{view.name}': rois {list(rois.shape)} must be (num_rois, 5)")
     check_output(view, (rois.shape[0], x[1], ph, pw))
-    scale = float(view.attr("spatial_scale", 1.0))
+    scale = float(view.attr("spatial_scale"))
     compares = 0
     for _b, x1, y1, x2, y2 in rois.tolist():
         top, left = _round(y1 * scale), _round(x1 * scale)

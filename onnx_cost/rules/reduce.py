@@ -153,7 +153,7 @@ def arg_reduce(view: NodeView) -> Cost:
     keepdims and select_last_index change no count.
     """
     x = view.in_shape(0)
-    r = x[axis_of(view, view.attr("axis", 0), len(x))]
+    r = x[axis_of(view, view.attr("axis"), len(x))]
     if r == 0:
         return Cost()
     return counted(view, compare=prod(x) // r * (r - 1))
@@ -173,7 +173,7 @@ def cumulative(view: NodeView) -> Cost:
     if length == 0:
         return Cost()
     lines = prod(x) // length
-    return counted(view, arith=lines * max(length - 1 - int(view.attr("exclusive", 0) != 0), 0))
+    return counted(view, arith=lines * max(length - 1 - int(view.attr("exclusive") != 0), 0))
 
 
 def sort_compares(n: int) -> int:
@@ -195,7 +195,7 @@ def topk(view: NodeView) -> Cost:
     compares) or a partial sort: this row is an estimate, not a count.
     """
     x = view.in_shape(0)
-    a = axis_of(view, view.attr("axis", -1), len(x))
+    a = axis_of(view, view.attr("axis"), len(x))
     n = x[a]
     try:
         k = view.out_shape(0)[a]

@@ -151,7 +151,7 @@ def resize(view: NodeView) -> Cost:
     """
     coord = view.attr("coordinate_transformation_mode", "asymmetric")
     nearest = view.attr("nearest_mode", "floor")
-    return _resample(view, view.attr("mode", "nearest"), coord, nearest)
+    return _resample(view, view.attr("mode"), coord, nearest)
 
 
 @rule("Upsample")
@@ -163,7 +163,7 @@ def upsample(view: NodeView) -> Cost:
     Deprecated since opset 10 in favour of Resize; scales come from the attribute (opset 7)
     or the input (opset 9), through the inferred output shape.
     """
-    return _resample(view, view.attr("mode", "nearest"), "asymmetric", "floor")
+    return _resample(view, view.attr("mode"), "asymmetric", "floor")
 
 
 _GS_MODES = {"bilinear": "linear", "bicubic": "cubic", "linear": "linear", "cubic": "cubic", "nearest": "nearest"}
@@ -190,12 +190,12 @@ def grid_sample(view: NodeView) -> Cost:
     mode = _GS_MODES.get(view.attr("mode", "linear"))
     if mode is None:
         raise RuleError(f"GridSample mode '{view.attr('mode')}' is not nearest, linear or cubic")
-    pad = view.attr("padding_mode", "zeros")
+    pad = view.attr("padding_mode")
     if pad not in ("zeros", "border", "reflection"):
         raise RuleError(f"GridSample padding_mode '{pad}' is not zeros, border or reflection")
     locations = prod(g[:-1])
     elements = locations * x[1]
-    a = 3 if view.attr("align_corners", 0) else 4
+    a = 3 if view.attr("align_corners") else 4
     c = {"zeros": 0, "border": 2, "reflection": 2}[pad]
     a += 6 if pad == "reflection" else 0
     a += {"nearest": 1, "linear": 3, "cubic": 2 + CUBIC_COEFFS}[mode]
@@ -259,10 +259,10 @@ def roi_align(view: NodeView) -> Cost:
     view.out_shape(0)  # the count does not use it, but an unknown output stays 'unknown' as before
     if len(x) != 4 or len(rois) != 2 or rois[1] != 4:
         raise RuleError(f"RoiAlign needs X (N, C, H, W) and rois (R, 4), got {list(x)} and {list(rois)}")
-    oh, ow = int(view.attr("output_height", 1)), int(view.attr("output_width", 1))
+    oh, ow = int(view.attr("output_height")), int(view.attr("output_width"))
     if oh < 1 or ow < 1:
         raise RuleError(f"RoiAlign output_height {oh} and output_width {ow} must be ≥ 1")
-    mode = view.attr("mode", "avg")
+    mode = view.attr("mode")
     if mode not in ("avg", "max"):
         raise RuleError(f"RoiAlign mode '{mode}' is not avg or max")
     half = view.attr("coordinate_transformation_mode", "output_half_pixel") == "half_pixel"

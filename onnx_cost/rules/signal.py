@@ -54,7 +54,7 @@ def dft(view: NodeView) -> Cost:
     c_in = x[-1]
     if c_in not in (1, 2):
         raise RuleError(f"DFT input last dim {c_in} must be 1 (real) or 2 (complex)")
-    inverse, onesided = bool(view.attr("inverse", 0)), bool(view.attr("onesided", 0))
+    inverse, onesided = bool(view.attr("inverse")), bool(view.attr("onesided"))
     if view.has_input(1):
         n = _scalar(view, 1)
     else:
@@ -89,7 +89,7 @@ def stft(view: NodeView) -> Cost:
     else:
         length = sig[1]
     c_in = sig[2]
-    bins = length // 2 + 1 if view.attr("onesided", 1) and c_in == 1 else length
+    bins = length // 2 + 1 if view.attr("onesided") and c_in == 1 else length
     lines = y[0] * y[1]
     window = Cost(arith=lines * length * c_in) if view.has_input(2) else Cost()
     return window + transform_cost(lines, length, bins, c_in, 2)
