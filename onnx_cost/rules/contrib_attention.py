@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._attention import attention_core, attention_shape, head_size, heads, projection, qkv_sizes, rotary
+from ._contrib_schema import input_index
 from ._dims import dadd, ddiv, dmul, shape
 from ._norm import rmsnorm
 from .cost import Cost
@@ -28,6 +29,19 @@ from .node import NodeView, RuleError
 from .registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
+
+# Inputs by the schema's name (rules/_contrib_schema.py), not by a bare position.
+_MHA_BIAS = input_index(MS, "MultiHeadAttention", "bias")
+_MHA_PADDING_MASK = input_index(MS, "MultiHeadAttention", "key_padding_mask")
+_MHA_BIAS_QK = input_index(MS, "MultiHeadAttention", "attention_bias")
+_MHA_PAST_KEY = input_index(MS, "MultiHeadAttention", "past_key")
+_MHA_PAST_LEN = input_index(MS, "MultiHeadAttention", "past_sequence_length")
+_GQA_PAST_KEY = input_index(MS, "GroupQueryAttention", "past_key")
+_GQA_COS = input_index(MS, "GroupQueryAttention", "cos_cache")
+_GQA_BIAS_QK = input_index(MS, "GroupQueryAttention", "attention_bias")
+_GQA_HEAD_SINK = input_index(MS, "GroupQueryAttention", "head_sink")
+_GQA_Q_NORM = input_index(MS, "GroupQueryAttention", "q_norm_weight")
+_GQA_K_NORM = input_index(MS, "GroupQueryAttention", "k_norm_weight")
 
 
 def _value(view: NodeView, i: int) -> int | None:
@@ -133,11 +147,17 @@ def multi_head_attention(view: NodeView) -> Cost:
     else:
         raise RuleError(f"query must be 3-D or packed 5-D, got {list(q)}")
     past = 0
-    if view.has_input(6) and not cached:  # a shared buffer gives its used length in input 8
-        past = int(view.in_value(8).reshape(-1)[0]) if view.has_input(8) else view.in_shape(6)[2]
-    masks = int(view.has_input(4) or bool(view.attr("unidirectional"))) + int(view.has_input(5))
+    if view.has_input(_MHA_PAST_KEY) and not cached:  # a shared buffer gives its used length
+        past = (
+            int(view.in_value(_MHA_PAST_LEN).reshape(-1)[0])
+            if view.has_input(_MHA_PAST_LEN)
+            else view.in_shape(_MHA_PAST_KEY)[2]
+        )
+    masks = int(view.has_input(_MHA_PADDING_MASK) or bool(view.attr("unidirectional"))) + int(
+        view.has_input(_MHA_BIAS_QK)
+    )
     core = attention_core(b, n, s, kv_len + past, dq, dv, masks)
-    return core + Cost(bias_adds=new_elems if view.has_input(3) else 0)
+    return core + Cost(bias_adds=new_elems if view.has_input(_MHA_BIAS) else 0)
 
 
 @shape_of("MultiHeadAttention", domain=MS)
@@ -219,17 +239,17 @@ def group_query_attention(view: NodeView) -> Cost:
         d = head_size(hidden, n + 2 * nkv, "packed QKV")
     t = _value(view, 6)
     if t is None:
-        t = view.in_shape(3)[2] + s if view.has_input(3) else s
+        t = view.in_shape(_GQA_PAST_KEY)[2] + s if view.has_input(_GQA_PAST_KEY) else s
     rows, scores = b * n * s, b * n * s * t
-    cost = attention_core(b, n, s, t, d, d, int(view.has_input(10)))
+    cost = attention_core(b, n, s, t, d, d, int(view.has_input(_GQA_BIAS_QK)))
     if float(view.attr("softcap")) > 0:
         cost += Cost(arith=2 * scores, transcendental=scores)
-    if view.attr("smooth_softmax") == 1 or view.has_input(11):  # the schema default -1 is "off"
+    if view.attr("smooth_softmax") == 1 or view.has_input(_GQA_HEAD_SINK):  # the schema default -1 is "off"
         cost += Cost(compare=rows, arith=2 * rows, transcendental=rows)
     if view.attr("do_rotary"):
-        rot = 2 * view.in_shape(7)[-1] if view.has_input(7) else d
+        rot = 2 * view.in_shape(_GQA_COS)[-1] if view.has_input(_GQA_COS) else d
         cost += rotary(b * s * (n + nkv) * rot)
-    if view.has_input(14) and view.has_input(15):
+    if view.has_input(_GQA_Q_NORM) and view.has_input(_GQA_K_NORM):
         cost += rmsnorm(b * s * n, d) + rmsnorm(b * s * nkv, d)
     return cost
 
