@@ -348,7 +348,7 @@ class ShapeEngine:
             try:
                 res = fn(view)
             except (RuleError, ShapeUnknown) as e:  # our shape function cannot say: outputs stay unknown
-                gs.node_errors[id(node)] = _first_line(e)
+                gs.node_errors[id(node)] = _last_line(e)
                 return []
             except Exception as e:  # a bug in our shape function, not a verdict on the node
                 op = f"{domain}::{node.op_type}" if domain else node.op_type
@@ -432,7 +432,7 @@ class ShapeEngine:
                 schema, node, types, data, None, self.opset_protos, self.ir_version
             )
         except Exception as e:  # onnx rejects the node (inconsistent shapes or attributes)
-            return _first_line(e)
+            return _last_line(e)
         return [res.get(name) if name else None for name in node.output]
 
     def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
@@ -539,7 +539,8 @@ def _constant_value(node: onnx.NodeProto) -> np.ndarray | None:
     return None
 
 
-def _first_line(e: BaseException) -> str:
+def _last_line(e: BaseException) -> str:
+    """The last line of an error (onnx's inference errors end with the one that says what failed)."""
     lines = str(e).strip().splitlines()
     text = lines[-1] if lines else type(e).__name__
     return text.strip()[:300]
