@@ -127,14 +127,23 @@ def footprint(
     last_use.pop("", None)  # an absent optional input or output
     produced.pop("", None)
     weights = set(last_use).difference(produced)  # read but never produced: initializers
+    known: dict[tuple[Any, Any], int | None] = {}  # (shape, bits or dtype) -> bytes: shapes repeat
     if table is not None:
-        sizes = {k: _size(table.get(k)) for k in (*produced, *weights)}
-        static = {k for k in produced if (t := table.get(k)) is not None and t.static}
+        infos = {k: table.get(k) for k in (*produced, *weights)}
+
+        def miss_bits(key: tuple[Any, Any]) -> int | None:
+            known[key] = v = _shape_bytes(key[0], key[1])
+            return v
+
+        sizes = {
+            k: (known[kk] if (kk := (t.shape, t.bits)) in known else miss_bits(kk)) if t is not None else None
+            for k, t in infos.items()
+        }
+        static = {k for k in produced if (t := infos[k]) is not None and t.static}
         weight_bytes = sum(sizes[w] or 0 for w in weights) + sum(sizes[k] or 0 for k in static)
     else:  # the analyzer's params and constants (Constant outputs included), each tensor once
-        known: dict[tuple[Any, str], int | None] = {}  # (shape, dtype) -> bytes: shapes repeat
 
-        def miss(key: tuple[Any, str]) -> int | None:
+        def miss(key: tuple[Any, Any]) -> int | None:
             known[key] = v = _shape_bytes(key[0], bits.get(key[1], 0))
             return v
 
