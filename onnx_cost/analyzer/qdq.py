@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..rules._precision import fused_precision
 from ..rules.cost import Cost
 from .graph import GraphIndex
 from .report import COUNTED, NodeRecord, View
@@ -24,7 +25,7 @@ DESCRIPTION = "QDQ fused: each DequantizeLinear -> op -> QuantizeLinear group co
 def fused_records(records: list[NodeRecord], index: GraphIndex | None = None) -> tuple[list[NodeRecord], int]:
     """Copies of ``records`` with every DQ -> op -> Q group fused; and how many ops were fused."""
     index = index or GraphIndex(records)
-    fused: dict[int, Cost] = {}
+    fused: dict[int, tuple[Cost, str]] = {}
     absorbed: set[int] = set()
     for r in index.records:
         if r.domain or r.op_type in (DQ, Q) or r.status != COUNTED:
@@ -40,21 +41,23 @@ def fused_records(records: list[NodeRecord], index: GraphIndex | None = None) ->
         qs = [c for cs in outs for c in cs]
         c = r.cost
         int_ops = c.flops + c.int_ops + sum(q.cost.flops for q in qs)  # requantization in fixed point
-        fused[id(r)] = Cost(
+        cost = Cost(
             macs=c.macs,
             int_macs=c.macs,  # every MAC of a fused op is integer
             int_ops=int_ops,
             read_bytes=sum((d.cost.read_bytes or 0) for d in float_ins),
             write_bytes=sum((q.cost.write_bytes or 0) for q in qs),
         )
+        fused[id(r)] = (cost, fused_precision([d.precision for d in float_ins]))  # a DQ is named by its integer type
         absorbed.update(id(d) for d in float_ins)
         absorbed.update(id(q) for q in qs)
     out = []
     for r in records:
         if id(r) in fused:
-            out.append(replace(r, cost=fused[id(r)]))
+            cost, prec = fused[id(r)]
+            out.append(replace(r, cost=cost, precision=prec))
         elif id(r) in absorbed:
-            out.append(replace(r, cost=Cost(read_bytes=0, write_bytes=0)))
+            out.append(replace(r, cost=Cost(read_bytes=0, write_bytes=0), precision=""))
         else:
             out.append(r)
     return out, len(fused)

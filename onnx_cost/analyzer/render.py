@@ -12,6 +12,7 @@ from .. import __version__
 from ..rules.cost import COUNT_FIELDS
 from ..rules.node import Shape
 from .report import TOTAL_FIELDS, NodeRecord, Report
+from .totals import by_precision
 
 # -- formatting helpers ------------------------------------------------------
 
@@ -50,6 +51,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "inputs",
     "outputs",
     "dtype",
+    "precision",
     "status",
     "weight",
     "macs",
@@ -74,6 +76,7 @@ def node_row(r: NodeRecord) -> dict[str, Any]:
         "inputs": shapes_str(r.inputs, r.input_names),
         "outputs": shapes_str(r.outputs, r.output_names),
         "dtype": r.dtype,
+        "precision": r.precision,
         "status": r.status,
         "weight": r.weight,
         "flops": c.flops,
@@ -190,6 +193,7 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
             "percent": round(100.0 * cov.fraction, 2),
         },
         "by_op_type": {k: v.as_dict() for k, v in report.by_op_type.items()},
+        "by_precision": {k: v.as_dict() for k, v in report.group(by_precision).items() if k},
         "views": {
             k: {"description": v.description, "total": v.total.as_dict(), "data": dict(v.data)}
             for k, v in report.views.items()

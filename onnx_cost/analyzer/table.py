@@ -21,6 +21,7 @@ from .polynomial import Polynomial
 from .render import coverage_line, si
 from .report import SHAPE_UNKNOWN, UNCOUNTED, NodeRecord, Report
 from .text import Column, escape, shorten, table, terminal_width, wrap
+from .totals import by_precision
 
 Value = int | Polynomial
 SORT_KEYS: dict[str, Callable[[Any], int]] = {
@@ -154,6 +155,10 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
         mem = dyn.at_defaults(dyn.total("read_bytes") + dyn.total("write_bytes"))
     out.insert(8, ["memory access (read + write)", show(mem, "B"),
                    f"{mem:,}" if isinstance(mem, int) else f"{integer(mem):,}" if integer(mem) is not None else ""])
+    per = {k: v for k, v in report.group(by_precision).items() if k}
+    if len(per) > 1:  # MACs and ops per compute precision (docs/counting.md, "Precision")
+        for k, at in sorted(per.items()):
+            out.append([f"at {escape(k)}", f"{si(at.macs)} MACs, {si(at.ops)} ops", f"{at.macs:,} MACs"])
     for name, view in report.views.items():
         q = view.total
         out.append([f"view {escape(name)}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops",
