@@ -90,3 +90,19 @@ def test_depth_is_refused_where_no_module_tree_is_shown():
         r = run(RESNET, "--depth", "3", *args)
         assert r.exit_code == 2 and "--depth does not apply" in r.output, args
     assert run(RESNET, "--depth", "3", "--by", "module").exit_code == 0
+
+
+def test_by_module_diff_and_batch_tables_fit_the_terminal(monkeypatch):
+    # COLUMNS=80 binds these rich tables as it binds the default table: at the old fixed
+    # widths (120, 140) the module tree was 91 columns, diff's node list 103, batch 103.
+    # A long name folds onto the next line whole instead of being cut with an ellipsis.
+    # Relative paths, as the README types them: a line that prints a path is as long as it.
+    monkeypatch.chdir(FIX.parent)
+    res, cnn = "fixtures/tiny_resnet_dynamo.onnx", "fixtures/tiny_cnn.onnx"
+    for args in ([res, "--by", "module", "--depth", "2"], [res, "--by", "node"],
+                 ["diff", cnn, res], ["batch", "fixtures", "-j", "1"]):
+        r = runner.invoke(app, args, env={"COLUMNS": "80"})
+        assert r.exit_code == 0, r.output
+        ours = [line for line in r.stdout.splitlines() if not line.startswith("convention:")]
+        assert max(len(line) for line in ours) <= 80, args
+        assert "…" not in r.stdout, args

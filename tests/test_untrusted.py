@@ -116,3 +116,19 @@ def test_shorten_keeps_the_distinctive_tail():
     assert shorten(name, 100) == name
     a, b = shorten("/a/very/long/prefix/layer.1/MatMul", 20), shorten("/a/very/long/prefix/layer.2/MatMul", 20)
     assert a != b and a.endswith("layer.1/MatMul") and len(a) <= 20
+
+
+def test_diff_csv_escapes_and_defuses_model_text(evil, tmp_path):
+    # the key column (op type, module, node name) carries model text like the node CSV
+    plain = helper.make_node("Relu", ["in" + EVIL], ["y"], name="=cmd|" + EVIL)
+    g = helper.make_graph([plain], "g", [helper.make_tensor_value_info("in" + EVIL, TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    other = tmp_path / "other.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), other)
+    r = runner.invoke(app, ["diff", evil, str(other), "--csv"])
+    assert r.exit_code == 0, r.stderr
+    assert not RAW.search(r.stdout.replace("\r\n", "\n"))
+    keys = {(row["section"], row["key"]) for row in csv.DictReader(io.StringIO(r.stdout))}
+    assert ("op_type", "evil.ops::Bad" + SHOWN) in keys  # only in the before model: a row of its own
+    assert not any(k.startswith(("=", "+", "-", "@")) for _, k in keys)
+    assert any(k.startswith("'=cmd|") for s, k in keys if s == "node")  # defused, as in the node CSV

@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import __version__
 from ..analyzer.render import si
+from ..analyzer.text import terminal_width
 from ..errors import printable
 from .batch import TOTAL_KEYS, ModelRow
 from .markdown import md_table, md_text
@@ -65,15 +66,16 @@ def to_markdown(rows: Sequence[ModelRow]) -> str:
     return f"# onnx-cost batch: {len(rows)} models\n\n" + md_table(HEADERS, body, [h in HEADERS[2:6] for h in HEADERS])
 
 
-def to_table(rows: Sequence[ModelRow], width: int = 140) -> str:
+def to_table(rows: Sequence[ModelRow], width: int | None = None) -> str:
+    """One row per model, as wide as the terminal (analyzer.text.terminal_width)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
+    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False, color_system=None)
     t = Table(title=f"{len(rows)} models", title_justify="left")
     for h in HEADERS:
-        t.add_column(h, justify="right" if h in HEADERS[2:6] else "left")
+        t.add_column(h, justify="right" if h in HEADERS[2:6] else "left", overflow="fold")  # a path folds, whole
     for r in rows:
         t.add_row(*[Text(c) for c in _cells(r, lambda s: printable(s, 300))])
     console.print(t)

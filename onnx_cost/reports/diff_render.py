@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..analyzer.render import si
+from ..analyzer.text import csv_text, terminal_width
 from ..errors import printable
 from .diff import DIFF_METRICS, ModelDiff, NodeChange, Pair, precision_of
 from .markdown import md_table, md_text
@@ -88,7 +89,9 @@ def to_csv(d: ModelDiff) -> str:
     w.writeheader()
 
     def row(section: str, key: str, p: Pair, change: str = "", how: str = "", fields: str = "") -> None:
-        r: dict[str, Any] = {"section": section, "key": key, "change": change, "matched_by": how, "fields": fields}
+        # the key (op type, module, node) is model text: escaped and defused (text.csv_text)
+        r: dict[str, Any] = {"section": section, "key": csv_text(key), "change": change, "matched_by": how,
+                             "fields": fields}
         for m, f in DIFF_METRICS.items():
             r[f"{m}_before"], r[f"{m}_after"], r[f"{m}_delta"] = f(p.before), f(p.after), p.delta(m)
         w.writerow(r)
@@ -158,17 +161,18 @@ def to_markdown(d: ModelDiff) -> str:
     return "\n".join(parts)
 
 
-def to_table(d: ModelDiff, width: int = 120) -> str:
+def to_table(d: ModelDiff, width: int | None = None) -> str:
+    """The diff as rich tables, as wide as the terminal (analyzer.text.terminal_width)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
+    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False, color_system=None)
     console.print(Text(f"before: {printable(d.before.model.path, 300)}\nafter:  {printable(d.after.model.path, 300)}"))
     for title, headers, rows in _sections(d, lambda s: printable(s, 200)):
         t = Table(title=title, title_justify="left")
         for h in headers:
-            t.add_column(h, justify="left" if h in _TEXT_COLUMNS else "right")
+            t.add_column(h, justify="left" if h in _TEXT_COLUMNS else "right", overflow="fold")  # names fold, whole
         for r in rows:
             t.add_row(*[Text(c) for c in r])
         if rows:

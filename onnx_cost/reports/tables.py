@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from ..analyzer.render import coverage_line, si
 from ..analyzer.report import NodeRecord, Report, Totals, sum_records
+from ..analyzer.text import terminal_width
 from ..errors import printable
 from . import tree as T
 from .scope import full_path
@@ -30,7 +31,7 @@ def _table(title: str, first: str, rows: Iterable[tuple[str, Totals, float]], so
 
     console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
     tab = Table(title=title, title_justify="left")
-    tab.add_column(first, no_wrap=False)
+    tab.add_column(first, no_wrap=False, overflow="fold")  # a long path folds, whole
     for c in COLUMNS:
         tab.add_column(c, justify="right")
     tab.add_column(f"% {T.HEADINGS[sort]}", justify="right")
@@ -121,8 +122,9 @@ def node_table(report: Report, top: int | None = None, sort: str = "flops", widt
     return _header(report) + _table("By node", "node", body, m, width)
 
 
-def by_table(report: Report, by: str, depth: int, top: int | None, sort: str | None, width: int = 120) -> str:
-    """The ``--by`` table of the CLI."""
+def by_table(report: Report, by: str, depth: int, top: int | None, sort: str | None, width: int | None = None) -> str:
+    """The ``--by`` table of the CLI, as wide as the terminal (analyzer.text.terminal_width)."""
+    width = width or terminal_width()
     if by == "module":
         return module_table(report, depth, top, sort or "order", width)
     if by == "op":
