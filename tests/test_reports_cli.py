@@ -106,3 +106,18 @@ def test_by_module_diff_and_batch_tables_fit_the_terminal(monkeypatch):
         ours = [line for line in r.stdout.splitlines() if not line.startswith("convention:")]
         assert max(len(line) for line in ours) <= 80, args
         assert "…" not in r.stdout, args
+
+
+def test_diff_and_batch_refuse_o_onto_a_model(tmp_path):
+    # as analyze does (README: -o is refused when it is the model itself): exit 2, and
+    # the model stays byte-for-byte the same
+    a, b = tmp_path / "a.onnx", tmp_path / "b.onnx"
+    a.write_bytes(Path(CNN).read_bytes())
+    b.write_bytes(Path(RESNET).read_bytes())
+    for args, victim in ((["diff", str(a), str(b), "--csv", "-o", str(b)], b),
+                         (["batch", str(tmp_path), "-j", "1", "--csv", "-o", str(a)], a)):
+        before = victim.read_bytes()
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2, r.output
+        assert "that is the model file itself" in r.stderr
+        assert victim.read_bytes() == before

@@ -51,9 +51,11 @@ def diff(
         from .diff import diff as compare
 
         if output not in (None, "-"):
-            from ..output import check_writable
+            from ..output import check_writable, refuse_model
 
             check_writable(output)
+            refuse_model(output, before)  # -o onto a compared model: refused, as analyze refuses
+            refuse_model(output, after)
         a = api.analyze(before, rules=rules)
         b = api.analyze(after, rules=rules)
         d = compare(a, b, depth)
@@ -110,6 +112,11 @@ def batch(
 
             check_writable(output)
         paths = find_models(specs)
+        if output not in (None, "-"):
+            from ..output import refuse_model
+
+            for p in paths:  # -o onto one of the models: refused before any is analyzed
+                refuse_model(output, p)
         bar = batch_render.ProgressBar(sys.stderr.isatty() if progress is None else progress)
         try:
             rows = analyze_many(paths, jobs=jobs, timeout=timeout or None, rules=rules or (), progress=bar)
