@@ -10,9 +10,9 @@ _EXACT = F("exact FLOPs and MACs of docs/counting.md", lambda s: (s.rec.cost.flo
 
 PROFILE = Profile(
     name="exact",
-    tool="onnx-cost, docs/counting.md",
+    tool="onnx-cost",
     columns=("flops", "macs"),
-    summary="onnx-cost's own exact counts, --convention NAME for another tool's",
+    summary="exact counts of docs/counting.md",
     table=rest({}, _EXACT),  # movement too: a training Dropout does arithmetic
     params="stored",
     patterns=False,
