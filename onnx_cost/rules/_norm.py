@@ -12,6 +12,7 @@ adds epsilon, takes the sqrt and divides: 4D + 1 arith and 1 sqrt per row. Nothi
 from __future__ import annotations
 
 from .cost import Cost
+from .node import NodeView, RuleError
 
 
 def standardize(groups: int, d: int) -> Cost:
@@ -34,3 +35,19 @@ def rmsnorm(rows: int, d: int, inv_std: bool = False) -> Cost:
     if rows == 0 or d == 0:
         return Cost()
     return Cost(arith=rows * (4 * d + 1), transcendental=rows * (1 + int(inv_std)))
+
+
+def embed_tokens(view: NodeView) -> tuple[int, int, int]:
+    """(B, S, H) of an EmbedLayerNormalization-like node: input_ids [B, S], word table [V, H]."""
+    ids = view.in_shape(0)
+    if len(ids) != 2:
+        raise RuleError(f"input_ids must be 2-D (batch, sequence), got {list(ids)}")
+    return ids[0], ids[1], view.in_shape(2)[-1]
+
+
+def embed_layernorm(b: int, s: int, h: int, segments: bool, mask: bool) -> Cost:
+    """Sum the gathered rows (B·S·H adds, 2·B·S·H with segment rows), LayerNorm per token,
+    and with a mask the mask index (ones per sequence): B·(S − 1) int_ops."""
+    tokens = b * s
+    cost = Cost(arith=tokens * h * (1 + int(segments))) + layernorm(tokens, h, True)
+    return cost + Cost(int_ops=b * (s - 1)) if mask else cost

@@ -32,7 +32,7 @@ from typing import Any
 from ._activation import GELU_ERF, GELU_TANH, PER_ELEMENT, SIGMOID, SILU
 from ._dims import ddiv, shape, text
 from ._matmul import gemm_dims, matmul_out_dims
-from ._norm import layernorm, rmsnorm, standardize
+from ._norm import embed_layernorm, embed_tokens, layernorm, rmsnorm, standardize
 from ._spatial import conv_out_dims, conv_size
 from .cost import Cost
 from .node import NodeView, RuleError, nbytes, numel
@@ -171,16 +171,9 @@ def embed_layer_normalization(view: NodeView) -> Cost:
     B·(S − 1) int_ops. read_bytes reads only the gathered embedding rows (B·S·H per table),
     not whole tables.
     """
-    ids = view.in_shape(0)
-    if len(ids) != 2:
-        raise RuleError(f"input_ids must be 2-D (batch, sequence), got {list(ids)}")
-    b, s = ids
-    h = view.in_shape(2)[-1]
+    b, s, h = embed_tokens(view)
     tokens = b * s
-    seg = view.has_input(1) and view.has_input(4)
-    cost = Cost(arith=tokens * h * (1 + int(seg))) + layernorm(tokens, h, True)
-    if view.has_input(7):
-        cost += Cost(int_ops=b * (s - 1))
+    cost = embed_layernorm(b, s, h, view.has_input(1) and view.has_input(4), view.has_input(7))
     return replace(cost, read_bytes=read_bytes(view, {2: tokens * h, 3: tokens * h, 4: tokens * h}))
 
 

@@ -12,7 +12,7 @@ from math import prod
 from typing import Any
 
 from ._dims import bcast_dims, shape
-from ._norm import layernorm
+from ._norm import embed_layernorm, embed_tokens
 from ._quant import dequantize, quantize, zp_active
 from ._spatial import out_len, window
 from .cost import Cost
@@ -84,19 +84,14 @@ def qembed_layer_normalization(view: NodeView) -> Cost:
     (H each); add the rows (B·S·H adds, 2·B·S·H with segments); LayerNorm per token (7·H + 3
     arith, 1 transcendental); with mask the mask index, B·(S − 1) int_ops.
     """
-    ids = view.in_shape(0)
-    if len(ids) != 2:
-        raise RuleError(f"input_ids must be 2-D (batch, sequence), got {list(ids)}")
-    b, s = ids
-    h = view.in_shape(2)[-1]
+    b, s, h = embed_tokens(view)
     tokens = b * s
     seg = view.has_input(1) and view.has_input(4)
     rows = dequantize(tokens * h, zp_active(view, 13)) + dequantize(tokens * h, zp_active(view, 14))
     if seg:
         rows += dequantize(tokens * h, zp_active(view, 15))
     affine = dequantize(h, zp_active(view, 16)) + dequantize(h, zp_active(view, 17))
-    cost = rows + affine + Cost(arith=tokens * h * (1 + int(seg))) + layernorm(tokens, h, True)
-    return cost + Cost(int_ops=b * (s - 1) if view.has_input(7) else 0)
+    return rows + affine + embed_layernorm(b, s, h, seg, view.has_input(7))
 
 
 @shape_of("QEmbedLayerNormalization", domain=MS)
