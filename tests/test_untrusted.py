@@ -132,3 +132,18 @@ def test_diff_csv_escapes_and_defuses_model_text(evil, tmp_path):
     assert ("op_type", "evil.ops::Bad" + SHOWN) in keys  # only in the before model: a row of its own
     assert not any(k.startswith(("=", "+", "-", "@")) for _, k in keys)
     assert any(k.startswith("'=cmd|") for s, k in keys if s == "node")  # defused, as in the node CSV
+
+
+def test_batch_csv_escapes_and_defuses_path_producer_and_error():
+    """A model path or producer starting with '=' gets a leading quote; a control byte in
+    an error message is written as \\x1b (backslash escape), never raw."""
+    from onnx_cost.reports.batch import ModelRow
+    from onnx_cost.reports.batch_render import to_csv
+
+    ok = ModelRow(path="=cmd().onnx", status="ok", producer="@evil 1.0")
+    bad = ModelRow(path="b.onnx", status="error", error="bad \x1b[2J name")
+    rows = list(csv.DictReader(io.StringIO(to_csv([ok, bad]))))
+    assert rows[0]["path"] == "'=cmd().onnx"
+    assert rows[0]["producer"] == "'@evil 1.0"
+    assert rows[1]["error"] == "bad \\x1b[2J name"
+    assert "\x1b" not in to_csv([ok, bad])

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import __version__
 from ..analyzer.render import si
-from ..analyzer.text import terminal_width
+from ..analyzer.text import csv_text, terminal_width
 from ..errors import printable
 from .batch import TOTAL_KEYS, ModelRow
 from .markdown import md_table, md_text
@@ -33,12 +33,19 @@ def flat(row: ModelRow) -> dict[str, Any]:
     return d
 
 
+# Cells that carry text from the model or its path: escaped and defused (text.csv_text).
+CSV_TEXT = ("path", "error", "producer", "precision")
+
+
 def to_csv(rows: Sequence[ModelRow]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow(flat(r))
+        d = flat(r)
+        for k in CSV_TEXT:
+            d[k] = csv_text(str(d[k]))
+        w.writerow(d)
     return buf.getvalue()
 
 
