@@ -28,11 +28,17 @@ def _same(view: NodeView, dtype: str = "") -> list:
 # -- linear models -------------------------------------------------------------------------------
 
 
+def _rows(view: NodeView, attr: str, c: int) -> int:
+    """How many rows of ``c`` values the flat list attribute ``attr`` holds (coefficients,
+    support vectors); RuleError when it does not split evenly."""
+    n = len(seq(view.attr(attr)))
+    if c <= 0 or n % c:
+        raise RuleError(f"{view.op_type} '{view.name}': {n} values of {attr} do not split into rows of {c}")
+    return n // c
+
+
 def _linear_scores(view: NodeView, c: int) -> int:
-    coef = len(seq(view.attr("coefficients")))
-    if c <= 0 or coef % c:
-        raise RuleError(f"{view.op_type} '{view.name}': {coef} coefficients do not split into rows of {c} features")
-    return coef // c
+    return _rows(view, "coefficients", c)
 
 
 @rule("LinearClassifier", domain=ML)
@@ -100,10 +106,7 @@ def _kernel(view: NodeView, rows: int, vectors: int, c: int) -> Cost:
 
 
 def _support(view: NodeView, c: int) -> int:
-    sv = len(seq(view.attr("support_vectors")))
-    if c <= 0 or sv % c:
-        raise RuleError(f"{view.op_type} '{view.name}': {sv} support vector values do not split into rows of {c}")
-    return sv // c
+    return _rows(view, "support_vectors", c)
 
 
 @rule("SVMClassifier", domain=ML)
