@@ -22,6 +22,7 @@ from .cli_common import (
     FORMATS,
     CsvOpt,
     DebugOpt,
+    DimsOpt,
     FormatOpt,
     JsonOpt,
     OutputOpt,
@@ -29,6 +30,8 @@ from .cli_common import (
     fail,
     given,
     guarded,
+    pairs,
+    parse_dims,
     refuse,
     renderer,
     resolve_format,
@@ -154,10 +157,6 @@ Inputs = Annotated[
     typer.Option("--input", metavar="NAME=SHAPE",
                  help="Bind a graph input shape: NAME=1x3x224x224 (or 1,3,224,224 or [1,3,224,224]; repeatable)."),
 ]
-Dims = Annotated[
-    list[str] | None,
-    typer.Option("--dim", metavar="NAME=N", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
-]
 Sweep = Annotated[
     str | None,
     typer.Option("--sweep", metavar="NAME=V1,V2,...",
@@ -222,7 +221,7 @@ def analyze(
     nodes: Nodes = False,
     top: Top = 10,
     input_: Inputs = None,
-    dim: Dims = None,
+    dim: DimsOpt = None,
     sweep: Sweep = None,
     formula: FormulaOpt = False,
     rules: Rules = None,
@@ -255,8 +254,8 @@ def analyze(
     with guarded(debug, model):
         from . import api
 
-        inputs = {k: api.parse_shape(v) for k, v in _pairs(input_ or [], "--input")}
-        dims = {k: _int_value(k, v) for k, v in _pairs(dim or [], "--dim")}
+        inputs = {k: api.parse_shape(v) for k, v in pairs(input_ or [], "--input")}
+        dims = parse_dims(dim)
         if output not in (None, "-"):
             from .output import check_writable, refuse_model
 
@@ -314,22 +313,6 @@ def _not_counted(report: Any) -> str:
         return ""
     names = sorted({printable(r.op_type, 100) for r in report.not_counted})
     return f"{len(report.not_counted)} node(s) not counted ({', '.join(names)})"
-
-
-def _pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
-    out = []
-    for it in items:
-        if "=" not in it:
-            fail(f"{flag} {it}: expected NAME=VALUE")
-        k, v = it.split("=", 1)
-        out.append((k.strip(), v.strip()))
-    return out
-
-
-def _int_value(name: str, v: str) -> int:
-    if not v.isdigit():
-        fail(f"--dim {name}={v}: the value must be a non-negative integer")
-    return int(v)
 
 
 def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str) -> tuple[str, str]:

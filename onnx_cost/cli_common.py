@@ -74,6 +74,18 @@ OutputOpt = Annotated[
                  help="Write to this file (atomically) instead of stdout; '-' is stdout."),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of internal errors.")]
+DimsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--dim", metavar="NAME=N", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
+]
+
+
+def format_flag(formats: tuple[str, ...]) -> Any:
+    """The ``--format`` option of a subcommand that writes only ``formats``, for
+    ``Annotated[Format | None, format_flag(...)]``: its help lists exactly those (the
+    command refuses any other, exit 2, one line)."""
+    return typer.Option("--format", case_sensitive=False, metavar="|".join(formats),
+                        help=f"Output format: {', '.join(formats)} (default: table).")
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> NoReturn:
@@ -94,6 +106,27 @@ def resolve_format(fmt: Format | None, csv: bool = False, json_: bool = False) -
     if FORMATS[name].renderer is None:
         fail(f"--format {name}: not available yet in this version")
     return name
+
+
+def pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` option values as (name, value) pairs, stripped; anything else fails."""
+    out = []
+    for it in items:
+        if "=" not in it:
+            fail(f"{flag} {it}: expected NAME=VALUE")
+        k, v = it.split("=", 1)
+        out.append((k.strip(), v.strip()))
+    return out
+
+
+def parse_dims(items: list[str] | None) -> dict[str, int]:
+    """The ``--dim NAME=N`` values: name -> a non-negative integer (else a usage error)."""
+    out = {}
+    for k, v in pairs(items or [], "--dim"):
+        if not v.isdigit():
+            fail(f"--dim {k}={v}: the value must be a non-negative integer")
+        out[k] = int(v)
+    return out
 
 
 def given(ctx: typer.Context, param: str) -> bool:

@@ -93,9 +93,9 @@ def test_depth_is_refused_where_no_module_tree_is_shown():
 
 
 def test_by_module_diff_and_batch_tables_fit_the_terminal(monkeypatch):
-    # COLUMNS=80 binds these rich tables as it binds the default table: at the old fixed
+    # COLUMNS=80 binds these tables as it binds the default table: at the old fixed
     # widths (120, 140) the module tree was 91 columns, diff's node list 103, batch 103.
-    # A long name folds onto the next line whole instead of being cut with an ellipsis.
+    # As in the default table, a long name is shortened in the middle, its tail kept.
     # Relative paths, as the README types them: a line that prints a path is as long as it.
     monkeypatch.chdir(FIX.parent)
     res, cnn = "fixtures/tiny_resnet_dynamo.onnx", "fixtures/tiny_cnn.onnx"
@@ -105,7 +105,9 @@ def test_by_module_diff_and_batch_tables_fit_the_terminal(monkeypatch):
         assert r.exit_code == 0, r.output
         ours = [line for line in r.stdout.splitlines() if not line.startswith("convention:")]
         assert max(len(line) for line in ours) <= 80, args
-        assert "…" not in r.stdout, args
+        assert not any(c in r.stdout for c in "┃│━─"), args  # plain text, no boxes
+    r = runner.invoke(app, [res, "--by", "node"], env={"COLUMNS": "80"})
+    assert "layer2/…/node_conv2d_13 (Conv)" in r.stdout  # layer2/layer2.0/conv2/ shortened, the tail whole
 
 
 def test_diff_and_batch_refuse_o_onto_a_model(tmp_path):

@@ -119,7 +119,8 @@ def test_renderers_carry_the_same_numbers():
     rows = list(csv.DictReader(io.StringIO(diff_render.to_csv(d))))
     total = rows[0]
     assert total["section"] == "total" and total["macs_before"] == "15872" and total["macs_delta"] == "-3968"
-    assert {r["section"] for r in rows} == {"total", "op_type", "module", "node"}
+    assert {r["section"] for r in rows} == {"total", "op_type", "module", "node", "model"}
+    assert [(r["key"], r["change"]) for r in rows[-2:]] == [("before", "ok"), ("after", "ok")]  # static: no dims
     assert sum(r["section"] == "node" for r in rows) == 3
     j = json.loads(diff_render.to_json(d))
     assert j["total"]["macs"] == {"before": 15_872, "after": 11_904, "delta": -3_968, "percent": -25.0}

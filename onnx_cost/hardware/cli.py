@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..cli_common import DebugOpt, FormatOpt, JsonOpt, OutputOpt, emit, fail, guarded, resolve_format
+from ..cli_common import DebugOpt, Format, OutputOpt, emit, fail, format_flag, guarded, resolve_format
 
 _FORMATS = ("table", "json")  # the formats the hardware view is added to
 _HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
@@ -157,10 +157,13 @@ def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10) -> str:
 # -- the devices subcommand ------------------------------------------------------
 
 Name = Annotated[str | None, typer.Argument(help="A preset (or device file) to show; default: all presets.")]
+DevicesFormat = Annotated[Format | None, format_flag(_FORMATS)]
+DevicesJson = Annotated[bool, typer.Option("--json", help="Same as --format json: every figure with its source.")]
 
 
 def devices(
-    name: Name = None, fmt: FormatOpt = None, json_: JsonOpt = False, output: OutputOpt = None, debug: DebugOpt = False
+    name: Name = None, fmt: DevicesFormat = None, json_: DevicesJson = False, output: OutputOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
     """List the device presets with their figures and sources (docs/hardware.md)."""
     fmt_name = resolve_format(fmt, False, json_)

@@ -24,7 +24,10 @@ from .batch import CRASHED, TIMEOUT, ModelRow, Progress, analyze_one
 _PRELOAD = ["onnx_cost.reports._warm", "onnx_cost.reports.batch", "onnx_cost.api"]
 
 
-def _serve(conn: Connection, rules: tuple[str, ...]) -> None:
+Settings = tuple[tuple[str, ...], dict[str, int]]  # (rule files, --dim values): the same for every model
+
+
+def _serve(conn: Connection, settings: Settings) -> None:
     """A worker: analyze each path received until told to stop (None)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     while True:
@@ -34,13 +37,13 @@ def _serve(conn: Connection, rules: tuple[str, ...]) -> None:
             return
         if msg is None:
             return
-        conn.send(analyze_one(msg, rules, None))
+        conn.send(analyze_one(msg, settings[0], None, settings[1]))
 
 
 class _Worker:
-    def __init__(self, ctx: Any, rules: tuple[str, ...]) -> None:
+    def __init__(self, ctx: Any, settings: Settings) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, rules), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, settings), daemon=True)
         self.proc.start()
         child.close()
         self.task: int | None = None
@@ -75,7 +78,7 @@ def _context() -> Any:
 
 
 def run_pool(
-    paths: list[str], jobs: int, timeout: float | None, rules: tuple[str, ...], progress: Progress | None
+    paths: list[str], jobs: int, timeout: float | None, settings: Settings, progress: Progress | None
 ) -> list[ModelRow]:
     """Analyze ``paths`` on ``jobs`` worker processes; rows in input order."""
     if not paths:
@@ -83,7 +86,7 @@ def run_pool(
     ctx = _context()
     rows: list[ModelRow | None] = [None] * len(paths)
     todo = deque(range(len(paths)))
-    workers = [_Worker(ctx, rules) for _ in range(max(1, min(jobs, len(paths))))]
+    workers = [_Worker(ctx, settings) for _ in range(max(1, min(jobs, len(paths))))]
     done = 0
     try:
         while done < len(paths):
@@ -91,10 +94,10 @@ def run_pool(
                 if w.task is None and todo:
                     if not w.proc.is_alive():  # died between two models
                         w.stop(kill=True)
-                        workers[k] = w = _Worker(ctx, rules)
+                        workers[k] = w = _Worker(ctx, settings)
                     i = todo.popleft()
                     w.give(i, paths[i], timeout)
-            finished = _collect(ctx, workers, rules, paths, rows, timeout)
+            finished = _collect(ctx, workers, settings, paths, rows, timeout)
             done += finished
             if progress:  # at least once a second: the bar appears even while a slow model runs
                 progress(done, len(paths))
@@ -105,7 +108,7 @@ def run_pool(
 
 
 def _collect(
-    ctx: Any, workers: list[_Worker], rules: tuple[str, ...], paths: list[str],
+    ctx: Any, workers: list[_Worker], settings: Settings, paths: list[str],
     rows: list[ModelRow | None], timeout: float | None,
 ) -> int:
     """Wait for results (at most until the nearest deadline); record them, kill the
@@ -137,7 +140,7 @@ def _collect(
             continue
         if w.task is not None:  # timed out or dead: a fresh worker takes its place
             w.stop(kill=True)
-            workers[k] = _Worker(ctx, rules)
+            workers[k] = _Worker(ctx, settings)
         rows[i] = row
         finished += 1
     return finished

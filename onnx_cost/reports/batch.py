@@ -17,13 +17,14 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelFileError, OnnxCostError, printable
+from .binding import Binding
 
 OK, PARTIAL, ERROR, INTERNAL, TIMEOUT, CRASHED = "ok", "partial", "error", "internal_error", "timeout", "crashed"
 TOTAL_KEYS = ("flops", "macs", "ops", "int_macs", "int_ops", "params", "param_bytes", "read_bytes", "write_bytes")
@@ -45,6 +46,13 @@ class ModelRow:
     precision: dict[str, int] = field(default_factory=dict)  # compute precision -> nodes
     opset: int = 0
     producer: str = ""
+    dims: dict[str, int] = field(default_factory=dict)  # the --dim values this model declares
+    free_dims: list[str] = field(default_factory=list)  # input dims --dim left free
+    default_binding: dict[str, int] = field(default_factory=dict)  # the values the free ones got
+
+    @property
+    def binding(self) -> Binding:
+        return Binding(self.dims, tuple(self.free_dims), self.default_binding)
 
     @property
     def failed(self) -> bool:
@@ -54,7 +62,7 @@ class ModelRow:
         return asdict(self)
 
 
-def summarize(path: str, report: Any, seconds: float) -> ModelRow:
+def summarize(path: str, report: Any, seconds: float, binding: Binding | None = None) -> ModelRow:
     """The row of an analyzed model (small and picklable: the report stays in the worker)."""
     from .diff import precision_of
 
@@ -71,6 +79,9 @@ def summarize(path: str, report: Any, seconds: float) -> ModelRow:
         precision=dict(prec.most_common()),
         opset=report.model.opsets.get("", 0),
         producer=printable(report.model.producer, 200),
+        dims=dict(binding.given) if binding else {},
+        free_dims=list(binding.free) if binding else [],
+        default_binding=dict(binding.defaults) if binding else {},
     )
 
 
@@ -83,9 +94,13 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-def analyze_one(path: str, rules: Sequence[str] = (), timeout: float | None = None) -> ModelRow:
-    """Analyze one model into its row; never raises for a bad or slow model."""
+def analyze_one(
+    path: str, rules: Sequence[str] = (), timeout: float | None = None, dims: Mapping[str, int] | None = None
+) -> ModelRow:
+    """Analyze one model into its row, at ``dims`` (those it declares) and the default
+    binding (reports.binding); never raises for a bad or slow model."""
     from .. import api
+    from .binding import analyze_bound
 
     start = time.perf_counter()
     armed = bool(timeout) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -93,8 +108,8 @@ def analyze_one(path: str, rules: Sequence[str] = (), timeout: float | None = No
         old = signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]  # armed: timeout set
     try:
-        report = api.analyze(path, rules=list(rules) or None)
-        return summarize(path, report, time.perf_counter() - start)
+        report, binding = analyze_bound(api._prepare(path, list(rules)), dims or {})
+        return summarize(path, report, time.perf_counter() - start, binding)
     except _Timeout:
         return ModelRow(path, TIMEOUT, f"stopped after the {timeout:g} s time limit", time.perf_counter() - start)
     except OnnxCostError as e:  # bad input (exit 2), or the analyzer's own internal-error class (exit 3)
@@ -137,21 +152,23 @@ def analyze_many(
     jobs: int | None = None,
     timeout: float | None = 60.0,
     rules: Sequence[str] = (),
+    dims: Mapping[str, int] | None = None,
     progress: Progress | None = None,
 ) -> list[ModelRow]:
     """One ``ModelRow`` per model, in the order given; failures are rows, never raised.
 
     ``executor``: any ``concurrent.futures.Executor`` (default: our own pool of
     ``jobs`` worker processes, which kills a model past ``timeout`` seconds).
-    ``rules``: rule files every worker loads. ``progress(done, total)`` is called as
-    models finish.
+    ``rules``: rule files every worker loads. ``dims``: symbolic dims bound in each model
+    that declares them; free dims get the default binding (a batch dim is 1), as in the
+    analysis. ``progress(done, total)`` is called as models finish.
     """
     items = [os.fspath(p) for p in paths]
     if executor is None:
         from ._pool import run_pool
 
-        return run_pool(items, jobs or os.cpu_count() or 1, timeout, tuple(rules), progress)
-    futures = {executor.submit(analyze_one, p, tuple(rules), timeout): i for i, p in enumerate(items)}
+        return run_pool(items, jobs or os.cpu_count() or 1, timeout, (tuple(rules), dict(dims or {})), progress)
+    futures = {executor.submit(analyze_one, p, tuple(rules), timeout, dict(dims or {})): i for i, p in enumerate(items)}
     rows: list[ModelRow | None] = [None] * len(items)
     for done, fut in enumerate(as_completed(futures), 1):
         i = futures[fut]
@@ -162,3 +179,26 @@ def analyze_many(
         if progress:
             progress(done, len(items))
     return [r for r in rows if r is not None]
+
+
+def refuse_reads(output: str, paths: Sequence[str]) -> None:
+    """OutputError when ``output`` is one of the models or a file one of them reads (its
+    external data), as analyze refuses both. External data never leaves its model's folder
+    (analyzer.external), so only the models in a folder above ``output`` are parsed here
+    for it (all of them when ``output`` has other hard links)."""
+    from .. import api
+    from ..output import refuse_model, refuse_model_data
+
+    target = Path(os.path.realpath(output))
+    try:
+        linked = target.stat().st_nlink > 1
+    except OSError:  # it does not exist yet
+        linked = False
+    for p in paths:
+        refuse_model(output, p)
+        if linked or Path(os.path.realpath(Path(os.path.abspath(p)).parent)) in target.parents:
+            try:
+                src = api.load(p)
+            except OnnxCostError:  # unreadable: its row will say why, and it reads no data file
+                continue
+            refuse_model_data(output, src)

@@ -1,22 +1,25 @@
-"""Batch summaries as CSV (one row per model, raw integers), JSON, a table or Markdown."""
+"""Batch summaries as CSV (one row per model, raw integers), JSON, a plain-text table
+(analyzer.text: escaped, fitted to the width) or Markdown; the progress bar."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Sequence
-from typing import Any
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
 
 from .. import __version__
 from ..analyzer.render import si
-from ..analyzer.text import csv_text, terminal_width
-from ..errors import printable
+from ..analyzer.text import Column, csv_text, escape, table, terminal_width, wrap
 from .batch import TOTAL_KEYS, ModelRow
+from .binding import DEFAULT_LEGEND
 from .markdown import md_table, md_text
 
 CSV_COLUMNS = ("path", "status", "error", "seconds", *TOTAL_KEYS, "nodes", "coverage_percent", "not_counted",
-               "precision", "opset", "producer")
+               "precision", "opset", "producer", "dims", "free_dims", "default_binding")
 
 
 def precision_mix(row: ModelRow) -> str:
@@ -30,11 +33,18 @@ def flat(row: ModelRow) -> dict[str, Any]:
     for k in TOTAL_KEYS:
         d[k] = row.totals.get(k, "")
     d["precision"] = precision_mix(row)
+    d["dims"] = _pairs(row.dims)
+    d["free_dims"] = ";".join(row.free_dims)
+    d["default_binding"] = _pairs(row.default_binding)
     return d
 
 
+def _pairs(values: Mapping[str, int]) -> str:
+    return ";".join(f"{k}={v}" for k, v in values.items())
+
+
 # Cells that carry text from the model or its path: escaped and defused (text.csv_text).
-CSV_TEXT = ("path", "error", "producer", "precision")
+CSV_TEXT = ("path", "error", "producer", "precision", "dims", "free_dims", "default_binding")
 
 
 def to_csv(rows: Sequence[ModelRow]) -> str:
@@ -57,66 +67,113 @@ def to_json(rows: Sequence[ModelRow]) -> str:
                        "rows": [r.as_dict() for r in rows]}, indent=1) + "\n"
 
 
+def unused_dims(rows: Sequence[ModelRow], dims: Mapping[str, int]) -> str:
+    """The --dim names no analyzed model declares ('' when each is used, or none was
+    analyzed): what the batch warns about, since each model takes only its own."""
+    analyzed = [r for r in rows if not r.failed]
+    if not analyzed:
+        return ""
+    return ", ".join(escape(k) for k in dims if not any(k in r.dims for r in analyzed))
+
+
 def _cells(r: ModelRow, esc: Any) -> list[str]:
     t = r.totals
     if r.failed:
-        return [esc(r.path), r.status, "", "", "", "", "", esc(r.error)]
-    return [esc(r.path), r.status, si(t["flops"]), si(t["macs"]), si(t["params"]),
-            f"{r.coverage_percent:.1f}%", esc(precision_mix(r)), ""]
+        return [esc(r.path), r.status, "", "", "", "", "", ""]
+    return [esc(r.path), r.status, r.binding.text(esc), si(t["flops"]), si(t["macs"]), si(t["params"]),
+            f"{r.coverage_percent:.1f}%", esc(precision_mix(r))]
 
 
-HEADERS = ["model", "status", "FLOPs", "MACs", "params", "coverage", "precision", "error"]
+HEADERS = ["model", "status", "dims", "FLOPs", "MACs", "params", "coverage", "precision"]
+_RIGHT = ("FLOPs", "MACs", "params", "coverage")
+# Too wide: precision goes first, then params and MACs (the default table's order); paths
+# and dims are shortened in the middle, their distinctive tails kept.
+_COLUMNS = [Column("model", shrink=True), Column("status"), Column("dims", shrink=True),
+            Column("FLOPs", right=True), Column("MACs", right=True, drop=3), Column("params", right=True, drop=2),
+            Column("coverage", right=True), Column("precision", drop=1)]
+
+
+def _notes(rows: Sequence[ModelRow]) -> list[str]:
+    """What the table's cells cannot hold: the legend of the default binding, each error whole."""
+    out = []
+    if any(r.default_binding for r in rows if not r.failed):
+        out.append(DEFAULT_LEGEND)
+    if any(r.binding.unbound for r in rows if not r.failed):
+        out.append("=? a free dim without a value: the nodes it reaches are not counted (partial)")
+    return out
 
 
 def to_markdown(rows: Sequence[ModelRow]) -> str:
-    body = [_cells(r, md_text) for r in rows]
-    return f"# onnx-cost batch: {len(rows)} models\n\n" + md_table(HEADERS, body, [h in HEADERS[2:6] for h in HEADERS])
+    body = [_cells(r, md_text) + [md_text(r.error)] for r in rows]
+    notes = "".join(f"\n{md_text(n)}\n" for n in _notes(rows))
+    return (f"# onnx-cost batch: {len(rows)} models\n\n"
+            + md_table([*HEADERS, "error"], body, [h in _RIGHT for h in [*HEADERS, "error"]]) + notes)
 
 
 def to_table(rows: Sequence[ModelRow], width: int | None = None) -> str:
-    """One row per model, as wide as the terminal (analyzer.text.terminal_width)."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+    """One row per model in at most ``width`` columns (default: the terminal's), then
+    the failed models' errors, whole and wrapped."""
+    width = width or terminal_width()
+    lines = [f"{len(rows)} models", *table(_COLUMNS, [_cells(r, escape) for r in rows], width)]
+    lines += [line for n in _notes(rows) for line in wrap(n, width)]
+    failed = [r for r in rows if r.failed]
+    if failed:
+        lines += ["", "Errors"]
+        for r in failed:
+            lines += wrap(f"{escape(r.path)} ({r.status}): {escape(r.error)}", width, "  ")
+    return "\n".join(lines) + "\n"
 
-    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False, color_system=None)
-    t = Table(title=f"{len(rows)} models", title_justify="left")
-    for h in HEADERS:
-        t.add_column(h, justify="right" if h in HEADERS[2:6] else "left", overflow="fold")  # a path folds, whole
-    for r in rows:
-        t.add_row(*[Text(c) for c in _cells(r, lambda s: printable(s, 300))])
-    console.print(t)
-    return console.file.getvalue()  # type: ignore[attr-defined]  # a StringIO, given above
+
+BAR_CELLS = 30  # the bar's width, less on a narrower terminal
 
 
 class ProgressBar:
-    """``progress(done, total)`` for ``analyze_many``: a rich bar on stderr, drawn only
-    once the run has lasted ``delay`` seconds (short runs print nothing)."""
+    """``progress(done, total)`` for ``analyze_many``: one line on ``stream`` (stderr),
+    redrawn in place, drawn only once the run has lasted ``delay`` seconds (short runs
+    print nothing) and at most ``every`` seconds apart."""
 
-    def __init__(self, enabled: bool, delay: float = 1.0) -> None:
-        import time
-
-        self.enabled, self.delay, self.start = enabled, delay, time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
+    def __init__(self, enabled: bool, delay: float = 1.0, stream: TextIO | None = None, every: float = 0.2) -> None:
+        self.enabled, self.delay, self.every = enabled, delay, every
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.drawn = -1.0  # when the bar was last drawn (-1: never)
+        self.shown = 0  # the length of the line drawn last
 
     def __call__(self, done: int, total: int) -> None:
-        import time
-
-        if not self.enabled:
+        now = time.monotonic()
+        if not self.enabled or now - self.start < self.delay:
             return
-        if self.bar is None:
-            if time.monotonic() - self.start < self.delay:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+        if self.drawn < 0 or now - self.drawn >= self.every or done == total:
+            self._draw(done, total, now)
 
-            self.bar = Progress("models", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), "eta",
-                                TimeRemainingColumn(), console=Console(stderr=True))
-            self.bar.start()
-            self.task = self.bar.add_task("models", total=total)
-        self.bar.update(self.task, completed=done)
+    def _draw(self, done: int, total: int, now: float) -> None:
+        elapsed = now - self.start
+        eta = f", eta {_clock(elapsed * (total - done) / done)}" if 0 < done < total else ""
+        text = f" {done}/{total} models, {_clock(elapsed)}{eta}"
+        room = min(BAR_CELLS, max(_width(self.stream) - len(text) - 3, 10))
+        filled = room * done // total if total else room
+        line = "[" + "#" * filled + "-" * (room - filled) + "]" + text
+        self.stream.write("\r" + line + " " * max(self.shown - len(line), 0))  # blank what a longer line left
+        self.stream.flush()
+        self.drawn, self.shown = now, len(line)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        """End the bar's line (nothing when it was never drawn)."""
+        if self.drawn >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _width(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` writes to (80 when it is not one)."""
+    import os
+
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # not a terminal, or no file descriptor (a test's StringIO)
+        return 80
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"

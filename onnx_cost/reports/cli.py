@@ -10,7 +10,18 @@ from typing import Annotated
 
 import typer
 
-from ..cli_common import CsvOpt, DebugOpt, FormatOpt, JsonOpt, OutputOpt, emit, fail, guarded, resolve_format
+from ..cli_common import (
+    DebugOpt,
+    DimsOpt,
+    Format,
+    OutputOpt,
+    emit,
+    fail,
+    format_flag,
+    guarded,
+    parse_dims,
+    resolve_format,
+)
 
 Before = Annotated[str, typer.Argument(help="The model before (an .onnx file).", metavar="BEFORE")]
 After = Annotated[str, typer.Argument(help="The model after.", metavar="AFTER")]
@@ -20,45 +31,58 @@ RulesOpt = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 DIFF_FORMATS = ("table", "csv", "json", "markdown")
+DiffFormat = Annotated[Format | None, format_flag(DIFF_FORMATS)]
+DiffCsv = Annotated[bool, typer.Option(
+    "--csv", help="Same as --format csv: one row per model, total, view, op type, module and changed node.")]
+DiffJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Diff).")]
 
 
 def diff(
     before: Before,
     after: After,
-    fmt: FormatOpt = None,
-    csv: CsvOpt = False,
-    json_: JsonOpt = False,
+    fmt: DiffFormat = None,
+    csv: DiffCsv = False,
+    json_: DiffJson = False,
     output: OutputOpt = None,
     depth: Depth = 2,
+    dim: DimsOpt = None,
     rules: RulesOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Compare two models' costs: totals side by side with deltas, per op type and per
     module, and the nodes added, removed and changed (matched by name, then by module,
-    op type and position).
+    op type and position). Free dims get the default binding (a batch dim is 1), as in
+    the analysis; --dim binds them in each model that declares them.
 
     \b
     Examples:
       onnx-cost diff model.onnx model.opt.onnx          after an optimizer pass
       onnx-cost diff fp32.onnx int8.onnx --format markdown -o diff.md
+      onnx-cost diff a.onnx b.onnx --dim batch=8 --dim sequence=128
     """
     name = resolve_format(fmt, csv, json_)
     if name not in DIFF_FORMATS:
         fail(f"--format {name} does not apply to diff (use {', '.join(DIFF_FORMATS)})")
+    dims = parse_dims(dim)
     with guarded(debug, before):
         from .. import api
+        from ..output import check_writable, refuse_model, refuse_model_data
         from . import diff_render
+        from .binding import analyze_bound, check_declared
         from .diff import diff as compare
 
-        if output not in (None, "-"):
-            from ..output import check_writable, refuse_model
-
-            check_writable(output)
-            refuse_model(output, before)  # -o onto a compared model: refused, as analyze refuses
-            refuse_model(output, after)
-        a = api.analyze(before, rules=rules)
-        b = api.analyze(after, rules=rules)
-        d = compare(a, b, depth)
+        target = None if output in (None, "-") else output
+        if target is not None:
+            check_writable(target)
+            refuse_model(target, before)  # -o onto a compared model: refused, as analyze refuses
+            refuse_model(target, after)
+        pa, pb = api._prepare(before, rules), api._prepare(after, rules)
+        if target is not None:
+            refuse_model_data(target, pa)  # ...or onto a file either reads (external data)
+            refuse_model_data(target, pb)
+        check_declared([pa, pb], dims)
+        (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
+        d = compare(a, b, depth, (ba, bb))
         render = {"table": diff_render.to_table, "csv": diff_render.to_csv, "json": diff_render.to_json,
                   "markdown": diff_render.to_markdown}[name]
         emit(render(d), output)
@@ -74,16 +98,20 @@ ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
                                                   help="Progress bar on stderr (default: when stderr is a terminal).")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when any model failed or timed out.")]
 BATCH_FORMATS = ("table", "csv", "json", "markdown")
+BatchFormat = Annotated[Format | None, format_flag(BATCH_FORMATS)]
+BatchCsv = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per model.")]
+BatchJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Batch).")]
 
 
 def batch(
     specs: Specs,
-    fmt: FormatOpt = None,
-    csv: CsvOpt = False,
-    json_: JsonOpt = False,
+    fmt: BatchFormat = None,
+    csv: BatchCsv = False,
+    json_: BatchJson = False,
     output: OutputOpt = None,
     jobs: Jobs = None,
     timeout: Timeout = 60.0,
+    dim: DimsOpt = None,
     rules: RulesOpt = None,
     progress: ProgressOpt = None,
     strict: StrictOpt = False,
@@ -91,21 +119,25 @@ def batch(
 ) -> None:
     """Analyze many models in worker processes: one summary row per model (path,
     totals, coverage, precision mix, status, error). A model that fails or runs past
-    --timeout is a row with its status; the others go on.
+    --timeout is a row with its status; the others go on. Free dims get the default
+    binding (a batch dim is 1), as in the analysis; --dim binds them in each model that
+    declares them.
 
     \b
     Examples:
       onnx-cost batch models/ --format csv -o summary.csv -j 4
       onnx-cost batch 'zoo/**/*.onnx' --timeout 120 --format markdown
+      onnx-cost batch llms/ --dim batch=1 --dim sequence_length=2048
     """
     name = resolve_format(fmt, csv, json_)
     if name not in BATCH_FORMATS:
         fail(f"--format {name} does not apply to batch (use {', '.join(BATCH_FORMATS)})")
+    dims = parse_dims(dim)
     with guarded(debug):
         import sys
 
         from . import batch_render
-        from .batch import analyze_many, find_models
+        from .batch import analyze_many, find_models, refuse_reads
 
         if output not in (None, "-"):
             from ..output import check_writable
@@ -113,15 +145,15 @@ def batch(
             check_writable(output)
         paths = find_models(specs)
         if output not in (None, "-"):
-            from ..output import refuse_model
-
-            for p in paths:  # -o onto one of the models: refused before any is analyzed
-                refuse_model(output, p)
+            refuse_reads(output, paths)  # -o onto a model or its external data: refused before any analysis
         bar = batch_render.ProgressBar(sys.stderr.isatty() if progress is None else progress)
         try:
-            rows = analyze_many(paths, jobs=jobs, timeout=timeout or None, rules=rules or (), progress=bar)
+            rows = analyze_many(paths, jobs=jobs, timeout=timeout or None, rules=rules or (), dims=dims, progress=bar)
         finally:
             bar.close()
+        unused = batch_render.unused_dims(rows, dims)
+        if unused:
+            sys.stderr.write(f"onnx-cost: warning: --dim {unused}: no model analyzed declares it\n")
         render = {"table": batch_render.to_table, "csv": batch_render.to_csv, "json": batch_render.to_json,
                   "markdown": batch_render.to_markdown}[name]
         emit(render(rows), output)

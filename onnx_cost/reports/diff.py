@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analyzer.report import NodeRecord, Report, Totals
+from .binding import Binding
 from .scope import full_path, scope_path
 from .tables import node_totals
 from .tree import build_tree
@@ -87,6 +88,7 @@ class ModelDiff:
     precision: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     depth: int = 2
     views: dict[str, Pair] = field(default_factory=dict)  # e.g. "qdq_fused" when either model has it
+    bindings: tuple[Binding, Binding] | None = None  # the dims each model was analyzed at (reports.binding)
 
     def of(self, kind: str) -> list[NodeChange]:
         return [c for c in self.nodes if c.kind == kind]
@@ -154,8 +156,9 @@ def match_nodes(before: list[NodeRecord], after: list[NodeRecord]) -> list[NodeC
     return out
 
 
-def diff(before: Report, after: Report, depth: int = 2) -> ModelDiff:
-    """Compare two analyses; modules are compared down to ``depth`` levels."""
+def diff(before: Report, after: Report, depth: int = 2, bindings: tuple[Binding, Binding] | None = None) -> ModelDiff:
+    """Compare two analyses; modules are compared down to ``depth`` levels; ``bindings``:
+    the dims each was analyzed at, for the output to say."""
     va, vb = view_totals(before), view_totals(after)
     # A view one model lacks counts as that model's plain totals (an fp32 model's
     # "QDQ fused" view is the model itself).
@@ -172,4 +175,5 @@ def diff(before: Report, after: Report, depth: int = 2) -> ModelDiff:
         precision=prec,
         depth=depth,
         views=views,
+        bindings=bindings,
     )

@@ -1,7 +1,9 @@
-"""A ModelDiff as a terminal table, CSV, JSON or Markdown.
+"""A ModelDiff as a plain-text table (analyzer.text: escaped, fitted to the width),
+CSV, JSON or Markdown.
 
 CSV and JSON carry raw integers (before, after, delta); only the table and the
-Markdown format numbers and percentages.
+Markdown format numbers and percentages. Each says the dims a model was analyzed at
+and whether its counts are partial.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 from .. import __version__
 from ..analyzer.render import si
-from ..analyzer.text import csv_text, terminal_width
-from ..errors import printable
+from ..analyzer.report import Report
+from ..analyzer.text import Column, csv_text, escape, table, terminal_width, wrap
+from .binding import DEFAULT_LEGEND, Binding
 from .diff import DIFF_METRICS, ModelDiff, NodeChange, Pair, precision_of
 from .markdown import md_table, md_text
 from .scope import scope_path
@@ -54,12 +57,26 @@ def node_json(c: NodeChange) -> dict[str, Any]:
             "before": side(c.before), "after": side(c.after)}
 
 
+PARTIAL = "PARTIAL: some nodes could not be counted; its totals are lower bounds"
+
+
+def _bindings(d: ModelDiff) -> tuple[Binding, Binding]:
+    return d.bindings or (Binding({}, (), {}), Binding({}, (), {}))
+
+
+def model_json(report: Report, b: Binding) -> dict[str, Any]:
+    """One side's path, partial flag and binding (the analysis JSON's free_dims, default_binding)."""
+    return {"path": report.model.path, "partial": report.partial, "dims": dict(b.given), "free_dims": list(b.free),
+            "default_binding": dict(b.defaults)}
+
+
 def to_dict(d: ModelDiff) -> dict[str, Any]:
     """The diff as JSON-able data."""
+    ba, bb = _bindings(d)
     return {
         "onnx_cost_version": __version__,
-        "before": {"path": d.before.model.path, "partial": d.before.partial},
-        "after": {"path": d.after.model.path, "partial": d.after.partial},
+        "before": model_json(d.before, ba),
+        "after": model_json(d.after, bb),
         "total": pair_json(d.total),
         "views": {k: pair_json(v) for k, v in d.views.items()},
         "precision": {"before": dict(d.precision[0]), "after": dict(d.precision[1])},
@@ -106,6 +123,10 @@ def to_csv(d: ModelDiff) -> str:
     for c in d.nodes:
         if c.kind != "same":
             row("node", c.label, _node_pair(c), c.kind, c.matched_by, ";".join(c.fields))
+    for side, report, b in (("before", d.before, _bindings(d)[0]), ("after", d.after, _bindings(d)[1])):
+        # last, one row per model (no counts): whether it is partial, the dims it was analyzed at
+        w.writerow({"section": "model", "key": side, "change": "partial" if report.partial else "ok",
+                    "fields": csv_text(b.text(str))})
     return buf.getvalue()
 
 
@@ -153,30 +174,51 @@ def _sections(d: ModelDiff, esc: Any) -> list[tuple[str, list[str], list[list[st
     return out
 
 
+def _model_lines(d: ModelDiff, esc: Any) -> list[tuple[str, list[str]]]:
+    """(label: path, [dims line, PARTIAL]) for each side; names escaped by ``esc``."""
+    out = []
+    for label, report, b in (("before", d.before, _bindings(d)[0]), ("after", d.after, _bindings(d)[1])):
+        notes = [f"dims: {b.text(esc)}"] if b.given or b.free else []
+        out.append((f"{label + ':':<7} {esc(report.model.path)}", notes + ([PARTIAL] if report.partial else [])))
+    return out
+
+
+def _legend(d: ModelDiff) -> list[str]:
+    return [DEFAULT_LEGEND] if any(b.defaults for b in _bindings(d)) else []
+
+
 def to_markdown(d: ModelDiff) -> str:
     parts = [f"# onnx-cost diff: {md_text(d.before.model.path)} → {md_text(d.after.model.path)}\n"]
+    lines = []
+    for label, report, b in (("before", d.before, _bindings(d)[0]), ("after", d.after, _bindings(d)[1])):
+        dims = f"; dims: {md_text(b.text(str), 1000)}" if b.given or b.free else ""
+        lines.append(f"- {label}: {md_text(report.model.path)}{dims}" + (f"; {PARTIAL}" if report.partial else ""))
+    parts.append("\n".join(lines) + "".join(f"\n\n\\{x}" for x in _legend(d)) + "\n")  # the legend's * escaped
     for title, headers, rows in _sections(d, md_text):
         right = [h not in _TEXT_COLUMNS for h in headers]
         parts.append(f"## {title}\n\n" + (md_table(headers, rows, right) if rows else "No change.\n"))
     return "\n".join(parts)
 
 
-def to_table(d: ModelDiff, width: int | None = None) -> str:
-    """The diff as rich tables, as wide as the terminal (analyzer.text.terminal_width)."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+# Names are shortened in the middle (their tails kept) when a table is too wide; the
+# node list drops Δ MACs first.
+_SHRINK = ("", "node", "what changed", "op type", "module", "precision", "op")
 
-    console = Console(file=io.StringIO(), width=width or terminal_width(), force_terminal=False, color_system=None)
-    console.print(Text(f"before: {printable(d.before.model.path, 300)}\nafter:  {printable(d.after.model.path, 300)}"))
-    for title, headers, rows in _sections(d, lambda s: printable(s, 200)):
-        t = Table(title=title, title_justify="left")
-        for h in headers:
-            t.add_column(h, justify="left" if h in _TEXT_COLUMNS else "right", overflow="fold")  # names fold, whole
-        for r in rows:
-            t.add_row(*[Text(c) for c in r])
+
+def _column(h: str) -> Column:
+    return Column(h, right=h not in _TEXT_COLUMNS, shrink=h in _SHRINK, drop=1 if h == "Δ MACs" else 0)
+
+
+def to_table(d: ModelDiff, width: int | None = None) -> str:
+    """The diff as plain tables in at most ``width`` columns (default: the terminal's)."""
+    width = width or terminal_width()
+    lines: list[str] = []
+    for head, notes in _model_lines(d, escape):
+        lines += wrap(head, width) + [x for n in notes for x in wrap(n, width, "  ")]
+    lines += [x for n in _legend(d) for x in wrap(n, width)]
+    for title, headers, rows in _sections(d, escape):
         if rows:
-            console.print(t)
+            lines += ["", title, *table([_column(h) for h in headers], rows, width)]
         else:
-            console.print(Text(f"{title}: no change"))
-    return console.file.getvalue()  # type: ignore[attr-defined]
+            lines += ["", f"{title}: no change"]
+    return "\n".join(lines) + "\n"

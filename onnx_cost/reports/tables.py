@@ -1,23 +1,23 @@
 """Terminal tables for ``--by module|op|node``: one row per module, op type or node.
 
-Model strings go through ``printable`` and reach rich as plain ``Text``, never as
-markup, so a node named ``[bold]x`` or ``\\x1b[2J`` prints as those characters.
+Plain text, as the default table (analyzer.text): every model string goes through
+``escape``, and a table too wide for the terminal shortens names in the middle, then
+drops the columns bytes, params, MACs and FLOPs in that order (never the one ranked by).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
 from ..analyzer.render import coverage_line, si
 from ..analyzer.report import NodeRecord, Report, Totals, sum_records
-from ..analyzer.text import terminal_width
-from ..errors import printable
+from ..analyzer.text import Column, escape, table, terminal_width, wrap
 from . import tree as T
 from .scope import full_path
 
 BY_CHOICES = ("module", "op", "node")
 COLUMNS = ("FLOPs", "MACs", "ops", "params", "bytes")
+_DROP = {"bytes": 1, "params": 2, "MACs": 3, "FLOPs": 4}  # the default table's order: memory first
 
 
 def _cells(t: Totals) -> list[str]:
@@ -25,28 +25,21 @@ def _cells(t: Totals) -> list[str]:
 
 
 def _table(title: str, first: str, rows: Iterable[tuple[str, Totals, float]], sort: str, width: int) -> str:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
-    tab = Table(title=title, title_justify="left")
-    tab.add_column(first, no_wrap=False, overflow="fold")  # a long path folds, whole
-    for c in COLUMNS:
-        tab.add_column(c, justify="right")
-    tab.add_column(f"% {T.HEADINGS[sort]}", justify="right")
-    for label, t, pct in rows:
-        tab.add_row(Text(label), *_cells(t), f"{pct:.1f}")
-    console.print(tab)
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    """``title``, then one line per (escaped label, totals, share of the ``sort`` metric)."""
+    ranked = T.HEADINGS[sort]
+    cols = [Column(first, shrink=True)]
+    cols += [Column(c, right=True, drop=0 if c == ranked else _DROP.get(c, 0)) for c in COLUMNS]
+    cols.append(Column(f"% {ranked}", right=True))
+    cells = [[label, *_cells(t), f"{pct:.1f}"] for label, t, pct in rows]
+    return "\n".join(["", title, *table(cols, cells, width)]) + "\n"
 
 
 def _share_metric(sort: str) -> str:
     return sort if sort in T.METRICS else "flops"
 
 
-def _header(report: Report) -> str:
-    lines = [f"{printable(report.model.path, 300)}: {coverage_line(report)}"]
+def _header(report: Report, width: int) -> str:
+    lines = wrap(f"{escape(report.model.path)}: {coverage_line(report)}", width)
     if report.partial:
         lines.append("PARTIAL: some nodes could not be counted; totals are lower bounds")
     return "\n".join(lines) + "\n"
@@ -59,16 +52,16 @@ def module_table(report: Report, depth: int = 2, top: int | None = None, sort: s
     f, total = T.metric(m), T.metric(m)(report.total)
     if top is not None:
         mods = T.top_modules(root, depth, top, sort)
-        body = [(T.path_label(x), x.totals, T.share(f(x.totals), total)) for x in mods]
+        body = [(escape(T.path_label(x)), x.totals, T.share(f(x.totals), total)) for x in mods]
         title = f"Top {len(mods)} modules at depth {depth} by {m}"
     else:
         body = []
         for r in T.rows(root, depth, sort):
             fold = f"  [+{r.hidden}]" if r.hidden else ""
-            label = "  " * r.depth + printable(r.module.label, 200) + fold
+            label = "  " * r.depth + escape(r.module.label) + fold
             body.append((label, r.module.totals, T.share(f(r.module.totals), total)))
         title = f"By module (depth {depth})"
-    return _header(report) + _table(title, "module", ((printable(a, 400), b, c) for a, b, c in body), m, width)
+    return _header(report, width) + _table(title, "module", body, m, width)
 
 
 def op_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120) -> str:
@@ -81,8 +74,8 @@ def op_table(report: Report, top: int | None = None, sort: str = "flops", width:
     elif sort in T.METRICS:
         items.sort(key=lambda kv: -f(kv[1]))
     items = items[:top] if top is not None else items
-    body = [(printable(k, 200), v, T.share(f(v), total)) for k, v in items]
-    return _header(report) + _table("By op type", "op type", body, m, width)
+    body = [(escape(k), v, T.share(f(v), total)) for k, v in items]
+    return _header(report, width) + _table("By op type", "op type", body, m, width)
 
 
 def node_totals(r: NodeRecord) -> Totals:
@@ -118,8 +111,8 @@ def node_table(report: Report, top: int | None = None, sort: str = "flops", widt
     body = []
     for r, t in ranked_nodes(report, top, sort):
         label = f"{node_label(r)} ({r.op_type})"
-        body.append((printable(label, 400), t, T.share(f(t), total)))
-    return _header(report) + _table("By node", "node", body, m, width)
+        body.append((escape(label), t, T.share(f(t), total)))
+    return _header(report, width) + _table("By node", "node", body, m, width)
 
 
 def by_table(report: Report, by: str, depth: int, top: int | None, sort: str | None, width: int | None = None) -> str:
