@@ -26,7 +26,7 @@ from .onnx_infer import onnx_hints
 from .params import apply as apply_split
 from .params import split_statics
 from .qdq import NAME as QDQ_VIEW
-from .qdq import qdq_view
+from .qdq import has_dq, qdq_view
 from .report import (
     COUNTED,
     INVALID,
@@ -304,8 +304,28 @@ def _aggregate(
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}
     sums = group(records, by_op_type, param_sizes, const_sizes)
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
-    runs = [r for r in records if r.branch != NOT_TAKEN]
-    status = Counter(r.status for r in runs)
+    status: Counter[str] = Counter()
+    uncounted: dict[str, dict[str, Any]] = {}
+    not_counted: list[NodeRecord] = []
+    missing_set: set[str] = set()
+    not_taken = per_iteration_loops = 0
+    for r in records:  # one pass: coverage, the uncounted ops, the dims that would help
+        if r.branch == NOT_TAKEN:
+            not_taken += 1
+            continue
+        st = r.status
+        status[st] += 1
+        if r.trips is None:
+            per_iteration_loops += 1
+        if r.missing:
+            missing_set.update(r.missing)
+        if st in (COUNTED, ZERO):
+            continue
+        not_counted.append(r)
+        if st == UNCOUNTED:
+            u = uncounted.setdefault(by_op_type(r), {"count": 0, "nodes": [], "reason": r.detail})
+            u["count"] += 1
+            u["nodes"].append(r.name)
     cov = Coverage(
         nodes=len(records),
         counted=status[COUNTED],
@@ -314,17 +334,10 @@ def _aggregate(
         shape_unknown=status[SHAPE_UNKNOWN],
         invalid=status[INVALID],
         unknown_tensors=unknown_tensors,
-        per_iteration_loops=sum(1 for r in runs if r.trips is None),
-        not_taken=len(records) - len(runs),
+        per_iteration_loops=per_iteration_loops,
+        not_taken=not_taken,
     )
-    uncounted: dict[str, dict[str, Any]] = {}
-    for r in runs:
-        if r.status == UNCOUNTED:
-            u = uncounted.setdefault(by_op_type(r), {"count": 0, "nodes": [], "reason": r.detail})
-            u["count"] += 1
-            u["nodes"].append(r.name)
-    not_counted = [r for r in runs if r.status in (UNCOUNTED, SHAPE_UNKNOWN, INVALID)]
-    missing = sorted({m for r in runs for m in r.missing})
+    missing = sorted(missing_set)
     graph = proto.graph
     init = {t.name for t in graph.initializer}
     info = ModelInfo(
@@ -353,7 +366,7 @@ def _aggregate(
         param_sizes=param_sizes,
         constant_sizes=const_sizes,
     )
-    fused = qdq_view(records, param_sizes, const_sizes, report.graph_index())
+    fused = qdq_view(records, param_sizes, const_sizes, report.graph_index()) if has_dq(records) else None
     if fused is not None:
         report.views[QDQ_VIEW] = fused
     return report

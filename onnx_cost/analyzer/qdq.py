@@ -63,6 +63,11 @@ def fused_records(records: list[NodeRecord], index: GraphIndex | None = None) ->
     return out, len(fused)
 
 
+def has_dq(records: list[NodeRecord]) -> bool:
+    """True when some main-graph node is an ONNX DequantizeLinear (else no group can fuse)."""
+    return any(r.op_type == DQ and not r.domain and not r.graph for r in records)
+
+
 def qdq_view(
     records: list[NodeRecord],
     param_sizes: ParamSizes,

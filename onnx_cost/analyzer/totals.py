@@ -91,36 +91,46 @@ def sum_records(
 
     Without ``param_sizes`` the records' own ``params`` are added (a tensor read by
     two of them then counts twice)."""
-    acc = dict.fromkeys(COUNT_FIELDS, 0)
-    rb = wb = nodes = params = pbytes = learned = learned_bytes = 0
-    seen: dict[str, tuple[int, int]] = {}
-    consts: dict[str, tuple[int, int]] = {}
+    # Identical nodes share one cost record (the walk's memo): weights are summed per
+    # distinct record, and each is multiplied out once.
+    weights: dict[int, int] = {}
+    costs: list[Cost] = []
+    names: set[str] = set()
+    nodes = params = pbytes = learned = learned_bytes = 0
+    by_name = param_sizes is not None or bool(constant_sizes)
     for r in records:
         nodes += 1
         w = r.weight
         if w:
             c = r.cost
-            for f in COUNT_FIELDS:
-                acc[f] += getattr(c, f) * w
-            rb += (c.read_bytes or 0) * w
-            wb += (c.write_bytes or 0) * w
+            k = id(c)
+            if k in weights:
+                weights[k] += w
+            else:
+                weights[k] = w
+                costs.append(c)
         if param_sizes is None:
             params += r.params
             pbytes += r.param_bytes
         else:
             learned += r.learned_params
             learned_bytes += r.learned_param_bytes
-            for n in r.input_names:
-                if n in param_sizes:
-                    seen[n] = param_sizes[n]
-        if constant_sizes:
-            for n in r.input_names:
-                if n in constant_sizes:
-                    consts[n] = constant_sizes[n]
+        if by_name:
+            names.update(r.input_names)
+    acc = dict.fromkeys(COUNT_FIELDS, 0)
+    rb = wb = 0
+    for c in costs:
+        w = weights[id(c)]
+        for f in COUNT_FIELDS:
+            acc[f] += getattr(c, f) * w
+        rb += (c.read_bytes or 0) * w
+        wb += (c.write_bytes or 0) * w
     if param_sizes is not None:  # learned attributes (ai.onnx.ml) belong to their node: no sharing
-        params = sum(v[0] for v in seen.values()) + learned
-        pbytes = sum(v[1] for v in seen.values()) + learned_bytes
-    celems, cbytes = sum(v[0] for v in consts.values()), sum(v[1] for v in consts.values())
+        seen = [param_sizes[n] for n in names if n in param_sizes]
+        params = sum(v[0] for v in seen) + learned
+        pbytes = sum(v[1] for v in seen) + learned_bytes
+    consts = [constant_sizes[n] for n in names if n in constant_sizes] if constant_sizes else []
+    celems, cbytes = sum(v[0] for v in consts), sum(v[1] for v in consts)
     return Totals(
         params=params, param_bytes=pbytes, constants=celems, constant_bytes=cbytes,
         read_bytes=rb, write_bytes=wb, nodes=nodes, **acc,

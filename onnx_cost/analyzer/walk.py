@@ -67,6 +67,8 @@ class Walker:
         self.opsets = opsets
         self.records: list[NodeRecord] = []
         self._scopes = ScopeParser()
+        self._memo: dict[tuple[Any, ...], tuple[_Facts, str, Mapping[str, Any]]] = {}
+        self._ours: dict[tuple[str, str], bool] = {}  # op -> its rule is built in
 
     def walk(
         self, gs: GraphShapes, graph_path: str = "", scale: int = 1, per_iter: bool = False, branch: str = ""
@@ -109,8 +111,7 @@ class Walker:
             c = _invalid(view, bad_attrs)
             prec = ""
         else:
-            c = self._count(view, gs.node_errors.get(id(node)))
-            prec = precision(view, c.cost) if c.status == COUNTED else ""
+            c, prec = self._counted(view, gs.node_errors.get(id(node)))
         params = pbytes = 0
         for name, t in zip(node.input, view.inputs):
             if t is not None and name in gs.params and t.known:
@@ -155,6 +156,33 @@ class Walker:
         else:
             self.records.append(rec)
         return c.unit if flow else c.cost
+
+    def _counted(self, view: NodeView, err: str | None) -> tuple[_Facts, str]:
+        """``_count`` and the precision of a node, memoized: identical nodes (the layers of
+        a transformer, a long chain) count identically, as rules are pure functions of
+        the view. The key is the whole view but the node's name, which only error
+        messages use: so only counted, zero and uncounted facts are kept."""
+        key = _memo_key(view, err)
+        if key is not None:
+            hit = self._memo.get(key)
+            if hit is not None:
+                return hit[0], hit[1]
+        c = self._count(view, err)
+        prec = precision(view, c.cost) if c.status == COUNTED else ""
+        if key is not None and c.status in (COUNTED, ZERO, UNCOUNTED) and self._builtin(view):
+            # the attribute dict is kept alive with its entry: its id stays unique
+            self._memo[key] = (c, prec, view.attrs)
+        return c, prec
+
+    def _builtin(self, view: NodeView) -> bool:
+        """True when the op's rule is ours (a plugin's rule need not be pure in the view)."""
+        key = (view.domain, view.op_type)
+        ours = self._ours.get(key)
+        if ours is None:
+            entry = lookup(view.domain, view.op_type)
+            fn = None if entry is None else entry.fn
+            ours = self._ours[key] = fn is None or fn.__module__.startswith("onnx_cost.rules")
+        return ours
 
     def _count(self, view: NodeView, err: str | None) -> _Facts:
         """Dispatch a node to its rule. Only RuleError (invalid) and ShapeUnknown are
@@ -256,6 +284,27 @@ class _Facts(NamedTuple):
     bytes_partial: bool = False
     unit: Cost = NO_COST  # control flow: its bodies' cost per execution of the node
     trips: int | None = 1
+
+
+MEMO_VALUE_ELEMENTS = 4096  # a node reading a larger known value is counted afresh (its key would cost more)
+
+
+def _memo_key(view: NodeView, err: str | None) -> tuple[Any, ...] | None:
+    """Everything a rule can read of ``view`` but its name, or None when a known value
+    is too large (or not an array) to key on."""
+    sig: list[tuple[Any, ...] | None] = []
+    for t in view.inputs + view.outputs:
+        if t is None:
+            sig.append(None)
+            continue
+        v = t.value
+        if v is None:
+            sig.append((t.shape, t.dtype, t.bits, t.static))
+        elif getattr(v, "size", MEMO_VALUE_ELEMENTS + 1) <= MEMO_VALUE_ELEMENTS:
+            sig.append((t.shape, t.dtype, t.bits, t.static, v.dtype.str, v.shape, v.tobytes()))
+        else:
+            return None
+    return (view.domain, view.op_type, view.opset, id(view.attrs), err, len(view.inputs), *sig)
 
 
 def _invalid(view: NodeView, why: str) -> _Facts:
