@@ -13,10 +13,10 @@ from ..rules import load_all, lookup
 from ..rules._precision import precision
 from ..rules.cost import ZERO as NO_COST
 from ..rules.cost import Cost
-from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo, nbytes, numel
+from ..rules.node import NodeView, RuleError, Shape, ShapeUnknown, TensorInfo, nbytes, numel
 from ..rules.registry import UNCOUNTABLE, norm_domain
 from .attrs import decode
-from .params import learned_sizes
+from .params import LEARNED_ATTRS, learned_sizes
 from .report import (
     COUNTED,
     INVALID,
@@ -67,7 +67,7 @@ class Walker:
         self.opsets = opsets
         self.records: list[NodeRecord] = []
         self._scopes = ScopeParser()
-        self._memo: dict[tuple[Any, ...], tuple[_Facts, str, Mapping[str, Any]]] = {}
+        self._memo: dict[tuple[Any, ...], tuple[_Facts, str, _Looks, Mapping[str, Any]]] = {}
         self._ours: dict[tuple[str, str], bool] = {}  # op -> its rule is built in
 
     def walk(
@@ -84,7 +84,9 @@ class Walker:
                 total = total + c
         return total
 
-    def _view(self, node: onnx.NodeProto, gs: GraphShapes) -> tuple[NodeView, str]:
+    def _view(
+        self, node: onnx.NodeProto, gs: GraphShapes, in_names: tuple[str, ...], out_names: tuple[str, ...]
+    ) -> tuple[NodeView, str]:
         """The rule's view of ``node`` (attributes as the shape pass decoded them) and ""
         or why its attributes make it invalid."""
         domain = norm_domain(node.domain)
@@ -92,47 +94,47 @@ class Walker:
         decoded = gs.attrs.get(id(node))
         attrs, bad = decoded if decoded is not None else decode(node, version, domain)
         get = gs.tensors.get
-        ins = tuple([get(n) if n else None for n in node.input])
-        outs = tuple([get(n) if n else None for n in node.output])
+        ins = tuple([get(n) if n else None for n in in_names])
+        outs = tuple([get(n) if n else None for n in out_names])
         return NodeView(node.name, node.op_type, domain, version, attrs, ins, outs), bad
 
     def _node(
         self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
     ) -> Cost:
         """Record one node; its cost per execution of the graph (control flow: its bodies')."""
-        view, bad_attrs = self._view(node, gs)
-        flow = node.op_type in CONTROL_FLOW and view.domain == "" and not bad_attrs
+        in_names, out_names = tuple(node.input), tuple(node.output)
+        view, bad_attrs = self._view(node, gs, in_names, out_names)
+        flow = view.op_type in CONTROL_FLOW and view.domain == "" and not bad_attrs
         if flow:  # its record goes before its bodies' records: keep the slot
             slot = len(self.records)
             self.records.append(None)  # type: ignore[arg-type]  # filled below, before anyone reads it
-            c = self._control(node, gs, graph_path, scale, per_iter, branch)
-            prec = ""
+            c, prec, looks = self._control(node, gs, graph_path, scale, per_iter, branch), "", _looks(view)
         elif bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
-            c = _invalid(view, bad_attrs)
-            prec = ""
+            c, prec, looks = _invalid(view, bad_attrs), "", _looks(view)
         else:
-            c, prec = self._counted(view, gs.node_errors.get(id(node)))
+            c, prec, looks = self._counted(view, gs.node_errors.get(id(node)))
         params = pbytes = 0
-        for name, t in zip(node.input, view.inputs):
-            if t is not None and name in gs.params and t.known:
+        weights = gs.params
+        for name, t in zip(in_names, view.inputs):
+            if t is not None and t.static and name in weights and t.known:
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 params += n
                 pbytes += nbytes(n, t.bits)
-        learned = learned_sizes(node)  # ai.onnx.ml parameters held in attributes
-        first = next((t for t in view.outputs + view.inputs if t is not None and t.dtype), None)
+        # ai.onnx.ml parameters held in attributes
+        learned = learned_sizes(node) if (view.domain, view.op_type) in LEARNED_ATTRS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
-        path, classes = self._scopes.parse(node.name, metadata)
+        path, classes = self._scopes.parse(view.name, metadata)
         rec = NodeRecord(
-            name=node.name,
-            op_type=node.op_type,
+            name=view.name,
+            op_type=view.op_type,
             domain=view.domain,
             scope=self._scopes.text(path),
             graph=graph_path,
-            input_names=tuple(node.input),
-            output_names=tuple(node.output),
-            inputs=tuple([t.shape if t is not None else None for t in view.inputs]),
-            outputs=tuple([t.shape if t is not None else None for t in view.outputs]),
-            dtype=first.dtype if first is not None else "",
+            input_names=in_names,
+            output_names=out_names,
+            inputs=looks[0],
+            outputs=looks[1],
+            dtype=looks[2],
             status=c.status,
             cost=c.cost,
             params=params + learned[0],
@@ -157,22 +159,23 @@ class Walker:
             self.records.append(rec)
         return c.unit if flow else c.cost
 
-    def _counted(self, view: NodeView, err: str | None) -> tuple[_Facts, str]:
-        """``_count`` and the precision of a node, memoized: identical nodes (the layers of
-        a transformer, a long chain) count identically, as rules are pure functions of
-        the view. The key is the whole view but the node's name, which only error
-        messages use: so only counted, zero and uncounted facts are kept."""
+    def _counted(self, view: NodeView, err: str | None) -> tuple[_Facts, str, _Looks]:
+        """``_count``, the precision and the record's shapes of a node, memoized: identical
+        nodes (the layers of a transformer, a long chain) count identically, as rules are
+        pure functions of the view. The key is the whole view but the node's name, which
+        only error messages use: so only counted, zero and uncounted facts are kept."""
         key = _memo_key(view, err)
         if key is not None:
             hit = self._memo.get(key)
             if hit is not None:
-                return hit[0], hit[1]
+                return hit[0], hit[1], hit[2]
         c = self._count(view, err)
         prec = precision(view, c.cost) if c.status == COUNTED else ""
+        looks = _looks(view)
         if key is not None and c.status in (COUNTED, ZERO, UNCOUNTED) and self._builtin(view):
             # the attribute dict is kept alive with its entry: its id stays unique
-            self._memo[key] = (c, prec, view.attrs)
-        return c, prec
+            self._memo[key] = (c, prec, looks, view.attrs)
+        return c, prec, looks
 
     def _builtin(self, view: NodeView) -> bool:
         """True when the op's rule is ours (a plugin's rule need not be pure in the view)."""
@@ -284,6 +287,19 @@ class _Facts(NamedTuple):
     bytes_partial: bool = False
     unit: Cost = NO_COST  # control flow: its bodies' cost per execution of the node
     trips: int | None = 1
+
+
+_Looks = tuple[tuple[Shape | None, ...], tuple[Shape | None, ...], str]  # a record's shapes and dtype
+
+
+def _looks(view: NodeView) -> _Looks:
+    """The record's input and output shapes, and its dtype (of the first typed output, else input)."""
+    first = next((t for t in view.outputs + view.inputs if t is not None and t.dtype), None)
+    return (
+        tuple([t.shape if t is not None else None for t in view.inputs]),
+        tuple([t.shape if t is not None else None for t in view.outputs]),
+        first.dtype if first is not None else "",
+    )
 
 
 MEMO_VALUE_ELEMENTS = 4096  # a node reading a larger known value is counted afresh (its key would cost more)
