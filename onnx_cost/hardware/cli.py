@@ -134,24 +134,22 @@ def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10) -> str:
-    from ..errors import printable
-    from .view import _time
+def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | None = None) -> str:
+    """--measure's lines: the run, then the slowest nodes beside their floors (a plain table)."""
+    from ..analyzer.text import Column, escape, table, terminal_width
+    from .view import _time, fit
 
-    lines = [
-        f"Measured with onnxruntime {run.onnxruntime} on this CPU: median {_time(run.median_s)} over {run.runs} runs"
-        f" ({run.warmup} warm-up); per node (profiled, graph optimizations off), slowest first:",
-        f"  {'node':<40} {'op':<16} {'measured':>10} {'floor':>10} {'x floor':>8}",
-    ]
-    for r in rows[:top]:
-        ratio = f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"
-        lines.append(
-            f"  {printable(r['name'], 40):<40} {printable(r['op_type'], 16):<16} {_time(r['measured_s']):>10}"
-            f" {_time(r['floor_s']):>10} {ratio:>8}"
-        )
+    head = fit([f"Measured with onnxruntime {run.onnxruntime} on this CPU: median {_time(run.median_s)} over"
+                f" {run.runs} runs ({run.warmup} warm-up); per node (profiled, graph optimizations off), slowest"
+                " first:"], width)
+    cols = [Column("node", shrink=True), Column("op", shrink=True), Column("measured", right=True),
+            Column("floor", right=True), Column("x floor", right=True)]
+    cells = [[escape(r["name"]), escape(r["op_type"]), _time(r["measured_s"]), _time(r["floor_s"]),
+              f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"] for r in rows[:top]]
+    lines = table(cols, cells, width or terminal_width())
     if len(run.per_node_s) != len(rows):
         lines.append(f"  ({len(run.per_node_s)} profiled, {len(rows)} matched to our nodes by name)")
-    return "\n".join(lines) + "\n"
+    return head + "\n".join(lines) + "\n"
 
 
 # -- the devices subcommand ------------------------------------------------------
@@ -194,23 +192,38 @@ def _devices_json(table: dict[str, Any]) -> str:
     return json.dumps(out, indent=2) + "\n"
 
 
-def _devices_text(table: dict[str, Any]) -> str:
-    from ..errors import printable
+def _devices_text(table: dict[str, Any], width: int | None = None) -> str:
+    """Each device's figures, one a line, its source wrapped under the source column
+    (to the terminal's width; ``devices --format json`` has the same text unwrapped)."""
+    from ..analyzer.text import escape, terminal_width, wrap
 
+    width = width or terminal_width()
     units = {"bandwidth": (1e9, "GB/s"), "capacity": (2**30, "GB"), "cache": (2**20, "MB")}
-    lines = []
+    lines: list[str] = []
+
+    def figure(head: str, source: str) -> None:
+        # the source starts after the figure and continues under itself: a column of text
+        room = width - len(head)
+        if room < 24:  # too narrow for a column: the source on the lines below
+            lines.append(head.rstrip())
+            lines.extend(wrap(escape(source), width, "    "))
+            return
+        body = wrap(escape(source), room)
+        lines.append(head + body[0])
+        lines.extend(" " * len(head) + b.lstrip() for b in body[1:])
+
     for key, d in table.items():
         alias = f" (also: {', '.join(a for a in d.aliases if a != key)})" if len(d.aliases) > 1 else ""
-        lines.append(f"{key}: {printable(d.name, 100)}{alias}")
+        lines.extend(wrap(f"{escape(key)}: {escape(d.name)}{escape(alias)}", width))
         for p, f in d.peaks.items():
-            lines.append(f"  {p:<12} {f.value / 1e12:>9.4g} T/s   {printable(f.source, 200)}")
+            figure(f"  {p:<12} {f.value / 1e12:>9.4g} T/s   ", f.source)
         for k, (scale, unit) in units.items():
             f = getattr(d, k)
             if f is not None:
-                lines.append(f"  {k:<12} {f.value / scale:>9.4g} {unit:<4}  {printable(f.source, 200)}")
+                figure(f"  {k:<12} {f.value / scale:>9.4g} {unit:<4}  ", f.source)
         for k, why in d.not_found.items():
-            lines.append(f"  {k:<12} {'-':>9}        not found: {printable(why, 200)}")
+            figure(f"  {escape(k):<12} {'-':>9}       ", f"not found: {why}")
         if d.note:
-            lines.append(f"  note: {printable(d.note, 300)}")
+            lines.extend(wrap(f"note: {escape(d.note)}", width, "  "))
         lines.append("")
     return "\n".join(lines)

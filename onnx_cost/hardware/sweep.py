@@ -76,27 +76,29 @@ def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow]) -> dict[st
     }
 
 
-def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str = "table") -> str:
-    """The sweep as a table (or JSON)."""
+def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str = "table",
+               width: int | None = None) -> str:
+    """The sweep as a plain table in at most ``width`` columns (default: the terminal's;
+    footprint, then compute share dropped first), or JSON."""
     if fmt == "json":
         return json.dumps(sweep_dict(dim, device, rows), indent=2) + "\n"
-    from ..errors import printable
-    from .view import _bin, _si, _time
+    from ..analyzer.text import Column, escape, table, terminal_width
+    from .view import _bin, _si, _time, fit
 
-    head = (
-        f"{dim:>10}  {'floor':>10}  {'bound':>7}  {'compute':>7}  {'ops':>10}  {'bytes':>10}  {'footprint':>10}  fits"
-    )
-    lines = [f"Sweep of {dim} on {printable(device.name, 80)}", head]
-    for r in rows:
-        fits = "-" if r.fits is None else ("yes" if r.fits else "NO")
-        lines.append(
-            f"{r.value:>10}  {_time(r.floor_s):>10}  {r.bound:>7}  {r.compute_share:>7.0%}  {_si(r.ops, 'op'):>10}  "
-            f"{_si(r.bytes, 'B'):>10}  {_bin(r.weight_bytes + r.peak_activation_bytes):>10}  {fits}"
-            + ("  (partial)" if r.partial else "")
-        )
+    name = escape(dim)  # a dim name from the model
+    cols = [Column(name, right=True), Column("floor", right=True), Column("bound"),
+            Column("compute", right=True, drop=2), Column("ops", right=True), Column("bytes", right=True),
+            Column("footprint", right=True, drop=1), Column("fits"), Column("")]
+    cells = [[str(r.value), _time(r.floor_s), r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"), _si(r.bytes, "B"),
+              _bin(r.weight_bytes + r.peak_activation_bytes), "-" if r.fits is None else ("yes" if r.fits else "NO"),
+              "(partial)" if r.partial else ""] for r in rows]
+    lines = [f"Sweep of {name} on {escape(device.name)}"]
     x = crossover(rows)
     if x is not None:
-        lines.append(f"The model turns compute-bound at {dim}={x}.")
+        end = [f"The model turns compute-bound at {name}={x}."]
     elif rows and all(r.bound == rows[0].bound for r in rows):
-        lines.append(f"The model is {rows[0].bound}-bound at every value.")
-    return "\n".join(lines) + "\n"
+        end = [f"The model is {rows[0].bound}-bound at every value."]
+    else:
+        end = []
+    width = width or terminal_width()
+    return fit(lines, width) + "\n".join(table(cols, cells, width, indent=0)) + "\n" + (fit(end, width) if end else "")

@@ -1,7 +1,8 @@
 """The hardware view as data (JSON) and as text: roofline, floor shares, footprint.
 
 Node names and op types come from the model: the text form escapes them
-(``errors.printable``); JSON carries them as JSON strings.
+(``errors.printable``) and wraps each line to the terminal's width (analyzer.text);
+JSON carries them as JSON strings.
 """
 
 from __future__ import annotations
@@ -146,11 +147,25 @@ def footprint_lines(fp: Footprint) -> list[str]:
     return lines
 
 
+def fit(lines: list[str], width: int | None = None) -> str:
+    """``lines`` as text of at most ``width`` columns (default: the terminal's): each
+    wrapped between words, continuation lines indented under it."""
+    from ..analyzer.text import terminal_width, wrap
+
+    width = width or terminal_width()
+    out: list[str] = []
+    for line in lines:
+        indent = line[: len(line) - len(line.lstrip())]
+        out += wrap(line.lstrip(), width, indent)
+    return "\n".join(out) + "\n"
+
+
 def hardware_text(
     report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None, top: int = 5,
-    roof: Roofline | None = None, fp: Footprint | None = None,
+    roof: Roofline | None = None, fp: Footprint | None = None, width: int | None = None,
 ) -> str:
-    """The hardware view as a few lines for the table output."""
+    """The hardware view as a few lines for the table output, in at most ``width``
+    columns (default: the terminal's)."""
     roof = roof or roofline(report, device, tf32=tf32)
     d = device_dict(roof)
     tag = " (measured on this machine)" if device.measured else ""
@@ -179,4 +194,4 @@ def hardware_text(
             f"Measured {_time(measured_s)}: {_si(u['achieved_ops_per_s'], 'op/s')} achieved, utilization {util}"
             f" of the {u['peak_used']} peak; the floor is {u['floor_fraction'] * 100:.3g}% of that time"
         )
-    return "\n".join(lines) + "\n"
+    return fit(lines, width)
