@@ -56,8 +56,9 @@ FORMATS: dict[str, OutputFormat] = {
     "table": OutputFormat("onnx_cost.reports.render:table", _TABLE_OPTIONS, dynamic=True),
     "csv": OutputFormat("onnx_cost.analyzer.render:to_csv"),
     "json": OutputFormat("onnx_cost.analyzer.render:to_json", dynamic=True),
-    "markdown": OutputFormat("onnx_cost.reports.render:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),)),
-    "html": OutputFormat("onnx_cost.reports.render:html", (("--depth", "depth"), ("--device", "device"))),
+    "markdown": OutputFormat("onnx_cost.reports.render:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),),
+                             dynamic=True),
+    "html": OutputFormat("onnx_cost.reports.render:html", (("--depth", "depth"), ("--device", "device")), dynamic=True),
 }
 
 # The one format option, shared by every subcommand that writes a report.

@@ -155,3 +155,18 @@ def test_analyze_many_takes_dims_on_our_pool_and_any_executor(models):
     with ThreadPoolExecutor(1) as ex:
         row = onnx_cost.analyze_many([models[1]], ex, dims={"seq": 7})[0]
     assert row.totals["macs"] == 32 * 7 and row.dims == {"seq": 7} and row.status == "ok"
+
+
+def test_by_markdown_and_html_of_the_analysis_use_and_say_the_default_binding(models, tmp_path):
+    batched = models[0]
+    by = runner.invoke(app, [batched, "--by", "op"], env={"COLUMNS": "100"}).stdout
+    assert "\ndims: batch=1*\n" in by and re.search(r"^  MatMul\s+60\s+32\s", by, re.M)  # FLOPs 60·1, MACs 32·1
+    md = runner.invoke(app, [batched, "--format", "markdown"]).stdout
+    assert "Dims: batch=1\\*" in md and "| MACs | 32 | 32 |" in md
+    page = tmp_path / "r.html"
+    assert runner.invoke(app, [batched, "--format", "html", "-o", str(page)]).exit_code == 0
+    text = page.read_text(encoding="utf-8")
+    data = json.loads(text.split('id="onnx-cost-data">', 1)[1].split("</script>", 1)[0])
+    assert data["total"]["macs"] == 32 and data["binding"].startswith("batch=1* (* the default binding")
+    bound = runner.invoke(app, [batched, "--format", "markdown", "--dim", "batch=2"]).stdout
+    assert "Dims:" not in bound and "| MACs | 64 | 64 |" in bound  # bound by the user: nothing to say

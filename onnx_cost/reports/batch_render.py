@@ -80,7 +80,7 @@ def _cells(r: ModelRow, esc: Any) -> list[str]:
     t = r.totals
     if r.failed:
         return [esc(r.path), r.status, "", "", "", "", "", ""]
-    return [esc(r.path), r.status, r.binding.text(esc), si(t["flops"]), si(t["macs"]), si(t["params"]),
+    return [esc(r.path), r.status, esc(r.binding.text(str)), si(t["flops"]), si(t["macs"]), si(t["params"]),
             f"{r.coverage_percent:.1f}%", esc(precision_mix(r))]
 
 

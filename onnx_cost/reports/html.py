@@ -20,6 +20,7 @@ from .. import __version__
 from ..analyzer.render import coverage_line, shape_str
 from ..analyzer.report import Report
 from . import tree as T
+from .binding import DEFAULT_LEGEND, Binding
 from .scope import full_path
 from .tables import node_totals
 
@@ -37,8 +38,9 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
-def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the page shows, as JSON-able data."""
+def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None,
+              binding: Binding | None = None) -> dict[str, Any]:
+    """Everything the page shows, as JSON-able data; ``binding``: the dims free dims were counted at."""
     root = T.build_tree(report)
     m = report.model
     nodes = []
@@ -68,16 +70,18 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
         "nodes": nodes,
         "roofline": roofline,
         "warnings": report.warnings,
+        "binding": "" if binding is None else binding.text(str) + (f" ({DEFAULT_LEGEND})" if binding.defaults else ""),
     }
 
 
-def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None) -> str:
+def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None,
+            binding: Binding | None = None) -> str:
     """The report as one HTML page (``--format html``); ``roofline`` is the hardware
     view's ``roofline_dict`` when a device was given."""
     script = _asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
-    data = embed_json(html_data(report, depth, roofline))
+    data = embed_json(html_data(report, depth, roofline, binding))
     title = html.escape(f"onnx-cost: {report.model.path}", quote=True)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -14,6 +14,7 @@ from ..analyzer.render import coverage_line, si
 from ..analyzer.report import Report, Totals
 from ..errors import printable
 from . import tree as T
+from .binding import DEFAULT_LEGEND, Binding
 from .scope import full_path
 from .tables import ranked_nodes
 
@@ -96,9 +97,13 @@ def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:
     return f"## Top {len(rows)} nodes\n\n" + md_table(headers, rows, [False] * 3 + [True] * 6)
 
 
-def to_markdown(report: Report, depth: int = 2, top: int = 10, sort: str | None = None) -> str:
-    """The whole Markdown report."""
+def to_markdown(report: Report, depth: int = 2, top: int = 10, sort: str | None = None,
+                binding: Binding | None = None) -> str:
+    """The whole Markdown report; ``binding``: the dims free dims were counted at."""
     title = f"# onnx-cost: {md_text(report.model.path)}\n\n"
+    if binding is not None:
+        legend = f" ({md_text(DEFAULT_LEGEND, 500)})" if binding.defaults else ""
+        title += f"Dims: {md_text(binding.text(str), 1000)}{legend}\n\n"
     parts = [
         title,
         totals_section(report),

@@ -31,19 +31,30 @@ def table(
 
     if all_nodes:
         top = None
-    return by_table(report, by or "node", depth, top, sort)
+    return by_table(report, by or "node", depth, top, sort, binding=_binding(dynamic))
 
 
-def markdown(report: Report, top: int | None = None, sort: str | None = None, depth: int = 2) -> str:
-    """``--format markdown``."""
+def _binding(dynamic: Any) -> Any:
+    """The default binding the analysis applied to free dims (reports.binding.Binding), or None."""
+    if dynamic is None or not dynamic.free:
+        return None
+    from .binding import Binding
+
+    return Binding({}, tuple(dynamic.free), dict(dynamic.defaults))
+
+
+def markdown(report: Report, top: int | None = None, sort: str | None = None, depth: int = 2,
+             dynamic: Any = None) -> str:
+    """``--format markdown``; ``dynamic``: the free dims, counted at the default binding."""
     from .markdown import to_markdown
 
-    return to_markdown(report, depth=depth, top=DEFAULT_TOP if top is None else top, sort=sort)
+    return to_markdown(report, depth=depth, top=DEFAULT_TOP if top is None else top, sort=sort,
+                       binding=_binding(dynamic))
 
 
-def html(report: Report, depth: int = 2, device: Any = None) -> str:
+def html(report: Report, depth: int = 2, device: Any = None, dynamic: Any = None) -> str:
     """``--format html``; with ``--device`` (a preset name, a .toml file or a Device)
-    the page adds the roofline chart."""
+    the page adds the roofline chart; ``dynamic``: the free dims, counted at the default binding."""
     from .html import to_html
 
     roof = None
@@ -52,4 +63,4 @@ def html(report: Report, depth: int = 2, device: Any = None) -> str:
 
         dev = load_device(device) if isinstance(device, str) else device
         roof = roofline_dict(report, dev)
-    return to_html(report, depth=depth, roofline=roof)
+    return to_html(report, depth=depth, roofline=roof, binding=_binding(dynamic))

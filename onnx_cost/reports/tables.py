@@ -13,6 +13,7 @@ from ..analyzer.render import coverage_line, si
 from ..analyzer.report import NodeRecord, Report, Totals, sum_records
 from ..analyzer.text import Column, escape, table, terminal_width, wrap
 from . import tree as T
+from .binding import DEFAULT_LEGEND, Binding
 from .scope import full_path
 
 BY_CHOICES = ("module", "op", "node")
@@ -38,14 +39,18 @@ def _share_metric(sort: str) -> str:
     return sort if sort in T.METRICS else "flops"
 
 
-def _header(report: Report, width: int) -> str:
+def _header(report: Report, width: int, binding: Binding | None = None) -> str:
     lines = wrap(f"{escape(report.model.path)}: {coverage_line(report)}", width)
+    if binding is not None:  # free dims: counted at the default binding, as the default table says
+        lines += wrap(f"dims: {binding.text(escape)}", width)
+        lines += wrap(DEFAULT_LEGEND, width) if binding.defaults else []
     if report.partial:
         lines.append("PARTIAL: some nodes could not be counted; totals are lower bounds")
     return "\n".join(lines) + "\n"
 
 
-def module_table(report: Report, depth: int = 2, top: int | None = None, sort: str = "order", width: int = 120) -> str:
+def module_table(report: Report, depth: int = 2, top: int | None = None, sort: str = "order", width: int = 120,
+                 binding: Binding | None = None) -> str:
     """The module tree to ``depth`` (or the ``top`` costliest modules of that cut)."""
     root = T.build_tree(report)
     m = _share_metric(sort)
@@ -61,10 +66,11 @@ def module_table(report: Report, depth: int = 2, top: int | None = None, sort: s
             label = "  " * r.depth + escape(r.module.label) + fold
             body.append((label, r.module.totals, T.share(f(r.module.totals), total)))
         title = f"By module (depth {depth})"
-    return _header(report, width) + _table(title, "module", body, m, width)
+    return _header(report, width, binding) + _table(title, "module", body, m, width)
 
 
-def op_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120) -> str:
+def op_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120,
+             binding: Binding | None = None) -> str:
     """One row per op type, ranked by ``sort``."""
     m = _share_metric(sort)
     f, total = T.metric(m), T.metric(m)(report.total)
@@ -75,7 +81,7 @@ def op_table(report: Report, top: int | None = None, sort: str = "flops", width:
         items.sort(key=lambda kv: -f(kv[1]))
     items = items[:top] if top is not None else items
     body = [(escape(k), v, T.share(f(v), total)) for k, v in items]
-    return _header(report, width) + _table("By op type", "op type", body, m, width)
+    return _header(report, width, binding) + _table("By op type", "op type", body, m, width)
 
 
 def node_totals(r: NodeRecord) -> Totals:
@@ -104,7 +110,8 @@ def node_label(r: NodeRecord) -> str:
     return f"{where}/{name}"
 
 
-def node_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120) -> str:
+def node_table(report: Report, top: int | None = None, sort: str = "flops", width: int = 120,
+               binding: Binding | None = None) -> str:
     """One row per node, labelled with its full scope path and op type."""
     m = _share_metric(sort)
     f, total = T.metric(m), T.metric(m)(report.total)
@@ -112,16 +119,18 @@ def node_table(report: Report, top: int | None = None, sort: str = "flops", widt
     for r, t in ranked_nodes(report, top, sort):
         label = f"{node_label(r)} ({r.op_type})"
         body.append((escape(label), t, T.share(f(t), total)))
-    return _header(report, width) + _table("By node", "node", body, m, width)
+    return _header(report, width, binding) + _table("By node", "node", body, m, width)
 
 
-def by_table(report: Report, by: str, depth: int, top: int | None, sort: str | None, width: int | None = None) -> str:
-    """The ``--by`` table of the CLI, as wide as the terminal (analyzer.text.terminal_width)."""
+def by_table(report: Report, by: str, depth: int, top: int | None, sort: str | None, width: int | None = None,
+             binding: Binding | None = None) -> str:
+    """The ``--by`` table of the CLI, as wide as the terminal (analyzer.text.terminal_width);
+    ``binding``: the dims the report was analyzed at, said under its header."""
     width = width or terminal_width()
     if by == "module":
-        return module_table(report, depth, top, sort or "order", width)
+        return module_table(report, depth, top, sort or "order", width, binding)
     if by == "op":
-        return op_table(report, top, sort or "flops", width)
+        return op_table(report, top, sort or "flops", width, binding)
     if by == "node":
-        return node_table(report, top, sort or "flops", width)
+        return node_table(report, top, sort or "flops", width, binding)
     raise ValueError(f"--by {by}: choose from {', '.join(BY_CHOICES)}")

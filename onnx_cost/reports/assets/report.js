@@ -52,6 +52,7 @@
     var ins = DATA.model.inputs.map(function (i) { return i.name + " " + i.shape + " " + i.dtype; }).join(", ");
     app.appendChild(el("div", "meta", "opset " + DATA.model.opset + " \u00b7 " + (DATA.model.producer || "unknown producer") +
       " \u00b7 inputs: " + (ins || "-") + " \u00b7 onnx-cost " + DATA.version));
+    if (DATA.binding) app.appendChild(el("div", "meta", "dims: " + DATA.binding));
     if (DATA.partial) app.appendChild(el("div", "partial", "Partial: some nodes could not be counted; totals are lower bounds."));
     DATA.warnings.forEach(function (w) { app.appendChild(el("div", "partial", "warning: " + w)); });
   }
