@@ -182,8 +182,26 @@ def _reshape(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | N
 _NP_OF = {code: NUMPY_TYPES[name] for code, (name, _bits) in DTYPES.items() if name in NUMPY_TYPES}
 _INT_TYPES = (np.integer, np.bool_)
 
+def _constant_of_shape(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    if not inputs or inputs[0] is None:
+        return None
+    value = attrs.get("value")
+    v = np.zeros(1, np.float32) if value is None else np.asarray(value).reshape(-1)
+    return np.full(tuple(int(d) for d in inputs[0].reshape(-1)), v[0], dtype=v.dtype)
+
+
+def _trilu(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
+    x = inputs[0]
+    if x is None or x.ndim < 2 or (len(inputs) > 1 and inputs[1] is None):
+        return None
+    k = int(inputs[1].reshape(-1)[0]) if len(inputs) > 1 and inputs[1] is not None else 0
+    return np.triu(x, k) if attrs.get("upper", 1) else np.tril(x, k)
+
+
 _FAST: dict[str, Any] = {
     "Identity": lambda n, v, i: i[0],
+    "ConstantOfShape": _constant_of_shape,  # with Trilu, a causal mask (GPT-2 at short sequences)
+    "Trilu": _trilu,
     "Gather": lambda n, v, i: np.take(i[0], i[1], axis=int(n.get("axis", 0))),
     "Concat": lambda n, v, i: np.concatenate(i, axis=int(n.get("axis"))),
     "Unsqueeze": _unsqueeze,

@@ -1,0 +1,36 @@
+"""The plain-numpy value paths for ConstantOfShape and Trilu (a causal mask) give the
+values the ONNX spec defines, without onnx.reference."""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import helper, numpy_helper
+
+from onnx_cost.analyzer.attrs import decode
+from onnx_cost.analyzer.values import evaluate
+
+
+def _run(node, inputs):
+    return evaluate(node, 18, inputs, decode(node, 18, "")[0])
+
+
+def test_constant_of_shape_fills_the_shape_with_the_value():
+    node = helper.make_node("ConstantOfShape", ["s"], ["y"],
+                            value=numpy_helper.from_array(np.array([7], dtype=np.int64)))
+    (y,) = _run(node, [np.array([2, 3], dtype=np.int64)])
+    assert y.dtype == np.int64 and y.shape == (2, 3) and y.tolist() == [[7, 7, 7], [7, 7, 7]]
+
+
+def test_constant_of_shape_default_is_float_zero():
+    (y,) = _run(helper.make_node("ConstantOfShape", ["s"], ["y"]), [np.array([2], dtype=np.int64)])
+    assert y.dtype == np.float32 and y.tolist() == [0.0, 0.0]
+
+
+def test_trilu_upper_and_lower_with_k():
+    x = np.ones((3, 3), dtype=np.float32)
+    (upper,) = _run(helper.make_node("Trilu", ["x"], ["y"]), [x])
+    # upper triangle with the diagonal: 3 + 2 + 1 = 6 ones
+    assert upper.tolist() == [[1, 1, 1], [0, 1, 1], [0, 0, 1]]
+    (lower,) = _run(helper.make_node("Trilu", ["x", "k"], ["y"], upper=0), [x, np.array(-1, dtype=np.int64)])
+    # strictly below the diagonal: 1 + 2 = 3 ones
+    assert lower.tolist() == [[0, 0, 0], [1, 0, 0], [1, 1, 0]]
