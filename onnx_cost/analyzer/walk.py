@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from sys import intern
 from typing import Any, NamedTuple, cast
 
 import onnx
@@ -96,7 +97,7 @@ class Walker:
         get = gs.tensors.get
         ins = tuple([get(n) if n else None for n in in_names])
         outs = tuple([get(n) if n else None for n in out_names])
-        return NodeView(node.name, node.op_type, domain, version, attrs, ins, outs), bad
+        return NodeView(node.name, intern(node.op_type), domain, version, attrs, ins, outs), bad
 
     def _node(
         self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
@@ -104,6 +105,9 @@ class Walker:
         """Record one node; its cost per execution of the graph (control flow: its bodies')."""
         in_names, out_names = tuple(node.input), tuple(node.output)
         view, bad_attrs = self._view(node, gs, in_names, out_names)
+        # the records share the shape pass's name strings (protobuf hands out a new copy each read)
+        in_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(in_names, view.inputs)])
+        out_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(out_names, view.outputs)])
         flow = view.op_type in CONTROL_FLOW and view.domain == "" and not bad_attrs
         if flow:  # its record goes before its bodies' records: keep the slot
             slot = len(self.records)
