@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
-from ..rules.cost import COUNT_FIELDS
+from ..rules.cost import COUNT_FIELDS, Cost
 from ..rules.node import Shape
 from .report import TOTAL_FIELDS, NodeRecord, Report
 from .totals import by_precision
@@ -65,7 +65,9 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-def node_row(r: NodeRecord) -> dict[str, Any]:
+def node_row(r: NodeRecord, shapes: Callable[[Sequence[Shape | None], Sequence[str]], str] = shapes_str
+             ) -> dict[str, Any]:
+    """The record as the CSV's columns (raw text); ``shapes`` writes a shape list (``shapes_str``)."""
     c = r.cost
     row: dict[str, Any] = {
         "node": r.name,
@@ -73,8 +75,8 @@ def node_row(r: NodeRecord) -> dict[str, Any]:
         "domain": r.domain,
         "scope": r.scope,
         "graph": r.graph,
-        "inputs": shapes_str(r.inputs, r.input_names),
-        "outputs": shapes_str(r.outputs, r.output_names),
+        "inputs": shapes(r.inputs, r.input_names),
+        "outputs": shapes(r.outputs, r.output_names),
         "dtype": r.dtype,
         "precision": r.precision,
         "status": r.status,
@@ -98,22 +100,50 @@ def to_csv(report: Report) -> str:
     """One row per node (subgraph nodes included), RFC 4180 quoting, raw integers. Model
     text is escaped and defused against spreadsheet formulas (text.csv_text, README)."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    w.writeheader()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    row = CsvCells().row
     for r in report.nodes:
-        w.writerow(csv_row(r))
+        cells = row(r)
+        w.writerow([cells[k] for k in CSV_COLUMNS])
     return buf.getvalue()
 
 
 def csv_row(r: NodeRecord) -> dict[str, Any]:
     """``node_row`` with its text cells escaped and defused (text.csv_text): every CSV
-    writer of node rows uses this."""
-    from .text import csv_text
+    writer of node rows uses this (or ``CsvCells``, its memoized form)."""
+    return CsvCells().row(r)
 
-    row = node_row(r)
-    for k in CSV_TEXT:
-        row[k] = csv_text(row[k])
-    return row
+
+class CsvCells:
+    """``csv_row`` for many records: op types, scopes, dtypes and shapes repeat from node
+    to node, so each distinct text is escaped (and each shared shape tuple written) once."""
+
+    def __init__(self) -> None:
+        from .text import csv_text
+
+        self._escape = csv_text
+        self._text: dict[str, str] = {}
+        self._shapes: dict[int, tuple[Sequence[Shape | None], str]] = {}
+
+    def _shapes_str(self, shapes: Sequence[Shape | None], names: Sequence[str]) -> str:
+        if not all(names):  # an absent optional tensor leaves its cell empty: not shared
+            return shapes_str(shapes, names)
+        hit = self._shapes.get(id(shapes))
+        if hit is None or hit[0] is not shapes:  # the entry keeps its tuple alive: ids stay unique
+            hit = self._shapes[id(shapes)] = (shapes, shapes_str(shapes, names))
+        return hit[1]
+
+    def row(self, r: NodeRecord) -> dict[str, Any]:
+        row = node_row(r, self._shapes_str)
+        text = self._text
+        for k in CSV_TEXT:
+            v = row[k]
+            out = text.get(v)
+            if out is None:
+                out = text[v] = self._escape(v)
+            row[k] = out
+        return row
 
 
 def to_dataframe(report: Report) -> Any:
@@ -160,6 +190,7 @@ def formula_json(dynamic: Any) -> dict[str, Any] | None:
 def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
     """The whole report as plain JSON-able data (schema in docs/json.md); ``dynamic``
     (analyzer.dynamic.Dynamic) adds the free dims and the totals' formulas."""
+    counts = _Counts()
     m = report.model
     cov = report.coverage
     return {
@@ -229,8 +260,7 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
                 "branch": r.branch,
                 "trips": r.trips,
                 "precision": r.precision,
-                "flops": r.cost.flops,
-                **{f: getattr(r.cost, f) for f in COUNT_FIELDS},
+                **counts(r.cost),
                 "params": r.params,
                 "param_bytes": r.param_bytes,
                 "read_bytes": r.cost.read_bytes or 0,
@@ -240,6 +270,20 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
             for r in report.nodes
         ],
     }
+
+
+class _Counts:
+    """A cost record's counts (flops first, then COUNT_FIELDS), read once per distinct record:
+    identical nodes share theirs (the walk's memo)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[Cost, dict[str, int]]] = {}
+
+    def __call__(self, c: Cost) -> dict[str, int]:
+        hit = self._seen.get(id(c))
+        if hit is None or hit[0] is not c:
+            hit = self._seen[id(c)] = (c, {"flops": c.flops, **{f: getattr(c, f) for f in COUNT_FIELDS}})
+        return hit[1]
 
 
 def to_json(report: Report, dynamic: Any = None) -> str:

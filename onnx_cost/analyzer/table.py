@@ -11,6 +11,7 @@ shown at the default binding.
 from __future__ import annotations
 
 import ast
+import heapq
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -265,7 +266,8 @@ def _top_nodes(report: Report, dyn: Dynamic | None, sort: str, top: int, all_nod
             p = dyn.node(i, sort, (lambda x: x.params) if sort == "params" else (lambda x: get(x.cost) * x.weight))
             return _rank(dyn.at_defaults(p)) if p is not None else (0,)
 
-        chosen = sorted(chosen, key=lambda it: tuple(-x for x in rank(it)))[:top]
+        # nsmallest is sorted()[:top], ties in node order, without sorting every node
+        chosen = heapq.nsmallest(top, chosen, key=lambda it: tuple(-x for x in rank(it)))
     title = "All nodes" if all_nodes else f"Top {len(chosen)} nodes by {SORT_TITLE[sort]}"
     cols = [Column("node", shrink=True), Column("op", shrink=True), Column("output", drop=5), Column("ops", right=True),
             *_COUNT_COLUMNS, Column("status")]
