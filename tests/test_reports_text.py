@@ -86,3 +86,20 @@ def test_rich_is_neither_imported_nor_a_dependency():
             assert not any(n == "rich" or n.startswith("rich.") for n in names), f
     deps = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("dependencies = [", 1)[1].split("]", 1)[0]
     assert "rich" not in deps
+
+
+def test_progress_bar_keeps_its_width_on_a_terminal_of_unknown_size(monkeypatch):
+    import os
+
+    class Tty(io.StringIO):
+        def fileno(self) -> int:
+            return 2
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((0, 24)))  # a pty that says 0
+    out = Tty()
+    bar = batch_render.ProgressBar(True, delay=0, stream=out, every=0)
+    bar(1, 7)
+    bar(7, 7)
+    # taken as 80 columns: the full 30 cells in both frames, 30·1//7 = 4 of them done first
+    first, last = out.getvalue().split("\r")[1:]
+    assert first.startswith("[" + "#" * 4 + "-" * 26 + "] 1/7") and last.startswith("[" + "#" * 30 + "] 7/7")

@@ -150,7 +150,8 @@ class ProgressBar:
         elapsed = now - self.start
         eta = f", eta {_clock(elapsed * (total - done) / done)}" if 0 < done < total else ""
         text = f" {done}/{total} models, {_clock(elapsed)}{eta}"
-        room = min(BAR_CELLS, max(_width(self.stream) - len(text) - 3, 10))
+        widest = len(f" {total}/{total} models, 0:00, eta 0:00")  # the same bar in every frame
+        room = min(BAR_CELLS, max(_width(self.stream) - widest - 3, 10))
         filled = room * done // total if total else room
         line = "[" + "#" * filled + "-" * (room - filled) + "]" + text
         self.stream.write("\r" + line + " " * max(self.shown - len(line), 0))  # blank what a longer line left
@@ -169,9 +170,10 @@ def _width(stream: TextIO) -> int:
     import os
 
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):  # not a terminal, or no file descriptor (a test's StringIO)
         return 80
+    return columns or 80  # a terminal that does not know its size says 0
 
 
 def _clock(seconds: float) -> str:
