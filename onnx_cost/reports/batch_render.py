@@ -94,7 +94,7 @@ _COLUMNS = [Column("model", shrink=True), Column("status"), Column("dims", shrin
 
 
 def _notes(rows: Sequence[ModelRow]) -> list[str]:
-    """What the table's cells cannot hold: the legend of the default binding, each error whole."""
+    """The legends of the dims column (what `*` and `=?` mean), when some row shows them."""
     out = []
     if any(r.default_binding for r in rows if not r.failed):
         out.append(DEFAULT_LEGEND)
