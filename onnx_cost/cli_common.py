@@ -83,10 +83,19 @@ DimsOpt = Annotated[
 
 def format_flag(formats: tuple[str, ...]) -> Any:
     """The ``--format`` option of a subcommand that writes only ``formats``, for
-    ``Annotated[Format | None, format_flag(...)]``: its help lists exactly those (the
-    command refuses any other, exit 2, one line)."""
-    return typer.Option("--format", case_sensitive=False, metavar="|".join(formats),
+    ``Annotated[str | None, format_flag(...)]`` and ``pick_format``: its help lists
+    exactly those, and any other value is one line, exit 2."""
+    return typer.Option("--format", metavar="|".join(formats),
                         help=f"Output format: {', '.join(formats)} (default: table).")
+
+
+def pick_format(fmt: str | None, csv: bool, json_: bool, formats: tuple[str, ...], command: str) -> str:
+    """The format a subcommand that writes only ``formats`` was asked for (``--format``,
+    case-insensitive, or ``--csv``/``--json``); anything else is a usage error."""
+    name = fmt.lower() if fmt is not None else None
+    if name is not None and name not in formats:
+        fail(f"--format {fmt} does not apply to {command} (use {', '.join(formats)})")
+    return resolve_format(Format(name) if name else None, csv, json_)
 
 
 def fail(msg: str, code: int = EXIT_INPUT) -> NoReturn:

@@ -23,6 +23,7 @@ from onnx_cost.cli import app
 from helpers import make_model
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def matmul(path: Path, rows: str) -> str:
@@ -112,13 +113,19 @@ def test_help_lists_only_the_formats_each_command_writes():
         assert re.search(rf"--format {re.escape(formats)}\s", text), cmd
         assert "html" not in text and "one row per node" not in text, cmd
     assert "--dim NAME=N" in runner.invoke(app, ["batch", "--help"]).stdout
+    md = runner.invoke(app, ["diff", "--format", "Markdown", str(ROOT / "fixtures" / "tiny_cnn.onnx"),
+                             str(ROOT / "fixtures" / "tiny_cnn.onnx")])
+    assert md.exit_code == 0 and md.stdout.startswith("# onnx-cost diff:")  # case-insensitive, as before
 
 
 @pytest.mark.parametrize("args", [["diff", "A", "A"], ["batch", "A"], ["devices"]])
-def test_an_unsupported_format_is_one_line_and_exit_2(models, args):
+@pytest.mark.parametrize("fmt", ["html", "HTML", "xml"])
+def test_an_unsupported_format_is_one_line_and_exit_2(models, args, fmt):
+    # one line naming only the formats the command writes (click's own error listed html)
     args = [models[0] if a == "A" else a for a in args]
-    r = runner.invoke(app, [*args, "--format", "html"])
-    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and "does not apply" in r.stderr
+    r = runner.invoke(app, [*args, "--format", fmt])
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"--format {fmt} does not apply to {args[0]} (use table, " in r.stderr and "html)" not in r.stderr
 
 
 def external(tmp_path: Path) -> tuple[Path, Path]:

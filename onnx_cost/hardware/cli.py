@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..cli_common import DebugOpt, Format, OutputOpt, emit, fail, format_flag, guarded, resolve_format
+from ..cli_common import DebugOpt, OutputOpt, emit, fail, format_flag, guarded, pick_format
 
 _FORMATS = ("table", "json")  # the formats the hardware view is added to
 _HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
@@ -155,7 +155,7 @@ def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | 
 # -- the devices subcommand ------------------------------------------------------
 
 Name = Annotated[str | None, typer.Argument(help="A preset (or device file) to show; default: all presets.")]
-DevicesFormat = Annotated[Format | None, format_flag(_FORMATS)]
+DevicesFormat = Annotated[str | None, format_flag(_FORMATS)]
 DevicesJson = Annotated[bool, typer.Option("--json", help="Same as --format json: every figure with its source.")]
 
 
@@ -164,9 +164,7 @@ def devices(
     debug: DebugOpt = False,
 ) -> None:
     """List the device presets with their figures and sources (docs/hardware.md)."""
-    fmt_name = resolve_format(fmt, False, json_)
-    if fmt_name not in _FORMATS:
-        fail(f"devices: --format {fmt_name} does not apply (table or json)")
+    fmt_name = pick_format(fmt, False, json_, _FORMATS, "devices")
     with guarded(debug):
         from .devices import load_device, presets
 

@@ -13,14 +13,12 @@ import typer
 from ..cli_common import (
     DebugOpt,
     DimsOpt,
-    Format,
     OutputOpt,
     emit,
-    fail,
     format_flag,
     guarded,
     parse_dims,
-    resolve_format,
+    pick_format,
 )
 
 Before = Annotated[str, typer.Argument(help="The model before (an .onnx file).", metavar="BEFORE")]
@@ -31,7 +29,7 @@ RulesOpt = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 DIFF_FORMATS = ("table", "csv", "json", "markdown")
-DiffFormat = Annotated[Format | None, format_flag(DIFF_FORMATS)]
+DiffFormat = Annotated[str | None, format_flag(DIFF_FORMATS)]
 DiffCsv = Annotated[bool, typer.Option(
     "--csv", help="Same as --format csv: one row per model, total, view, op type, module and changed node.")]
 DiffJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Diff).")]
@@ -60,9 +58,7 @@ def diff(
       onnx-cost diff fp32.onnx int8.onnx --format markdown -o diff.md
       onnx-cost diff a.onnx b.onnx --dim batch=8 --dim sequence=128
     """
-    name = resolve_format(fmt, csv, json_)
-    if name not in DIFF_FORMATS:
-        fail(f"--format {name} does not apply to diff (use {', '.join(DIFF_FORMATS)})")
+    name = pick_format(fmt, csv, json_, DIFF_FORMATS, "diff")
     dims = parse_dims(dim)
     with guarded(debug, before):
         from .. import api
@@ -98,7 +94,7 @@ ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
                                                   help="Progress bar on stderr (default: when stderr is a terminal).")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when any model failed or timed out.")]
 BATCH_FORMATS = ("table", "csv", "json", "markdown")
-BatchFormat = Annotated[Format | None, format_flag(BATCH_FORMATS)]
+BatchFormat = Annotated[str | None, format_flag(BATCH_FORMATS)]
 BatchCsv = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per model.")]
 BatchJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Batch).")]
 
@@ -129,9 +125,7 @@ def batch(
       onnx-cost batch 'zoo/**/*.onnx' --timeout 120 --format markdown
       onnx-cost batch llms/ --dim batch=1 --dim sequence_length=2048
     """
-    name = resolve_format(fmt, csv, json_)
-    if name not in BATCH_FORMATS:
-        fail(f"--format {name} does not apply to batch (use {', '.join(BATCH_FORMATS)})")
+    name = pick_format(fmt, csv, json_, BATCH_FORMATS, "batch")
     dims = parse_dims(dim)
     with guarded(debug):
         import sys
