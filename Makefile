@@ -38,6 +38,8 @@ docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md
 
 bench: $(STAMP)  ## the speed/memory ladder; writes docs/performance.md (minutes)
 	$(BIN)/pip install -q onnx-tool==1.0.1 tabulate --no-deps 2>/dev/null || echo "onnx-tool not installed: its column stays empty"
+	# a conservative floor: ml_dtypes 0.7's import (which `import onnx` pays) adds ~0.8 s to both sides
+	$(BIN)/pip install -q 'ml_dtypes<0.7' 2>/dev/null || echo "ml_dtypes left as installed: see the Machine section"
 	$(BIN)/python scripts/bench.py
 
 fuzz: $(STAMP)  ## a longer property-based fuzz run than CI's (minutes)
