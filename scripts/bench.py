@@ -409,12 +409,50 @@ def child(mode: str, path: str, arg: str) -> None:
         from onnx_cost.rules import load_all
 
         load_all()
+        phases = _time_phases()
         t0 = time.perf_counter()
         r = analyzer.analyze(path, dims=dims)
         dt = time.perf_counter() - t0
         out = {"nodes": r.coverage.nodes, "flops": r.total.flops, "params": r.total.params,
-               "coverage": r.coverage.fraction, "warnings": r.warnings}
+               "coverage": r.coverage.fraction, "warnings": r.warnings, "phases": phases}
     print(json.dumps({"seconds": dt, "peak_kb": _peak_rss_kb(), **out}))
+
+
+PHASES = (  # where analyze() spends its time: (label, module, attribute)
+    ("load and checks", "onnx_cost.analyzer", "prepare"),
+    ("shape pass", "onnx_cost.analyzer.shapes", "ShapeEngine.run"),
+    ("params split", "onnx_cost.analyzer", "split_statics"),
+    ("walk (rules, records)", "onnx_cost.analyzer.walk", "Walker.walk"),
+    ("aggregation", "onnx_cost.analyzer", "_aggregate"),
+)
+
+
+def _time_phases() -> dict[str, float]:
+    """Wrap the analysis's phases with timers; the returned dict fills in as they run
+    (a subgraph's nested calls count once, in their outermost phase)."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    depth = [0]
+    for label, module, attr in PHASES:
+        owner: Any = importlib.import_module(module)
+        name = attr
+        if "." in attr:
+            cls, name = attr.split(".")
+            owner = getattr(owner, cls)
+
+        def timed(*a: Any, _f: Any = getattr(owner, name), _label: str = label, **k: Any) -> Any:
+            depth[0] += 1
+            t0 = time.perf_counter()
+            try:
+                return _f(*a, **k)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, timed)
+    return spent
 
 
 def _phase(mode: str, path: Path, arg: str) -> dict[str, Any]:
@@ -507,6 +545,7 @@ class Result:
     coverage: float
     build_s: float
     warnings: list[str]
+    phases: dict[str, float]  # analyze()'s phases, seconds (the best run)
 
     @property
     def ratio(self) -> float:
@@ -560,7 +599,7 @@ def measure(case: Case, folder: Path, log: Callable[[str], None], tool: bool) ->
         load_s=min(r["seconds"] for r in loads), ours_s=best["seconds"],
         ours_mb=max(r["peak_kb"] for r in ours) / 1024, bare_s=bare_s, bare_mb=bare_mb, cmd_s=cmd_s, cmd_mb=cmd_mb,
         bound_s=bound_s, tool_s=tool_s, tool_note=note, flops=best["flops"], params=best["params"],
-        coverage=best["coverage"], build_s=built["seconds"], warnings=best["warnings"],
+        coverage=best["coverage"], build_s=built["seconds"], warnings=best["warnings"], phases=best["phases"],
     )
     log(f"    bare load {res.bare_s:.3f} s {res.bare_mb:.0f} MiB | command {res.cmd_s:.3f} s {res.cmd_mb:.0f} MiB "
         f"(x{res.ratio:.2f}, RSS x{res.rss_ratio:.2f})" + (f" | bound {bound_s:.3f} s" if bound_s else "")
@@ -745,11 +784,24 @@ def render(results: list[Result], start: tuple[float, float] | None, total_s: fl
     ]
     lines += [
         "",
+        "## Where the analysis time goes",
+        "",
+        "µs per node of each phase of `onnx_cost.analyze(path)`, in the best warm run above (load",
+        "and checks include the parse; models with symbolic dims are analyzed with them bound, as above).",
+        "",
+        "| model | " + " | ".join(label for label, _, _ in PHASES) + " | total |",
+        "|---|" + "---:|" * (len(PHASES) + 1),
+    ]
+    for r in results:
+        per = [r.phases.get(label, 0.0) / max(r.nodes, 1) * 1e6 for label, _, _ in PHASES]
+        lines.append(f"| {r.case.name} | " + " | ".join(f"{v:.1f}" for v in per) + f" | {r.ours_s / max(r.nodes, 1) * 1e6:.1f} |")
+    lines += [
+        "",
         "## Start-up",
         "",
-        "`onnx-cost` imports typer and its own CLI modules (about 0.08 s past `import onnx`); the",
-        "rules, the renderers and the hardware, report and convention packages load only when a",
-        "command needs them. typer is held below 0.29: from 0.29 it depends on pydantic and builds a",
+        "`onnx-cost --help` imports typer, the CLI modules and the hardware package's light",
+        "modules, not onnx; the analysis imports onnx, the analyzer, every rule module and the",
+        "renderer the format needs. typer is held below 0.29: from 0.29 it depends on pydantic and builds a",
         "pydantic `TypeAdapter` for every option on every run, which cost 0.10-0.11 s per command",
         "here (measured from the CLI's entry to the model load, typer 0.29.2 against 0.28.0).",
     ]
