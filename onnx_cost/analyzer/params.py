@@ -166,16 +166,29 @@ class _Index:
     """Who reads each tensor, over the main graph and every subgraph."""
 
     def __init__(self, gs: GraphShapes, outputs: set[str]) -> None:
-        self.readers: dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]] = {}
+        self._gs = gs
         self.outputs = outputs
+        self._read: set[str] = set()
         for g in _graphs(gs):
             for node in g.order:
-                for i, name in enumerate(node.input):
-                    if name:
-                        self.readers.setdefault(name, []).append((node, i, g))
+                self._read.update(node.input)
+        self._readers: dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]] | None = None
+
+    @property
+    def readers(self) -> dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]]:
+        """Tensor name -> (node, input index, its graph) of each read; built when first asked
+        (only tensors that are params at a weight slot alone need it)."""
+        if self._readers is None:
+            self._readers = {}
+            for g in _graphs(self._gs):
+                for node in g.order:
+                    for i, name in enumerate(node.input):
+                        if name:
+                            self._readers.setdefault(name, []).append((node, i, g))
+        return self._readers
 
     def read(self, name: str) -> bool:
-        return name in self.readers or name in self.outputs
+        return (name in self._read and name != "") or name in self.outputs
 
     def reaches_slot(self, name: str, dtype: str, depth: int = 0) -> bool:
         """True when tensor ``name`` (or a chain of CHAIN_OPS of it) feeds a weight slot."""
