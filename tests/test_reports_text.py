@@ -103,3 +103,12 @@ def test_progress_bar_keeps_its_width_on_a_terminal_of_unknown_size(monkeypatch)
     # taken as 80 columns: the full 30 cells in both frames, 30·1//7 = 4 of them done first
     first, last = out.getvalue().split("\r")[1:]
     assert first.startswith("[" + "#" * 4 + "-" * 26 + "] 1/7") and last.startswith("[" + "#" * 30 + "] 7/7")
+
+
+def test_diff_node_list_leaves_out_an_empty_what_changed_column():
+    fix = ROOT / "fixtures"
+    r = runner.invoke(app, ["diff", str(fix / "tiny_cnn.onnx"), str(fix / "tiny_resnet_dynamo.onnx")],
+                      env={"COLUMNS": "200"})
+    assert ", 0 changed, " in r.stdout and "what changed" not in r.stdout
+    # Softmax over D = 10 classes: arith 3D − 1 = 29, exps D = 10, compares D − 1 = 9: 48 FLOPs, no MACs
+    assert re.search(r"^  removed  /Softmax\s+Softmax\s+-48\s+0$", r.stdout, re.M)

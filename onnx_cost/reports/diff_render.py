@@ -217,6 +217,8 @@ def to_table(d: ModelDiff, width: int | None = None) -> str:
         lines += wrap(head, width) + [x for n in notes for x in wrap(n, width, "  ")]
     lines += [x for n in _legend(d) for x in wrap(n, width)]
     for title, headers, rows in _sections(d, escape):
+        keep = [j for j, h in enumerate(headers) if h != "what changed" or any(r[j] for r in rows)]  # none changed
+        headers, rows = [headers[j] for j in keep], [[r[j] for j in keep] for r in rows]
         if rows:
             lines += ["", title, *table([_column(h) for h in headers], rows, width)]
         else:
