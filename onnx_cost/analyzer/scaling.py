@@ -108,7 +108,7 @@ def formula(
         if point not in cache:
             r = analyze(dict(zip(dims, point)))
             # the fits read totals and records; only the first point's report is shown whole
-            cache[point] = r if point == first else replace(r, tensors={})
+            cache[point] = replace(r, tensors={}) if point != first and isinstance(r, Report) else r
         return cache[point]
 
     def totals(point: tuple[int, ...]) -> tuple[int, ...]:
