@@ -178,14 +178,15 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
         opsets[domain] = o.version
     if proto.ir_version < 0:
         raise InvalidGraphError(f"model has the invalid IR version {proto.ir_version}")
+    domains = set(map(operator.attrgetter("domain"), proto.graph.node))  # one pass, in C
     ml_latest = onnx.defs.onnx_ml_opset_version()
-    if opsets.get("ai.onnx.ml", 0) > ml_latest and any(n.domain == "ai.onnx.ml" for n in proto.graph.node):
+    if opsets.get("ai.onnx.ml", 0) > ml_latest and "ai.onnx.ml" in domains:
         raise UnsupportedModelError(
             f"model uses opset {opsets['ai.onnx.ml']} of ai.onnx.ml, newer than the {ml_latest} "
             f"this onnx {onnx.__version__} knows: upgrade onnx"
         )
     if "" not in opsets:
-        if any(is_onnx_domain(n.domain) for n in proto.graph.node):
+        if any(is_onnx_domain(d) for d in domains):
             raise InvalidGraphError("model declares no opset for the default ONNX domain (opset_import is missing it)")
         opsets[""] = onnx.defs.onnx_opset_version()
     latest = onnx.defs.onnx_opset_version()
@@ -199,7 +200,7 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
             f"model has IR version {proto.ir_version}, newer than the {onnx.IR_VERSION} this onnx {onnx.__version__} "
             f"knows"
         )
-    used = {d for d in (n.domain for n in proto.graph.node) if not is_onnx_domain(d)}
+    used = {d for d in domains if not is_onnx_domain(d)}
     undeclared = sorted(d for d in used if d not in opsets and d not in {f.domain for f in proto.functions})
     if undeclared:
         node = next(n for n in proto.graph.node if n.domain == undeclared[0])

@@ -133,21 +133,32 @@ def _value(a: AttributeProto, t: int) -> Any:
 def decode(node: onnx.NodeProto, version: int, domain: str) -> Decoded:
     """The node's attributes (schema defaults filled in, graphs left out) and "" or why
     they make the node invalid. ``domain``: "" for ONNX, ``version``: its opset."""
+    return decode_node(node, version, domain)[0]
+
+
+def decode_node(node: onnx.NodeProto, version: int, domain: str) -> tuple[Decoded, bool]:
+    """``decode``, and whether the node has graph attributes (subgraphs: If, Loop...)."""
     attrs = node.attribute
     if not attrs:
         _types, defaults, required = _declared(node.op_type, version, domain)
         if required:
-            return defaults, _missing(node, required[0], version)
-        return defaults, ""
-    key = (node.op_type, version, domain, len(node.input), len(node.output), tuple(
-        a.name if a.type in _GRAPH_TYPES else a.SerializeToString() for a in attrs
-    ))
+            return (defaults, _missing(node, required[0], version)), False
+        return (defaults, ""), False
+    parts: list[str | bytes] = []
+    graphs = False
+    for a in attrs:
+        if a.type in _GRAPH_TYPES:
+            parts.append(a.name)
+            graphs = True
+        else:
+            parts.append(a.SerializeToString())
+    key = (node.op_type, version, domain, len(node.input), len(node.output), tuple(parts))
     hit = _CACHE.get(key)
     if hit is None:
         hit = _decode(node, version, domain)
         if len(_CACHE) < 65536:  # distinct attribute sets are few; a hostile file gets no more
             _CACHE[key] = hit
-    return hit
+    return hit, graphs
 
 
 _CACHE: dict[tuple[Any, ...], Decoded] = {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from ..rules.node import TensorInfo
+from .infos import info_from_type
 
 if TYPE_CHECKING:
     from .shapes import GraphShapes, ShapeEngine
@@ -39,8 +40,6 @@ def _join(a: TensorInfo | None, b: TensorInfo | None) -> TensorInfo | None:
 
 
 def _body_input(b: onnx.ValueInfoProto, fallback: TensorInfo | None) -> TensorInfo:
-    from .shapes import info_from_type
-
     declared = info_from_type(b.name, b.type)
     if declared.shape is None and fallback is not None:
         return TensorInfo(b.name, fallback.shape, declared.dtype or fallback.dtype, declared.bits or fallback.bits)

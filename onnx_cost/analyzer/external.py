@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain, compress
+from operator import attrgetter, or_
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,38 +28,46 @@ if TYPE_CHECKING:
 
 _GRAPH = onnx.AttributeProto.GRAPH
 _GRAPHS = onnx.AttributeProto.GRAPHS
+_EXTERNAL = onnx.TensorProto.EXTERNAL
+_ATTRIBUTE, _LOCATION, _ENTRIES = attrgetter("attribute"), attrgetter("data_location"), attrgetter("external_data")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
+def all_tensors(model: onnx.ModelProto, external_only: bool = False) -> Iterator[onnx.TensorProto]:
     """Every TensorProto of the model that can hold data: initializers, sparse
     initializers, tensor attributes, in every (sub)graph and function. Iterative:
-    no recursion however deep the subgraphs nest."""
+    no recursion however deep the subgraphs nest. ``external_only``: initializers
+    that keep their data inline are skipped (the rest still needs _is_external)."""
     graphs: list[onnx.GraphProto] = [model.graph]
     node_lists = [f.node for f in model.functions]
     while graphs or node_lists:
         if graphs:
             g = graphs.pop()
-            yield from g.initializer
+            yield from _external(g.initializer) if external_only else g.initializer
             for s in g.sparse_initializer:
                 yield s.values
                 yield s.indices
             node_lists.append(g.node)
             continue
-        for n in node_lists.pop():
-            for a in n.attribute:
-                if a.HasField("t"):
-                    yield a.t
-                yield from a.tensors
-                if a.HasField("sparse_tensor"):
-                    yield a.sparse_tensor.values
-                    yield a.sparse_tensor.indices
-                for s in a.sparse_tensors:
-                    yield s.values
-                    yield s.indices
-                if a.type == _GRAPH or a.HasField("g"):
-                    graphs.append(a.g)
-                graphs.extend(a.graphs)
+        for a in chain.from_iterable(map(_ATTRIBUTE, node_lists.pop())):  # in C: most nodes have none
+            if a.HasField("t"):
+                yield a.t
+            yield from a.tensors
+            if a.HasField("sparse_tensor"):
+                yield a.sparse_tensor.values
+                yield a.sparse_tensor.indices
+            for s in a.sparse_tensors:
+                yield s.values
+                yield s.indices
+            if a.type == _GRAPH or a.HasField("g"):
+                graphs.append(a.g)
+            graphs.extend(a.graphs)
+
+
+def _external(ts: Iterable[onnx.TensorProto]) -> Iterator[onnx.TensorProto]:
+    """The tensors of a repeated field that _is_external, selected in C."""
+    flags = map(or_, map(_EXTERNAL.__eq__, map(_LOCATION, ts)), map(len, map(_ENTRIES, ts)))
+    return compress(ts, flags)
 
 
 def _is_external(t: onnx.TensorProto) -> bool:
@@ -107,7 +117,7 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
     roots = _allowed_roots(base_dir) if base_dir is not None else []
     problems: dict[str, list[str]] = {}  # warning head -> tensor names
     stats: dict[str, os.stat_result | None] = {}
-    for t in all_tensors(model):
+    for t in all_tensors(model, external_only=True):
         if not _is_external(t):
             continue
         entries = {e.key: e.value for e in t.external_data}

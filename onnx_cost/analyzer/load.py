@@ -12,14 +12,15 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterable
+from math import prod
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
 
 import onnx
-from google.protobuf.descriptor import FieldDescriptor
 
 from ..errors import InvalidGraphError, ModelFileError, NotOnnxError, ResourceLimitError
 from .external import check_external_data, model_dir
+from .structure import check_initializers, check_text, clean
 
 # protobuf refuses messages past 2 GiB: a bigger .onnx file cannot be a model
 # (big models keep their weights in external data files).
@@ -354,12 +355,17 @@ def declared_shape_warnings(model: onnx.ModelProto) -> list[str]:
             continue
         vals = [d.dim_value for d in tt.shape.dim if d.HasField("dim_value")]
         _absurd(name, vals, bad)
-    for t in g.initializer:
-        _absurd(t.name, list(t.dims), bad)
+    inits = g.initializer
+    for i, dims in enumerate(map(_DIMS, inits)):  # in C but for the absurd ones
+        if dims and (min(dims) < 0 or prod(dims) > MAX_NUMEL):
+            _absurd(inits[i].name, list(dims), bad)
     if not bad:
         return []
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     return [f"absurd declared shapes, analyzed as unknown: {'; '.join(bad[:5])}{more}"]
+
+
+_DIMS = attrgetter("dims")
 
 
 def _absurd(name: str, dims: list[int], out: list[str]) -> None:
@@ -374,77 +380,14 @@ def _absurd(name: str, dims: list[int], out: list[str]) -> None:
         out.append(f"'{name}' declares {n:.3g} elements (dims {dims[:8]})")
 
 
-_NODE_TEXT = ("name", "op_type", "domain", "doc_string")
-
-
-def _all_str(xs: Any) -> bool:
-    for x in xs:  # noqa: SIM110 (all() over a generator costs twice as much, per node)
-        if type(x) is not str:
-            return False
-    return True
-
-
-def check_text(model: onnx.ModelProto) -> None:
-    """Refuse a model whose string fields are not UTF-8 (the protobuf library hands
-    those back as bytes: a bit-flipped or foreign file). Iterative over every set
-    message field; numeric and bytes payloads are not touched."""
-    string, message = FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE
-    stack: list[Any] = [model]
-    while stack:
-        msg = stack.pop()
-        if isinstance(msg, onnx.TensorProto):
-            # ListFields() would copy raw_data (hundreds of MB): read the text fields by name.
-            texts = [msg.name, msg.doc_string]
-            texts += [e.key for e in msg.external_data] + [e.value for e in msg.external_data]
-            if any(type(x) is not str for x in texts):
-                raise NotOnnxError(
-                    "corrupt model: a TensorProto's text is not valid UTF-8 (a bit-flipped or non-ONNX file?)"
-                )
-            continue
-        if isinstance(msg, onnx.NodeProto):
-            # The common case, spelled out: ListFields() per node costs more than the parse.
-            if not (_all_str(msg.input) and _all_str(msg.output) and type(msg.name) is str
-                    and type(msg.op_type) is str and type(msg.domain) is str and type(msg.doc_string) is str):
-                bad = next(f for f in (*_NODE_TEXT, "input", "output")
-                           if not _all_str(getattr(msg, f) if f in ("input", "output") else [getattr(msg, f)]))
-                raise NotOnnxError(
-                    f"corrupt model: a NodeProto's {bad} is not valid UTF-8 text (a bit-flipped or non-ONNX file?)"
-                )
-            for a in msg.attribute:  # spelled out too: ListFields() would copy tensors
-                if not (type(a.name) is str and type(a.ref_attr_name) is str and type(a.doc_string) is str):
-                    raise NotOnnxError(
-                        "corrupt model: an AttributeProto's name is not valid UTF-8 text "
-                        "(a bit-flipped or non-ONNX file?)"
-                    )
-                if a.type == onnx.AttributeProto.TENSOR and not a.HasField("g"):
-                    stack.append(a.t)
-                elif a.type > onnx.AttributeProto.STRINGS or a.type == onnx.AttributeProto.GRAPH:
-                    stack.append(a)  # graphs, sparse tensors, type protos: their own texts
-                elif (a.HasField("t") or a.HasField("g") or a.HasField("sparse_tensor") or a.HasField("tp")
-                      or len(a.tensors) or len(a.graphs) or len(a.sparse_tensors) or len(a.type_protos)):
-                    stack.append(a)  # mistyped: a payload of another kind than its type says
-            stack.extend(msg.metadata_props)
-            continue
-        for f, v in msg.ListFields():
-            if f.type == string:
-                if any(type(x) is not str for x in v) if f.is_repeated else type(v) is not str:
-                    raise NotOnnxError(
-                        f"corrupt model: a {msg.DESCRIPTOR.name}'s {f.name} is not valid UTF-8 text "
-                        "(a bit-flipped or non-ONNX file?)"
-                    )
-            elif f.type == message:
-                if f.is_repeated:
-                    stack.extend(v)
-                else:
-                    stack.append(v)
-
-
 def check_structure(model: onnx.ModelProto) -> None:
     """Refuse what would exhaust the stack, time or memory, or break on corrupt text,
     before any analysis: non-UTF-8 strings (``check_text``), subgraphs nested past
     MAX_GRAPH_DEPTH (counted through inlined functions), recursive local functions,
     and more than MAX_NODES nodes once local functions are inlined. Iterative: no
     RecursionError whatever the input."""
+    if clean(model, MAX_NODES, MAX_GRAPH_DEPTH):  # the common case, in one pass
+        return
     check_text(model)
     check_initializers(model.graph)
     funcs = {(f.domain, f.name, f.overload): f for f in model.functions}
@@ -511,27 +454,6 @@ def check_structure(model: onnx.ModelProto) -> None:
         raise _too_deep()
     if total > MAX_NODES:
         raise _too_many(total, inlined=True)
-
-
-def check_initializers(graph: onnx.GraphProto) -> None:
-    """Refuse a graph (or subgraph) naming two initializers alike (invalid SSA: which
-    weight would count?), by name. Iterative over the subgraphs."""
-    stack = [graph]
-    while stack:
-        g = stack.pop()
-        seen: set[str] = set()
-        for name in [t.name for t in g.initializer] + [s.values.name for s in g.sparse_initializer]:
-            if name in seen:
-                raise InvalidGraphError(
-                    f"graph '{g.name or 'main'}': initializer '{name}' is defined twice "
-                    "(duplicate name: invalid SSA)"
-                )
-            seen.add(name)
-        for n in g.node:
-            for a in n.attribute:
-                if a.HasField("g"):
-                    stack.append(a.g)
-                stack.extend(a.graphs)
 
 
 def _too_deep() -> ResourceLimitError:

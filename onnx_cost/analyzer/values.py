@@ -9,6 +9,7 @@ onnx's reference op implementations.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -52,9 +53,21 @@ def tensor_value(t: onnx.TensorProto) -> np.ndarray | None:
     if n > SMALL or t.data_type == onnx.TensorProto.STRING:
         return None
     try:
+        raw = _RAW.get(t.data_type)
+        if raw is not None and t.HasField("raw_data") and not t.HasField("segment"):
+            # what to_array does for these types, minus its dispatch: most small tensors
+            return np.frombuffer(t.raw_data, dtype=raw).reshape(tuple(t.dims))
         return numpy_helper.to_array(t)
     except Exception:  # malformed tensor data: the value stays unknown
         return None
+
+
+# element types stored as plain little-endian numpy data in raw_data
+_RAW = {
+    code: np.dtype(t) for code, t in ((1, np.float32), (2, np.uint8), (3, np.int8), (4, np.uint16), (5, np.int16),
+                                      (6, np.int32), (7, np.int64), (9, np.bool_), (10, np.float16),
+                                      (11, np.float64), (12, np.uint32), (13, np.uint64))
+} if sys.byteorder == "little" else {}
 
 
 def shape_value(shape: Sequence[Any] | None, attrs: Mapping[str, Any]) -> np.ndarray | None:

@@ -1,0 +1,170 @@
+"""Output types of one node: onnx's per-node inference, or our shape function first.
+
+onnx's ``infer_node_outputs`` runs with the attribute semantics of the model's
+opset, fed with the small values we propagated. Identical nodes (the layers of a
+transformer, a long chain) infer identically: results are cached on everything
+inference reads, so a repeated layer costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import onnx
+from onnx import defs, helper, shape_inference
+
+from ..errors import InternalError
+from ..rules.matmul import einsum_equation_error
+from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
+from .attrs import Decoded
+from .dtypes import DTYPES
+from .infos import type_fields, type_from_info
+from .values import to_tensor
+
+_ELEM = {name: code for code, (name, _bits) in DTYPES.items()}
+_BITS = {name: bits for _code, (name, bits) in DTYPES.items()}
+
+Outs = list[TensorInfo | None]  # output infos by position (None: unknown); their names may be ""
+Entry = tuple[onnx.TypeProto, TensorInfo, bool]  # onnx's type, as an info, and whether it round-trips
+
+
+@dataclass(slots=True, eq=False)
+class Op:
+    """What the pass needs about one (domain, op_type) of a model, looked up once."""
+
+    key: tuple[str, str]  # (normalized domain, op_type)
+    version: int  # the domain's opset (1 when undeclared: attrs.decode's reading)
+    schema: defs.OpSchema | None  # at the declared opset; None: undeclared domain or unknown op
+    ours: Callable[[NodeView], Any] | None  # our shape function, when it goes before onnx's
+    control: bool  # If, Loop, Scan, SequenceMap
+    source: bool  # attrs.SOURCE_OPS: static outputs are weights or constants
+    random: bool  # outputs never static
+    valued: bool  # the value of its outputs may be computed (node_values.py)
+    special: bool  # node_values.SPECIAL: computed from more than its inputs' values
+    bare: Decoded | None = None  # attrs.decode of the op with no attributes, once seen
+
+
+class NodeInference:
+    """onnx's per-node inference for one model, with its caches."""
+
+    def __init__(self, opsets: dict[str, int], ir_version: int) -> None:
+        self.ir_version = ir_version
+        self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
+        # tensor name -> (shape, dtype, TypeProto), reused while the shape still matches
+        self._types: dict[str, tuple[Any, str, onnx.TypeProto]] = {}
+        self._cache: dict[tuple[Any, ...], list[Entry | None] | str] = {}
+
+    def infer(self, node: onnx.NodeProto, op: Op, outputs: list[str], ins: list[TensorInfo | None],
+             attrs: Mapping[str, Any], errors: dict[int, str]) -> Outs:
+        """Output infos by onnx's inference (named ""), or [] with the reason in ``errors``."""
+        ik: list[Any] = []
+        for t in ins:
+            if t is None:
+                ik.append(None)
+            else:
+                v = t.value
+                ik.append((t.dtype, t.shape, None if v is None else (v.dtype.str, v.shape, v.tobytes())))
+        # id(attrs): decoded once per distinct attribute set, alive as long as this engine's graphs
+        key = (op.key, id(attrs), tuple(ik), tuple(map(bool, outputs)))
+        hit = self._cache.get(key)
+        if hit is None:
+            found = self._uncached(node, op, ins, attrs)
+            hit = found if isinstance(found, str) else [None if tp is None else _entry(tp) for tp in found]
+            self._cache[key] = hit
+        if isinstance(hit, str):
+            errors[id(node)] = hit
+            return []
+        out: Outs = []
+        types = self._types
+        for name, entry in zip(outputs, hit):
+            if entry is None or not name:
+                out.append(None)
+                continue
+            if entry[2]:
+                t = entry[1]
+                types[name] = (t.shape, t.dtype, entry[0])
+            out.append(entry[1])
+        return out
+
+    def _uncached(self, node: onnx.NodeProto, op: Op, ins: list[TensorInfo | None],
+                  attrs: Mapping[str, Any]) -> list[onnx.TypeProto | None] | str:
+        """onnx's per-node inference: output TypeProtos by position, or why it failed."""
+        types: dict[str, onnx.TypeProto] = {}
+        data: dict[str, onnx.TensorProto] = {}
+        for name, t in zip(node.input, ins):
+            if t is None:
+                continue
+            tp = self._type(t)
+            if tp is not None:
+                types[name] = tp
+            if t.value is not None:
+                tv = to_tensor(t.value, name)
+                if tv is not None:
+                    data[name] = tv
+        if op.key == ("", "Einsum"):
+            # onnx's Einsum inference never returns on some malformed equations ("i.j->i")
+            eq = str(attrs.get("equation", ""))
+            ranks = [len(t.shape) if t is not None and t.shape is not None else None for t in ins]
+            why = einsum_equation_error(eq, ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]  # no None: checked
+            if why:
+                return why
+        if op.key == ("", "STFT") and not any(a.name == "onesided" for a in node.attribute):
+            fixed = onnx.NodeProto()
+            fixed.CopyFrom(node)
+            fixed.attribute.append(helper.make_attribute("onesided", 1))
+            node = fixed
+        try:
+            res = shape_inference.infer_node_outputs(
+                op.schema, node, types, data, None, self.opset_protos, self.ir_version  # type: ignore[arg-type]  # a schema: the caller checked
+            )
+        except Exception as e:  # onnx rejects the node (inconsistent shapes or attributes)
+            return last_line(e)
+        return [res.get(name) if name else None for name in node.output]
+
+    def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
+        if not t.dtype:
+            return None
+        hit = self._types.get(t.name)
+        if hit is not None and hit[0] == t.shape and hit[1] == t.dtype:
+            return hit[2]
+        tp = type_from_info(t, _ELEM[t.dtype])
+        self._types[t.name] = (t.shape, t.dtype, tp)
+        return tp
+
+
+def _entry(tp: onnx.TypeProto) -> Entry:
+    shape, dt, bits = type_fields(tp)
+    # a shape with None where onnx gave a dim (-1, dropped by sane_dims) is not onnx's type
+    return tp, TensorInfo("", shape, dt, bits), shape is None or None not in shape
+
+
+def ours(node: onnx.NodeProto, op: Op, outputs: list[str], ins: list[TensorInfo | None],
+         attrs: Mapping[str, Any], errors: dict[int, str]) -> Outs:
+    """Output infos by our shape function, or [] with the reason in ``errors``."""
+    domain, op_type = op.key
+    view = NodeView(node.name, op_type, domain, op.version, attrs, tuple(ins), ())
+    try:
+        res = op.ours(view)  # type: ignore[misc]  # set: the caller checked
+    except (RuleError, ShapeUnknown) as e:  # our shape function cannot say: outputs stay unknown
+        errors[id(node)] = last_line(e)
+        return []
+    except Exception as e:  # a bug in our shape function, not a verdict on the node
+        name = f"{domain}::{op_type}" if domain else op_type
+        raise InternalError("the shape function", node.name or "(unnamed)", name, e) from e
+    out: Outs = []
+    for name, r in zip(outputs, res):
+        if r is None:
+            out.append(None)
+        else:
+            shape, dt = r
+            out.append(TensorInfo(name, None if shape is None else tuple(shape), dt, _BITS.get(dt, 0)))
+    return out
+
+
+def last_line(e: BaseException) -> str:
+    """The last line of an error (onnx's inference errors end with the one that says what failed)."""
+    lines = str(e).strip().splitlines()
+    text = lines[-1] if lines else type(e).__name__
+    return text.strip()[:300]
