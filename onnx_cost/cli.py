@@ -270,6 +270,7 @@ def analyze(
 
             refuse_model_data(output, src)
         # -- views other helpers register go here (hw --device, conv --convention, --by)
+        note = ""  # what the default binding did, for outputs that cannot show it (CSV): on stderr
         if sweep and hw:
             from .hardware.cli import sweep as hw_sweep
 
@@ -289,7 +290,9 @@ def analyze(
                 grid = fmt_name == "table" and by is None and not hw and (sort is None or sort.value in DYNAMIC_SORTS)
                 report, kwargs["dynamic"] = analyze_dynamic(src, inputs, dims, grid_records=grid)
             else:
-                report = api.analyze(src, inputs=inputs, dims=dims)
+                from .analyzer.dynamic import analyze_default
+
+                report, note = analyze_default(src, inputs, dims)
             if hw:
                 hw.attach(report, model)  # the hardware view, before rendering
             text = renderer(fmt_name)(report, **kwargs)
@@ -300,6 +303,10 @@ def analyze(
             if hw:
                 text = hw.apply(report, text, fmt_name)
         emit(text, output)
+        if note:
+            from .errors import printable
+
+            sys.stderr.write(f"onnx-cost: note: {printable(note, 1000)}\n")
     if strict and not_counted:
         sys.stderr.write(f"onnx-cost: --strict: {not_counted}\n")
         raise typer.Exit(EXIT_STRICT)

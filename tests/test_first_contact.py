@@ -3,7 +3,9 @@ destroys data; SIGPIPE and Ctrl-C; the Python API. Numbers derived by hand in co
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 import json
 import os
 import subprocess
@@ -22,6 +24,7 @@ import onnx_cost
 from onnx_cost.cli import app
 
 EXE = str(Path(sys.executable).parent / "onnx-cost")
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 runner = CliRunner()
 
 
@@ -211,12 +214,12 @@ def test_o_dash_is_stdout(tmp_path):
 
 
 def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(tmp_path, monkeypatch):
-    import onnx_cost.api as api
+    import onnx_cost.analyzer as analyzer
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "analyze", interrupted)
+    monkeypatch.setattr(analyzer, "analyze", interrupted)  # where every output's analysis runs
     out = tmp_path / "cost.csv"
     r = cli(_matmul(tmp_path, [2]), "--csv", "-o", str(out))
     assert r.exit_code == 130 and r.stderr == "onnx-cost: interrupted\n"
@@ -280,3 +283,24 @@ def test_a_folder_says_how_many_models_it_holds(tmp_path):
     r = cli(str(tmp_path))
     assert r.exit_code == 2
     assert "is a directory holding 2 ONNX model(s)" in r.stderr and "a.onnx" not in r.stderr
+
+
+def test_csv_of_a_dynamic_model_counts_at_the_default_binding_and_says_so():
+    """The everyday call on a model with a free batch dim counts what the table shows."""
+    r = cli(str(FIXTURES / "tiny_mlp.onnx"), "--csv")
+    assert r.exit_code == 0, r.stderr
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    # /fc1/MatMul at batch=1: [1,16] x [16,16] -> 16 outputs of a 16-term dot product:
+    # 16 x 16 = 256 MACs, 16 x (16 mul + 15 add) = 496 FLOPs
+    assert (row["node"], row["inputs"], row["status"], row["macs"], row["flops"]) == (
+        "/fc1/MatMul", "1x16;16x16", "counted", "256", "496")
+    assert r.stderr == "onnx-cost: note: counted at batch=1 (default binding) (bind: --dim batch=1)\n"
+
+
+def test_csv_names_the_dims_it_cannot_bind():
+    r = cli(str(FIXTURES / "tiny_attention.onnx"), "--csv")
+    assert r.exit_code == 0
+    assert r.stderr == ("onnx-cost: note: seq free: rows that need it are shape_unknown "
+                        "(bind: --dim seq=N)\n")
+    statuses = {row["status"] for row in csv.DictReader(io.StringIO(r.stdout))}
+    assert "shape_unknown" in statuses

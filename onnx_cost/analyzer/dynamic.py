@@ -125,6 +125,29 @@ def analyze_dynamic(
     return f.reports[(0,) * len(free)], dyn
 
 
+def analyze_default(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]
+) -> tuple[Report, str]:
+    """The analysis with the default binding (batch=1...) applied to the free dims that have
+    one, as the table shows them, for outputs of one row per node (CSV); and a line that says
+    which dims were bound so and which stay free ("" when none were free)."""
+    from . import analyze  # looked up now: tests replace it
+
+    free = free_dims(p, inputs, dims)
+    unnamed = unnamed_inputs(p.proto.graph, inputs)
+    if not free and not unnamed:
+        return analyze(p, inputs=inputs, dims=dims), ""
+    defaults = default_binding(p.proto, free)
+    report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+    left = [d for d in free if d not in defaults] + [f"input {name}" for name in unnamed]
+    said = []
+    if defaults:
+        said.append("counted at " + ", ".join(f"{d}={v}" for d, v in defaults.items()) + " (default binding)")
+    if left:
+        said.append(f"{', '.join(left)} free: rows that need {'them' if len(left) > 1 else 'it'} are shape_unknown")
+    return report, "; ".join(said) + f" (bind: {bind_hint(free, unnamed, defaults)})"
+
+
 def integer(p: Polynomial) -> int | None:
     """The polynomial's value when it has no dim left and is an integer."""
     c = p.constant
