@@ -71,10 +71,9 @@ def unnamed_inputs(graph: onnx.GraphProto, bound: Mapping[str, Sequence[int | st
     """Inputs with a dim that has neither a value nor a name (skl2onnx's ``X: [?, 10]``),
     not bound by ``bound``: input name -> the --input value to fill in (``N,10``)."""
     init = {t.name for t in graph.initializer}
-    used = {n for node in graph.node for n in node.input}
     out: dict[str, str] = {}
     for v in graph.input:
-        if v.name in init or v.name in bound or v.name not in used or not v.type.HasField("tensor_type"):
+        if v.name in init or v.name in bound or not v.type.HasField("tensor_type"):
             continue
         if not v.type.tensor_type.HasField("shape"):
             continue
@@ -82,6 +81,11 @@ def unnamed_inputs(graph: onnx.GraphProto, bound: Mapping[str, Sequence[int | st
         if any(not d.HasField("dim_value") and not (d.HasField("dim_param") and d.dim_param) for d in dims):
             parts = [str(d.dim_value) if d.HasField("dim_value") else d.dim_param or "N" for d in dims]
             out[v.name] = ",".join(parts)
+    if out:  # only an input some node reads needs binding (rare: skip the pass over every node otherwise)
+        used: set[str] = set()
+        for node in graph.node:
+            used.update(node.input)
+        out = {k: v for k, v in out.items() if k in used}
     return out
 
 

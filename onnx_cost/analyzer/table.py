@@ -260,14 +260,18 @@ def _top_nodes(report: Report, dyn: Dynamic | None, sort: str, top: int, all_nod
         get = SORT_KEYS[sort]
 
         def rank(item: tuple[int, NodeRecord]) -> tuple[Any, ...]:
-            i, r = item
-            if dyn is None:
-                return (0, r.params if sort == "params" else get(r.cost) * max(r.weight, 1))
+            i = item[0]
+            assert dyn is not None
             p = dyn.node(i, sort, (lambda x: x.params) if sort == "params" else (lambda x: get(x.cost) * x.weight))
             return _rank(dyn.at_defaults(p)) if p is not None else (0,)
 
         # nsmallest is sorted()[:top], ties in node order, without sorting every node
-        chosen = heapq.nsmallest(top, chosen, key=lambda it: tuple(-x for x in rank(it)))
+        if dyn is None:  # one number per node: no ranking tuple to build
+            by_params = sort == "params"
+            chosen = heapq.nsmallest(top, chosen, key=lambda it: -(it[1].params if by_params else
+                                                                  get(it[1].cost) * max(it[1].weight, 1)))
+        else:
+            chosen = heapq.nsmallest(top, chosen, key=lambda it: tuple(-x for x in rank(it)))
     title = "All nodes" if all_nodes else f"Top {len(chosen)} nodes by {SORT_TITLE[sort]}"
     cols = [Column("node", shrink=True), Column("op", shrink=True), Column("output", drop=5), Column("ops", right=True),
             *_COUNT_COLUMNS, Column("status")]
