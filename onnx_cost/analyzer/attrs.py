@@ -146,7 +146,7 @@ def decode_node(node: onnx.NodeProto, version: int, domain: str) -> tuple[Decode
         return (defaults, ""), False
     parts: list[str | bytes] = []
     graphs = False
-    for a in attrs:
+    for a in attrs[:]:  # a list: iterating the container ends in an IndexError
         if a.type in _GRAPH_TYPES:
             parts.append(a.name)
             graphs = True

@@ -14,7 +14,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from itertools import chain, compress
-from operator import attrgetter, or_
+from operator import attrgetter, itemgetter, or_
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ _GRAPH = onnx.AttributeProto.GRAPH
 _GRAPHS = onnx.AttributeProto.GRAPHS
 _EXTERNAL = onnx.TensorProto.EXTERNAL
 _ATTRIBUTE, _LOCATION, _ENTRIES = attrgetter("attribute"), attrgetter("data_location"), attrgetter("external_data")
+_ALL = itemgetter(slice(None))  # a repeated field as a list: protobuf containers iterate through IndexError
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -49,7 +50,7 @@ def all_tensors(model: onnx.ModelProto, external_only: bool = False) -> Iterator
                 yield s.indices
             node_lists.append(g.node)
             continue
-        for a in chain.from_iterable(map(_ATTRIBUTE, node_lists.pop())):  # in C: most nodes have none
+        for a in chain.from_iterable(map(_ALL, map(_ATTRIBUTE, node_lists.pop()))):  # in C: most nodes have none
             if a.HasField("t"):
                 yield a.t
             yield from a.tensors

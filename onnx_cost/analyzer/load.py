@@ -13,7 +13,7 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from math import prod
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import onnx
@@ -356,7 +356,7 @@ def declared_shape_warnings(model: onnx.ModelProto) -> list[str]:
         vals = [d.dim_value for d in tt.shape.dim if d.HasField("dim_value")]
         _absurd(name, vals, bad)
     inits = g.initializer
-    for i, dims in enumerate(map(_DIMS, inits)):  # in C but for the absurd ones
+    for i, dims in enumerate(map(_ALL, map(_DIMS, inits))):  # in C but for the absurd ones
         if dims and (min(dims) < 0 or prod(dims) > MAX_NUMEL):
             _absurd(inits[i].name, list(dims), bad)
     if not bad:
@@ -366,6 +366,7 @@ def declared_shape_warnings(model: onnx.ModelProto) -> list[str]:
 
 
 _DIMS = attrgetter("dims")
+_ALL = itemgetter(slice(None))  # a repeated field as a list: containers iterate through IndexError
 
 
 def _absurd(name: str, dims: list[int], out: list[str]) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import onnx
@@ -29,7 +29,7 @@ from ..rules.registry import SHAPES, SHAPES_FIRST, is_onnx_domain, norm_domain
 from .attrs import Decoded, decode, decode_node
 from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
-from .infos import TypeCache, info_from_type, merge_shape, sane_dims
+from .infos import TypeCache, info_from_type, merge_shape, new_info, sane_dims
 from .node_infer import NodeInference, Op, ours
 from .node_values import SPECIAL, VALUED, node_values
 from .topo import graph_reads, sort
@@ -40,6 +40,7 @@ from .values import SMALL, tensor_value
 SOURCE_OPS = frozenset({"Constant", "ConstantOfShape", "RandomNormal", "RandomUniform", "EyeLike"})
 CONTROL_FLOW = frozenset({"If", "Loop", "Scan", "SequenceMap"})
 _NAME, _DIMS, _DATA_TYPE = attrgetter("name"), attrgetter("dims"), attrgetter("data_type")
+_ALL = itemgetter(slice(None))  # a repeated field as a list: protobuf containers iterate through IndexError
 _RANDOM = frozenset(
     {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 )
@@ -163,7 +164,7 @@ class ShapeEngine:
         names = set()
         inits = graph.initializer
         # the fields every initializer needs, read in C; the tensor itself only for small values
-        fields = zip(map(_NAME, inits), map(tuple, map(_DIMS, inits)), map(_DATA_TYPE, inits))
+        fields = zip(map(_NAME, inits), map(tuple, map(_ALL, map(_DIMS, inits))), map(_DATA_TYPE, inits))
         for i, (name, dims, code) in enumerate(fields):
             dt, bits = dtype_of(code)
             flt = is_float_dtype(dt)
@@ -173,7 +174,7 @@ class ShapeEngine:
                 value = tensor_value(t)
                 if value is None and not flt and t.data_location == onnx.TensorProto.EXTERNAL:
                     value = read_small_int(t, self.base_dir, SMALL)  # a shape tensor, not a weight
-            local[name] = TensorInfo(name, sane_dims(dims), dt, bits, value, True)
+            local[name] = new_info(name, sane_dims(dims), dt, bits, value, True)
             names.add(name)
             (gs.params if is_param_dtype(dt) else gs.constants).add(name)
         for si in graph.sparse_initializer:
@@ -212,7 +213,7 @@ class ShapeEngine:
         it reads a name not there yet (the graph is not sorted)."""
         op_type, domain = node.op_type, node.domain
         op = self._ops.get((domain, op_type)) or self._op(domain, op_type)
-        inputs = node.input
+        inputs = node.input[:]  # a list: iterating the container ends in an IndexError
         get = tensors.get
         ins = [get(n) if n else None for n in inputs]
         if check and not all(ins) and any(n and t is None for n, t in zip(inputs, ins)):
@@ -286,7 +287,7 @@ class ShapeEngine:
                 value = values[k]  # type: ignore[index]  # n_vals >= 0: a list
             if value is not None and shape != value.shape:  # a known value knows its shape
                 shape = tuple(value.shape)
-            tensors[name] = TensorInfo(name, shape, dt, bits, value, static)
+            tensors[name] = new_info(name, shape, dt, bits, value, static)
             if static and op.source:
                 (gs.params if is_param_dtype(dt) else gs.constants).add(name)
         return True

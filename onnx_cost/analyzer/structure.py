@@ -9,8 +9,9 @@ precise checks only when it is not sure, so every refusal keeps its message.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import onnx
@@ -24,8 +25,8 @@ _NODE_STRS = attrgetter("name", "op_type", "domain", "doc_string")
 _TENSOR_STRS = attrgetter("name", "doc_string")
 _ENTRY_STRS = attrgetter("key", "value")
 _ATTR_STRS = attrgetter("name", "ref_attr_name", "doc_string")
-_INPUT, _OUTPUT, _ATTRIBUTE = attrgetter("input"), attrgetter("output"), attrgetter("attribute")
-_METADATA, _EXTERNAL, _NAME = attrgetter("metadata_props"), attrgetter("external_data"), attrgetter("name")
+_NAME = attrgetter("name")
+_ALL = itemgetter(slice(None))  # a repeated field as a list: protobuf containers iterate through IndexError
 _SIMPLE = frozenset({A.FLOAT, A.INT, A.STRING, A.FLOATS, A.INTS, A.STRINGS})
 _SUBGRAPH_FIELDS = frozenset({"g", "graphs"})
 _GRAPH_FIELDS = frozenset({"node", "initializer"})
@@ -61,11 +62,10 @@ def _graph_ok(g: onnx.GraphProto, depth: int, graphs: list[Any], others: list[An
     if len(set(names)) != len(names):
         return False  # an initializer named twice
     nodes = g.node
-    if not (_tensors_ok(g.initializer) and _STR.issuperset(map(type, chain.from_iterable(map(_NODE_STRS, nodes))))
-            and _STR.issuperset(map(type, chain.from_iterable(map(_INPUT, nodes))))
-            and _STR.issuperset(map(type, chain.from_iterable(map(_OUTPUT, nodes))))):
+    texts = chain(chain.from_iterable(map(_NODE_STRS, nodes)), _each("input", nodes), _each("output", nodes))
+    if not (_tensors_ok(g.initializer) and _STR.issuperset(map(type, texts))):
         return False
-    attrs = list(chain.from_iterable(map(_ATTRIBUTE, nodes)))
+    attrs = list(_each("attribute", nodes))
     if attrs and not _STR.issuperset(map(type, chain.from_iterable(map(_ATTR_STRS, attrs)))):
         return False
     for a in attrs:
@@ -78,8 +78,13 @@ def _graph_ok(g: onnx.GraphProto, depth: int, graphs: list[Any], others: list[An
                 return False
         elif (t not in _SIMPLE or _payload(a)) and not _fields_ok(a, others, skip=_SUBGRAPH_FIELDS):
             return False  # (subgraphs are walked as graphs)
-    others.extend(chain.from_iterable(map(_METADATA, nodes)))
+    others.extend(_each("metadata_props", nodes))
     return _fields_ok(g, others, skip=_GRAPH_FIELDS)
+
+
+def _each(field: str, msgs: Any) -> Iterator[Any]:
+    """The elements of one repeated field of every message, in order (in C)."""
+    return chain.from_iterable(map(_ALL, map(attrgetter(field), msgs)))
 
 
 def _payload(a: onnx.AttributeProto) -> bool:
@@ -92,7 +97,7 @@ def _tensors_ok(ts: Any) -> bool:
     """The texts check_text reads of TensorProtos: name, doc_string, external data entries."""
     if not _STR.issuperset(map(type, chain.from_iterable(map(_TENSOR_STRS, ts)))):
         return False
-    entries = chain.from_iterable(map(_EXTERNAL, ts))
+    entries = _each("external_data", ts)
     return _STR.issuperset(map(type, chain.from_iterable(map(_ENTRY_STRS, entries))))
 
 
