@@ -118,20 +118,20 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
     roots = _allowed_roots(base_dir) if base_dir is not None else []
     problems: dict[str, list[str]] = {}  # warning head -> tensor names
     stats: dict[str, os.stat_result | None] = {}
+    resolved: dict[str, tuple[str, str]] = {}  # location -> (why it is unsafe or "", its real path)
     for t in all_tensors(model, external_only=True):
         if not _is_external(t):
             continue
-        entries = {e.key: e.value for e in t.external_data}
+        entries = {e.key: e.value for e in t.external_data[:]}
         name = f"'{t.name}'" if t.name else "<unnamed>"
         location = entries.get("location", "")
         if not location:
             problems.setdefault("external data without a location", []).append(name)
             continue
-        why = _unsafe(location)
-        if not why and base_dir is not None:
-            real = os.path.realpath(os.path.join(base_dir, location))
-            if not any(os.path.commonpath([real, r]) == r for r in roots):
-                why = "resolves (through a symlink) outside the model's folder"
+        hit = resolved.get(location)
+        if hit is None:  # once per data file: every tensor of a model names the same one or few
+            hit = resolved[location] = _resolve(location, base_dir, roots)
+        why, real = hit
         if why:
             raise ExternalDataError(
                 f"tensor {name}: external data location '{location[:200]}' {why}; refused "
@@ -162,6 +162,17 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
                 f"external data file '{location}' ({st.st_size} bytes) is shorter than its tensors need", []
             ).append(f"{name} [{start}, {start + need})")
     return [_warning(head, names) for head, names in problems.items()]
+
+
+def _resolve(location: str, base_dir: str | os.PathLike[str] | None, roots: list[str]) -> tuple[str, str]:
+    """(why ``location`` may not be followed or "", the real path it names; "" in memory)."""
+    why = _unsafe(location)
+    real = ""
+    if not why and base_dir is not None:
+        real = os.path.realpath(os.path.join(base_dir, location))
+        if not any(os.path.commonpath([real, r]) == r for r in roots):
+            why = "resolves (through a symlink) outside the model's folder"
+    return why, real
 
 
 def _warning(head: str, names: list[str]) -> str:

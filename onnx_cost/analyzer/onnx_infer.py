@@ -116,11 +116,17 @@ def onnx_hints(model: onnx.ModelProto) -> tuple[dict[str, onnx.TypeProto], str]:
 
     Where the OS can fork, onnx's C++ runs in a child process under a memory limit:
     an assertion (SIGABRT), a crash or an allocation blow-up inside it costs the
-    hints, never the analysis. The child sends back only the inferred types."""
-    if GUARD and hasattr(os, "fork"):
-        return _guarded(model)
+    hints, never the analysis. The child sends back only the inferred types. The
+    weightless copy is made here, before the fork: its attribute decodings stay cached
+    for our own pass."""
     try:
-        return _types(_infer(model)), ""
+        copy = weightless_copy(model)
+    except Exception as e:  # a graph the copy cannot take: our own pass still runs
+        return {}, _why(e)
+    if GUARD and hasattr(os, "fork"):
+        return _guarded(copy)
+    try:
+        return _types(_infer(copy)), ""
     except Exception as e:  # onnx rejects the graph: our own pass still runs
         return {}, _why(e)
 
@@ -130,9 +136,10 @@ CHILD_MEMORY = 2**30  # bytes the child may allocate beyond what it inherits
 CHILD_SECONDS = 120.0  # then the child is killed and the hints dropped
 
 
-def _infer(model: onnx.ModelProto) -> onnx.GraphProto:
-    """The inferred types of every tensor onnx reaches, as a GraphProto holding value_info only."""
-    inferred = shape_inference.infer_shapes(weightless_copy(model), check_type=False, strict_mode=False, data_prop=True)
+def _infer(copy: onnx.ModelProto) -> onnx.GraphProto:
+    """The inferred types of every tensor onnx reaches in a weightless copy, as a GraphProto
+    holding value_info only."""
+    inferred = shape_inference.infer_shapes(copy, check_type=False, strict_mode=False, data_prop=True)
     out = onnx.GraphProto()
     stack = [inferred.graph]
     while stack:
@@ -160,11 +167,11 @@ def _why(e: BaseException) -> str:
     return (lines[-1] if lines else type(e).__name__)[:200]
 
 
-def _guarded(model: onnx.ModelProto) -> tuple[dict[str, onnx.TypeProto], str]:
+def _guarded(copy: onnx.ModelProto) -> tuple[dict[str, onnx.TypeProto], str]:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(model, w)
+        _child(copy, w)
     os.close(w)
     chunks: list[bytes] = []
     deadline = time.monotonic() + CHILD_SECONDS
@@ -191,7 +198,7 @@ def _guarded(model: onnx.ModelProto) -> tuple[dict[str, onnx.TypeProto], str]:
     return _types(onnx.GraphProto.FromString(data[1:])), ""
 
 
-def _child(model: onnx.ModelProto, w: int) -> None:
+def _child(copy: onnx.ModelProto, w: int) -> None:
     """Run onnx's inference, write b"G" + the inferred types (or b"E" + why) to ``w``, exit."""
     code = 0
     try:
@@ -202,7 +209,7 @@ def _child(model: onnx.ModelProto, w: int) -> None:
         faulthandler.disable()  # nor Python's fault handler (pytest's, PYTHONFAULTHANDLER) its report
         _limit_memory()
         try:
-            out = b"G" + _infer(model).SerializeToString()
+            out = b"G" + _infer(copy).SerializeToString()
         except BaseException as e:
             out = b"E" + _why(e).encode("utf-8", "replace")
         view = memoryview(out)
