@@ -125,3 +125,19 @@ def test_duplicate_initializer_in_a_subgraph() -> None:
     sub.initializer[1].name = sub.initializer[0].name
     assert _precise_refuses(m)
     assert not clean(m, load.MAX_NODES, load.MAX_GRAPH_DEPTH)
+
+
+def test_an_all_ascii_node_with_a_subgraph_is_still_walked() -> None:
+    """A node whose bytes are plain ASCII is skipped unless it has an attribute: an untyped
+    (IR 1) graph attribute is ASCII throughout, and its subgraph must still be checked."""
+    w = [numpy_helper.from_array(np.array([1], np.int8), "w") for _ in range(2)]  # named twice
+    sub = helper.make_graph([helper.make_node("Neg", ["w"], ["b"])], "s", [], [], initializer=w)
+    a = helper.make_attribute("then_branch", sub)
+    a.ClearField("type")
+    node = helper.make_node("If", ["c"], ["y"])
+    node.attribute.append(a)
+    assert node.SerializeToString().isascii()
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("c", TensorProto.BOOL, [])], [])
+    m = helper.make_model(g)
+    assert _precise_refuses(m)
+    assert not clean(m, load.MAX_NODES, load.MAX_GRAPH_DEPTH)

@@ -3,15 +3,17 @@ named twice, and the one fast pass that checks all of check_structure at once.
 
 The precise checks (``check_text``, ``check_initializers``) say what is wrong;
 ``clean`` says, in one pass whose per-node work runs in C (attribute getters
-mapped over repeated fields), that nothing is: load.check_structure runs the
+mapped over repeated fields; a node whose serialized bytes are ASCII and hold no
+attribute is not even read), that nothing is: load.check_structure runs the
 precise checks only when it is not sure, so every refusal keeps its message.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from itertools import chain
-from operator import attrgetter, itemgetter
+from itertools import chain, compress
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 import onnx
@@ -26,6 +28,7 @@ _TENSOR_STRS = attrgetter("name", "doc_string")
 _ENTRY_STRS = attrgetter("key", "value")
 _ATTR_STRS = attrgetter("name", "ref_attr_name", "doc_string")
 _NAME = attrgetter("name")
+_SERIALIZE, _NOT_PLAIN = methodcaller("SerializeToString"), re.compile(rb"[\x80-\xff*]").search
 _ALL = itemgetter(slice(None))  # a repeated field as a list: protobuf containers iterate through IndexError
 _SIMPLE = frozenset({A.FLOAT, A.INT, A.STRING, A.FLOATS, A.INTS, A.STRINGS})
 _SUBGRAPH_FIELDS = frozenset({"g", "graphs"})
@@ -61,7 +64,7 @@ def _graph_ok(g: onnx.GraphProto, depth: int, graphs: list[Any], others: list[An
     names = list(map(_NAME, g.initializer)) + [s.values.name for s in g.sparse_initializer]
     if len(set(names)) != len(names):
         return False  # an initializer named twice
-    nodes = g.node
+    nodes = _careful(g.node)
     texts = chain(chain.from_iterable(map(_NODE_STRS, nodes)), _each("input", nodes), _each("output", nodes))
     if not (_tensors_ok(g.initializer) and _STR.issuperset(map(type, texts))):
         return False
@@ -80,6 +83,13 @@ def _graph_ok(g: onnx.GraphProto, depth: int, graphs: list[Any], others: list[An
             return False  # (subgraphs are walked as graphs)
     others.extend(_each("metadata_props", nodes))
     return _fields_ok(g, others, skip=_GRAPH_FIELDS)
+
+
+def _careful(nodes: Any) -> list[onnx.NodeProto]:
+    """The nodes whose fields need reading: all but those whose serialized bytes are ASCII
+    (then so is every string field in them) with no byte 0x2A ('*', the tag of a
+    top-level attribute: then they have none, and no subgraph)."""
+    return list(compress(nodes, map(_NOT_PLAIN, map(_SERIALIZE, nodes))))
 
 
 def _each(field: str, msgs: Any) -> Iterator[Any]:
