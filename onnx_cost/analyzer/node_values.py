@@ -26,9 +26,11 @@ def node_values(
     ins: list[TensorInfo | None],
     attrs: Mapping[str, Any],
     outs: list[TensorInfo | None],
+    memo: dict[tuple[Any, ...], Any],
 ) -> list[np.ndarray | None] | None:
     """The values of an ONNX-domain node's outputs (None: none known). ``version``: the
-    model's ONNX opset; ``outs``: the output infos inferred."""
+    model's ONNX opset; ``outs``: the output infos inferred; ``memo``: evaluations by
+    everything they read (exports recompute the same shape arithmetic in every block)."""
     op = node.op_type
     if op == "Constant":
         return [_constant_value(node, attrs)]
@@ -56,7 +58,14 @@ def node_values(
             vals.append(t.value)
     if op in _GENERATORS and outs and all(t is not None and is_float_dtype(t.dtype) for t in outs):
         return None  # float tensors generated from a shape are weights, not shape arithmetic
-    return evaluate(node, version, vals, attrs)
+    # id(attrs): decoded once per distinct attribute set (and node arity), alive as long as the engine
+    key = (op, version, id(attrs), len(node.output), tuple(
+        None if v is None else (v.dtype.str, v.shape, v.tobytes()) for v in vals
+    ))
+    hit = memo.get(key, memo)
+    if hit is memo:
+        hit = memo[key] = evaluate(node, version, vals, attrs)
+    return hit
 
 
 def _constant_value(node: onnx.NodeProto, attrs: Mapping[str, Any]) -> np.ndarray | None:

@@ -93,6 +93,7 @@ class ShapeEngine:
         self._hint_types = TypeCache()
         self._sorting = False  # True while a graph is re-run sorted after an exception: no nested re-runs
         self._dropped: list[Any] = []  # the decodings of dropped passes
+        self._evaluated: dict[tuple[Any, ...], Any] = {}  # node_values' memo
 
     # Entry point ----------------------------------------------------------
     def run(
@@ -248,7 +249,7 @@ class ShapeEngine:
                 if t is not None and t.value is None and not op.special:
                     break  # an unknown input value: node_values would say so, more slowly
             else:
-                values = node_values(node, self.opsets.get("", 1), ins, attrs, outs)
+                values = node_values(node, self.opsets.get("", 1), ins, attrs, outs, self._evaluated)
         return self._outputs(outputs, outs, values, static, op, gs, tensors, own, check)
 
     def _outputs(
