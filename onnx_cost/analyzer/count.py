@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple, cast
 
-from ..errors import InternalError
+from ..errors import InternalError, printable
 from ..rules import lookup
 from ..rules._precision import precision
 from ..rules.cost import ZERO as NO_COST
@@ -62,6 +62,12 @@ def _memo_key(view: NodeView, err: str | None) -> tuple[Any, ...] | None:
     return (view.domain, view.op_type, view.opset, id(view.attrs), err, len(view.inputs), *sig)
 
 
+def printable_detail(f: Facts) -> Facts:
+    """The facts with their detail as a record shows it: escaped, at most 500 characters
+    (it quotes model text: names, shapes)."""
+    return f._replace(detail=printable(f.detail, 500)) if f.detail else f
+
+
 def invalid(view: NodeView, why: str) -> Facts:
     rb, _ = _io_bytes(view.inputs)
     wb, _ = _io_bytes(view.outputs)
@@ -105,7 +111,7 @@ class Memo:
             hit = self._memo.get(key)
             if hit is not None:
                 return hit[0], hit[1], hit[2]
-        c = count(view, err)
+        c = printable_detail(count(view, err))
         prec = precision(view, c.cost) if c.status == COUNTED else ""
         shown = looks(view)
         if key is not None and c.status in (COUNTED, ZERO, UNCOUNTED) and self._builtin(view):

@@ -9,14 +9,13 @@ from typing import Any, cast
 
 import onnx
 
-from ..errors import printable
 from ..rules import load_all
 from ..rules.cost import ZERO as NO_COST
 from ..rules.cost import Cost
 from ..rules.node import NodeView, nbytes, numel
 from ..rules.registry import norm_domain
 from .attrs import decode
-from .count import Facts, Memo, invalid, looks
+from .count import Facts, Memo, invalid, looks, printable_detail
 from .params import LEARNED_ATTRS, learned_sizes
 from .report import (
     COUNTED,
@@ -38,6 +37,7 @@ def node_attrs(node: onnx.NodeProto, version: int) -> Mapping[str, Any]:
     return decode(node, version, domain)[0]
 
 
+_LEARNED_OPS = frozenset(op for _, op in LEARNED_ATTRS)  # learned_sizes checks the domain too
 _NO_METADATA: dict[str, str] = {}  # shared by the records of nodes without metadata: read-only
 
 
@@ -96,9 +96,10 @@ class Walker:
         if flow:  # its record goes before its bodies' records: keep the slot
             slot = len(self.records)
             self.records.append(None)  # type: ignore[arg-type]  # filled below, before anyone reads it
-            c, prec, shown = self._control(node, gs, graph_path, scale, per_iter, branch), "", looks(view)
+            c = printable_detail(self._control(node, gs, graph_path, scale, per_iter, branch))
+            prec, shown = "", looks(view)
         elif bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
-            c, prec, shown = invalid(view, bad_attrs), "", looks(view)
+            c, prec, shown = printable_detail(invalid(view, bad_attrs)), "", looks(view)
         else:
             c, prec, shown = self._count(view, gs.node_errors.get(id(node)))
         params = pbytes = 0
@@ -109,7 +110,7 @@ class Walker:
                 params += n
                 pbytes += nbytes(n, t.bits)
         # ai.onnx.ml parameters held in attributes
-        learned = learned_sizes(node) if (view.domain, view.op_type) in LEARNED_ATTRS else (0, 0)
+        learned = learned_sizes(node) if view.op_type in _LEARNED_OPS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
         path, classes = self._scopes.parse(view.name, metadata)
         rec = NodeRecord(
@@ -130,7 +131,7 @@ class Walker:
             learned_params=learned[0],
             learned_param_bytes=learned[1],
             weight=0 if branch in (SMALLER, NOT_TAKEN) else scale,
-            detail=printable(c.detail, 500) if c.detail else "",
+            detail=c.detail,  # printable already (count.Memo, invalid, _control)
             missing=c.missing,
             bytes_partial=c.bytes_partial,
             per_iteration=per_iter,
