@@ -55,6 +55,7 @@ class NodeInference:
         # tensor name -> (shape, dtype, TypeProto), reused while the shape still matches
         self._types: dict[str, tuple[Any, str, onnx.TypeProto]] = {}
         self._cache: dict[tuple[Any, ...], list[Entry | None] | str] = {}
+        self._tensors: dict[tuple[Any, ...], Any] = {}  # value key -> TensorProto (unnamed) or None
 
     def infer(self, node: onnx.NodeProto, op: Op, outputs: list[str], ins: list[TensorInfo | None],
              attrs: Mapping[str, Any], errors: dict[int, str]) -> Outs:
@@ -100,7 +101,7 @@ class NodeInference:
             if tp is not None:
                 types[name] = tp
             if t.value is not None:
-                tv = to_tensor(t.value, name)
+                tv = self._tensor(t.value, name)
                 if tv is not None:
                     data[name] = tv
         if op.key == ("", "Einsum"):
@@ -122,6 +123,19 @@ class NodeInference:
         except Exception as e:  # onnx rejects the node (inconsistent shapes or attributes)
             return last_line(e)
         return [res.get(name) if name else None for name in node.output]
+
+    def _tensor(self, value: Any, name: str) -> onnx.TensorProto | None:
+        """values.to_tensor(value, name), converted once per distinct value and copied."""
+        key = (value.dtype.str, value.shape, value.tobytes())
+        hit = self._tensors.get(key, self)
+        if hit is self:
+            hit = self._tensors[key] = to_tensor(value, "")
+        if hit is None or not name:
+            return hit
+        tv = onnx.TensorProto()
+        tv.CopyFrom(hit)
+        tv.name = name
+        return tv
 
     def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
         if not t.dtype:
