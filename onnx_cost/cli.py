@@ -32,6 +32,7 @@ from .cli_common import (
     guarded,
     pairs,
     parse_dims,
+    parse_sweep,
     refuse,
     renderer,
     resolve_format,
@@ -331,15 +332,7 @@ def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str 
     from .errors import BindingError
 
     if sweep:
-        if "=" not in sweep:
-            fail(f"--sweep {sweep}: expected NAME=V1,V2,...")
-        name, vals = (p.strip() for p in sweep.split("=", 1))
-        try:
-            values = [int(v) for v in vals.split(",") if v.strip()]
-        except ValueError:
-            fail(f"--sweep {sweep}: values must be integers")
-        if not values or any(v < 0 for v in values):
-            fail(f"--sweep {sweep}: give one or more non-negative integers")
+        name, values = parse_sweep(sweep)
         rows = api.sweep(src, name, values, inputs=inputs, dims=dims)
         partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
         partial = f"some node(s) not counted at {partial}" if partial else ""

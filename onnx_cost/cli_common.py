@@ -139,6 +139,20 @@ def parse_dims(items: list[str] | None) -> dict[str, int]:
     return out
 
 
+def parse_sweep(spec: str) -> tuple[str, list[int]]:
+    """``--sweep NAME=V1,V2,...``: the dim's name and its values (exit 2 when malformed)."""
+    if "=" not in spec:
+        fail(f"--sweep {spec}: expected NAME=V1,V2,...")
+    name, vals = (p.strip() for p in spec.split("=", 1))
+    try:
+        values = [int(v) for v in vals.split(",") if v.strip()]
+    except ValueError:
+        fail(f"--sweep {spec}: values must be integers")
+    if not values or any(v < 0 for v in values):
+        fail(f"--sweep {spec}: give one or more non-negative integers")
+    return name, values
+
+
 def given(ctx: typer.Context, param: str) -> bool:
     """Whether the user typed option ``param`` (a keyword name) on the command line."""
     source = ctx.get_parameter_source(param)

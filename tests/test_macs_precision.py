@@ -37,10 +37,9 @@ def test_integer_conv_has_the_macs_of_the_float_conv():
     assert q.nodes[0].cost.ops == 945
 
 
-def test_mixed_model_sums_both_precisions():
-    # ConvInteger (486 int MACs) -> Cast to float -> MatMul with a float (3, 4) weight on the last
-    # axis: y (1, 3, 3, 4) = 36 outputs × K 3 = 108 float MACs, 36 dots
-    model = make_model(
+def _conv_integer_then_matmul():
+    """ConvInteger x (1, 2, 5, 5) * w (3, 2, 3, 3) -> Cast to float -> MatMul by a float (3, 4) weight."""
+    return make_model(
         [
             helper.make_node("ConvInteger", ["x", "w"], ["c"]),
             helper.make_node("Cast", ["c"], ["cf"], to=1),
@@ -49,6 +48,12 @@ def test_mixed_model_sums_both_precisions():
         [("x", U8, (1, 2, 5, 5)), ("w", U8, (3, 2, 3, 3)), ("m", F, (3, 4))],
         [("y", F, None)],
     )
+
+
+def test_mixed_model_sums_both_precisions():
+    # ConvInteger (486 int MACs) -> Cast to float -> MatMul with a float (3, 4) weight on the last
+    # axis: y (1, 3, 3, 4) = 36 outputs × K 3 = 108 float MACs, 36 dots
+    model = _conv_integer_then_matmul()
     t = analyze_model(model).total
     assert t.macs == 486 + 108
     assert t.int_macs == 486
@@ -110,15 +115,7 @@ def test_totals_per_precision_in_json_and_tf32_eligibility():
     from onnx_cost.analyzer.render import to_dict
     from onnx_cost.rules._precision import tf32_eligible
 
-    model = make_model(
-        [
-            helper.make_node("ConvInteger", ["x", "w"], ["c"]),
-            helper.make_node("Cast", ["c"], ["cf"], to=1),
-            helper.make_node("MatMul", ["cf", "m"], ["y"]),
-        ],
-        [("x", U8, (1, 2, 5, 5)), ("w", U8, (3, 2, 3, 3)), ("m", F, (3, 4))],
-        [("y", F, None)],
-    )
+    model = _conv_integer_then_matmul()
     r = analyze_model(model)
     per = to_dict(r)["by_precision"]
     # ConvInteger: 486 MACs, 945 int ops; MatMul: 108 MACs, 2·108 − 36 = 180 FLOPs; Cast: none

@@ -4,7 +4,7 @@ values the ONNX spec defines, without onnx.reference."""
 from __future__ import annotations
 
 import numpy as np
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from onnx_cost.analyzer.attrs import decode
 from onnx_cost.analyzer.values import evaluate
@@ -24,6 +24,14 @@ def test_constant_of_shape_fills_the_shape_with_the_value():
 def test_constant_of_shape_default_is_float_zero():
     (y,) = _run(helper.make_node("ConstantOfShape", ["s"], ["y"]), [np.array([2], dtype=np.int64)])
     assert y.dtype == np.float32 and y.tolist() == [0.0, 0.0]
+
+
+def test_constant_of_shape_with_a_value_we_do_not_decode_is_not_zeros():
+    """A string fill value is left to the reference: never a float zero in its place."""
+    node = helper.make_node("ConstantOfShape", ["s"], ["y"],
+                            value=helper.make_tensor("v", TensorProto.STRING, [1], [b"a"]))
+    out = _run(node, [np.array([2], dtype=np.int64)])
+    assert out is None or out[0].dtype.kind in "OSU"
 
 
 def test_trilu_upper_and_lower_with_k():

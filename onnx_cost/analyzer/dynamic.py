@@ -88,6 +88,14 @@ def free_dims(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapp
     return [d for d in symbolic_dims(p.proto, inputs) if d not in dims]
 
 
+def _left_free(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]
+) -> tuple[list[str], dict[str, str], dict[str, int]]:
+    """The free dims, the inputs with unnamed dims, and the default binding of the free dims."""
+    free = free_dims(p, inputs, dims)
+    return free, unnamed_inputs(p.proto.graph, inputs), default_binding(p.proto, free) if free else {}
+
+
 def analyze_dynamic(
     p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int], grid_records: bool = True
 ) -> tuple[Report, Dynamic | None]:
@@ -103,11 +111,9 @@ def analyze_dynamic(
     the default binding with the other dims unbound (partial), and ``formula`` says so."""
     from . import analyze  # looked up now: tests replace it
 
-    free = free_dims(p, inputs, dims)
-    unnamed = unnamed_inputs(p.proto.graph, inputs)
+    free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:
         return analyze(p, inputs=inputs, dims=dims), None
-    defaults = default_binding(p.proto, free)
     hint = bind_hint(free, unnamed, defaults)
     if not free or len(free) > MAX_FREE:
         report = analyze(p, inputs=inputs, dims={**dims, **defaults})
@@ -133,11 +139,9 @@ def analyze_default(
     which dims were bound so and which stay free ("" when none were free)."""
     from . import analyze  # looked up now: tests replace it
 
-    free = free_dims(p, inputs, dims)
-    unnamed = unnamed_inputs(p.proto.graph, inputs)
+    free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:
         return analyze(p, inputs=inputs, dims=dims), ""
-    defaults = default_binding(p.proto, free)
     report = analyze(p, inputs=inputs, dims={**dims, **defaults})
     left = [d for d in free if d not in defaults] + [f"input {name}" for name in unnamed]
     said = []

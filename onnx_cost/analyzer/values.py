@@ -198,6 +198,8 @@ _INT_TYPES = (np.integer, np.bool_)
 def _constant_of_shape(attrs: Mapping[str, Any], version: int, inputs: list[np.ndarray | None]) -> np.ndarray | None:
     if not inputs or inputs[0] is None:
         return None
+    if "value" in attrs and attrs["value"] is None:  # given but not decoded (a string tensor): the reference decides
+        return None
     value = attrs.get("value")
     v = np.zeros(1, np.float32) if value is None else np.asarray(value).reshape(-1)
     return np.full(tuple(int(d) for d in inputs[0].reshape(-1)), v[0], dtype=v.dtype)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..cli_common import DebugOpt, OutputOpt, emit, fail, format_flag, guarded, pick_format
+from ..cli_common import DebugOpt, OutputOpt, emit, fail, format_flag, guarded, parse_sweep, pick_format
 
 _FORMATS = ("table", "json")  # the formats the hardware view is added to
 _HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
@@ -109,15 +109,7 @@ def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> 
 
     if plan.measure or plan.measured_s is not None or plan.plot:
         fail("--measure, --measured-ms and --plot do not apply to --sweep")
-    if "=" not in spec:
-        fail(f"--sweep {spec}: expected NAME=V1,V2,...")
-    name, vals = (p.strip() for p in spec.split("=", 1))
-    try:
-        values = [int(v) for v in vals.split(",") if v.strip()]
-    except ValueError:
-        fail(f"--sweep {spec}: values must be integers")
-    if not values or any(v < 0 for v in values):
-        fail(f"--sweep {spec}: give one or more non-negative integers")
+    name, values = parse_sweep(spec)
     rows = hardware_sweep(src, name, values, plan.device, inputs=inputs, dims=dims, tf32=plan.tf32)
     return sweep_text(name, plan.device, rows, fmt)
 
