@@ -262,6 +262,12 @@ def analyze(
 
             refuse_model(output, model)
             check_writable(output)
+        if plot is not None:  # --plot gets every check -o has (hw_plan checks it is writable)
+            from .output import refuse_model, same_file
+
+            refuse_model(plot, model, "--plot")
+            if output not in (None, "-") and same_file(plot, output):
+                fail(f"--plot {plot}: that is the -o file too; give them different names (nothing written)")
         from .hardware.cli import plan as hw_plan
 
         hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula)  # checked before the analysis
@@ -270,6 +276,10 @@ def analyze(
             from .output import refuse_model_data
 
             refuse_model_data(output, src)
+        if plot is not None:
+            from .output import refuse_model_data
+
+            refuse_model_data(plot, src, "--plot")
         # -- views other helpers register go here (hw --device, conv --convention, --by)
         note = ""  # what the default binding did, for outputs that cannot show it (CSV): on stderr
         if sweep and hw:

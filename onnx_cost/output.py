@@ -105,16 +105,22 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def refuse_model(output: str | os.PathLike[str], model: str | os.PathLike[str]) -> None:
-    """OutputError when ``-o`` names the model file itself (through any symlink or hard
-    link): checked before the model is even read, so it stays byte-for-byte intact."""
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two names are one file (a symlink, ``..`` or a hard link apart)."""
+    return _same(Path(a), Path(b))
+
+
+def refuse_model(output: str | os.PathLike[str], model: str | os.PathLike[str], flag: str = "-o") -> None:
+    """OutputError when ``-o`` (or ``flag``: ``--plot``) names the model file itself (through
+    any symlink or hard link): checked before the model is even read, so it stays
+    byte-for-byte intact."""
     if _same(Path(output), Path(model)):
-        raise OutputError(f"-o {output}: that is the model file itself; refused (nothing written)")
+        raise OutputError(f"{flag} {output}: that is the model file itself; refused (nothing written)")
 
 
-def refuse_model_data(output: str | os.PathLike[str], model: Any) -> None:
-    """OutputError when ``-o`` names a file the model reads (its external data files);
-    ``model`` is an ``analyzer.Prepared``. Checked after parsing, before any analysis."""
+def refuse_model_data(output: str | os.PathLike[str], model: Any, flag: str = "-o") -> None:
+    """OutputError when ``-o`` (or ``flag``) names a file the model reads (its external data
+    files); ``model`` is an ``analyzer.Prepared``. Checked after parsing, before any analysis."""
     from .analyzer.external import all_tensors
 
     if model.base_dir is None:
@@ -129,5 +135,5 @@ def refuse_model_data(output: str | os.PathLike[str], model: Any) -> None:
         seen.add(location)
         if _same(Path(output), Path(model.base_dir) / location):
             raise OutputError(
-                f"-o {output}: that is the model's external data file {location}; refused (nothing written)"
+                f"{flag} {output}: that is the model's external data file {location}; refused (nothing written)"
             )

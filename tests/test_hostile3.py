@@ -1,0 +1,80 @@
+"""Hostile input, round three (issue 25): each class built in memory, asserting the exit
+code, the one stderr line and what is left on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import helper
+from typer.testing import CliRunner
+
+from onnx_cost.cli import app
+
+from helpers import init, make_model
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """(exit code, stderr, stdout) of one CLI run in this process."""
+    r = runner.invoke(app, list(args))
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stderr, r.stdout
+
+
+def one_error(code: int, err: str, expected_code: int, *parts: str) -> None:
+    """The run exited with ``expected_code`` and printed one error line holding ``parts``."""
+    assert code == expected_code, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("onnx-cost: error: "), err
+    for p in parts:
+        assert p in lines[0], (p, lines[0])
+
+
+def _matmul() -> onnx.ModelProto:
+    return make_model([helper.make_node("MatMul", ["x", "W"], ["y"], name="mm")],
+                      [("x", "float32", [2, 4])], [("y", "float32", [2, 4])], [init("W", "float32", [4, 4])])
+
+
+# -- 1. --plot never overwrites the model ------------------------------------------------
+
+
+def test_plot_named_as_the_model_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "m.svg"
+    onnx.save(_matmul(), str(p))
+    before = p.read_bytes()
+    code, err, out = cli(str(p), "--device", "h100", "--plot", str(p))
+    one_error(code, err, 2, f"--plot {p}: that is the model file itself; refused (nothing written)")
+    assert p.read_bytes() == before and out == ""
+    # through '..', a symlink and a hard link
+    (tmp_path / "sub").mkdir()
+    os.symlink(p, tmp_path / "link.svg")
+    os.link(p, tmp_path / "hard.svg")
+    for alias in (tmp_path / "sub" / ".." / "m.svg", tmp_path / "link.svg", tmp_path / "hard.svg"):
+        code, err, _ = cli(str(p), "--device", "h100", "--plot", str(alias))
+        one_error(code, err, 2, "that is the model file itself; refused")
+        assert p.read_bytes() == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["hard.svg", "link.svg", "m.svg", "sub"]
+
+
+def test_plot_named_as_the_external_data_is_refused(tmp_path: Path) -> None:
+    m = _matmul()
+    onnx.save(m, str(tmp_path / "m.onnx"), save_as_external_data=True, location="w.svg", size_threshold=0)
+    data = (tmp_path / "w.svg").read_bytes()
+    code, err, _ = cli(str(tmp_path / "m.onnx"), "--device", "h100", "--plot", str(tmp_path / "w.svg"))
+    one_error(code, err, 2, "that is the model's external data file w.svg; refused (nothing written)")
+    assert (tmp_path / "w.svg").read_bytes() == data
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx", "w.svg"]
+
+
+def test_plot_named_as_the_report_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "m.onnx"
+    onnx.save(_matmul(), str(p))
+    code, err, _ = cli(str(p), "--device", "h100", "--json", "-o", str(tmp_path / "r.svg"),
+                       "--plot", str(tmp_path / "r.svg"))
+    one_error(code, err, 2, "that is the -o file too")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
