@@ -78,3 +78,31 @@ def test_plot_named_as_the_report_is_refused(tmp_path: Path) -> None:
                        "--plot", str(tmp_path / "r.svg"))
     one_error(code, err, 2, "that is the -o file too")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+# -- 2. a file that shrinks while the failure scan reads it -------------------------------
+
+_SHRINK = """
+import sys
+import onnx_cost.analyzer.load as L
+real = L._varint
+def shrinking(data, i):
+    open(sys.argv[1], "r+b").truncate(0)  # someone rewrites the file while we read it
+    return real(data, i)
+L._varint = shrinking
+sys.argv = ["onnx-cost", sys.argv[1]]
+from onnx_cost.cli import main
+main()
+"""
+
+
+def test_file_shrinking_during_the_scan_is_one_line_not_sigbus(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    p = tmp_path / "m.onnx"
+    # a 1 MB field of zeros (field tag 0 inside: the parser refuses it), then a cut field
+    p.write_bytes(b"\x3a\x80\x89\x7a" + bytes(2_000_000) + b"\x3a\x05ab")
+    r = subprocess.run([sys.executable, "-c", _SHRINK, str(p)], capture_output=True, text=True, timeout=120)
+    one_error(r.returncode, r.stderr, 2, f"{p}: the file changed while it was read (is it still being written?)")
+    assert p.stat().st_size == 0 and r.stdout == ""

@@ -7,12 +7,12 @@ lengths) and nothing but the model file itself is opened.
 
 from __future__ import annotations
 
-import mmap
 import os
 import stat
 import zipfile
 from collections.abc import Iterable
 from math import prod
+from typing import Any
 from operator import attrgetter, itemgetter
 from pathlib import Path
 
@@ -232,13 +232,18 @@ def model_warnings(model: onnx.ModelProto, base_dir: str | os.PathLike[str] | No
 
 def _parse_failure(p: Path, e: BaseException) -> str:
     """Why the parser refused the file, as precisely as the bytes tell."""
-    where = _scan(p)
+    try:
+        where = _scan(p)
+        if not where and p.stat().st_size <= _GUESS_BYTES:
+            what = _what_protobuf(p.read_bytes())
+            if what:
+                return f"a valid protobuf but not an ONNX ModelProto: it reads as {what}"
+    except _Changed:
+        return "the file changed while it was read (is it still being written?)"
+    except OSError as err:
+        return f"cannot read it again to say why: {err.strerror or err}"
     if where:
         return f"not a valid ONNX protobuf: {where}"
-    if p.stat().st_size <= _GUESS_BYTES:
-        what = _what_protobuf(p.read_bytes())
-        if what:
-            return f"a valid protobuf but not an ONNX ModelProto: it reads as {what}"
     suffix = p.suffix.lower()
     hint = {
         ".pb": " (a TensorFlow GraphDef/SavedModel .pb?)",
@@ -252,17 +257,45 @@ def _parse_failure(p: Path, e: BaseException) -> str:
     return f"not a valid ONNX protobuf (corrupt, or not ONNX{hint})"
 
 
+class _Changed(Exception):
+    """The file got shorter while it was scanned."""
+
+
+class _Window:
+    """The bytes of an open file, read through a small window as the scan walks it: no
+    mmap, whose pages past a shrunken end kill the process with SIGBUS, and nothing
+    allocated by the file's size. ``len`` is the size when opened; a read that comes back
+    short of it raises _Changed."""
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+        self._n = os.fstat(f.fileno()).st_size
+        self._base, self._buf = 0, b""
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> int:
+        j = i - self._base
+        if not 0 <= j < len(self._buf):
+            self._f.seek(i)
+            self._buf, self._base, j = self._f.read(min(self._CHUNK, self._n - i)), i, 0
+            if not self._buf:
+                raise _Changed
+        return self._buf[j]
+
+
 def _scan(p: Path) -> str:
     """Walk the top-level protobuf fields (no recursion, nothing allocated) to say
-    where the file breaks: 'truncated' when a field runs past the end."""
-    try:
-        with p.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return _scan_bytes(data)
-    except (OSError, ValueError):
-        return ""
+    where the file breaks: 'truncated' when a field runs past the end. Raises _Changed
+    when the file shrinks meanwhile."""
+    with p.open("rb") as f:
+        return _scan_bytes(_Window(f))
 
 
-def _varint(data: bytes | mmap.mmap, i: int) -> tuple[int, int]:
+def _varint(data: bytes | _Window, i: int) -> tuple[int, int]:
     v = shift = 0
     while True:
         if i >= len(data):
@@ -277,7 +310,7 @@ def _varint(data: bytes | mmap.mmap, i: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def _scan_bytes(data: bytes | mmap.mmap) -> str:
+def _scan_bytes(data: bytes | _Window) -> str:
     """'' when the top-level fields are well formed, else what is wrong."""
     i, n = 0, len(data)
     while i < n:
