@@ -106,3 +106,60 @@ def test_file_shrinking_during_the_scan_is_one_line_not_sigbus(tmp_path: Path) -
     r = subprocess.run([sys.executable, "-c", _SHRINK, str(p)], capture_output=True, text=True, timeout=120)
     one_error(r.returncode, r.stderr, 2, f"{p}: the file changed while it was read (is it still being written?)")
     assert p.stat().st_size == 0 and r.stdout == ""
+
+
+# -- 3. counts past float's range: every renderer shows any int ---------------------------
+
+
+def nested_loops(depth: int, trips: int = 2**62) -> onnx.ModelProto:
+    """``depth`` Loops in one another, each ``trips`` times, around one Add of 4 floats:
+    4 * trips**depth FLOPs (a 3 KB file)."""
+    from onnx import TensorProto as T
+
+    def vi(n: str, t: int, s: list[int]) -> onnx.ValueInfoProto:
+        return helper.make_tensor_value_info(n, t, s)
+
+    body = helper.make_graph([helper.make_node("Identity", ["c"], ["co"], name="id"),
+                              helper.make_node("Add", ["x", "x"], ["y"], name="add")], "b0",
+                             [vi("i", T.INT64, []), vi("c", T.BOOL, []), vi("x", T.FLOAT, [4])],
+                             [vi("co", T.BOOL, []), vi("y", T.FLOAT, [4])])
+    for d in range(depth):
+        nodes = [helper.make_node("Constant", [], [f"M{d}"], value=helper.make_tensor("v", T.INT64, [], [trips])),
+                 helper.make_node("Loop", [f"M{d}", "", "x"], ["y"], name=f"loop{d}", body=body)]
+        if d == depth - 1:
+            g = helper.make_graph(nodes, "g", [vi("x", T.FLOAT, [4])], [vi("y", T.FLOAT, [4])])
+            return helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+        body = helper.make_graph([*nodes, helper.make_node("Identity", ["c"], ["co"], name="id")], f"b{d + 1}",
+                                 [vi("i", T.INT64, []), vi("c", T.BOOL, []), vi("x", T.FLOAT, [4])],
+                                 [vi("co", T.BOOL, []), vi("y", T.FLOAT, [4])])
+    raise AssertionError("depth >= 1")
+
+
+def test_counts_past_float_range_render_in_every_format(tmp_path: Path) -> None:
+    import json
+
+    p = tmp_path / "loops.onnx"
+    onnx.save(nested_loops(17), str(p))
+    flops = 4 * (2**62) ** 17  # one Add of 4 elements, run (2^62)^17 times: 2^1056 > float's 2^1024
+    assert p.stat().st_size < 4000
+    code, err, out = cli(str(p), "--json")
+    assert code == 0 and err == "", err
+    assert json.loads(out)["total"]["flops"] == flops
+    code, err, out = cli(str(p), "--csv")
+    assert code == 0 and err == "", err
+    assert f",{(2**62) ** 17},0,4," in out  # the Add: its weight (the trips of all 17 Loops), 0 MACs, 4 FLOPs
+    sci = "7.72e+317"  # 2^1056 = 10^(1056 log10 2) = 10^317.887...: the table's short form
+    assert 772 * 10**315 < flops < 773 * 10**315
+    for args in ([], ["--by", "module"], ["--by", "op"], ["--nodes"], ["--format", "markdown"],
+                 ["--format", "html"], ["--device", "h100"], ["--device", "h100", "--json"]):
+        code, err, out = cli(str(p), *args)
+        assert code == 0 and err == "", (args, err)
+        if args in ([], ["--format", "markdown"]):
+            assert sci in out, args
+        if args == ["--format", "markdown"]:
+            assert f"{flops:,}" in out
+    code, err, out = cli("diff", str(p), str(p))
+    assert code == 0 and err == "" and "0.0%" in out, err
+    code, err, out = cli("batch", str(p))
+    assert code == 0 and err == "" and sci in out, err
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["loops.onnx"]

@@ -20,7 +20,12 @@ _SI = ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
 def si(n: int | float, unit: str = "") -> str:
-    """Human units with SI prefixes, as in the seeds: 1814073344 -> '1.81 G'."""
+    """Human units with SI prefixes, as in the seeds: 1814073344 -> '1.81 G'; an int
+    past float's range in scientific notation, exactly rounded ('7.72e+317')."""
+    if isinstance(n, int) and n.bit_length() > 1000:
+        from decimal import Decimal
+
+        return f"{Decimal(n):.3g} {unit}".rstrip()
     for scale, prefix in _SI:
         if abs(n) >= scale:
             return f"{n / scale:.3g} {prefix}{unit}".rstrip()

@@ -21,7 +21,7 @@ from .dynamic import Dynamic, integer
 from .polynomial import Polynomial
 from .render import coverage_line, si
 from .report import SHAPE_UNKNOWN, UNCOUNTED, NodeRecord, Report
-from .text import Column, escape, shorten, table, terminal_width, wrap
+from .text import Column, escape, percent, shorten, table, terminal_width, wrap
 from .totals import by_precision
 
 Value = int | Polynomial
@@ -227,7 +227,7 @@ def _percent(part: Value, whole: Value) -> str:
     b = integer(whole) if isinstance(whole, Polynomial) else whole
     if a is None or b is None:
         return "-"
-    return f"{100.0 * a / b:.1f}" if b else "0.0"
+    return f"{percent(a, b):.1f}"
 
 
 def _params(r: NodeRecord) -> int:

@@ -21,6 +21,26 @@ ELLIPSIS = "…"
 FILE_WIDTH = 120  # the width when stdout is not a terminal and COLUMNS is not set
 
 
+def percent(part: int | float, whole: int | float) -> float:
+    """``part`` as a percentage of ``whole`` (0 when ``whole`` is 0), for counts of any
+    size: Python ints past float's range (a Loop of 2^62 trips in 17 levels) divide
+    exactly; a ratio past float's range is +-inf, never an OverflowError."""
+    if not whole:
+        return 0.0
+    if isinstance(part, int) and isinstance(whole, int):
+        if abs(100 * part) >= abs(whole) * 2**1023:
+            return float("inf") if (part > 0) == (whole > 0) else float("-inf")
+        return 100 * part / whole
+    return 100.0 * (to_float(part) / to_float(whole))
+
+
+def to_float(n: int | float) -> float:
+    """``n`` as a float; an int past float's range (2^1024) is +-inf, never an OverflowError."""
+    if isinstance(n, int) and n.bit_length() > 1023:
+        return float("inf") if n > 0 else float("-inf")
+    return float(n)
+
+
 def _hex(c: str) -> str:
     n = ord(c)
     return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"

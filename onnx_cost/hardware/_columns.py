@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..analyzer.text import to_float
 from .devices import Device
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ def columns(
     memo = {k: peak_of(r, k[3]) for k, r in dict(zip(keys, recs)).items()}
     info = list(map(memo.__getitem__, keys))
     precs, used, peaks = (list(c) for c in zip(*info)) if info else ([], [], [])
-    o = np.array(ops, dtype=np.float64)
-    b = np.array(nbytes, dtype=np.float64)
+    o = np.array([to_float(x) for x in ops], dtype=np.float64)  # counts past 2^1024 are inf
+    b = np.array([to_float(x) for x in nbytes], dtype=np.float64)
     p = np.array(peaks, dtype=np.float64)  # None -> NaN
     bw = device.bandwidth_bytes_per_s or np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -77,5 +78,5 @@ def sum_by(keys: Sequence[Any], values: Sequence[float]) -> dict[Any, float]:
         return {}
     index = {k: i for i, k in enumerate(dict.fromkeys(keys))}  # first-seen order
     codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
-    sums = np.bincount(codes, weights=np.array(values, dtype=np.float64), minlength=len(index))
+    sums = np.bincount(codes, weights=np.array([to_float(v) for v in values], dtype=np.float64), minlength=len(index))
     return dict(zip(index, sums.tolist()))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analyzer.report import NodeRecord, Report, Totals
+from ..analyzer.text import percent
 from .binding import Binding
 from .scope import full_path, scope_path
 from .tables import node_totals
@@ -53,7 +54,7 @@ class Pair:
     def percent(self, metric: str) -> float | None:
         """The change as a percentage of before (None when before is 0)."""
         b = DIFF_METRICS[metric](self.before)
-        return None if b == 0 else 100.0 * self.delta(metric) / b
+        return None if b == 0 else percent(self.delta(metric), b)
 
     @property
     def changed(self) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analyzer.report import NodeRecord, Report, Totals
+from ..analyzer.text import percent
 from .scope import scope_classes, scope_path, short_class
 
 # What a module (or node, or op type) can be ranked by; "ops" counts integer work too.
@@ -102,7 +103,7 @@ def metric(name: str) -> Callable[[Totals], int]:
 
 def share(value: int, total: int) -> float:
     """``value`` as a percentage of ``total`` (0 when the total is 0)."""
-    return 100.0 * value / total if total else 0.0
+    return percent(value, total)
 
 
 def _sorted(children: list[Module], sort: str) -> list[Module]:
