@@ -163,3 +163,98 @@ def test_counts_past_float_range_render_in_every_format(tmp_path: Path) -> None:
     code, err, out = cli("batch", str(p))
     assert code == 0 and err == "" and sci in out, err
     assert sorted(f.name for f in tmp_path.iterdir()) == ["loops.onnx"]
+
+
+# -- 4. nodes missing their inputs, or fed a scalar where a tensor belongs ----------------
+
+
+def _lone(op: str, n_inputs: int, rank: int | None, domain: str = "", version: int = 1,
+          outputs: int = 1, **attrs: object) -> onnx.ModelProto:
+    """One ``op`` node reading ``n_inputs`` float graph inputs of rank ``rank`` (4 each dim;
+    None: no inputs at all)."""
+    from onnx import TensorProto as T
+
+    names = [f"i{k}" for k in range(n_inputs)] if rank is not None else []
+    ins = [helper.make_tensor_value_info(n, T.FLOAT, [4] * (rank or 0)) for n in names]
+    outs = [f"o{k}" for k in range(outputs)]
+    node = helper.make_node(op, names, outs, domain=domain, name="n", **attrs)
+    g = helper.make_graph([node], "g", ins, [helper.make_tensor_value_info(o, T.FLOAT, None) for o in outs])
+    opsets = [helper.make_opsetid("", 21)] + ([helper.make_opsetid(domain, version)] if domain else [])
+    return helper.make_model(g, opset_imports=opsets, ir_version=10)
+
+
+@pytest.mark.parametrize(("model", "detail"), [
+    (_lone("Gather", 0, None), "Gather (opset 21) needs input 0 'data', which the node does not give (0 input(s))"),
+    (_lone("Slice", 0, None), "Slice (opset 21) needs input 0 'data', which the node does not give (0 input(s))"),
+    (_lone("Slice", 2, 1), "Slice (opset 21) needs input 2 'ends', which the node does not give (2 input(s))"),
+    (_lone("CastLike", 0, None), "CastLike (opset 21) needs input 0 'input', which the node does not give (0 input(s))"),
+    (_lone("Sum", 0, None), "Sum (opset 21) needs at least 1 input(s) from position 0, the node gives 0"),
+    (_lone("Relu", 3, 1), "Relu (opset 21) takes at most 1 input(s), the node gives 3"),
+    (_lone("LinearRegressor", 1, 0, "ai.onnx.ml", 5),
+     "input 0 of ai.onnx.ml::LinearRegressor has rank 0 (shape []); it needs rank 1 or more"),
+    (_lone("LinearClassifier", 1, 0, "ai.onnx.ml", 5, outputs=2, coefficients=[1.0, 2.0], classlabels_ints=[0, 1]),
+     "input 0 of ai.onnx.ml::LinearClassifier has rank 0 (shape []); it needs rank 1 or more"),
+    (_lone("TreeEnsembleRegressor", 1, 0, "ai.onnx.ml", 3),
+     "input 0 of ai.onnx.ml::TreeEnsembleRegressor has rank 0 (shape []); it needs rank 1 or more"),
+    (_lone("MultiHeadAttention", 3, 0, "com.microsoft"),
+     "input 0 of com.microsoft::MultiHeadAttention has rank 0 (shape []); it needs rank 3 or more"),
+    (_lone("MultiHeadAttention", 3, 1, "com.microsoft"),
+     "input 0 of com.microsoft::MultiHeadAttention has rank 1 (shape [4]); it needs rank 3 or more"),
+    (_lone("TransposeMatMul", 2, 0, "com.microsoft"),
+     "input 0 of com.microsoft::TransposeMatMul has rank 0 (shape []); it needs rank 1 or more"),
+    (_lone("MultiHeadAttention", 0, None, "com.microsoft"),
+     "com.microsoft::MultiHeadAttention needs input 0 'query', which the node does not give (0 input(s))"),
+], ids=lambda x: x if isinstance(x, str) and len(x) < 30 else None)
+def test_signature_violations_are_invalid_nodes(tmp_path: Path, model: onnx.ModelProto, detail: str) -> None:
+    import json
+
+    p = tmp_path / "m.onnx"
+    onnx.save(model, str(p))
+    code, err, out = cli(str(p), "--json")
+    assert code == 0 and err == "", err
+    node = json.loads(out)["nodes"][0]
+    assert (node["status"], node["detail"]) == ("invalid", detail)
+    code, err, _ = cli(str(p), "--strict")
+    assert code == 1 and err == f"onnx-cost: --strict: 1 node(s) not counted ({node['op_type']})\n"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_tree_ensemble_without_n_targets_is_invalid() -> None:
+    import onnx_cost
+
+    m = _lone("TreeEnsembleRegressor", 1, 2, "ai.onnx.ml", 3)
+    r = onnx_cost.analyze(m)
+    assert [(x.status, x.detail) for x in r.nodes] == [
+        ("invalid", "TreeEnsembleRegressor 'n': attribute 'n_targets' is missing")]
+
+
+def test_every_registered_op_survives_missing_scalar_and_extra_inputs() -> None:
+    """No registered op's shape function or rule raises on a node with no inputs, with
+    scalar inputs, or with every input absent (""): each is counted, invalid or unknown."""
+    from onnx import defs
+
+    import onnx_cost
+    from onnx_cost.errors import OnnxCostError
+    from onnx_cost.rules import load_all
+    from onnx_cost.rules._contrib_schema import SCHEMAS
+    from onnx_cost.rules.registry import REGISTRY
+
+    load_all()
+    versions = {"ai.onnx.ml": 5, "ai.onnx.preview.training": 1, "ai.onnx.preview": 1}
+    checked = 0
+    for (domain, op), _ in sorted(REGISTRY.items()):
+        if op in ("Loop", "If", "Scan") and domain == "":
+            continue  # their bodies are required attributes: their own tests build them
+        try:
+            n_in = len(defs.get_schema(op, versions.get(domain, 21), domain).inputs)
+        except Exception:  # a contrib op: its inputs from our table
+            n_in = len(SCHEMAS[(domain, op)].inputs) if (domain, op) in SCHEMAS else 3
+        for rank in (None, 0):
+            m = _lone(op, max(n_in, 1), rank, domain, versions.get(domain, 1))
+            try:
+                r = onnx_cost.analyze(m)
+            except OnnxCostError:
+                continue
+            assert r.nodes[0].status in ("counted", "zero", "invalid", "shape_unknown", "uncounted"), op
+            checked += 1
+    assert checked > 2 * 250

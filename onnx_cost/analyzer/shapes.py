@@ -31,6 +31,7 @@ from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
 from .infos import TypeCache, info_from_type, merge_shape, new_info, sane_dims
 from .node_infer import NodeInference, Op, ours
+from .signature import violation
 from .node_values import SPECIAL, VALUED, node_values
 from .topo import graph_reads, sort
 from .values import SMALL, tensor_value
@@ -225,8 +226,12 @@ class ShapeEngine:
                 return False
         else:  # the decoding of no attributes depends on the op alone
             decoded = op.bare or self._bare(node, op)
-        gs.attrs[id(node)] = decoded
         attrs, bad = decoded
+        if not bad:  # arity and ranks against the op's signature, before any shape function or rule
+            bad = violation(op.key, op.version, inputs, ins)
+            if bad:
+                decoded = (attrs, bad)
+        gs.attrs[id(node)] = decoded
         outputs = node.output[:]
         if bad:  # malformed attributes: nothing (onnx's C++ included) is handed them
             outs: list[TensorInfo | None] = []

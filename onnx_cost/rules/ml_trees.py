@@ -121,6 +121,8 @@ def tree_ensemble_regressor(view: NodeView) -> Cost:
     aggregate MIN/MAX); AVERAGE + T divides; + 1 add per base value; post_transform on T.
     """
     n, _ = rows_features(view)
+    if view.attr("n_targets") is None:  # optional in the schema, without a default: no output size
+        raise RuleError(f"TreeEnsembleRegressor '{view.name}': attribute 'n_targets' is missing")
     t = int(view.attr("n_targets"))
     return _ensemble(view, n, t, _leaf_entries(view, "target")) + post_transform(view, n, t)
 
@@ -147,6 +149,8 @@ def tree_ensemble(view: NodeView) -> Cost:
     AVERAGE + n_targets divides; post_transform on n_targets. A BRANCH_MEMBER node counts 1 compare.
     """
     n, _ = rows_features(view)
+    if view.attr("n_targets") is None:  # optional in the schema, without a default: no output size
+        raise RuleError(f"TreeEnsembleRegressor '{view.name}': attribute 'n_targets' is missing")
     t = int(view.attr("n_targets"))
     return _ensemble(view, n, t, len(seq(view.attr("tree_roots")))) + post_transform(view, n, t)
 
