@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ._numbers import count_value, shown
 from .errors import BindingError, NotOnnxError
 
 if TYPE_CHECKING:
@@ -38,11 +39,13 @@ def parse_shape(text: str) -> tuple[int | str, ...]:
         part = part.strip()
         if not part:
             raise BindingError(f"empty dim in shape '{text}'")
-        if part.lstrip("-").isdigit():
-            v = int(part)
-            if v < 0:
-                raise BindingError(f"negative dim {v} in shape '{text}'")
-            dims.append(v)
+        if part.lstrip("-").isdigit():  # any script's digits: count_value takes ASCII ones only
+            if part.startswith("-"):
+                raise BindingError(f"negative dim {part} in shape '{text}'")
+            try:
+                dims.append(count_value(part))
+            except ValueError as e:
+                raise BindingError(f"dim '{shown(part)}' in shape '{shown(text, 80)}': {e}") from None
         else:
             dims.append(part)
     return tuple(dims)

@@ -131,11 +131,14 @@ def pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
 
 def parse_dims(items: list[str] | None) -> dict[str, int]:
     """The ``--dim NAME=N`` values: name -> a non-negative integer (else a usage error)."""
+    from ._numbers import count_value, shown
+
     out = {}
     for k, v in pairs(items or [], "--dim"):
-        if not v.isdigit():
-            fail(f"--dim {k}={v}: the value must be a non-negative integer")
-        out[k] = int(v)
+        try:
+            out[k] = count_value(v)
+        except ValueError as e:
+            fail(f"--dim {shown(k)}={shown(v)}: {e}")
     return out
 
 
@@ -144,11 +147,13 @@ def parse_sweep(spec: str) -> tuple[str, list[int]]:
     if "=" not in spec:
         fail(f"--sweep {spec}: expected NAME=V1,V2,...")
     name, vals = (p.strip() for p in spec.split("=", 1))
+    from ._numbers import count_value, shown
+
     try:
-        values = [int(v) for v in vals.split(",") if v.strip()]
-    except ValueError:
-        fail(f"--sweep {spec}: values must be integers")
-    if not values or any(v < 0 for v in values):
+        values = [count_value(v) for v in vals.split(",") if v.strip()]
+    except ValueError as e:
+        fail(f"--sweep {shown(spec, 80)}: {e}")
+    if not values:
         fail(f"--sweep {spec}: give one or more non-negative integers")
     return name, values
 

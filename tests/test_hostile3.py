@@ -258,3 +258,40 @@ def test_every_registered_op_survives_missing_scalar_and_extra_inputs() -> None:
             assert r.nodes[0].status in ("counted", "zero", "invalid", "shape_unknown", "uncounted"), op
             checked += 1
     assert checked > 2 * 250
+
+
+# -- 5. non-ASCII and huge numbers in --dim, --input and --sweep --------------------------
+
+BIG = "9" * 5000
+_CUT = "9" * 20 + "...(5000 characters)"
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["--dim", "b=²"], "--dim b=²: the value must be a non-negative integer (ASCII digits)"),
+    (["--dim", "b=١٢"], "--dim b=١٢: the value must be a non-negative integer (ASCII digits)"),
+    (["--dim", f"b={BIG}"], f"--dim b={_CUT}: the value is past 2^63-1, the largest ONNX dim"),
+    (["--dim", "b=9223372036854775808"], "--dim b=9223372036854775808: the value is past 2^63-1, the largest ONNX dim"),
+    (["--input", "x=²x4"], "dim '²' in shape '²x4': the value must be a non-negative integer (ASCII digits)"),
+    (["--input", f"x=1x{BIG}"], f"dim '{_CUT}' in shape '1x{'9' * 58}...(5002 characters)': the value is past"
+                                " 2^63-1, the largest ONNX dim"),
+    (["--sweep", "b=1,²"], "--sweep b=1,²: the value must be a non-negative integer (ASCII digits)"),
+])
+def test_dims_and_shapes_take_ascii_int64_only(tmp_path: Path, args: list[str], line: str) -> None:
+    p = tmp_path / "m.onnx"
+    onnx.save(_matmul(), str(p))
+    code, err, out = cli(str(p), *args)
+    assert (code, err, out) == (2, f"onnx-cost: error: {line}\n", "")
+    if args[0] == "--dim":  # diff and batch read --dim the same way, before any model
+        for cmd in (["diff", str(p), str(p)], ["batch", str(p)]):
+            code, err, out = cli(*cmd, *args, "-o", str(tmp_path / "r.txt"))
+            assert (code, err, out) == (2, f"onnx-cost: error: {line}\n", ""), cmd
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_api_shapes_take_ascii_int64_only() -> None:
+    from onnx_cost import api
+    from onnx_cost.errors import BindingError
+
+    with pytest.raises(BindingError, match=r"^dim '²' in shape '2x²': the value must be a non-negative integer"):
+        api.parse_shape("2x²")
+    assert api.parse_shape(f"1x{2**63 - 1}") == (1, 2**63 - 1)
