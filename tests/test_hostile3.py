@@ -295,3 +295,30 @@ def test_api_shapes_take_ascii_int64_only() -> None:
     with pytest.raises(BindingError, match=r"^dim '²' in shape '2x²': the value must be a non-negative integer"):
         api.parse_shape("2x²")
     assert api.parse_shape(f"1x{2**63 - 1}") == (1, 2**63 - 1)
+
+
+# -- 6. external data offsets past 2^63, in another script's digits, 5,000 digits long ----
+
+
+@pytest.mark.parametrize("offset", [str(2**63), "²", "9" * 5000])
+def test_external_offset_past_int64_is_a_warning(tmp_path: Path, offset: str) -> None:
+    import json
+
+    import numpy as np
+    from onnx import numpy_helper
+
+    shape = numpy_helper.from_array(np.array([4], dtype=np.int64), "s")  # Reshape's target: read when small
+    shape.data_location, _ = onnx.TensorProto.EXTERNAL, shape.ClearField("raw_data")
+    for k, v in (("location", "w.bin"), ("offset", offset), ("length", "8")):
+        e = shape.external_data.add()
+        e.key, e.value = k, v
+    m = make_model([helper.make_node("Reshape", ["x", "s"], ["y"], name="r")], [("x", "float32", [2, 2])],
+                   [("y", "float32", None)], [shape])
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    (tmp_path / "w.bin").write_bytes(np.array([4], dtype=np.int64).tobytes())
+    code, err, out = cli(str(tmp_path / "m.onnx"), "--json")
+    assert code == 0 and err == "", err
+    assert json.loads(out)["warnings"] == [
+        "'w.bin': offset/length not a non-negative integer below 2^63 (1 tensor: 's'); "
+        "weights are not needed for the counts"]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx", "w.bin"]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import onnx
 
+from .._numbers import count_value
 from ..errors import ExternalDataError, printable
 from .dtypes import dtype_of
 
@@ -98,12 +99,15 @@ def _expected_bytes(t: onnx.TensorProto) -> int | None:
 
 
 def _int(entries: dict[str, str], key: str) -> int | str | None:
-    """An integer entry; None when absent; the raw text when it is not a non-negative int."""
+    """An integer entry; None when absent; the raw text when it is not a non-negative int
+    below 2^63 (a file offset; '²' and 5,000 digits are text too)."""
     v = entries.get(key)
     if v is None:
         return None
-    v = v.strip()
-    return int(v) if v.isdigit() else v
+    try:
+        return count_value(v)
+    except ValueError:
+        return v
 
 
 def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str] | None) -> list[str]:
@@ -139,7 +143,7 @@ def check_external_data(model: onnx.ModelProto, base_dir: str | os.PathLike[str]
             )
         offset, length = _int(entries, "offset"), _int(entries, "length")
         if isinstance(offset, str) or isinstance(length, str):
-            problems.setdefault(f"'{location}': offset/length not a non-negative integer", []).append(name)
+            problems.setdefault(f"'{location}': offset/length not a non-negative integer below 2^63", []).append(name)
             continue
         if base_dir is None:
             continue
