@@ -27,11 +27,30 @@ def _target(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+NAME_MAX, PATH_MAX = 255, 4096  # bytes of one name and of a whole path (Linux, macOS: 1024 of a path)
+
+
+def _check_name(path: str | os.PathLike[str]) -> None:
+    """OutputError when a name in ``path`` is longer than file systems allow: said before
+    anything touches the disk (``stat`` would raise ENAMETOOLONG)."""
+    from ._numbers import shown
+
+    raw = os.fsencode(path)
+    if len(raw) >= PATH_MAX:
+        raise OutputError(f"{shown(os.fsdecode(raw), 80)}: the path is {len(raw)} bytes long, "
+                          f"past the {PATH_MAX - 1} a path may have")
+    for part in raw.split(b"/"):
+        if len(part) > NAME_MAX:
+            raise OutputError(f"{shown(os.fsdecode(raw), 80)}: a file name of {len(part)} bytes, "
+                              f"past the {NAME_MAX} a file system allows")
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early, before any analysis, when ``path`` cannot be written. Returns the
     real target (a symlink followed)."""
     if not str(path):
         raise OutputError("-o: empty file name")
+    _check_name(path)
     p = _target(path)
     try:
         st = p.stat() if p.exists() else None

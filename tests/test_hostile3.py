@@ -322,3 +322,23 @@ def test_external_offset_past_int64_is_a_warning(tmp_path: Path, offset: str) ->
         "'w.bin': offset/length not a non-negative integer below 2^63 (1 tensor: 's'); "
         "weights are not needed for the counts"]
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx", "w.bin"]
+
+
+# -- 7. -o and --plot names past the file system's 255 bytes ------------------------------
+
+
+@pytest.mark.parametrize("flag", ["-o", "--plot", "diff -o", "batch -o"])
+def test_output_names_past_255_bytes(tmp_path: Path, flag: str) -> None:
+    p = tmp_path / "m.onnx"
+    onnx.save(_matmul(), str(p))
+    name = str(tmp_path / ("é" * 150 + ".svg"))  # 304 bytes in UTF-8, 154 characters
+    args = {"-o": [str(p), "-o", name], "--plot": [str(p), "--device", "h100", "--plot", name],
+            "diff -o": ["diff", str(p), str(p), "-o", name], "batch -o": ["batch", str(p), "-o", name]}[flag]
+    code, err, out = cli(*args)
+    shown = name[:60] + f"...({len(name)} characters)"
+    assert (code, err, out) == (2, f"onnx-cost: error: {shown}: a file name of 304 bytes, past the 255 a file "
+                                   "system allows\n", "")
+    deep = str(tmp_path / "/".join(["d" * 200] * 21) / "r.svg")  # 4,200 bytes of path
+    code, err, _ = cli(*[deep if a == name else a for a in args])
+    one_error(code, err, 2, f"the path is {len(deep.encode())} bytes long, past the 4095 a path may have")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
