@@ -342,3 +342,75 @@ def test_output_names_past_255_bytes(tmp_path: Path, flag: str) -> None:
     code, err, _ = cli(*[deep if a == name else a for a in args])
     one_error(code, err, 2, f"the path is {len(deep.encode())} bytes long, past the 4095 a path may have")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+# -- 8, 9, 19. hostile --device files: huge, tiny, deep, dotted, FIFO, /dev/zero ----------
+
+DEVICE = 'name = "X"\n[peaks]\nfp32 = {value}\n[memory]\nbandwidth = {bw}\ncapacity = 1\n'
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    (DEVICE.format(value="1e308", bw=100), "peaks.fp32: 1e+308 is outside the sane range 1e-06 to 1e+09 T op/s"),
+    (DEVICE.format(value=10, bw="1.7e308"),
+     "memory.bandwidth: 1.7e+308 is outside the sane range 1e-06 to 1e+09 GB/s"),
+    (DEVICE.format(value="9" * 400, bw=100),
+     "peaks.fp32: an integer of 400 digits is outside the sane range 1e-06 to 1e+09 T op/s"),
+    (DEVICE.format(value="5e-324", bw=100),  # 19: tiny figures
+     "peaks.fp32: 4.94066e-324 is outside the sane range 1e-06 to 1e+09 T op/s"),
+    (DEVICE.format(value=10, bw="5e-324"),
+     "memory.bandwidth: 4.94066e-324 is outside the sane range 1e-06 to 1e+09 GB/s"),
+    (DEVICE.format(value=10, bw=100) + "[memory2]\n" if False else DEVICE.format(value=10, bw=100).replace(
+        "capacity = 1", "capacity = 1e-30"), "memory.capacity: 1e-30 is outside the sane range 1e-09 to 1e+09 GB"),
+    ('name = "X"\nz = ' + "[" * 2000 + "]" * 2000 + "\n",
+     "arrays or tables nest 2000 levels deep; a device file needs 3 (at most 16)"),
+    ('name = "X"\nz = ' + "{a = " * 300 + "1" + "}" * 300 + "\n",
+     "arrays or tables nest 300 levels deep; a device file needs 3 (at most 16)"),
+    (".".join(["a"] * 100_000) + " = 1\n", "99999 dotted key parts; a device file needs a few (at most 256)"),
+    ('name = "a.b.c"\n# x.y.z\n' + DEVICE.format(value=1.5, bw=100).split("\n", 1)[1] + "a" * (300 * 1024),
+     f"{300 * 1024 + 68} bytes, past the 262144 a device file may have"),
+])
+def test_hostile_device_files(tmp_path: Path, text: str, line: str) -> None:
+    import time
+
+    p = tmp_path / "m.onnx"
+    onnx.save(_matmul(), str(p))
+    dev = tmp_path / "d.toml"
+    dev.write_text(text)
+    if "bytes, past" in line:
+        line = f"{dev.stat().st_size} bytes, past the 262144 a device file may have"
+    start = time.monotonic()
+    for args in ([str(p), "--device", str(dev)], [str(p), "--device", str(dev), "--plot", str(tmp_path / "r.svg")],
+                 ["devices", str(dev)]):
+        code, err, out = cli(*args)
+        assert (code, err, out) == (2, f"onnx-cost: error: {dev}: {line}\n", ""), args
+    assert time.monotonic() - start < 10  # the 100,000-part key took 30 s and 3.4 GB before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["d.toml", "m.onnx"]
+
+
+def test_device_file_in_range_still_loads(tmp_path: Path) -> None:
+    dev = tmp_path / "d.toml"
+    dev.write_text(DEVICE.format(value="1e-6", bw="1e9"))  # the range's own ends
+    from onnx_cost.hardware.devices import load_device
+
+    d = load_device(str(dev))
+    assert d.peak("fp32") == 1e-6 * 1e12 and d.bandwidth_bytes_per_s == 1e9 * 1e9
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_device_file_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
+    p = tmp_path / "m.onnx"
+    onnx.save(_matmul(), str(p))
+    dev = tmp_path / "d.toml"
+    if kind == "fifo":
+        os.mkfifo(dev)  # opening it to read would wait for a writer for ever
+    elif kind == "dev-zero":
+        os.symlink("/dev/zero", dev)  # never ends: 3.7 GB, then MemoryError, before
+    else:
+        dev.mkdir()
+    code, err, out = cli(str(p), "--device", str(dev))
+    if kind == "directory":
+        assert (code, err, out) == (2, f"onnx-cost: error: {dev}: is a directory; a device file is a .toml file\n", "")
+    else:
+        assert (code, err, out) == (2, f"onnx-cost: error: {dev}: not a regular file (a device, FIFO or socket); "
+                                       "a device file is a .toml file\n", "")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["d.toml", "m.onnx"]
