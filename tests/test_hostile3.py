@@ -414,3 +414,24 @@ def test_device_file_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> No
         assert (code, err, out) == (2, f"onnx-cost: error: {dev}: not a regular file (a device, FIFO or socket); "
                                        "a device file is a .toml file\n", "")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["d.toml", "m.onnx"]
+
+
+# -- 10. --measure with a huge bound input ------------------------------------------------
+
+
+def test_measure_refuses_inputs_past_memory_before_allocating(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    if not hasattr(os, "sysconf"):
+        pytest.skip("this system does not say its memory size")
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [("x", "float32", ["n", "n"])],
+                   [("y", "float32", ["n", "n"])])
+    p = tmp_path / "m.onnx"
+    onnx.save(m, str(p))
+    n = 2**20  # x is n*n = 2^40 floats: drawn as float64 (8 B) then cast (4 B): 13.2 TB
+    code, err, out = cli(str(p), "--measure", "--dim", f"n={n}")
+    need = n * n * (4 + 8)
+    assert (code, out) == (2, "")
+    assert err == (f"onnx-cost: error: --measure: the random inputs need {need / 1e9:.3g} GB ('x' the most), "
+                   f"more than half of this machine's {memory / 1e9:.3g} GB; bind smaller dims with --dim or --input\n")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]

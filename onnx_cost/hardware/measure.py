@@ -79,6 +79,7 @@ def random_inputs(report: Report, seed: int = 0) -> dict[str, Any]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    _check_input_sizes(report)
     feeds: dict[str, Any] = {}
     for name, dtype, shape in report.model.inputs:
         if shape is None or not all(isinstance(d, int) for d in shape):
@@ -94,6 +95,40 @@ def random_inputs(report: Report, seed: int = 0) -> dict[str, Any]:
         else:  # 0 or 1: safe as indices, token ids and booleans
             feeds[name] = rng.integers(0, 2, dims).astype(dt)
     return feeds
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _check_input_sizes(report: Report) -> None:
+    """MeasureError, before anything is allocated, when the random inputs would take more
+    than half this machine's memory (a float input is drawn as float64, then cast)."""
+    import numpy as np
+
+    from ..analyzer.text import to_float
+
+    need, big = 0, ("", 0)
+    for name, dtype, shape in report.model.inputs:
+        if shape is None or dtype not in _NP_DTYPES or not all(isinstance(d, int) for d in shape):
+            continue  # random_inputs says what is wrong with it
+        n = 1
+        for d in shape:
+            n *= d
+        dt = np.dtype(_NP_DTYPES[dtype])
+        size = n * (dt.itemsize + 8)
+        need += size
+        big = max(big, (name, size), key=lambda x: x[1])
+    memory = _memory_bytes()
+    if memory is not None and need > memory // 2:
+        raise MeasureError(
+            f"--measure: the random inputs need {to_float(need) / 1e9:.3g} GB ('{printable(big[0], 80)}' the most), "
+            f"more than half of this machine's {memory / 1e9:.3g} GB; bind smaller dims with --dim or --input"
+        )
 
 
 def _profile(ort: Any, path: str, feeds: dict[str, Any], runs: int) -> dict[str, float]:
