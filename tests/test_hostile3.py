@@ -435,3 +435,24 @@ def test_measure_refuses_inputs_past_memory_before_allocating(tmp_path: Path) ->
     assert err == (f"onnx-cost: error: --measure: the random inputs need {need / 1e9:.3g} GB ('x' the most), "
                    f"more than half of this machine's {memory / 1e9:.3g} GB; bind smaller dims with --dim or --input\n")
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+# -- 11. batch '**' over symlink loops ----------------------------------------------------
+
+
+def test_batch_glob_does_not_follow_symlink_loops(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    zoo = tmp_path / "zoo"
+    (zoo / "a" / "b").mkdir(parents=True)
+    onnx.save(_matmul(), str(zoo / "a" / "b" / "m.onnx"))
+    onnx.save(_matmul(), str(zoo / "top.onnx"))
+    for link, target in (("a/b/up", ".."), ("a/b/up2", "../.."), ("self", "."), ("a/loop", "../a")):
+        os.symlink(target, zoo / link)
+    r = subprocess.run([sys.executable, "-m", "onnx_cost", "batch", f"{zoo}/**/*.onnx", "--csv", "-j", "1"],
+                       capture_output=True, text=True, timeout=120)  # glob.glob's '**' never ended here
+    assert (r.returncode, r.stderr) == (0, "")
+    rows = [line.split(",")[:2] for line in r.stdout.splitlines()[1:]]
+    assert rows == [[f"{zoo}/a/b/m.onnx", "ok"], [f"{zoo}/top.onnx", "ok"]]
+    assert sorted(os.listdir(zoo)) == ["a", "self", "top.onnx"]

@@ -127,6 +127,20 @@ def analyze_one(
             signal.signal(signal.SIGALRM, old)
 
 
+def _glob(spec: str) -> list[str]:
+    """The paths ``spec`` matches; ``**`` descends into folders but never through a symlink
+    to a folder (glob.glob's ``**`` follows them: a link to its own parent loops for ever)."""
+    if "**" not in spec:
+        return glob.glob(spec)
+    parts = Path(spec).parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = Path(*parts[:fixed]) if fixed else Path(".")
+    pattern = Path(*parts[fixed:])
+    dotted = any(p.startswith(".") for p in pattern.parts)  # else hidden names are skipped, as glob.glob does
+    return [str(f) for f in root.glob(str(pattern))
+            if dotted or not any(p.startswith(".") for p in f.relative_to(root).parts)]
+
+
 def find_models(specs: Iterable[str]) -> list[str]:
     """The .onnx files named by folders (searched recursively), globs and paths, in
     order, each once. A spec that names nothing is bad input."""
@@ -138,7 +152,7 @@ def find_models(specs: Iterable[str]) -> list[str]:
         elif p.exists():
             found = [spec]
         else:
-            found = sorted(f for f in glob.glob(spec, recursive=True) if os.path.isfile(f))
+            found = sorted(f for f in _glob(spec) if os.path.isfile(f))
         if not found:
             raise ModelFileError(f"{spec}: no .onnx model there (a folder, a glob or a file)")
         out.update(dict.fromkeys(found))
