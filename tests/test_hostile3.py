@@ -456,3 +456,33 @@ def test_batch_glob_does_not_follow_symlink_loops(tmp_path: Path) -> None:
     rows = [line.split(",")[:2] for line in r.stdout.splitlines()[1:]]
     assert rows == [[f"{zoo}/a/b/m.onnx", "ok"], [f"{zoo}/top.onnx", "ok"]]
     assert sorted(os.listdir(zoo)) == ["a", "self", "top.onnx"]
+
+
+# -- 12. millions of empty metadata_props ------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["ModelProto", "GraphProto", "NodeProto"])
+def test_metadata_props_past_the_limit_are_refused(tmp_path: Path, where: str) -> None:
+    import time
+
+    m = _matmul()
+    n = 10**7 if where == "ModelProto" else 200_001  # 10^7 empty entries: a valid 20 MB model
+    # an empty entry is 2 or 3 bytes: its field tag and a zero length (built as bytes: 10^7 appends are slow)
+    if where == "ModelProto":
+        data = m.SerializeToString() + b"\x72\x00" * n  # ModelProto.metadata_props = 14
+    elif where == "GraphProto":
+        m.graph.CopyFrom(onnx.GraphProto.FromString(m.graph.SerializeToString() + b"\x82\x01\x00" * n))  # 16
+        data = m.SerializeToString()
+    else:
+        node = onnx.NodeProto.FromString(m.graph.node[0].SerializeToString() + b"\x4a\x00" * n)  # field 9
+        m.graph.node[0].CopyFrom(node)
+        data = m.SerializeToString()
+    p = tmp_path / "m.onnx"
+    p.write_bytes(data)
+    start = time.process_time()
+    code, err, out = cli(str(p), "--csv")
+    assert (code, out) == (2, "")
+    assert err == (f"onnx-cost: error: a {where} holds {n:,} metadata_props entries, more than the 100,000 "
+                   "onnx-cost reads; refused\n")
+    assert time.process_time() - start < 15  # 26 s and 2.3 GB before, for 10^7
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
