@@ -486,3 +486,99 @@ def test_metadata_props_past_the_limit_are_refused(tmp_path: Path, where: str) -
                    "onnx-cost reads; refused\n")
     assert time.process_time() - start < 15  # 26 s and 2.3 GB before, for 10^7
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+# -- 13. plugin rules that misbehave on a node ---------------------------------------------
+
+_RULE = 'from onnx_cost.rules import Cost, rule\n\n\n@rule("Relu", domain="", override=True)\ndef r(view):\n' \
+        '    """A test rule."""\n    {body}\n'
+_PLUGIN_CASES = [
+    ('raise ValueError("boom\\x1b[31m")', "raised ValueError: boom\\x1b[31m at node 'relu'"),
+    ("return None", "returned NoneType, not a Cost, at node 'relu'"),
+    ("return 5", "returned int, not a Cost, at node 'relu'"),
+    ('return {"macs": 1}', "returned dict, not a Cost, at node 'relu'"),
+    ('return "x"', "returned str, not a Cost, at node 'relu'"),
+    ('return Cost(arith=float("nan"))', "returned Cost(arith=nan) at node 'relu': counts are non-negative integers"),
+    ('return Cost(arith=float("inf"))', "returned Cost(arith=inf) at node 'relu': counts are non-negative integers"),
+    ("return Cost(arith=2.5)", "returned Cost(arith=2.5) at node 'relu': counts are non-negative integers"),
+    ("return Cost(macs=-1)",
+     "returned Cost(macs=a negative integer) at node 'relu': counts are non-negative integers"),
+    ("raise SystemExit(7)", "raised SystemExit: 7 at node 'relu'"),
+]
+
+
+def _relu_model(tmp_path: Path) -> Path:
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name="relu")], [("x", "float32", [2, 4])],
+                   [("y", "float32", [2, 4])])
+    p = tmp_path / "m.onnx"
+    onnx.save(m, str(p))
+    return p
+
+
+@pytest.mark.parametrize(("body", "line"), _PLUGIN_CASES)
+def test_misbehaving_plugin_rule_is_the_plugins_fault(tmp_path: Path, body: str, line: str) -> None:
+    import onnx_cost
+    from onnx_cost.plugins import PluginError
+    from onnx_cost.rules import load_all
+    from onnx_cost.rules.registry import REGISTRY
+
+    load_all()
+    p = _relu_model(tmp_path)
+    rules = tmp_path / "rules.py"
+    rules.write_text(_RULE.format(body=body))
+    saved = REGISTRY[("", "Relu")]
+    try:
+        for fmt in ("--json", "--csv", "--format=table"):
+            code, err, out = cli(str(p), "--rules", str(rules), fmt)
+            assert (code, err, out) == (2, f"onnx-cost: error: --rules {rules}: the rule of Relu {line}\n", ""), fmt
+        with pytest.raises(PluginError) as e:
+            onnx_cost.analyze(str(p), rules=[str(rules)])
+        assert str(e.value) == f"--rules {rules}: the rule of Relu {line}"
+    finally:
+        REGISTRY[("", "Relu")] = saved  # the override is process-wide
+    assert sorted(f.name for f in tmp_path.iterdir() if f.suffix != ".pyc" and f.name != "__pycache__") == [
+        "m.onnx", "rules.py"]
+
+
+def test_plugin_rule_with_exact_huge_and_numpy_counts_is_valid(tmp_path: Path) -> None:
+    import json
+
+    from onnx_cost.rules import load_all
+    from onnx_cost.rules.registry import REGISTRY
+
+    load_all()
+    p = _relu_model(tmp_path)
+    rules = tmp_path / "rules.py"
+    rules.write_text(_RULE.format(body="import numpy as np\n    return Cost(arith=np.int64(4), compare=10**400)"))
+    saved = REGISTRY[("", "Relu")]
+    try:
+        code, err, out = cli(str(p), "--rules", str(rules), "--json")
+        assert code == 0 and err == "", err
+        assert json.loads(out)["total"]["flops"] == 4 + 10**400  # exact, and valid JSON
+        code, err, out = cli(str(p), "--rules", str(rules))
+        assert code == 0 and err == "" and "1e+400" in out, err
+    finally:
+        REGISTRY[("", "Relu")] = saved
+
+
+# -- 14. SystemExit and other BaseExceptions in a rules file --------------------------------
+
+
+@pytest.mark.parametrize(("body", "line"), [
+    ("raise SystemExit(0)", "SystemExit: 0"),
+    ("raise SystemExit(7)", "SystemExit: 7"),
+    ('raise SystemExit("bye\\x1b]0;pwned\\x07")', "SystemExit: bye\\x1b]0;pwned\\x07"),
+    ("class E(BaseException):\n    pass\nraise E('x')", "E: x"),
+    ("raise GeneratorExit", "GeneratorExit"),
+])
+def test_base_exceptions_in_a_rules_file(tmp_path: Path, body: str, line: str) -> None:
+    import onnx_cost
+    from onnx_cost.plugins import PluginError
+
+    p = _relu_model(tmp_path)
+    rules = tmp_path / "rules.py"
+    rules.write_text(body + "\n")
+    code, err, out = cli(str(p), "--rules", str(rules))
+    assert (code, err, out) == (2, f"onnx-cost: error: --rules {rules}: {line} while loading the file\n", "")
+    with pytest.raises(PluginError, match="while loading the file$"):
+        onnx_cost.analyze(str(p), rules=[str(rules)])

@@ -3,10 +3,13 @@ nodes once (the layers of a transformer, a long chain)."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
+from dataclasses import fields, replace
 from typing import Any, NamedTuple, cast
 
 from ..errors import InternalError, printable
+from ..plugins import PluginError, _failure, origin
 from ..rules import lookup
 from ..rules._precision import precision
 from ..rules.cost import ZERO as NO_COST
@@ -157,8 +160,16 @@ def count(view: NodeView, err: str | None) -> Facts:
         return Facts(SHAPE_UNKNOWN, Cost(read_bytes=rb, write_bytes=wb), e.what + inference, e.missing, True)
     except RuleError as e:
         return Facts(INVALID, Cost(read_bytes=rb, write_bytes=wb), str(e) + inference, bytes_partial=True)
-    except Exception as e:
+    except (Exception, SystemExit) as e:
+        where = origin(entry.fn)
+        if where is not None:  # a plugin's rule: its fault, named with its file and the node
+            raise PluginError(f"{where}: the rule of {_op(view)} raised {_failure(e)} at node "
+                              f"'{view.name or '(unnamed)'}'") from e
+        if isinstance(e, SystemExit):
+            raise
         raise InternalError("the rule", view.name or "(unnamed)", _op(view), e) from e
+    if not entry.fn.__module__.startswith("onnx_cost.rules") and origin(entry.fn) is not None:
+        cost = _check_plugin_cost(cost, entry.fn, view)
     partial = False
     if cost.read_bytes is None or cost.write_bytes is None:
         partial = (cost.read_bytes is None and rpart) or (cost.write_bytes is None and wpart)
@@ -167,6 +178,32 @@ def count(view: NodeView, err: str | None) -> Facts:
             wb if cost.write_bytes is None else cost.write_bytes,
         )
     return Facts(COUNTED, cost, bytes_partial=partial)
+
+
+_COST_FIELDS = tuple(f.name for f in fields(Cost))
+
+
+def _check_plugin_cost(cost: Any, fn: Any, view: NodeView) -> Cost:
+    """``cost`` when a plugin's rule returned a Cost of non-negative integers (bytes may be
+    None; numpy integers become ints), else PluginError: a NaN, inf, float, string or None
+    would poison every total and the JSON."""
+    where, node = origin(fn) or "a plugin", view.name or "(unnamed)"
+    if not isinstance(cost, Cost):
+        raise PluginError(f"{where}: the rule of {_op(view)} returned {printable(type(cost).__name__, 40)}, "
+                          f"not a Cost, at node '{node}'")
+    ints = {}
+    for f in _COST_FIELDS:
+        v = getattr(cost, f)
+        if v is None and f in ("read_bytes", "write_bytes"):
+            continue
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
+            shown = "a negative integer" if isinstance(v, numbers.Integral) and not isinstance(v, bool) else (
+                printable(repr(v), 40))
+            raise PluginError(f"{where}: the rule of {_op(view)} returned Cost({f}={shown}) at node '{node}': "
+                              "counts are non-negative integers")
+        if type(v) is not int:
+            ints[f] = int(v)
+    return replace(cost, **ints) if ints else cost
 
 
 def _io_bytes(ts: tuple[TensorInfo | None, ...]) -> tuple[int, bool]:

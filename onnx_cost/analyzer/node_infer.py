@@ -16,6 +16,7 @@ import onnx
 from onnx import defs, helper, shape_inference
 
 from ..errors import InternalError
+from ..plugins import PluginError, _failure, origin
 from ..rules.matmul import einsum_equation_error
 from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
 from .attrs import Decoded
@@ -164,8 +165,12 @@ def ours(node: onnx.NodeProto, op: Op, outputs: list[str], ins: list[TensorInfo 
     except (RuleError, ShapeUnknown) as e:  # our shape function cannot say: outputs stay unknown
         errors[id(node)] = last_line(e)
         return []
-    except Exception as e:  # a bug in our shape function, not a verdict on the node
+    except Exception as e:  # a bug in our shape function (or a plugin's), not a verdict on the node
         name = f"{domain}::{op_type}" if domain else op_type
+        where = origin(op.ours)
+        if where is not None:
+            raise PluginError(f"{where}: the shape function of {name} raised {_failure(e)} at node "
+                              f"'{node.name or '(unnamed)'}'") from e
         raise InternalError("the shape function", node.name or "(unnamed)", name, e) from e
     out: Outs = []
     for name, r in zip(outputs, res):

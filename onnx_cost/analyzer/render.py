@@ -25,7 +25,10 @@ def si(n: int | float, unit: str = "") -> str:
     if isinstance(n, int) and n.bit_length() > 1000:
         from decimal import Decimal
 
-        return f"{Decimal(n):.3g} {unit}".rstrip()
+        mantissa, _, exp = f"{Decimal(n):.3g}".partition("e")
+        if "." in mantissa:  # as float's 'g' shows it: 1e+400, not 1.00e+400
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{exp} {unit}".rstrip()
     for scale, prefix in _SI:
         if abs(n) >= scale:
             return f"{n / scale:.3g} {prefix}{unit}".rstrip()
