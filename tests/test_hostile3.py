@@ -582,3 +582,25 @@ def test_base_exceptions_in_a_rules_file(tmp_path: Path, body: str, line: str) -
     assert (code, err, out) == (2, f"onnx-cost: error: --rules {rules}: {line} while loading the file\n", "")
     with pytest.raises(PluginError, match="while loading the file$"):
         onnx_cost.analyze(str(p), rules=[str(rules)])
+
+
+# -- 15. a node name 1,000 levels deep ----------------------------------------------------
+
+
+def test_a_node_name_1000_levels_deep(tmp_path: Path) -> None:
+    import json
+
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name="/a" * 1000 + "/Relu")], [("x", "float32", [2])],
+                   [("y", "float32", [2])])
+    p = tmp_path / "m.onnx"
+    onnx.save(m, str(p))
+    for args in (["--by", "module"], ["--by", "module", "--depth", "5000"], ["--format", "markdown"],
+                 ["--format", "html"], ["diff", str(p)]):
+        code, err, out = cli(*(["diff", str(p), str(p)] if args[0] == "diff" else [str(p), *args]))
+        assert code == 0 and err == "", (args, err)
+    code, err, out = cli(str(p), "--json")
+    node = json.loads(out)["nodes"][0]
+    # 63 levels as written, the other 937 kept as one: the scope text is the name's, whole
+    assert node["scope_path"] == ["a"] * 63 + ["/".join(["a"] * 937)]
+    assert node["scope"] == "/a" * 1000
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]

@@ -26,6 +26,9 @@ NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 CLASS_HIERARCHY = "pkg.torch.onnx.class_hierarchy"
 NAMESPACE = "namespace"  # older torch exporters: ": Root/layer1: torch.nn.Sequential/.../node: target"
 MAX_METADATA = 65536  # characters of a metadata list we parse; longer ones are ignored
+# Levels of a module path: the reports walk the tree per level, and no exporter nests
+# modules this deep; a node named /a/a/... 1,000 levels deep keeps the rest in its last level.
+MAX_SCOPE_DEPTH = 64
 
 Scope = tuple[tuple[str, ...], tuple[str, ...]]  # (scope_path, scope_classes)
 
@@ -62,6 +65,8 @@ class ScopeParser:
         return s
 
     def _share(self, t: tuple[str, ...]) -> tuple[str, ...]:
+        if len(t) > MAX_SCOPE_DEPTH:  # the levels past the limit are one, their names joined by '/'
+            t = (*t[: MAX_SCOPE_DEPTH - 1], "/".join(t[MAX_SCOPE_DEPTH - 1 :]))
         return self._shared.setdefault(t, t)
 
     def _from_metadata(self, md: Mapping[str, str]) -> Scope | None:
