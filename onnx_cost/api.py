@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral
 from typing import TYPE_CHECKING
 
 from ._numbers import count_value, shown
@@ -114,13 +115,65 @@ def _prepare(model: ModelSource, rules: RuleFiles) -> Prepared:
     load_entry_points()
     if isinstance(rules, (str, os.PathLike)):
         rules = [rules]
-    for f in rules or ():
+    if rules is not None and (not isinstance(rules, Iterable) or isinstance(rules, (bytes, Mapping))):
+        raise TypeError(f"rules must be a path or a list of paths, not {type(rules).__name__}")
+    files = list(rules or ())
+    for f in files:
+        if not isinstance(f, (str, os.PathLike)):
+            raise TypeError(f"rules must hold paths (str or os.PathLike), not {type(f).__name__}")
+    for f in files:
         load_rule_file(f)
     return load(model)
 
 
+# The type checks of the public functions' arguments, at the boundary: a wrong type is a
+# TypeError naming the argument, never an AttributeError from inside the package.
+
+
 def _shapes(inputs: Mapping[str, Shape] | None) -> dict[str, tuple[int | str, ...]]:
-    return {k: parse_shape(v) if isinstance(v, str) else tuple(v) for k, v in (inputs or {}).items()}
+    if inputs is None:
+        return {}
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"inputs must be a mapping of input name to shape, not {type(inputs).__name__}")
+    out: dict[str, tuple[int | str, ...]] = {}
+    for k, v in inputs.items():
+        if not isinstance(k, str):
+            raise TypeError(f"inputs: an input name must be a str, not {type(k).__name__}")
+        if isinstance(v, str):
+            out[k] = parse_shape(v)
+        elif isinstance(v, Sequence) and all(isinstance(d, (Integral, str)) and not isinstance(d, bool) for d in v):
+            out[k] = tuple(d if isinstance(d, str) else int(d) for d in v)  # numpy ints too
+        else:
+            raise TypeError(f"inputs[{k!r}] must be a shape (a sequence of ints and dim names, or '1x3x224x224'),"
+                            f" not {type(v).__name__}")
+    return out
+
+
+def _dims(dims: Mapping[str, int] | None) -> dict[str, int]:
+    if dims is None:
+        return {}
+    if not isinstance(dims, Mapping):
+        raise TypeError(f"dims must be a mapping of dim name to int, not {type(dims).__name__}")
+    out: dict[str, int] = {}
+    for k, v in dims.items():
+        if not isinstance(k, str):
+            raise TypeError(f"dims: a dim name must be a str, not {type(k).__name__}")
+        if not isinstance(v, Integral) or isinstance(v, bool):
+            raise TypeError(f"dims[{k!r}] must be an int, not {type(v).__name__}")
+        out[k] = int(v)  # numpy ints too
+    return out
+
+
+def _names(over: Sequence[str] | str, what: str) -> list[str]:
+    if isinstance(over, str):
+        return [over]
+    if not isinstance(over, Iterable) or isinstance(over, Mapping):
+        raise TypeError(f"{what} must be a dim name or a sequence of them, not {type(over).__name__}")
+    names = list(over)
+    bad = next((n for n in names if not isinstance(n, str)), None)
+    if bad is not None:
+        raise TypeError(f"{what} must hold dim names (str), not {type(bad).__name__}")
+    return names
 
 
 def analyze(
@@ -145,7 +198,7 @@ def analyze(
     from .analyzer import analyze as _analyze
 
     src = _prepare(model, rules)
-    return _analyze(src, inputs=_shapes(inputs), dims=dict(dims or {}))
+    return _analyze(src, inputs=_shapes(inputs), dims=_dims(dims))
 
 
 def sweep(
@@ -164,8 +217,17 @@ def sweep(
     from .analyzer.scaling import check_dims
     from .analyzer.scaling import sweep as _sweep
 
+    if not isinstance(dim, str):
+        raise TypeError(f"dim must be a dim name (str), not {type(dim).__name__}")
+    if not isinstance(values, Iterable) or isinstance(values, (str, Mapping)):
+        raise TypeError(f"values must be a sequence of ints, not {type(values).__name__}")
+    values = list(values)
+    bad = next((v for v in values if not isinstance(v, Integral) or isinstance(v, bool)), None)
+    if bad is not None:
+        raise TypeError(f"values must hold ints, not {type(bad).__name__}")
+    values = [int(v) for v in values]
     src = _prepare(model, rules)
-    shapes, base = _shapes(inputs), dict(dims or {})
+    shapes, base = _shapes(inputs), _dims(dims)
     check_dims(src.proto, [dim], "--sweep")
 
     def at(point: Mapping[str, int]) -> Report:
@@ -190,8 +252,10 @@ def formula(
     from .analyzer.scaling import check_dims, symbolic_dims
     from .analyzer.scaling import formula as _formula
 
+    if over is not None:
+        over = _names(over, "over")
     src = _prepare(model, rules)
-    shapes, base = _shapes(inputs), dict(dims or {})
+    shapes, base = _shapes(inputs), _dims(dims)
     if over is None:
         over = [d for d in symbolic_dims(src.proto, shapes) if d not in base]
         if not over:

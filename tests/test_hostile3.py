@@ -604,3 +604,57 @@ def test_a_node_name_1000_levels_deep(tmp_path: Path) -> None:
     assert node["scope_path"] == ["a"] * 63 + ["/".join(["a"] * 937)]
     assert node["scope"] == "/a" * 1000
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
+
+
+# -- 16. the Python API with arguments of the wrong type ----------------------------------
+
+_API_CASES = [
+    ("analyze", {"inputs": 5}, "inputs must be a mapping of input name to shape, not int"),
+    ("analyze", {"inputs": [("x", (2, 4))]}, "inputs must be a mapping of input name to shape, not list"),
+    ("analyze", {"inputs": {"x": 5}}, "inputs['x'] must be a shape (a sequence of ints and dim names, "
+                                      "or '1x3x224x224'), not int"),
+    ("analyze", {"inputs": {"x": (2, None)}}, "inputs['x'] must be a shape (a sequence of ints and dim names, "
+                                              "or '1x3x224x224'), not tuple"),
+    ("analyze", {"inputs": {5: (2, 4)}}, "inputs: an input name must be a str, not int"),
+    ("analyze", {"dims": 5}, "dims must be a mapping of dim name to int, not int"),
+    ("analyze", {"dims": {"b": "x"}}, "dims['b'] must be an int, not str"),
+    ("analyze", {"dims": {"b": 1.5}}, "dims['b'] must be an int, not float"),
+    ("analyze", {"dims": {"b": True}}, "dims['b'] must be an int, not bool"),
+    ("analyze", {"dims": {5: 1}}, "dims: a dim name must be a str, not int"),
+    ("analyze", {"rules": 5}, "rules must be a path or a list of paths, not int"),
+    ("analyze", {"rules": [None]}, "rules must hold paths (str or os.PathLike), not NoneType"),
+    ("sweep", {"dim": 5, "values": [1]}, "dim must be a dim name (str), not int"),
+    ("sweep", {"dim": "b", "values": 5}, "values must be a sequence of ints, not int"),
+    ("sweep", {"dim": "b", "values": ["x"]}, "values must hold ints, not str"),
+    ("formula", {"over": 5}, "over must be a dim name or a sequence of them, not int"),
+    ("formula", {"over": [1]}, "over must hold dim names (str), not int"),
+]
+
+
+@pytest.mark.parametrize(("func", "kwargs", "message"), _API_CASES)
+def test_api_wrong_types_are_type_errors_naming_the_argument(func: str, kwargs: dict, message: str) -> None:
+    import re
+
+    import onnx_cost
+
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [("x", "float32", ["b", 4])],
+                   [("y", "float32", ["b", 4])])
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$") as e:
+        getattr(onnx_cost, func)(m, **kwargs)
+    # raised at the boundary: the last frame is the public module's, not the package's insides
+    import traceback
+
+    assert traceback.extract_tb(e.value.__traceback__)[-1].filename.endswith("onnx_cost/api.py")
+
+
+def test_api_takes_numpy_ints_for_dims_and_shapes() -> None:
+    import numpy as np
+
+    import onnx_cost
+
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [("x", "float32", ["b", 4])],
+                   [("y", "float32", ["b", 4])])
+    r = onnx_cost.analyze(m, dims={"b": np.int64(3)})
+    assert r.total.flops == 3 * 4  # one compare per element
+    r = onnx_cost.analyze(m, inputs={"x": (np.int64(5), 4)})
+    assert r.total.flops == 5 * 4
