@@ -658,3 +658,26 @@ def test_api_takes_numpy_ints_for_dims_and_shapes() -> None:
     assert r.total.flops == 3 * 4  # one compare per element
     r = onnx_cost.analyze(m, inputs={"x": (np.int64(5), 4)})
     assert r.total.flops == 5 * 4
+
+
+# -- 17. DEL and C1 controls in HTML --------------------------------------------------------
+
+
+def test_html_carries_no_raw_del_or_c1_control(tmp_path: Path) -> None:
+    import json
+    import re
+
+    name = "relu\x7f\x85\x9b[31m\u202e"  # DEL, NEL, CSI (the 8-bit ESC [), a bidi override
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name=name)], [("x", "float32", [2])],
+                   [("y", "float32", [2])])
+    p = tmp_path / "m.onnx"
+    onnx.save(m, str(p))
+    out_file = tmp_path / "r.html"
+    code, err, out = cli(str(p), "--format", "html", "-o", str(out_file))
+    assert (code, err, out) == (0, "", "")
+    page = out_file.read_text(encoding="utf-8")
+    assert re.search(r"[\x7f-\x9f\u202e]", page) is None
+    data = page.split('id="onnx-cost-data">', 1)[1].split("</script>", 1)[0]
+    shown = "relu\\x7f\\x85\\x9b[31m\\u202e"  # as the terminal table shows it: escapes as text
+    assert json.dumps(shown)[1:-1] in data and name not in json.dumps(json.loads(data), ensure_ascii=False)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx", "r.html"]

@@ -13,12 +13,14 @@ import base64
 import hashlib
 import html
 import json
+import re
 from importlib import resources
 from typing import Any
 
 from .. import __version__
 from ..analyzer.render import coverage_line, shape_str
 from ..analyzer.report import Report
+from ..analyzer.text import escape
 from . import tree as T
 from .binding import DEFAULT_LEGEND, Binding
 from .scope import full_path
@@ -27,10 +29,24 @@ from .tables import node_totals
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+_NOT_ASCII = re.compile(r"[^\x00-\x7e]")
+
+
+def _shown(m: re.Match[str]) -> str:
+    """A character past ASCII as the JSON text carries it: DEL, C1 controls and the other
+    non-printable ones (bidi overrides...) as the escape a terminal table shows (``\\x9b``,
+    its backslash escaped for JSON), so the page shows them as text, never raw."""
+    c = m.group(0)
+    return c if c.isprintable() or c in _JSON_ESCAPES else "\\" + escape(c)
+
+
 def embed_json(data: Any) -> str:
     """JSON that is inert inside ``<script type="application/json">``: no ``<``, ``>``
-    or ``&`` appears literally, so no string can close the element or open a comment."""
+    or ``&`` appears literally, so no string can close the element or open a comment;
+    no DEL or C1 control (or other non-printable character) appears raw in the page."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii():
+        text = _NOT_ASCII.sub(_shown, text)
     return "".join(_JSON_ESCAPES.get(c, c) for c in text) if any(c in text for c in _JSON_ESCAPES) else text
 
 
@@ -82,7 +98,7 @@ def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = No
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'"
     data = embed_json(html_data(report, depth, roofline, binding))
-    title = html.escape(f"onnx-cost: {report.model.path}", quote=True)
+    title = html.escape(escape(f"onnx-cost: {report.model.path}"), quote=True)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n"
