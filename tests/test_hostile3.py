@@ -681,3 +681,22 @@ def test_html_carries_no_raw_del_or_c1_control(tmp_path: Path) -> None:
     shown = "relu\\x7f\\x85\\x9b[31m\\u202e"  # as the terminal table shows it: escapes as text
     assert json.dumps(shown)[1:-1] in data and name not in json.dumps(json.loads(data), ensure_ascii=False)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx", "r.html"]
+
+
+# -- 18. the --sweep header and a dim name holding ESC --------------------------------------
+
+
+def test_sweep_header_escapes_the_dim_name(tmp_path: Path) -> None:
+    dim = "b\x1b[31m"
+    m = make_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [("x", "float32", [dim, 4])],
+                   [("y", "float32", [dim, 4])])
+    p = tmp_path / "m.onnx"
+    onnx.save(m, str(p))
+    for fmt in ([], ["--csv"], ["--device", "h100"]):
+        code, err, out = cli(str(p), "--sweep", f"{dim}=1,2", *fmt)
+        assert code == 0 and err == "", (fmt, err)
+        assert "\x1b" not in out and "b\\x1b[31m" in out, fmt
+    code, _, out = cli(str(p), "--sweep", f"{dim}=1,2")
+    assert out.splitlines()[0].split() == ["b\\x1b[31m", "FLOPs", "MACs", "memory", "params", "exponent"]
+    assert out.splitlines()[-1] == "exponent: d log(FLOPs) / d log(b\\x1b[31m) between consecutive rows (2 = quadratic)"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]

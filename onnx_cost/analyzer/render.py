@@ -345,17 +345,22 @@ def sweep_dict(dim: str, rows: list[Any]) -> dict[str, Any]:
 
 
 def sweep_csv(dim: str, rows: list[Any]) -> str:
+    from .text import csv_text
+
     buf = io.StringIO()
     cols = ["dim", "value", *TOTAL_FIELDS, "partial", "flops_exponent"]
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({"dim": dim, "value": r.value, **r.total.as_dict(), "partial": int(r.partial),
+        w.writerow({"dim": csv_text(dim), "value": r.value, **r.total.as_dict(), "partial": int(r.partial),
                     "flops_exponent": "" if r.exponent is None else f"{r.exponent:.4f}"})
     return buf.getvalue()
 
 
 def sweep_table(dim: str, rows: list[Any]) -> str:
+    from .text import escape
+
+    dim = escape(dim)  # a dim name from the model: its ESC must not reach the terminal
     lines = [f"{'':>2}{dim:>14} {'FLOPs':>12} {'MACs':>12} {'memory':>12} {'params':>10}  exponent"]
     for r in rows:
         exp = "" if r.exponent is None else f"{r.exponent:.3f}"
