@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -505,8 +506,10 @@ def typed_model(draw: st.DrawFn) -> tuple[str, bytes, list[str]]:
     return name, Blob(m.SerializeToString()), done
 
 
-def run_forked(path: Path, args: list[str], seconds: float) -> tuple[int | None, int | None, str, int, float]:
-    """The CLI on ``path`` in a forked child under an address-space cap:
+def run_forked(path: Path, args: list[str], seconds: float,
+               argv: list[str] | None = None) -> tuple[int | None, int | None, str, int, float]:
+    """The CLI on ``path`` (or with ``argv``: a subcommand's words; stderr beside ``path``)
+    in a forked child under an address-space cap:
     (exit code, killing signal, stderr, peak RSS in KB, seconds)."""
     import resource
 
@@ -529,7 +532,7 @@ def run_forked(path: Path, args: list[str], seconds: float) -> tuple[int | None,
             faulthandler.disable()
             from onnx_cost.cli import main
 
-            sys.argv = ["onnx-cost", str(path), *args]
+            sys.argv = ["onnx-cost", *(argv if argv is not None else [str(path), *args])]
             try:
                 main()
                 code = 0
@@ -576,3 +579,168 @@ def test_typed_mutations_exit_cleanly_in_bounded_memory(tmp_path_factory: pytest
     else:
         assert len(lines) == 1 and lines[0].startswith(("onnx-cost: error: ", "onnx-cost: --strict: ")), f"{what}: stderr {err[:500]!r}"
     assert len(data) >= 2**20 or rss_kb < RSS_BOUND_KB, f"{what}: peak RSS {rss_kb // 1024} MiB"
+
+
+# -- the surfaces past one model file (issue 25) ---------------------------------------------
+# Subcommands (diff, batch, --sweep, --by module, html), --device files built from hostile
+# pieces, --rules plugins that misbehave, --plot and -o paths aimed at the model and its
+# data, and the Python API with arguments of the wrong type. Each CLI case runs forked
+# under the memory cap, as above; a file that is not ours to write must be left byte for
+# byte as it was.
+
+DEVICE_VALUES = ["1e308", "5e-324", "9" * 400, "-1", "0", "nan", "inf", '"x"', "[1]", "true", "10", "1e-6", "1e9"]
+DEVICE_PIECES = [
+    "[peaks]\nfp32 = {v}\n", "[peaks]\nfp32 = {{ value = {v}, source = \"s\" }}\n", "[memory]\nbandwidth = {v}\n",
+    "[memory]\ncapacity = {v}\ncache = {v}\n", "z = " + "[" * 40 + "]" * 40 + "\n", ".".join(["k"] * 400) + " = 1\n",
+    "aliases = [{v}]\n", "note = {v}\n", "[not_found]\nfp64 = {v}\n", "unknown = 1\n", "[peaks]\nfp23 = 1\n",
+]
+PLUGIN_BODIES = [
+    'raise ValueError("boom\\x1b[2J")', "return None", "return 5", 'return {"macs": 1}', 'return Cost(arith=float("nan"))',
+    'return Cost(arith=float("inf"))', "return Cost(macs=-3)", "return Cost(compare=10**400)", "raise SystemExit(9)",
+    "return Cost(arith=view.out_numel(0))", "raise KeyError(view.name)",
+]
+PLUGIN_FILE = 'from onnx_cost.rules import Cost, rule\n\n\n@rule({op!r}, domain="", override=True)\ndef r(view):\n' \
+              '    """Fuzz."""\n    {body}\n'
+LOAD_BODIES = ["raise SystemExit(0)", "raise SystemExit(7)", "raise GeneratorExit", "import nonexistent_module_x",
+               "def f(:\n    pass", "class E(BaseException):\n    pass\nraise E('\\x1b]0;t\\x07')"]
+
+
+@st.composite
+def device_file(draw: st.DrawFn) -> str:
+    pieces = [draw(st.sampled_from(DEVICE_PIECES)).format(v=draw(st.sampled_from(DEVICE_VALUES)))
+              for _ in range(draw(st.integers(1, 3)))]
+    name = draw(st.sampled_from(['name = "Fuzz"\n', 'name = "a\\u001b[31m"\n', "", 'name = 5\n']))
+    return name + "".join(pieces)
+
+
+@st.composite
+def surface_case(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """(kind, what the case needs): one hostile use of a surface past the model file."""
+    kind = draw(st.sampled_from(["device", "plugin", "plugin_load", "plot", "output", "diff", "batch", "sweep",
+                                 "formats"]))
+    seed = draw(st.sampled_from(STRUCT_SEEDS))
+    case: dict[str, Any] = {"seed": seed[0], "model": seed[1]}
+    if kind == "device":
+        case["toml"] = draw(device_file())
+        case["args"] = draw(st.sampled_from([[], ["--json"], ["--format", "html"]]))
+    elif kind == "plugin":
+        case["op"] = draw(st.sampled_from(["Relu", "Conv", "MatMul", "Add", "Gemm", "Loop"]))
+        case["body"] = draw(st.sampled_from(PLUGIN_BODIES))
+        case["args"] = draw(st.sampled_from([[], ["--json"], ["--csv"]]))
+    elif kind == "plugin_load":
+        case["body"] = draw(st.sampled_from(LOAD_BODIES))
+    elif kind in ("plot", "output"):
+        case["target"] = draw(st.sampled_from(["model", "data", "link", "hardlink", "dotdot", "long", "deep", "dir",
+                                               "missing_dir", "fresh"]))
+    elif kind == "diff":
+        case["other"] = draw(st.sampled_from(STRUCT_SEEDS))[1]
+        case["args"] = draw(st.sampled_from([[], ["--json"], ["--format", "markdown"], ["--dim", "N=²"],
+                                             ["--dim", "N=" + "9" * 5000], ["--depth", "40"]]))
+    elif kind == "batch":
+        case["args"] = draw(st.sampled_from([["--csv"], ["--json"], ["--dim", "N=١"], ["--format", "markdown"]]))
+        case["loop"] = draw(st.booleans())
+    elif kind == "sweep":
+        case["args"] = draw(st.sampled_from([["--sweep", "N=1,2"], ["--sweep", "N=1,²"], ["--sweep", "N=" + "9" * 30],
+                                             ["--sweep", "\x1b[31m=1,2"], ["--formula"], ["--input", "x=²x4"]]))
+    else:
+        case["args"] = draw(st.sampled_from([["--by", "module", "--depth", "99"], ["--format", "html"],
+                                             ["--format", "markdown"], ["--by", "op"], ["--nodes", "--sort", "name"]]))
+    return kind, case
+
+
+def _surface_argv(kind: str, case: dict[str, Any], d: Path) -> tuple[list[str], dict[Path, bytes]]:
+    """The argv of one surface case, its files written under ``d``, and the files (with
+    their bytes) the run must leave as they were."""
+    model = d / "m.onnx"
+    data = case["model"]
+    m = onnx.ModelProto.FromString(data)
+    if kind in ("plot", "output") and case["target"] == "data":
+        onnx.save(m, str(model), save_as_external_data=True, location="w.svg", size_threshold=0,
+                  all_tensors_to_one_file=True)
+        if not (d / "w.svg").exists():
+            (d / "w.svg").write_bytes(b"")
+    else:
+        model.write_bytes(data)
+    keep = {p: p.read_bytes() for p in d.iterdir() if p.is_file()}
+    if kind == "device":
+        (d / "d.toml").write_text(case["toml"], encoding="utf-8")
+        return [str(model), "--device", str(d / "d.toml"), *case["args"]], keep
+    if kind == "plugin":
+        (d / "r.py").write_text(PLUGIN_FILE.format(op=case["op"], body=case["body"]))
+        return [str(model), "--rules", str(d / "r.py"), *case["args"]], keep
+    if kind == "plugin_load":
+        (d / "r.py").write_text(case["body"] + "\n")
+        return [str(model), "--rules", str(d / "r.py")], keep
+    if kind in ("plot", "output"):
+        t = case["target"]
+        if t == "link":
+            os.symlink(model, d / "link.svg")
+        elif t == "hardlink":
+            os.link(model, d / "hard.svg")
+        elif t == "dir":
+            (d / "x.svg").mkdir()
+        (d / "sub").mkdir()
+        target = {"model": model, "data": d / "w.svg", "link": d / "link.svg", "hardlink": d / "hard.svg",
+                  "dotdot": d / "sub" / ".." / "m.onnx", "long": d / ("é" * 150 + ".svg"),
+                  "deep": d / "/".join(["q" * 200] * 21) / "r.svg", "dir": d / "x.svg",
+                  "missing_dir": d / "nope" / "r.svg", "fresh": d / "r.svg"}[t]
+        flag = ["--device", "t4", "--plot", str(target)] if kind == "plot" else ["--csv", "-o", str(target)]
+        return [str(model), *flag], keep
+    if kind == "diff":
+        (d / "b.onnx").write_bytes(case["other"])
+        keep[d / "b.onnx"] = case["other"]
+        return ["diff", str(model), str(d / "b.onnx"), *case["args"]], keep
+    if kind == "batch":
+        if case["loop"]:
+            os.symlink(".", d / "self")
+        return ["batch", f"{d}/**/*.onnx", "-j", "1", "--timeout", str(TIME_LIMIT_S), *case["args"]], keep
+    return [str(model), *case["args"]], keep
+
+
+SURFACE_SETTINGS = settings(SETTINGS, max_examples=EXAMPLES or 36)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@SURFACE_SETTINGS
+@given(case=surface_case())
+def test_surfaces_exit_cleanly_and_leave_inputs_whole(tmp_path_factory: pytest.TempPathFactory, case) -> None:
+    kind, spec = case
+    d = tmp_path_factory.mktemp("surface")
+    argv, keep = _surface_argv(kind, spec, d)
+    what = f"{kind} on {spec['seed']}: {[a[:60] for a in argv]}"
+    code, sig, err, rss_kb, seconds = run_forked(d / "run", [], TIME_LIMIT_S, argv=argv)
+    assert sig is None, f"{what}: killed by signal {sig} after {seconds:.1f} s: {err[-500:]}"
+    assert code in (0, 1, 2), f"{what}: exit {code}: {err.strip()[-500:]}"
+    lines = err.strip().splitlines()
+    if code == 2:
+        assert len(lines) == 1 and lines[0].startswith("onnx-cost: error: "), f"{what}: stderr {err[:500]!r}"
+    assert "Traceback" not in err and "\x1b" not in err, f"{what}: stderr {err[:500]!r}"
+    assert rss_kb < RSS_BOUND_KB, f"{what}: peak RSS {rss_kb // 1024} MiB"
+    for p, before in keep.items():  # never over the model, its data or the other model
+        assert p.read_bytes() == before, f"{what}: {p.name} was overwritten"
+
+
+API_ARGS = [
+    {"inputs": 5}, {"inputs": [("x", 1)]}, {"inputs": {"x": 5}}, {"inputs": {"x": (None, 2)}}, {"inputs": {3: (1,)}},
+    {"inputs": {"x": "²x4"}}, {"inputs": {"x": (-1, 4)}}, {"inputs": {"x": (2**70,)}}, {"dims": 5}, {"dims": {"N": "x"}},
+    {"dims": {"N": 1.5}}, {"dims": {"N": True}}, {"dims": {"N": -1}}, {"dims": {"N": 2**80}}, {"rules": 5},
+    {"rules": [None]}, {"rules": "/nonexistent/r.py"}, {},
+]
+
+
+@SETTINGS
+@given(seed=st.sampled_from(STRUCT_SEEDS), kwargs=st.sampled_from(API_ARGS),
+       func=st.sampled_from(["analyze", "sweep", "formula"]))
+def test_api_wrong_arguments_raise_only_documented_errors(seed, kwargs, func) -> None:
+    m = onnx.ModelProto.FromString(seed[1])
+    call = {"analyze": lambda: onnx_cost.analyze(m, **kwargs), "sweep": lambda: onnx_cost.sweep(m, "N", [1, 2], **kwargs),
+            "formula": lambda: onnx_cost.formula(m, **kwargs)}[func]
+    with time_limit(TIME_LIMIT_S):
+        try:
+            call()
+        except onnx_cost.OnnxCostError:
+            pass
+        except TypeError as e:  # a wrong type: named at the boundary, the public module's own frame
+            import traceback
+
+            assert traceback.extract_tb(e.__traceback__)[-1].filename.endswith(os.path.join("onnx_cost", "api.py")), e
