@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._numbers import count_value, shown
 from .errors import BindingError, NotOnnxError
@@ -113,11 +113,12 @@ def _prepare(model: ModelSource, rules: RuleFiles) -> Prepared:
     from .plugins import load_entry_points, load_rule_file
 
     load_entry_points()
-    if isinstance(rules, (str, os.PathLike)):
-        rules = [rules]
-    if rules is not None and (not isinstance(rules, Iterable) or isinstance(rules, (bytes, Mapping))):
-        raise TypeError(f"rules must be a path or a list of paths, not {type(rules).__name__}")
-    files = list(rules or ())
+    given: Any = rules  # checked here: callers may pass anything
+    if isinstance(given, (str, os.PathLike)):
+        given = [given]
+    if given is not None and (not isinstance(given, Iterable) or isinstance(given, (bytes, Mapping))):
+        raise TypeError(f"rules must be a path or a list of paths, not {type(given).__name__}")
+    files: list[Any] = list(given or ())
     for f in files:
         if not isinstance(f, (str, os.PathLike)):
             raise TypeError(f"rules must hold paths (str or os.PathLike), not {type(f).__name__}")
@@ -130,7 +131,8 @@ def _prepare(model: ModelSource, rules: RuleFiles) -> Prepared:
 # TypeError naming the argument, never an AttributeError from inside the package.
 
 
-def _shapes(inputs: Mapping[str, Shape] | None) -> dict[str, tuple[int | str, ...]]:
+def _shapes(given: Mapping[str, Shape] | None) -> dict[str, tuple[int | str, ...]]:
+    inputs: Any = given  # checked here: callers may pass anything
     if inputs is None:
         return {}
     if not isinstance(inputs, Mapping):
@@ -164,12 +166,13 @@ def _dims(dims: Mapping[str, int] | None) -> dict[str, int]:
     return out
 
 
-def _names(over: Sequence[str] | str, what: str) -> list[str]:
+def _names(given: Sequence[str] | str, what: str) -> list[str]:
+    over: Any = given  # checked here: callers may pass anything
     if isinstance(over, str):
         return [over]
     if not isinstance(over, Iterable) or isinstance(over, Mapping):
         raise TypeError(f"{what} must be a dim name or a sequence of them, not {type(over).__name__}")
-    names = list(over)
+    names: list[Any] = list(over)
     bad = next((n for n in names if not isinstance(n, str)), None)
     if bad is not None:
         raise TypeError(f"{what} must hold dim names (str), not {type(bad).__name__}")
@@ -217,15 +220,16 @@ def sweep(
     from .analyzer.scaling import check_dims
     from .analyzer.scaling import sweep as _sweep
 
+    given: Any = values  # checked here: callers may pass anything
     if not isinstance(dim, str):
         raise TypeError(f"dim must be a dim name (str), not {type(dim).__name__}")
-    if not isinstance(values, Iterable) or isinstance(values, (str, Mapping)):
-        raise TypeError(f"values must be a sequence of ints, not {type(values).__name__}")
-    values = list(values)
-    bad = next((v for v in values if not isinstance(v, Integral) or isinstance(v, bool)), None)
+    if not isinstance(given, Iterable) or isinstance(given, (str, Mapping)):
+        raise TypeError(f"values must be a sequence of ints, not {type(given).__name__}")
+    items: list[Any] = list(given)
+    bad = next((v for v in items if not isinstance(v, Integral) or isinstance(v, bool)), None)
     if bad is not None:
         raise TypeError(f"values must hold ints, not {type(bad).__name__}")
-    values = [int(v) for v in values]
+    values = [int(v) for v in items]
     src = _prepare(model, rules)
     shapes, base = _shapes(inputs), _dims(dims)
     check_dims(src.proto, [dim], "--sweep")

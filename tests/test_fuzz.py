@@ -599,8 +599,8 @@ PLUGIN_BODIES = [
     'return Cost(arith=float("inf"))', "return Cost(macs=-3)", "return Cost(compare=10**400)", "raise SystemExit(9)",
     "return Cost(arith=view.out_numel(0))", "raise KeyError(view.name)",
 ]
-PLUGIN_FILE = 'from onnx_cost.rules import Cost, rule\n\n\n@rule({op!r}, domain="", override=True)\ndef r(view):\n' \
-              '    """Fuzz."""\n    {body}\n'
+PLUGIN_FILE = ('from onnx_cost.rules import Cost, rule\n\n\n@rule({op!r}, domain="", override=True)\ndef r(view):\n'
+               '    """Fuzz."""\n    {body}\n')
 LOAD_BODIES = ["raise SystemExit(0)", "raise SystemExit(7)", "raise GeneratorExit", "import nonexistent_module_x",
                "def f(:\n    pass", "class E(BaseException):\n    pass\nraise E('\\x1b]0;t\\x07')"]
 

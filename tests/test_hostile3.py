@@ -490,8 +490,8 @@ def test_metadata_props_past_the_limit_are_refused(tmp_path: Path, where: str) -
 
 # -- 13. plugin rules that misbehave on a node ---------------------------------------------
 
-_RULE = 'from onnx_cost.rules import Cost, rule\n\n\n@rule("Relu", domain="", override=True)\ndef r(view):\n' \
-        '    """A test rule."""\n    {body}\n'
+_RULE = ('from onnx_cost.rules import Cost, rule\n\n\n@rule("Relu", domain="", override=True)\ndef r(view):\n'
+         '    """A test rule."""\n    {body}\n')
 _PLUGIN_CASES = [
     ('raise ValueError("boom\\x1b[31m")', "raised ValueError: boom\\x1b[31m at node 'relu'"),
     ("return None", "returned NoneType, not a Cost, at node 'relu'"),
@@ -580,7 +580,7 @@ def test_base_exceptions_in_a_rules_file(tmp_path: Path, body: str, line: str) -
     rules.write_text(body + "\n")
     code, err, out = cli(str(p), "--rules", str(rules))
     assert (code, err, out) == (2, f"onnx-cost: error: --rules {rules}: {line} while loading the file\n", "")
-    with pytest.raises(PluginError, match="while loading the file$"):
+    with pytest.raises(PluginError, match=r"while loading the file$"):
         onnx_cost.analyze(str(p), rules=[str(rules)])
 
 

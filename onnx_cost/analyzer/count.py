@@ -193,15 +193,15 @@ def _check_plugin_cost(cost: Any, fn: Any, view: NodeView) -> Cost:
                           f"not a Cost, at node '{node}'")
     ints = {}
     for f in _COST_FIELDS:
-        v = getattr(cost, f)
+        v: Any = getattr(cost, f)
         if v is None and f in ("read_bytes", "write_bytes"):
             continue
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
-            shown = "a negative integer" if isinstance(v, numbers.Integral) and not isinstance(v, bool) else (
-                printable(repr(v), 40))
+        integral = isinstance(v, numbers.Integral) and not isinstance(v, bool)
+        if not integral or v < 0:
+            shown = "a negative integer" if integral else printable(repr(v), 40)
             raise PluginError(f"{where}: the rule of {_op(view)} returned Cost({f}={shown}) at node '{node}': "
                               "counts are non-negative integers")
-        if type(v) is not int:
+        if not isinstance(v, int):
             ints[f] = int(v)
     return replace(cost, **ints) if ints else cost
 

@@ -12,9 +12,9 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from math import prod
-from typing import Any
 from operator import attrgetter, itemgetter
 from pathlib import Path
+from typing import Any
 
 import onnx
 

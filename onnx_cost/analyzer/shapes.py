@@ -31,8 +31,8 @@ from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
 from .infos import TypeCache, info_from_type, merge_shape, new_info, sane_dims
 from .node_infer import NodeInference, Op, ours
-from .signature import violation
 from .node_values import SPECIAL, VALUED, node_values
+from .signature import violation
 from .topo import graph_reads, sort
 from .values import SMALL, tensor_value
 

@@ -118,7 +118,7 @@ def _check_input_sizes(report: Report) -> None:
             continue  # random_inputs says what is wrong with it
         n = 1
         for d in shape:
-            n *= d
+            n *= int(d)  # type: ignore[arg-type]  # checked above: every dim is an int
         dt = np.dtype(_NP_DTYPES[dtype])
         size = n * (dt.itemsize + 8)
         need += size
