@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..analyzer.text import to_float
 from .devices import Device
 
 if TYPE_CHECKING:
@@ -41,6 +40,8 @@ def columns(
     memo = {k: peak_of(r, k[3]) for k, r in dict(zip(keys, recs)).items()}
     info = list(map(memo.__getitem__, keys))
     precs, used, peaks = (list(c) for c in zip(*info)) if info else ([], [], [])
+    from ..analyzer.text import to_float  # here: importing the analyzer at start would load onnx
+
     o = np.array([to_float(x) for x in ops], dtype=np.float64)  # counts past 2^1024 are inf
     b = np.array([to_float(x) for x in nbytes], dtype=np.float64)
     p = np.array(peaks, dtype=np.float64)  # None -> NaN
@@ -78,5 +79,7 @@ def sum_by(keys: Sequence[Any], values: Sequence[float]) -> dict[Any, float]:
         return {}
     index = {k: i for i, k in enumerate(dict.fromkeys(keys))}  # first-seen order
     codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
+    from ..analyzer.text import to_float
+
     sums = np.bincount(codes, weights=np.array([to_float(v) for v in values], dtype=np.float64), minlength=len(index))
     return dict(zip(index, sums.tolist()))
