@@ -126,6 +126,8 @@ def analyze(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    values: Mapping[str, object] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Report:
     """Count the FLOPs, MACs, params and memory bytes of an ONNX model, per node and in total.
 
@@ -134,6 +136,8 @@ def analyze(
     ``inputs``: graph input shapes by name, ``{"x": (1, 3, 224, 224)}`` or ``{"x": "1x3x224x224"}``.
     ``dims``: symbolic dims by name, bound everywhere in the graph, ``{"batch": 1}``.
     ``rules``: Python files registering extra counting rules (docs/plugins.md).
+    ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
+    ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
 
     Returns a ``Report``: ``.total``, ``.by_op_type``, ``.nodes``, ``.coverage``,
     ``.to_dict()``, ``.to_json()``. Raises an ``OnnxCostError`` subclass on bad input,
@@ -142,7 +146,7 @@ def analyze(
     from .analyzer import analyze as _analyze
 
     src = _prepare(model, rules)
-    return _analyze(src, inputs=_shapes(inputs), dims=dict(dims or {}))
+    return _analyze(src, inputs=_shapes(inputs), dims=dict(dims or {}), values=values, branches=branches)
 
 
 def sweep(
@@ -153,10 +157,13 @@ def sweep(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    input_values: Mapping[str, object] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> list[SweepRow]:
     """The totals at each value of the symbolic dim ``dim`` (other dims from ``dims``),
     with the scaling exponent d log(FLOPs) / d log(dim) between consecutive values.
-    The model is parsed once."""
+    The model is parsed once. ``input_values`` and ``branches``: as ``analyze``'s
+    ``values`` and ``branches`` (``values`` here are the dim's)."""
     from .analyzer import analyze as _analyze
     from .analyzer.scaling import check_dims
     from .analyzer.scaling import sweep as _sweep
@@ -166,7 +173,7 @@ def sweep(
     check_dims(src.proto, [dim], "--sweep")
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src, inputs=shapes, dims={**base, **point})
+        return _analyze(src, inputs=shapes, dims={**base, **point}, values=input_values, branches=branches)
 
     return _sweep(at, dim, list(values), {})
 
@@ -178,11 +185,14 @@ def formula(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    values: Mapping[str, object] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Formula:
     """The totals as exact polynomials in the symbolic dims ``over`` (default: every dim
     left free by ``inputs`` and ``dims``), recovered from a few analyses on integer
     points and checked off them. ``Formula.polys["flops"]`` etc.; ``verified`` is False
-    when the totals are not polynomial (strided shapes give floors)."""
+    when the totals are not polynomial (strided shapes give floors). ``values`` and
+    ``branches``: as ``analyze`` takes them."""
     from .analyzer import analyze as _analyze
     from .analyzer.scaling import check_dims, symbolic_dims
     from .analyzer.scaling import formula as _formula
@@ -197,6 +207,6 @@ def formula(
         check_dims(src.proto, over, "formula")
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src, inputs=shapes, dims={**base, **point})
+        return _analyze(src, inputs=shapes, dims={**base, **point}, values=values, branches=branches)
 
     return _formula(at, list(over))

@@ -169,6 +169,16 @@ Rules = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
+ValuesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--value", metavar="NAME=V",
+                 help="Bind a small input's value: NAME=16000 or NAME=1,2,3 (an If on it is decided; repeatable)."),
+]
+BranchOpt = Annotated[
+    list[str] | None,
+    typer.Option("--branch", metavar="NODE=then|else",
+                 help="Decide an If whose condition is runtime data: the branch it takes (repeatable)."),
+]
 
 
 class ByChoice(str, enum.Enum):
@@ -238,6 +248,8 @@ def analyze(
     measure: MeasureOpt = False,
     plot: PlotOpt = None,
     convention: ConventionOpt = None,
+    value: ValuesOpt = None,
+    branch: BranchOpt = None,
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
     fmt_name = resolve_format(fmt, csv, json_)
@@ -257,6 +269,10 @@ def analyze(
 
         inputs = {k: api.parse_shape(v) for k, v in pairs(input_ or [], "--input")}
         dims = parse_dims(dim)
+        from .analyzer.bindings import parse_value
+
+        bind = {"values": {k: parse_value(v) for k, v in pairs(value or [], "--value")},
+                "branches": dict(pairs(branch or [], "--branch"))}
         if output not in (None, "-"):
             from .output import check_writable, refuse_model
 
@@ -277,7 +293,7 @@ def analyze(
 
             text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name), ""
         elif sweep or formula:
-            text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
+            text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name, **bind)
         else:
             form = FORMATS[fmt_name]
             options: dict[str, Any] = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
@@ -289,11 +305,11 @@ def analyze(
 
                 # the grid's records serve only the default table, whose counts are the polynomials
                 grid = fmt_name == "table" and by is None and not hw and (sort is None or sort.value in DYNAMIC_SORTS)
-                report, kwargs["dynamic"] = analyze_dynamic(src, inputs, dims, grid_records=grid)
+                report, kwargs["dynamic"] = analyze_dynamic(src, inputs, dims, grid_records=grid, **bind)
             else:
                 from .analyzer.dynamic import analyze_default
 
-                report, note = analyze_default(src, inputs, dims)
+                report, note = analyze_default(src, inputs, dims, **bind)
             if hw:
                 hw.attach(report, model)  # the hardware view, before rendering
             text = renderer(fmt_name)(report, **kwargs)
@@ -323,7 +339,8 @@ def _not_counted(report: Any) -> str:
     return f"{len(report.not_counted)} node(s) not counted ({', '.join(names)})"
 
 
-def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str) -> tuple[str, str]:
+def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str,
+             values: dict[str, Any] | None = None, branches: dict[str, str] | None = None) -> tuple[str, str]:
     """--sweep and --formula through the library entry points; (text, what --strict says)."""
     import json
 
@@ -332,8 +349,9 @@ def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str 
     from .errors import BindingError
 
     if sweep:
-        name, values = parse_sweep(sweep)
-        rows = api.sweep(src, name, values, inputs=inputs, dims=dims)
+        name, values_ = parse_sweep(sweep)
+        rows = api.sweep(src, name, values_, inputs=inputs, dims=dims, input_values=values,
+                         branches=branches)
         partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
         partial = f"some node(s) not counted at {partial}" if partial else ""
         if fmt == "csv":
@@ -342,7 +360,7 @@ def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str 
             return json.dumps(render.sweep_dict(name, rows), indent=2) + "\n", partial
         return render.sweep_table(name, rows), partial
     try:
-        f = api.formula(src, inputs=inputs, dims=dims)
+        f = api.formula(src, inputs=inputs, dims=dims, values=values, branches=branches)
     except (ValueError, BindingError) as e:
         fail(f"--formula: {e}")
     partial = "some node(s) not counted at some point of the formula's grid" if f.partial else ""

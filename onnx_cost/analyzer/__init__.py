@@ -85,13 +85,17 @@ def analyze(
     inputs: Mapping[str, Sequence[int | str]] | None = None,
     dims: DimBinding | None = None,
     path: str | os.PathLike[str] | None = None,
+    values: Mapping[str, Any] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Report:
     """Analyze an ONNX model (a path, a ModelProto or a ``Prepared``) and return its cost report.
 
     ``inputs`` binds graph input shapes by name (``{"x": (1, 3, 224, 224)}``);
     ``dims`` binds every symbolic dim of that name (``{"batch": 1}``), everywhere the
     graph declares it; ``path``: the file a ModelProto was loaded from (it names the
-    report, and its folder holds the external data).
+    report, and its folder holds the external data); ``values`` binds the value of small
+    inputs (``{"sr": 16000}``: an If on it is decided, shapes computed from it known);
+    ``branches`` decides Ifs whose condition is data (``{"/If_0": "then"}``).
     """
     # The analysis allocates many small objects and frees none until the end: full
     # garbage collections find nothing to free and cost up to a fifth of the time.
@@ -99,21 +103,27 @@ def analyze(
     gc.disable()
     try:
         p = model if isinstance(model, Prepared) else prepare(model, path)
-        return _analyze(p, inputs or {}, dims or {})
+        return _analyze(p, inputs or {}, dims or {}, values or {}, branches or {})
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _analyze(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding) -> Report:
+def _analyze(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding,
+    values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
+) -> Report:
+    from .bindings import bind_values, check_branches
+
     warnings = list(p.warnings)
     proto, opsets, base_dir = p.proto, p.opsets, p.base_dir
     graph = proto.graph
-    bound = _bind_inputs(graph, inputs, dims)
+    bound = bind_values(graph, _bind_inputs(graph, inputs, dims), values or {})
+    chosen = check_branches(proto, branches or {})
     with _declared_bound(graph, dims):
         gs = None
         if all(t.known for t in bound.values()):
-            gs = ShapeEngine(opsets, proto.ir_version, None, base_dir).run(graph, bound_inputs=bound)
+            gs = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen).run(graph, bound_inputs=bound)
         if gs is None or _unknown(gs):
             # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
             # through shape arithmetic; use its result as hints for our pass.
@@ -121,15 +131,22 @@ def _analyze(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBi
             if why:
                 warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
             if hints or gs is None:
-                gs = ShapeEngine(opsets, proto.ir_version, hints, base_dir).run(graph, bound_inputs=bound)
+                gs = _engine(ShapeEngine(opsets, proto.ir_version, hints, base_dir), chosen).run(
+                    graph, bound_inputs=bound)
     statics = split_statics(proto, gs)
     apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
     walker = Walker(opsets)
     walker.walk(gs)
     report = _aggregate(proto, p.path, opsets, gs, walker.records, bound)
     report.unused_params = statics.unused
+    report.data_ifs = walker.data_ifs
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
     return report
+
+
+def _engine(engine: ShapeEngine, chosen: dict[str, bool]) -> ShapeEngine:
+    engine.branches = chosen
+    return engine
 
 
 @contextmanager

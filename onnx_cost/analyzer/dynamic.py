@@ -97,7 +97,8 @@ def _left_free(
 
 
 def analyze_dynamic(
-    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int], grid_records: bool = True
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int], grid_records: bool = True,
+    values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
 ) -> tuple[Report, Dynamic | None]:
     """The report to show, and what the free dims do to it (None when there are none).
 
@@ -108,8 +109,11 @@ def analyze_dynamic(
     ``grid_records=False`` the report is then the analysis at the default binding,
     those dims unbound (for JSON, whose records are the counts).
     When the totals are not polynomial (strides, ceil), the report is the analysis at
-    the default binding with the other dims unbound (partial), and ``formula`` says so."""
-    from . import analyze  # looked up now: tests replace it
+    the default binding with the other dims unbound (partial), and ``formula`` says so.
+    ``values``, ``branches``: as ``analyze`` takes them, at every point."""
+    from . import analyze as _analyze  # looked up now: tests replace it
+
+    analyze = functools.partial(_analyze, values=values, branches=branches) if values or branches else _analyze
 
     free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:
@@ -132,12 +136,15 @@ def analyze_dynamic(
 
 
 def analyze_default(
-    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int],
+    values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
 ) -> tuple[Report, str]:
     """The analysis with the default binding (batch=1...) applied to the free dims that have
     one, as the table shows them, for outputs of one row per node (CSV); and a line that says
     which dims were bound so and which stay free ("" when none were free)."""
-    from . import analyze  # looked up now: tests replace it
+    from . import analyze as _analyze  # looked up now: tests replace it
+
+    analyze = functools.partial(_analyze, values=values, branches=branches) if values or branches else _analyze
 
     free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:

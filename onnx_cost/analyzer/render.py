@@ -159,6 +159,8 @@ def report_repr(report: Report) -> str:
     """One line: the model, the main totals, the coverage."""
     t, cov = report.total, report.coverage
     state = ", partial" if report.partial else ""
+    if report.bound in ("upper", "neither"):
+        state += ", upper bound: an If on data"
     return (f"<Report {report.model.path!r}: {si(t.flops)} FLOPs, {si(t.macs)} MACs, {si(t.params)} params, "
             f"{cov.covered}/{cov.nodes} nodes counted{state}>")
 
@@ -205,6 +207,12 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
             "outputs": [{"name": n, "dtype": d, "shape": _shape_json(s)} for n, d, s in m.outputs],
         },
         "partial": report.partial,
+        "bound": report.bound,
+        "data_ifs": [
+            {"name": d.name, "graph": d.graph, "condition": d.condition, "counted": d.counted, "weight": d.weight,
+             "bound": "upper", "then": counts(d.then_cost), "else": counts(d.else_cost)}
+            for d in report.data_ifs
+        ],
         "total": report.total.as_dict(),
         "free_dims": [] if dynamic is None else list(dynamic.free),
         "default_binding": {} if dynamic is None else dict(dynamic.defaults),
@@ -309,6 +317,9 @@ def coverage_line(report: Report) -> str:
         parts.append(f"{cov.per_iteration_loops} loop(s) counted per iteration")
     if cov.not_taken:
         parts.append(f"{cov.not_taken} in If branches not taken")
+    upper = sum(1 for d in report.data_ifs if d.weight)
+    if upper:
+        parts.append(f"{upper} If(s) on runtime data: larger branch counted, totals are an upper bound")
     return text + (": " + ", ".join(parts) if parts else "")
 
 

@@ -60,6 +60,8 @@ class GraphShapes:
     # id(node) -> its decoded attributes and "" or why they make it invalid (attrs.decode),
     # decoded once here and read again by the walker
     attrs: dict[int, Decoded] = field(default_factory=dict)
+    # id(If node) -> the condition the user chose for it (--branch), where its own is data
+    chosen: dict[int, bool] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4096)
@@ -94,6 +96,7 @@ class ShapeEngine:
         self._sorting = False  # True while a graph is re-run sorted after an exception: no nested re-runs
         self._dropped: list[Any] = []  # the decodings of dropped passes
         self._evaluated: dict[tuple[Any, ...], Any] = {}  # node_values' memo
+        self.branches: dict[str, bool] = {}  # If node name -> the condition the user chose (--branch)
 
     # Entry point ----------------------------------------------------------
     def run(

@@ -15,6 +15,7 @@ from ..rules.cost import Cost
 from ..rules.node import NodeView, nbytes, numel
 from ..rules.registry import norm_domain
 from .attrs import decode
+from .bindings import condition_source
 from .count import Facts, Memo, invalid, looks, printable_detail
 from .params import LEARNED_ATTRS, learned_sizes
 from .report import (
@@ -24,6 +25,7 @@ from .report import (
     SHAPE_UNKNOWN,
     SMALLER,
     TAKEN,
+    DataIf,
     NodeRecord,
     nested_branch,
 )
@@ -54,6 +56,7 @@ class Walker:
         self.records: list[NodeRecord] = []
         self._scopes = ScopeParser()
         self._count = Memo()
+        self.data_ifs: list[DataIf] = []  # Ifs on runtime data, as met
 
     def walk(
         self, gs: GraphShapes, graph_path: str = "", scale: int = 1, per_iter: bool = False, branch: str = ""
@@ -172,10 +175,18 @@ class Walker:
             else:
                 pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
                 self._demote(starts[1 - pick], starts[2 - pick])
-            why = "the static condition" if cond is not None else "the larger"
+                if branch != NOT_TAKEN:
+                    source = condition_source(node.input[0] if node.input else "", gs.order, gs.tensors)
+                    weight = 0 if branch == SMALLER else scale
+                    self.data_ifs.append(DataIf(label, graph_path, source, costs[0], costs[1],
+                                                "then" if pick == 0 else "else", weight))
+            why = "the larger"
+            if cond is not None:
+                why = "--branch" if id(node) in gs.chosen else "the static condition"
             detail = (
                 f"then {costs[0].flops} FLOPs, else {costs[1].flops} FLOPs: "
                 f"{'then' if pick == 0 else 'else'} ({why}) counted"
+                + ("" if cond is not None else ": an upper bound, the condition is runtime data")
             )
             return Facts(COUNTED, none, detail, unit=costs[pick])
         sub = gs.subgraphs.get((id(node), "body"))
@@ -201,7 +212,9 @@ class Walker:
 
 
 def view_cond(node: onnx.NodeProto, gs: GraphShapes) -> bool | None:
-    """The If condition when its value is static, else None."""
+    """The If condition when its value is static (or the user chose it: --branch), else None."""
+    if id(node) in gs.chosen:
+        return gs.chosen[id(node)]
     t = gs.tensors.get(node.input[0]) if node.input else None
     if t is None or t.value is None or getattr(t.value, "size", 0) != 1:
         return None

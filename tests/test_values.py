@@ -1,0 +1,138 @@
+"""Values the user binds (--value, values=) and Ifs decided by them or by --branch;
+an If on runtime data reported as an upper bound (issue 24)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from onnx import helper
+
+import onnx_cost
+from onnx_cost.errors import BindingError
+
+from helpers import init, make_model, vi
+
+
+def _sr_model():
+    """silero VAD's shape: y = x @ W16 [16, 8] when sr == 16000, else x @ W8 [16, 4]."""
+    then_g = helper.make_graph([helper.make_node("MatMul", ["x", "w16"], ["t"], name="mm16")], "then", [],
+                               [vi("t", "float32", [1, 8])])
+    else_g = helper.make_graph([helper.make_node("MatMul", ["x", "w8"], ["e"], name="mm8")], "else", [],
+                               [vi("e", "float32", [1, 4])])
+    nodes = [
+        helper.make_node("Equal", ["sr", "k16000"], ["is16k"], name="eq"),
+        helper.make_node("If", ["is16k"], ["y"], name="/If_sr", then_branch=then_g, else_branch=else_g),
+    ]
+    inits = [init("w16", "float32", [16, 8]), init("w8", "float32", [16, 4]), init("k16000", "int64", [], 16000)]
+    return make_model(nodes, [("x", "float32", [1, 16]), ("sr", "int64", [])], [("y", "float32", None)], inits)
+
+
+# then: 1x16 by 16x8 = 128 MACs, 8 dots: 2*128 - 8 = 248 FLOPs
+# else: 1x16 by 16x4 = 64 MACs, 4 dots: 2*64 - 4 = 124 FLOPs
+
+
+def test_a_bound_value_decides_the_if():
+    r = onnx_cost.analyze(_sr_model(), values={"sr": 16000})
+    assert (r.total.macs, r.total.flops) == (128, 248)
+    assert r.bound == "exact" and not r.partial and r.data_ifs == []
+    r = onnx_cost.analyze(_sr_model(), values={"sr": 8000})
+    assert (r.total.macs, r.total.flops) == (64, 124)
+    assert r.coverage.not_taken == 1  # mm16, in the branch sr = 8000 never takes
+    assert not r.partial
+
+
+def test_an_if_on_data_is_an_upper_bound_naming_its_condition():
+    r = onnx_cost.analyze(_sr_model())
+    assert (r.total.macs, r.total.flops) == (128, 248)  # the larger branch
+    assert r.bound == "upper" and not r.partial
+    (d,) = r.data_ifs
+    assert d.name == "/If_sr" and d.counted == "then"
+    assert (d.then_cost.macs, d.else_cost.macs) == (128, 64)
+    assert "input 'sr'" in d.condition and "Equal" in d.condition
+    data = r.to_dict()
+    assert data["bound"] == "upper"
+    assert data["data_ifs"][0]["bound"] == "upper"
+    assert (data["data_ifs"][0]["then"]["macs"], data["data_ifs"][0]["else"]["macs"]) == (128, 64)
+    from onnx_cost.analyzer.render import to_table
+
+    text = to_table(r)
+    assert "UPPER BOUND: If /If_sr" in text and "input 'sr'" in text
+    assert "upper bound" in text.split("coverage:")[1].splitlines()[0]
+    assert "upper bound" in repr(r)
+
+
+def test_branch_decides_an_if_on_data():
+    r = onnx_cost.analyze(_sr_model(), branches={"/If_sr": "else"})
+    assert (r.total.macs, r.total.flops) == (64, 124)
+    assert r.bound == "exact" and r.data_ifs == []
+    assert "--branch" in next(n for n in r.nodes if n.op_type == "If").detail
+
+
+def test_binding_errors_name_what_there_is():
+    with pytest.raises(BindingError, match=r"--value nope: the model has no such input \(inputs: sr, x\)"):
+        onnx_cost.analyze(_sr_model(), values={"nope": 1})
+    with pytest.raises(BindingError, match="does not fit"):
+        onnx_cost.analyze(_sr_model(), values={"sr": [1, 2]})
+    with pytest.raises(BindingError, match="--branch /If_x: the model has no If node of that name"):
+        onnx_cost.analyze(_sr_model(), branches={"/If_x": "then"})
+    with pytest.raises(BindingError, match="then or else"):
+        onnx_cost.analyze(_sr_model(), branches={"/If_sr": "both"})
+    big = make_model([helper.make_node("Relu", ["img"], ["o"])], [("img", "float32", [1, 3, 224, 224])],
+                     [("o", "float32", [1, 3, 224, 224])])
+    with pytest.raises(BindingError, match="150528-element tensor, not a small value"):
+        onnx_cost.analyze(big, values={"img": 3})
+
+
+def test_a_bound_length_makes_shapes_known():
+    # y = ConstantOfShape([n]) -> Unsqueeze -> MatMul by w [1, 8]: n*1*8 MACs once n is known
+    nodes = [
+        helper.make_node("Reshape", ["n", "one"], ["n1"]),
+        helper.make_node("ConstantOfShape", ["n1"], ["z"]),
+        helper.make_node("Unsqueeze", ["z", "ax"], ["z2"]),
+        helper.make_node("MatMul", ["z2", "w"], ["y"]),
+    ]
+    inits = [init("one", "int64", [1], [1]), init("ax", "int64", [1], [1]), init("w", "float32", [1, 8])]
+    m = make_model(nodes, [("n", "int64", [])], [("y", "float32", None)], inits)
+    assert onnx_cost.analyze(m).partial
+    r = onnx_cost.analyze(m, values={"n": 10})
+    assert not r.partial and r.total.macs == 10 * 1 * 8
+
+
+def test_untaken_branches_of_a_static_if_never_make_a_report_partial():
+    # the else branch has a shape-unknown MatMul (rank unknown) and an invalid Conv: it never runs
+    else_g = helper.make_graph(
+        [helper.make_node("MatMul", ["u", "w"], ["e0"], name="unknown"),
+         helper.make_node("Conv", ["x", "w"], ["e"], name="bad", kernel_shape=[9, 9])],
+        "else", [], [vi("e", "float32", None)])
+    then_g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["t"], name="mm")], "then", [],
+                               [vi("t", "float32", [2, 4])])
+    nodes = [helper.make_node("If", ["c"], ["y"], name="if", then_branch=then_g, else_branch=else_g)]
+    inits = [init("w", "float32", [4, 4]), init("c", "bool", [], True)]
+    m = make_model(nodes, [("x", "float32", [2, 4]), ("u", "float32", None)], [("y", "float32", [2, 4])], inits)
+    r = onnx_cost.analyze(m)
+    assert r.coverage.not_taken == 2 and not r.partial and r.bound == "exact"
+    assert r.total.macs == 32  # 2x4 by 4x4
+
+
+def test_cli_value_and_branch(tmp_path):
+    import onnx
+    from typer.testing import CliRunner
+
+    from onnx_cost.cli import app
+
+    def run_cli(*args):
+        return CliRunner().invoke(app, list(args))
+
+    p = tmp_path / "sr.onnx"
+    onnx.save(_sr_model(), p)
+    res = run_cli(str(p), "--value", "sr=8000", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["total"]["macs"] == 64 and data["bound"] == "exact"
+    res = run_cli(str(p), "--branch", "/If_sr=then", "--json")
+    assert json.loads(res.stdout)["total"]["macs"] == 128
+    res = run_cli(str(p), "--value", "rate=1")
+    assert res.exit_code == 2 and "the model has no such input (inputs: sr, x)" in res.stderr
+    res = run_cli(str(p), "--value", "sr=abc")
+    assert res.exit_code == 2 and "is not a number" in res.stderr
