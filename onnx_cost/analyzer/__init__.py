@@ -136,10 +136,12 @@ def _analyze(
     statics = split_statics(proto, gs)
     apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
     walker = Walker(opsets)
+    walker.logical = statics.logical
     walker.walk(gs)
-    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound)
+    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound, statics.logical)
     report.unused_params = statics.unused
     report.data_ifs = walker.data_ifs
+    report.quant_params = statics.quant
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
     return report
 
@@ -309,6 +311,7 @@ def _aggregate(
     gs: GraphShapes,
     records: list[NodeRecord],
     bound: dict[str, TensorInfo],
+    logical: Mapping[str, tuple[int, int]] | None = None,
 ) -> Report:
     param_sizes: dict[str, tuple[int, int]] = {}
     unknown_tensors = 0
@@ -317,6 +320,8 @@ def _aggregate(
             if name in g.params and t.known:
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 param_sizes[name] = (n, nbytes(n, t.bits))
+                if logical and name in logical:
+                    param_sizes[name] = logical[name]
             if not t.known:
                 unknown_tensors += 1
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}

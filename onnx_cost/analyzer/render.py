@@ -240,6 +240,10 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
         "warnings": report.warnings,
         "uncounted": report.uncounted,
         "missing_dims": report.missing_dims,
+        "quant_params": {
+            "elements": sum(v[0] for v in report.quant_params.values()),
+            "bytes": sum(v[1] for v in report.quant_params.values()),
+        },
         "unused_params": {
             "elements": sum(v[0] for v in report.unused_params.values()),
             "bytes": sum(v[1] for v in report.unused_params.values()),

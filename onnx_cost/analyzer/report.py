@@ -173,6 +173,8 @@ class Report:
     constant_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # static non-weight: the same
     # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
     unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # scales and zero points of every quantization form -> (elements, bytes): never params
+    quant_params: dict[str, tuple[int, int]] = field(default_factory=dict)
     data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
     _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
 

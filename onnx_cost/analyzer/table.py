@@ -153,6 +153,8 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
     ]
     if t.int_ops or t.int_macs:
         rows += [("integer MACs", val("int_macs"), ""), ("integer ops", val("int_ops"), "")]
+    if report.quant_params:  # beside params, never in them (docs/counting.md, "params")
+        rows.append(("quant params (scales, zero points)", sum(v[0] for v in report.quant_params.values()), ""))
     out = []
     for label, v, unit in rows:
         exact = f"{v:,}" if isinstance(v, int) else (f"{integer(v):,}" if integer(v) is not None else "")

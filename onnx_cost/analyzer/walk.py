@@ -57,6 +57,7 @@ class Walker:
         self._scopes = ScopeParser()
         self._count = Memo()
         self.data_ifs: list[DataIf] = []  # Ifs on runtime data, as met
+        self.logical: Mapping[str, tuple[int, int]] = {}  # params whose weights are not their elements (packed)
 
     def walk(
         self, gs: GraphShapes, graph_path: str = "", scale: int = 1, per_iter: bool = False, branch: str = ""
@@ -109,6 +110,10 @@ class Walker:
         weights = gs.params
         for name, t in zip(in_names, view.inputs):
             if t is not None and t.static and name in weights and t.known:
+                packed = self.logical.get(name)
+                if packed is not None:
+                    params, pbytes = params + packed[0], pbytes + packed[1]
+                    continue
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 params += n
                 pbytes += nbytes(n, t.bits)
