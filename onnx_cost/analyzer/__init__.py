@@ -143,6 +143,9 @@ def _analyze(
     report.data_ifs = walker.data_ifs
     report.quant_params = statics.quant
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
+    from .lenient import lenient_warnings
+
+    report.warnings.extend(lenient_warnings(walker.records))
     return report
 
 

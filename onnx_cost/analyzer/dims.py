@@ -10,7 +10,6 @@ import onnx
 
 from ..errors import BindingError
 
-
 _NAMELESS = re.compile(r"[A-Za-z]{0,3}_*[0-9]+")  # an exporter's symbol: s0, s6, d1, dim_0, unk__3
 
 
