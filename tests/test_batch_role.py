@@ -23,7 +23,7 @@ def _model(out_shape=("s6", 3), meta=None):
 def test_the_leading_dim_of_every_input_and_output_is_the_batch():
     m = _model()
     assert batch_by_role(m) == "s6"
-    report, dyn = analyze_dynamic(prepare(m), {}, {})
+    _report, dyn = analyze_dynamic(prepare(m), {}, {})
     assert dyn is not None and dyn.defaults == {"s6": 1}  # s2 (a length) stays free
     # MatMul [s6, s2, 4] by [4, 3]: s6·s2·4·3 = 12·s6·s2 MACs; at the default s6 = 1 and s2 = 5: 60
     macs = dyn.total("macs")
