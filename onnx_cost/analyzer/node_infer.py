@@ -114,8 +114,7 @@ class NodeInference:
         sig = ins[0] if op.key == ("", "STFT") and ins else None
         if sig is not None and sig.shape is not None and len(sig.shape) == 2:
             # a real signal [batch, length]: onnxruntime runs it as [batch, length, 1], which the spec requires
-            t = ins[0]
-            tp = self._type(TensorInfo(t.name, (*t.shape, 1), t.dtype, t.bits))
+            tp = self._type(TensorInfo(sig.name, (*sig.shape, 1), sig.dtype, sig.bits))
             if tp is not None:
                 types[node.input[0]] = tp
         if op.key == ("", "STFT") and not any(a.name == "onesided" for a in node.attribute):
