@@ -29,7 +29,7 @@ FIELDS: dict[type, tuple[str, ...]] = {
     Report: (
         "model", "nodes", "total", "by_op_type", "coverage", "uncounted", "not_counted", "missing_dims",
         "warnings", "views", "tensors", "initializers", "param_sizes", "constant_sizes", "unused_params",
-        "quant_params", "data_ifs",
+        "quant_params", "data_ifs", "derived_dims",
     ),
     NodeRecord: (
         "name", "op_type", "domain", "scope", "graph", "input_names", "output_names", "inputs", "outputs",

@@ -123,7 +123,8 @@ def _analyze(
     with _declared_bound(graph, dims):
         gs = None
         if all(t.known for t in bound.values()):
-            gs = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen).run(graph, bound_inputs=bound)
+            engine = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims)
+            gs = engine.run(graph, bound_inputs=bound)
         if gs is None or _unknown(gs):
             # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
             # through shape arithmetic; use its result as hints for our pass.
@@ -131,7 +132,7 @@ def _analyze(
             if why:
                 warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
             if hints or gs is None:
-                gs = _engine(ShapeEngine(opsets, proto.ir_version, hints, base_dir), chosen).run(
+                gs = _engine(ShapeEngine(opsets, proto.ir_version, hints, base_dir), chosen, dims).run(
                     graph, bound_inputs=bound)
     statics = split_statics(proto, gs)
     apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
@@ -142,6 +143,9 @@ def _analyze(
     report.unused_params = statics.unused
     report.data_ifs = walker.data_ifs
     report.quant_params = statics.quant
+    from .derived import describe
+
+    report.derived_dims = describe(graph, report.missing_dims)
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
     from .lenient import lenient_warnings
 
@@ -149,8 +153,11 @@ def _analyze(
     return report
 
 
-def _engine(engine: ShapeEngine, chosen: dict[str, bool]) -> ShapeEngine:
+def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding) -> ShapeEngine:
+    from .derived import is_derived
+
     engine.branches = chosen
+    engine.derived = {k: int(v) for k, v in dims.items() if is_derived(k)}
     return engine
 
 

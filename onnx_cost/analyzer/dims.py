@@ -39,11 +39,14 @@ def input_dims(graph: onnx.GraphProto) -> list[str]:
 
 def check_dims(model: onnx.ModelProto | onnx.GraphProto, names: Sequence[str], flag: str) -> None:
     """BindingError naming the first of ``names`` the graph does not declare, listing
-    the names it does declare (the graph inputs' first)."""
+    the names it does declare (the graph inputs' first). A data-dependent dim named after
+    a node that may produce it (``length@/decoder/Range``, analyzer/derived.py) is accepted."""
+    from .derived import accepts
+
     graph = model.graph if isinstance(model, onnx.ModelProto) else model
     have = declared_dims(graph)
     for n in names:
-        if n not in have:
+        if n not in have and not accepts(graph, n):
             listed = ", ".join(have[:20]) + (", ..." if len(have) > 20 else "")
             raise BindingError(
                 f"{flag} {n}: the model has no dim of that name "

@@ -216,7 +216,9 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
         "total": report.total.as_dict(),
         "free_dims": [] if dynamic is None else list(dynamic.free),
         "default_binding": {} if dynamic is None else dict(dynamic.defaults),
-        "bind_hint": "" if dynamic is None else dynamic.hint,
+        "bind_hint": " ".join([*([dynamic.hint] if dynamic is not None and dynamic.hint else []),
+                               *(f"--dim {d}=N" for d in report.derived_dims)]),
+        "derived_dims": dict(report.derived_dims),
         "total_formula": formula_json(dynamic),
         "coverage": {
             "nodes": cov.nodes,
@@ -323,7 +325,7 @@ def coverage_line(report: Report) -> str:
         parts.append(f"{cov.not_taken} in If branches not taken")
     upper = sum(1 for d in report.data_ifs if d.weight)
     if upper:
-        parts.append(f"{upper} If(s) on runtime data: larger branch counted, totals are an upper bound")
+        parts.append(f"{upper} If(s) on data: upper bound")
     return text + (": " + ", ".join(parts) if parts else "")
 
 

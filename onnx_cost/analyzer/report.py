@@ -175,7 +175,9 @@ class Report:
     unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
     # scales and zero points of every quantization form -> (elements, bytes): never params
     quant_params: dict[str, tuple[int, int]] = field(default_factory=dict)
-    data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
+    data_ifs: list[DataIf] = field(default_factory=list)
+    # data-dependent dims that would make nodes countable (analyzer/derived.py) -> what each is
+    derived_dims: dict[str, str] = field(default_factory=dict)  # Ifs on runtime data: the totals are upper bounds
     _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property

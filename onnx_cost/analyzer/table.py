@@ -366,6 +366,8 @@ def _not_counted_lines(report: Report, all_nodes: bool, dynamic: Dynamic | None)
     hint = dynamic.hint if dynamic is not None else _hint(report)
     if hint:
         lines.append(f"  bind the free dims: {escape(hint)}")
+    for d, what in report.derived_dims.items():  # dims the graph computes from values (analyzer/derived.py)
+        lines.append(f"  bind the data-dependent dim: --dim {escape(d)}=N ({escape(what)})")
     return lines
 
 
@@ -379,5 +381,5 @@ def _hint(report: Report) -> str:
                 named.append(d)
         if shape is not None and any(d is None for d in shape):
             unnamed[name] = ",".join("N" if d is None else str(d) for d in shape)
-    missing = [d for d in named if d in report.missing_dims] or named
+    missing = [d for d in named if d in report.missing_dims] or ([] if report.derived_dims else named)
     return " ".join([*(f"--dim {d}=N" for d in missing), *(f"--input {n}={s}" for n, s in unnamed.items())])
