@@ -57,7 +57,7 @@ def test_an_if_on_data_is_an_upper_bound_naming_its_condition():
     from onnx_cost.analyzer.render import to_table
 
     text = to_table(r)
-    assert "UPPER BOUND: If /If_sr" in text and "input 'sr'" in text
+    assert "UPPER BOUND: If /If_sr's condition is not known statically (input 'sr' via Equal)" in text
     assert "upper bound" in text.split("coverage:")[1].splitlines()[0]
     assert "upper bound" in repr(r)
 
@@ -136,3 +136,40 @@ def test_cli_value_and_branch(tmp_path):
     assert res.exit_code == 2 and "the model has no such input (inputs: sr, x)" in res.stderr
     res = run_cli(str(p), "--value", "sr=abc")
     assert res.exit_code == 2 and "is not a number" in res.stderr
+
+
+def test_the_condition_of_a_nested_if_is_traced_through_the_enclosing_graph():
+    # inner If (in the outer If's then branch) on n > 4, where n = the length of x, computed outside
+    inner_then = helper.make_graph([helper.make_node("Relu", ["x"], ["a"])], "t", [], [vi("a", "float32", None)])
+    inner_else = helper.make_graph([helper.make_node("Neg", ["x"], ["b"])], "e", [], [vi("b", "float32", None)])
+    outer_then = helper.make_graph(
+        [helper.make_node("If", ["big"], ["i"], name="inner", then_branch=inner_then, else_branch=inner_else)],
+        "ot", [], [vi("i", "float32", None)])
+    outer_else = helper.make_graph([helper.make_node("Identity", ["x"], ["o"])], "oe", [], [vi("o", "float32", None)])
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("ReduceSum", ["s"], ["n"], keepdims=0),
+        helper.make_node("Greater", ["n", "four"], ["big"]),
+        helper.make_node("If", ["c"], ["y"], name="outer", then_branch=outer_then, else_branch=outer_else),
+    ]
+    m = make_model(nodes, [("x", "float32", ["n"]), ("c", "bool", [])], [("y", "float32", None)],
+                   [init("four", "int64", [], 4)])
+    r = onnx_cost.analyze(m)
+    inner = next(d for d in r.data_ifs if d.name == "inner")
+    assert inner.condition == "the shape of 'x' via Greater"
+    r = onnx_cost.analyze(m, dims={"n": 8}, branches={"outer": "then"})
+    assert r.bound == "exact" and r.total.compare == 8  # inner decided by the shape: Relu on 8
+
+
+def test_a_list_value_decides_its_inputs_symbolic_dim():
+    # ids [n] (a list of 3) gathers rows of a [10, 4] table -> [n, 4] @ w [4, 2]: 3·4·2 = 24 MACs
+    nodes = [helper.make_node("Gather", ["table", "ids"], ["e"]), helper.make_node("MatMul", ["e", "w"], ["y"])]
+    m = make_model(nodes, [("ids", "int64", ["n"])], [("y", "float32", ["n", 2])],
+                   [init("table", "float32", [10, 4]), init("w", "float32", [4, 2])])
+    r = onnx_cost.analyze(m, values={"ids": [1, 2, 3]})
+    assert not r.partial and r.total.macs == 24
+    from onnx_cost.analyzer import prepare
+    from onnx_cost.analyzer.dynamic import analyze_dynamic
+
+    report, dyn = analyze_dynamic(prepare(m), {}, {}, values={"ids": [1, 2, 3]})
+    assert dyn is None and report.total.macs == 24  # n is the value's length: nothing left free

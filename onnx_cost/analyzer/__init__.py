@@ -113,11 +113,13 @@ def _analyze(
     p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding,
     values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
 ) -> Report:
-    from .bindings import bind_values, check_branches
+    from .bindings import bind_values, check_branches, value_dims
 
     warnings = list(p.warnings)
     proto, opsets, base_dir = p.proto, p.opsets, p.base_dir
     graph = proto.graph
+    if values:
+        dims = {**value_dims(graph, values), **dims}
     bound = bind_values(graph, _bind_inputs(graph, inputs, dims), values or {})
     chosen = check_branches(proto, branches or {})
     with _declared_bound(graph, dims):

@@ -71,6 +71,27 @@ def bind_values(
     return out
 
 
+def value_dims(graph: onnx.GraphProto, values: Mapping[str, Any] | None) -> dict[str, int]:
+    """The symbolic dims of valued inputs that their values' shapes decide (``--value ids=1,2,3``
+    on an input ``[n]`` binds n = 3), so that the dim is not left free elsewhere."""
+    out: dict[str, int] = {}
+    if not values:
+        return out
+    for i in graph.input:
+        if i.name not in values or not i.type.HasField("tensor_type"):
+            continue
+        try:
+            shape = np.shape(values[i.name])
+        except Exception:  # bind_values says what is wrong with it
+            continue
+        dims = i.type.tensor_type.shape.dim
+        if len(dims) == len(shape):
+            for d, n in zip(dims, shape):
+                if d.HasField("dim_param") and d.dim_param:
+                    out.setdefault(d.dim_param, int(n))
+    return out
+
+
 def _with_value(t: TensorInfo, raw: Any, bound: Mapping[str, TensorInfo]) -> TensorInfo:
     where = f"--value {t.name}"
     np_type = NUMPY_TYPES.get(t.dtype)
@@ -149,10 +170,11 @@ def if_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     return out
 
 
-def condition_source(name: str, order: Sequence[onnx.NodeProto], tensors: Mapping[str, TensorInfo]) -> str:
+def condition_source(name: str, orders: Sequence[Sequence[onnx.NodeProto]], tensors: Mapping[str, TensorInfo]) -> str:
     """Where an If's condition comes from, in words: the graph inputs it is computed from
-    (``input 'sr' via Equal``), else the op that computes it."""
-    producer = {o: n for n in order for o in n.output if o}
+    (``input 'sr' via Equal``; ``the shape of 'x'`` where it reads only a shape), else the op
+    that computes it. ``orders``: the nodes of the If's graph and of every enclosing graph."""
+    producer = {o: n for order in orders for n in order for o in n.output if o}
     seen: set[str] = set()
     leaves: list[str] = []
     stack = [name]
@@ -165,12 +187,15 @@ def condition_source(name: str, order: Sequence[onnx.NodeProto], tensors: Mappin
         if n is None:
             t = tensors.get(x)
             if t is None or not t.static:
-                leaves.append(x)
+                leaves.append(f"input '{x}'")
+            continue
+        if n.op_type in ("Shape", "Size") and n.input:  # only the shape is read: bind it with --input/--dim
+            leaves.append(f"the shape of '{n.input[0]}'")
             continue
         stack.extend(n.input)
     via = producer.get(name)
     how = f" via {via.op_type}" if via is not None else ""
     if leaves:
-        shown = ", ".join(f"'{x}'" for x in sorted(leaves)[:5]) + (", ..." if len(leaves) > 5 else "")
-        return printable(f"{'input' if len(leaves) == 1 else 'inputs'} {shown}{how}", 300)
+        shown = ", ".join(sorted(set(leaves))[:4]) + (", ..." if len(set(leaves)) > 4 else "")
+        return printable(f"{shown}{how}", 300)
     return printable(f"'{name}'{how}", 300)

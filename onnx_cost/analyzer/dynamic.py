@@ -114,6 +114,10 @@ def analyze_dynamic(
     from . import analyze as _analyze  # looked up now: tests replace it
 
     analyze = functools.partial(_analyze, values=values, branches=branches) if values or branches else _analyze
+    if values:  # a valued input's symbolic dims are its value's: not free
+        from .bindings import value_dims
+
+        dims = {**value_dims(p.proto.graph, values), **dims}
 
     free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:
@@ -145,6 +149,10 @@ def analyze_default(
     from . import analyze as _analyze  # looked up now: tests replace it
 
     analyze = functools.partial(_analyze, values=values, branches=branches) if values or branches else _analyze
+    if values:  # a valued input's symbolic dims are its value's: not free
+        from .bindings import value_dims
+
+        dims = {**value_dims(p.proto.graph, values), **dims}
 
     free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:

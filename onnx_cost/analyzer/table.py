@@ -108,10 +108,10 @@ def _header(report: Report, dynamic: Dynamic | None, width: int) -> list[str]:
         lines.append("PARTIAL: some nodes could not be counted; totals are lower bounds")
     for d in report.data_ifs:
         if d.weight:
-            lines += wrap(f"UPPER BOUND: If {escape(d.name)} decides on runtime data ({escape(d.condition)}): then "
-                          f"{si(d.then_cost.flops)} FLOPs, else {si(d.else_cost.flops)} FLOPs; the {d.counted} "
-                          f"branch (the larger) is counted (decide it: --value or --branch {escape(d.name)}=then|else)",
-                          width)
+            name = escape(d.name)
+            lines += wrap(f"UPPER BOUND: If {name}'s condition is not known statically ({escape(d.condition)}): "
+                          f"then {si(d.then_cost.flops)} FLOPs, else {si(d.else_cost.flops)} FLOPs; the {d.counted} "
+                          f"branch (the larger) is counted (decide it: --value or --branch {name}=then|else)", width)
     for name, view in report.views.items():
         lines += wrap(f"view {escape(name)}: {escape(view.description)}", width)
     return lines

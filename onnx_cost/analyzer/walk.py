@@ -57,6 +57,7 @@ class Walker:
         self._scopes = ScopeParser()
         self._count = Memo()
         self.data_ifs: list[DataIf] = []  # Ifs on runtime data, as met
+        self._enclosing: list[GraphShapes] = []  # the graphs being walked, outermost first
         self.logical: Mapping[str, tuple[int, int]] = {}  # params whose weights are not their elements (packed)
 
     def walk(
@@ -67,10 +68,12 @@ class Walker:
         the graph's cost per execution (the main graph's sum is not needed: NO_COST)."""
         total = NO_COST
         sub = graph_path != ""
+        self._enclosing.append(gs)
         for node in gs.order:
             c = self._node(node, gs, graph_path, scale, per_iter, branch)
             if sub:
                 total = total + c
+        self._enclosing.pop()
         return total
 
     def _view(
@@ -181,7 +184,8 @@ class Walker:
                 pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
                 self._demote(starts[1 - pick], starts[2 - pick])
                 if branch != NOT_TAKEN:
-                    source = condition_source(node.input[0] if node.input else "", gs.order, gs.tensors)
+                    orders = [g.order for g in self._enclosing]
+                    source = condition_source(node.input[0] if node.input else "", orders, gs.tensors)
                     weight = 0 if branch == SMALLER else scale
                     self.data_ifs.append(DataIf(label, graph_path, source, costs[0], costs[1],
                                                 "then" if pick == 0 else "else", weight))
