@@ -267,6 +267,8 @@ class ShapeEngine:
         """Name the dims of ``node``'s outputs that its input values decide and that neither
         inference nor the hints know (derived.py), and bind those the user bound."""
         got = [tensors.get(n) if n else None for n in outputs]
+        if all(t is None or t.known for t in got):  # the common case: nothing to name or bind
+            return
         shapes = [None if t is None else t.shape for t in got]
         if node.op_type in PRODUCERS and (node.op_type in ALWAYS_DATA or all(t is None or t.known for t in ins)):
             shapes = name_outputs(node, shapes)
