@@ -72,3 +72,34 @@ def test_cli_binds_the_derived_dim(tmp_path):
     res = CliRunner().invoke(app, [str(p), "--json", "--dim", f"{NAME}=10"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["total"]["macs"] == 10 * 16 + 10 * 16 * 4
+
+
+def _nonzero_topk():
+    """NonZero(x) [2, nnz] (x has rank 2) -> [nnz, 2] @ W [2, 5]; TopK(x, k = max(x)) [1, k] -> [k, 1] @ V [1, 3]."""
+    nodes = [
+        helper.make_node("NonZero", ["x"], ["nz"], name="nz"),
+        helper.make_node("Cast", ["nz"], ["nzf"], to=TensorProto.FLOAT),
+        helper.make_node("Transpose", ["nzf"], ["nzt"]),
+        helper.make_node("MatMul", ["nzt", "W"], ["a"], name="mm_nz"),
+        helper.make_node("ReduceMax", ["x"], ["mx"], keepdims=1),
+        helper.make_node("Cast", ["mx"], ["k2"], to=TensorProto.INT64),
+        helper.make_node("Reshape", ["k2", "shape1"], ["k"]),
+        helper.make_node("TopK", ["x", "k"], ["vals", "idx"], name="topk"),
+        helper.make_node("Transpose", ["vals"], ["vt"]),
+        helper.make_node("MatMul", ["vt", "V"], ["b"], name="mm_k"),
+    ]
+    inits = [init("W", "float32", [2, 5]), init("V", "float32", [1, 3]), init("shape1", "int64", [1], [1])]
+    return make_model(nodes, [("x", "float32", [1, 10])], [("a", "float32", None), ("b", "float32", None)], inits)
+
+
+def test_nonzero_and_a_computed_topk_name_their_dims():
+    r = onnx_cost.analyze(_nonzero_topk())
+    rec = {n.name: n for n in r.nodes}
+    assert rec["nz"].outputs == ((2, "nonzero@nz"),)
+    assert rec["topk"].outputs == ((1, "k@topk"), (1, "k@topk"))  # values and indices share k
+    assert set(r.derived_dims) == {"nonzero@nz", "k@topk"}
+    r = onnx_cost.analyze(_nonzero_topk(), dims={"nonzero@nz": 4, "k@topk": 2})
+    rec = {n.name: n for n in r.nodes}
+    # mm_nz: [4, 2] @ [2, 5] = 40 MACs; mm_k: [2, 1] @ [1, 3] = 6 MACs
+    assert (rec["mm_nz"].cost.macs, rec["mm_k"].cost.macs) == (40, 6)
+    assert not r.partial

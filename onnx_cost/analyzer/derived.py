@@ -55,13 +55,17 @@ def dim_name(base: str, node: onnx.NodeProto, position: int | None = None) -> st
     return f"{base}{'' if position is None else f'_{position}'}{SEP}{node_label(node)}"
 
 
-def name_outputs(node: onnx.NodeProto, shapes: list[Any]) -> list[Any]:
+def name_outputs(node: onnx.NodeProto, shapes: list[Any], like: tuple[Any, ...] | None = None) -> list[Any]:
     """The output shapes of a producer with their unknown dims (None, or onnx's ``unk__N``)
     named after it; the same position in several outputs (TopK's values and indices) gets
-    the same name."""
+    the same name. ``like``: the known shape of input 0 (TopK's outputs are shaped like it)."""
     spec = PRODUCERS.get(node.op_type)
     if spec is None:
         return shapes
+    if node.op_type == "TopK" and like is not None:  # the input's shape but at the axis, where k is
+        axis = next((a.i for a in node.attribute if a.name == "axis"), -1) % max(len(like), 1)
+        shapes = [None if s is None else tuple(d if j == axis else x for j, (d, x) in enumerate(zip(s, like)))
+                  if len(s) == len(like) else s for s in shapes]
     positions = sorted({j for s in shapes if s is not None for j, d in enumerate(s) if _unnamed(d)})
     if not positions:
         return shapes

@@ -271,7 +271,7 @@ class ShapeEngine:
             return
         shapes = [None if t is None else t.shape for t in got]
         if node.op_type in PRODUCERS and (node.op_type in ALWAYS_DATA or all(t is None or t.known for t in ins)):
-            shapes = name_outputs(node, shapes)
+            shapes = name_outputs(node, shapes, ins[0].shape if ins and ins[0] is not None else None)
         for name, t, shp in zip(outputs, got, shapes):
             shp = bind(shp, self.derived)
             if t is not None and shp != t.shape:
