@@ -136,6 +136,10 @@ def test_cli_value_and_branch(tmp_path):
     assert res.exit_code == 2 and "the model has no such input (inputs: sr, x)" in res.stderr
     res = run_cli(str(p), "--value", "sr=abc")
     assert res.exit_code == 2 and "is not a number" in res.stderr
+    res = run_cli(str(p), "--value", "sr=1e400")
+    assert res.exit_code == 2 and "is not a finite number" in res.stderr
+    res = run_cli(str(p), "--value", "sr=99999999999999999999")
+    assert res.exit_code == 2 and "that int64 holds" in res.stderr
 
 
 def test_the_condition_of_a_nested_if_is_traced_through_the_enclosing_graph():

@@ -101,9 +101,17 @@ def _with_value(t: TensorInfo, raw: Any, bound: Mapping[str, TensorInfo]) -> Ten
         arr = np.asarray(raw)
         if arr.dtype == object or arr.dtype.kind not in "biuf":
             raise ValueError
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise ValueError
+        target = np.dtype(np_type)
+        if target.kind in "iu" and arr.size:
+            info = np.iinfo(target.type)  # type: ignore[type-var]  # an integer type: kind checked
+            if arr.min() < info.min or arr.max() > info.max:
+                raise ValueError
         value: np.ndarray = arr.astype(np_type)
     except (TypeError, ValueError, OverflowError):
-        raise BindingError(f"{where}: {str(raw)[:80]!r} is not a number or a list of numbers") from None
+        raise BindingError(f"{where}: {str(raw)[:80]!r} is not a finite number (or list of numbers) "
+                           f"that {t.dtype} holds") from None
     if value.size > MAX_VALUE:
         raise BindingError(f"{where}: {value.size} elements given; a bound value is a scalar or at most "
                            f"{MAX_VALUE} numbers (a length, a rate, a step count)")
