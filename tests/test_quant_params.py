@@ -4,6 +4,7 @@ points are never params, they are ``quant_params`` (issue 24)."""
 
 from __future__ import annotations
 
+import pytest
 from onnx import TensorProto, helper
 
 import onnx_cost
@@ -149,3 +150,48 @@ def test_dynamic_quant_zero_points_are_not_params():
     assert set(r.quant_params) == {"zw1", "sw1", "zw2", "sw2"}
     conv = next(n for n in r.nodes if n.op_type == "ConvInteger")
     assert conv.params == 108  # W1q only, not its zero point
+
+
+def test_onnxruntime_quantizers_twins_keep_the_float_params(tmp_path):
+    """The twins onnxruntime's own quantizers write (dynamic, QDQ per channel, QOperator)."""
+    q = pytest.importorskip("onnxruntime.quantization")
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    rng = np.random.default_rng(0)
+
+    def w(name, *shape):
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "W1", "B1"], ["c1"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "W2", "B2"], ["c2"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Flatten", ["r2"], ["f"]), helper.make_node("MatMul", ["f", "W3"], ["m"]),
+        helper.make_node("Add", ["m", "B3"], ["y"]),
+    ]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                          [w("W1", 8, 3, 3, 3), w("B1", 8), w("W2", 16, 8, 3, 3), w("B2", 16), w("W3", 1024, 10),
+                           w("B3", 10)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    f = tmp_path / "f.onnx"
+    onnx.save(m, f)
+
+    class Reader(q.CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"x": rng.standard_normal((1, 3, 8, 8)).astype(np.float32)} for _ in range(2)])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    q.quantize_dynamic(str(f), str(tmp_path / "d.onnx"), weight_type=q.QuantType.QUInt8)
+    q.quantize_static(str(f), str(tmp_path / "qdq.onnx"), Reader(), quant_format=q.QuantFormat.QDQ, per_channel=True)
+    q.quantize_static(str(f), str(tmp_path / "qop.onnx"), Reader(), quant_format=q.QuantFormat.QOperator)
+    # W1 8·3·3·3 = 216, B1 8, W2 16·8·3·3 = 1152, B2 16, W3 1024·10 = 10240, B3 10
+    want = 216 + 8 + 1152 + 16 + 10240 + 10
+    for name in ("f", "d", "qdq", "qop"):
+        r = onnx_cost.analyze(tmp_path / f"{name}.onnx")
+        assert r.total.params == want, name
+        assert (_quant(r) > 0) == (name != "f"), name
