@@ -30,10 +30,17 @@ class Dynamic:
     free: tuple[str, ...]
     defaults: dict[str, int]
     unnamed: dict[str, str]  # input name -> the --input value to fill in
-    formula: Formula | None
+    # the formula, or how to fit it when first asked (a report whose free dims all have a
+    # default is counted at once; its polynomials cost more analyses, made only if shown)
+    fit: Formula | Callable[[], Formula | None] | None
     hint: str
     inputs: list[tuple[str, str, Any]] = field(default_factory=list)  # (name, dtype, shape) at the default binding
     _node_polys: dict[tuple[int, str], Polynomial] = field(default_factory=dict)
+
+    @functools.cached_property
+    def formula(self) -> Formula | None:
+        """The totals as exact polynomials in ``free`` (None: none to fit)."""
+        return self.fit() if callable(self.fit) else self.fit
 
     @property
     def exact(self) -> bool:
@@ -131,18 +138,62 @@ def analyze_dynamic(
     return f.reports[(0,) * len(free)], dyn
 
 
+def analyze_bound(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int], bind: str = "default",
+    grid_records: bool = False,
+) -> Report:
+    """The one place that decides how a model with free dims is counted, for the library,
+    every format and every subcommand: ``bind="default"`` applies the default binding
+    (a dim that names a batch = 1, a metadata value of the dim's name) to the free dims
+    that have one, and the report carries ``dynamic`` (the binding and the polynomials);
+    ``bind="none"`` counts exactly what ``inputs`` and ``dims`` bind.
+
+    Dims with no default stay symbolic: the report's counts are then the polynomials
+    (``Report.symbolic``), its records those of the default binding (or, with
+    ``grid_records``, of the first point the polynomials were fitted on, for the table's
+    per-node polynomials)."""
+    from . import analyze  # looked up now: tests replace it
+
+    if bind not in ("default", "none"):
+        raise ValueError(f"bind must be 'default' or 'none', not {bind!r}")
+    if bind == "none":
+        return analyze(p, inputs=inputs, dims=dims)
+    free, unnamed, defaults = _left_free(p, inputs, dims)
+    if not free and not unnamed:
+        return analyze(p, inputs=inputs, dims=dims)
+    if free and all(d in defaults for d in free) and not unnamed and len(free) <= MAX_FREE:
+        # every free dim has a default: the counts are numbers at once; the polynomials
+        # (the table and JSON show them) are fitted when first asked for
+        report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+
+        def fit() -> Formula:
+            cache = {tuple(defaults[d] for d in free): report}
+
+            def at(point: Mapping[str, int]) -> Report:
+                key = tuple(point[d] for d in free)
+                return cache[key] if key in cache else analyze(p, inputs=inputs, dims={**dims, **point})
+
+            return formula(at, free, starts=defaults)
+
+        shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
+        declared = [(name, t.dtype, t.shape) for name, t in shown.items()]
+        report.dynamic = Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults), declared)
+        return report
+    report, dyn = analyze_dynamic(p, inputs, dims, grid_records=grid_records)
+    report.dynamic = dyn
+    return report
+
+
 def analyze_default(
     p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]
 ) -> tuple[Report, str]:
     """The analysis with the default binding (batch=1...) applied to the free dims that have
     one, as the table shows them, for outputs of one row per node (CSV); and a line that says
     which dims were bound so and which stay free ("" when none were free)."""
-    from . import analyze  # looked up now: tests replace it
-
     free, unnamed, defaults = _left_free(p, inputs, dims)
+    report = analyze_bound(p, inputs, dims)  # the policy every output shares (partial, --strict)
     if not free and not unnamed:
-        return analyze(p, inputs=inputs, dims=dims), ""
-    report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+        return report, ""
     left = [d for d in free if d not in defaults] + [f"input {name}" for name in unnamed]
     said = []
     if defaults:
