@@ -301,7 +301,7 @@ def analyze(
             from .conventions.cli import decorate
 
             text = decorate(report, text, fmt_name, convention or "exact", src.proto)
-            not_counted = _not_counted(report)
+            not_counted = _not_counted(report) if strict else ""  # (it may fit the polynomials)
             if hw:
                 text = hw.apply(report, text, fmt_name)
         emit(text, output)

@@ -151,7 +151,8 @@ def analyze_bound(
     Dims with no default stay symbolic: the report's counts are then the polynomials
     (``Report.symbolic``), its records those of the default binding (or, with
     ``grid_records``, of the first point the polynomials were fitted on, for the table's
-    per-node polynomials)."""
+    per-node polynomials). The polynomials are fitted when first asked for (a CSV or a
+    report read for its numbers at a full binding costs one analysis)."""
     from . import analyze  # looked up now: tests replace it
 
     if bind not in ("default", "none"):
@@ -161,26 +162,28 @@ def analyze_bound(
     free, unnamed, defaults = _left_free(p, inputs, dims)
     if not free and not unnamed:
         return analyze(p, inputs=inputs, dims=dims)
-    if free and all(d in defaults for d in free) and not unnamed and len(free) <= MAX_FREE:
-        # every free dim has a default: the counts are numbers at once; the polynomials
-        # (the table and JSON show them) are fitted when first asked for
-        report = analyze(p, inputs=inputs, dims={**dims, **defaults})
-
-        def fit() -> Formula:
-            cache = {tuple(defaults[d] for d in free): report}
-
-            def at(point: Mapping[str, int]) -> Report:
-                key = tuple(point[d] for d in free)
-                return cache[key] if key in cache else analyze(p, inputs=inputs, dims={**dims, **point})
-
-            return formula(at, free, starts=defaults)
-
-        shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
-        declared = [(name, t.dtype, t.shape) for name, t in shown.items()]
-        report.dynamic = Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults), declared)
+    symbolic = [d for d in free if d not in defaults]
+    if grid_records and symbolic and len(free) <= MAX_FREE:
+        report, dyn = analyze_dynamic(p, inputs, dims, grid_records=True)
+        report.dynamic = dyn
         return report
-    report, dyn = analyze_dynamic(p, inputs, dims, grid_records=grid_records)
-    report.dynamic = dyn
+    report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+    first = tuple(defaults.get(d) for d in free)
+
+    def fit() -> Formula | None:
+        if not free or len(free) > MAX_FREE:
+            return None
+
+        def at(point: Mapping[str, int]) -> Report:
+            key = tuple(point[d] for d in free)
+            # the report at the default binding is the grid's first point when every free dim has a default
+            return report if key == first and not symbolic else analyze(p, inputs=inputs, dims={**dims, **point})
+
+        return formula(at, free, starts=defaults)
+
+    shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
+    declared = [(name, t.dtype, t.shape) for name, t in shown.items()] if free and len(free) <= MAX_FREE else []
+    report.dynamic = Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults), declared)
     return report
 
 
