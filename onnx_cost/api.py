@@ -126,6 +126,7 @@ def analyze(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    bind: str = "default",
     values: Mapping[str, object] | None = None,
     branches: Mapping[str, str] | None = None,
 ) -> Report:
@@ -136,17 +137,22 @@ def analyze(
     ``inputs``: graph input shapes by name, ``{"x": (1, 3, 224, 224)}`` or ``{"x": "1x3x224x224"}``.
     ``dims``: symbolic dims by name, bound everywhere in the graph, ``{"batch": 1}``.
     ``rules``: Python files registering extra counting rules (docs/plugins.md).
+    ``bind``: ``"default"`` (as the command line): a free dim that has a default value (a
+    dim that names a batch is 1) is counted at it, and ``report.dynamic`` says which; the
+    dims left free make the counts exact polynomials (``report.symbolic``, the JSON's
+    ``total_formula``). ``"none"``: count exactly what ``inputs`` and ``dims`` bind.
     ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
     ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
 
     Returns a ``Report``: ``.total``, ``.by_op_type``, ``.nodes``, ``.coverage``,
-    ``.to_dict()``, ``.to_json()``. Raises an ``OnnxCostError`` subclass on bad input,
-    ``BindingError`` for an input or dim name the model does not have.
+    ``.to_dict()``, ``.to_json()`` (the same JSON as ``onnx-cost --json``). Raises an
+    ``OnnxCostError`` subclass on bad input, ``BindingError`` for an input or dim name the
+    model does not have.
     """
-    from .analyzer import analyze as _analyze
+    from .analyzer.dynamic import analyze_bound
 
     src = _prepare(model, rules)
-    return _analyze(src, inputs=_shapes(inputs), dims=dict(dims or {}), values=values, branches=branches)
+    return analyze_bound(src, _shapes(inputs), dict(dims or {}), bind=bind, values=values, branches=branches)
 
 
 def sweep(
@@ -160,11 +166,12 @@ def sweep(
     input_values: Mapping[str, object] | None = None,
     branches: Mapping[str, str] | None = None,
 ) -> list[SweepRow]:
-    """The totals at each value of the symbolic dim ``dim`` (other dims from ``dims``),
-    with the scaling exponent d log(FLOPs) / d log(dim) between consecutive values.
-    The model is parsed once. ``input_values`` and ``branches``: as ``analyze``'s
-    ``values`` and ``branches`` (``values`` here are the dim's)."""
-    from .analyzer import analyze as _analyze
+    """The totals at each value of the symbolic dim ``dim`` (other dims from ``dims``,
+    then their default binding, as ``analyze`` counts them), with the scaling exponent
+    d log(FLOPs) / d log(dim) between consecutive values. The model is parsed once.
+    ``input_values`` and ``branches``: as ``analyze``'s ``values`` and ``branches``
+    (``values`` here are the dim's)."""
+    from .analyzer.dynamic import analyze_bound
     from .analyzer.scaling import check_dims
     from .analyzer.scaling import sweep as _sweep
 
@@ -173,7 +180,7 @@ def sweep(
     check_dims(src.proto, [dim], "--sweep")
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src, inputs=shapes, dims={**base, **point}, values=input_values, branches=branches)
+        return analyze_bound(src, shapes, {**base, **point}, values=input_values, branches=branches)
 
     return _sweep(at, dim, list(values), {})
 

@@ -301,11 +301,13 @@ def analyze(
                                        "device": hw.device if hw else None}
             kwargs = {k: options[k] for _, k in form.options if k in options}
             if form.dynamic:
-                from .analyzer.dynamic import analyze_dynamic
+                from .analyzer.dynamic import analyze_bound
 
                 # the grid's records serve only the default table, whose counts are the polynomials
                 grid = fmt_name == "table" and by is None and not hw and (sort is None or sort.value in DYNAMIC_SORTS)
-                report, kwargs["dynamic"] = analyze_dynamic(src, inputs, dims, grid_records=grid, **bind)
+                report = analyze_bound(src, inputs, dims, grid_records=grid, values=bind["values"],
+                                       branches=bind["branches"])
+                kwargs["dynamic"] = report.dynamic
             else:
                 from .analyzer.dynamic import analyze_default
 
@@ -316,7 +318,7 @@ def analyze(
             from .conventions.cli import decorate
 
             text = decorate(report, text, fmt_name, convention or "exact", src.proto)
-            not_counted = _not_counted(report)
+            not_counted = _not_counted(report) if strict else ""  # (it may fit the polynomials)
             if hw:
                 text = hw.apply(report, text, fmt_name)
         emit(text, output)
@@ -333,10 +335,13 @@ def _not_counted(report: Any) -> str:
     """'' when every node was counted, else what --strict says about the others."""
     from .errors import printable
 
-    if not report.not_counted:
+    missing = report.not_counted
+    if report.symbolic:  # counted as polynomials: the nodes those miss
+        missing = next(iter(report.dynamic.formula.reports.values())).not_counted
+    if not missing:
         return ""
-    names = sorted({printable(r.op_type, 100) for r in report.not_counted})
-    return f"{len(report.not_counted)} node(s) not counted ({', '.join(names)})"
+    names = sorted({printable(r.op_type, 100) for r in missing})
+    return f"{len(missing)} node(s) not counted ({', '.join(names)})"
 
 
 def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str,

@@ -29,7 +29,7 @@ FIELDS: dict[type, tuple[str, ...]] = {
     Report: (
         "model", "nodes", "total", "by_op_type", "coverage", "uncounted", "not_counted", "missing_dims",
         "warnings", "views", "tensors", "initializers", "param_sizes", "constant_sizes", "unused_params",
-        "quant_params", "data_ifs", "derived_dims",
+        "dynamic", "quant_params", "data_ifs", "derived_dims",
     ),
     NodeRecord: (
         "name", "op_type", "domain", "scope", "graph", "input_names", "output_names", "inputs", "outputs",
@@ -51,13 +51,13 @@ FIELDS: dict[type, tuple[str, ...]] = {
 
 # Public methods and properties, beside the fields.
 MEMBERS: dict[type, set[str]] = {
-    Report: {"partial", "bound", "group", "graph_index"},
+    Report: {"partial", "bound", "symbolic", "counted_coverage", "group", "graph_index"},
     NodeRecord: {"flops", "macs", "read_bytes", "write_bytes", "runs"},
     Totals: {"flops", "ops", "memory_bytes", "as_dict", "as_cost"},
     Coverage: {"covered", "fraction", "complete"},
 }
 
-ANALYZE_PARAMETERS = ("model", "inputs", "dims", "rules")
+ANALYZE_PARAMETERS = ("model", "inputs", "dims", "rules", "bind")
 
 
 def test_package_exports():

@@ -30,10 +30,17 @@ class Dynamic:
     free: tuple[str, ...]
     defaults: dict[str, int]
     unnamed: dict[str, str]  # input name -> the --input value to fill in
-    formula: Formula | None
+    # the formula, or how to fit it when first asked (a report whose free dims all have a
+    # default is counted at once; its polynomials cost more analyses, made only if shown)
+    fit: Formula | Callable[[], Formula | None] | None
     hint: str
     inputs: list[tuple[str, str, Any]] = field(default_factory=list)  # (name, dtype, shape) at the default binding
     _node_polys: dict[tuple[int, str], Polynomial] = field(default_factory=dict)
+
+    @functools.cached_property
+    def formula(self) -> Formula | None:
+        """The totals as exact polynomials in ``free`` (None: none to fit)."""
+        return self.fit() if callable(self.fit) else self.fit
 
     @property
     def exact(self) -> bool:
@@ -139,6 +146,62 @@ def analyze_dynamic(
     return f.reports[(0,) * len(free)], dyn
 
 
+def analyze_bound(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int], bind: str = "default",
+    grid_records: bool = False, values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
+) -> Report:
+    """The one place that decides how a model with free dims is counted, for the library,
+    every format and every subcommand: ``bind="default"`` applies the default binding
+    (a dim that names a batch = 1, a metadata value of the dim's name) to the free dims
+    that have one, and the report carries ``dynamic`` (the binding and the polynomials);
+    ``bind="none"`` counts exactly what ``inputs`` and ``dims`` bind.
+
+    Dims with no default stay symbolic: the report's counts are then the polynomials
+    (``Report.symbolic``), its records those of the default binding (or, with
+    ``grid_records``, of the first point the polynomials were fitted on, for the table's
+    per-node polynomials). The polynomials are fitted when first asked for (a CSV or a
+    report read for its numbers at a full binding costs one analysis).
+    ``values``, ``branches``: as ``analyze`` takes them, at every point (a valued input's
+    symbolic dims take its value's shape: they are not free)."""
+    from . import analyze as _analyze  # looked up now: tests replace it
+
+    analyze = functools.partial(_analyze, values=values, branches=branches) if values or branches else _analyze
+    if values:
+        from .bindings import value_dims
+
+        dims = {**value_dims(p.proto.graph, values), **dims}
+    if bind not in ("default", "none"):
+        raise ValueError(f"bind must be 'default' or 'none', not {bind!r}")
+    if bind == "none":
+        return analyze(p, inputs=inputs, dims=dims)
+    free, unnamed, defaults = _left_free(p, inputs, dims)
+    if not free and not unnamed:
+        return analyze(p, inputs=inputs, dims=dims)
+    symbolic = [d for d in free if d not in defaults]
+    if grid_records and symbolic and len(free) <= MAX_FREE:
+        report, dyn = analyze_dynamic(p, inputs, dims, grid_records=True, values=values, branches=branches)
+        report.dynamic = dyn
+        return report
+    report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+    first = tuple(defaults.get(d) for d in free)
+
+    def fit() -> Formula | None:
+        if not free or len(free) > MAX_FREE:
+            return None
+
+        def at(point: Mapping[str, int]) -> Report:
+            key = tuple(point[d] for d in free)
+            # the report at the default binding is the grid's first point when every free dim has a default
+            return report if key == first and not symbolic else analyze(p, inputs=inputs, dims={**dims, **point})
+
+        return formula(at, free, starts=defaults)
+
+    shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
+    declared = [(name, t.dtype, t.shape) for name, t in shown.items()] if free and len(free) <= MAX_FREE else []
+    report.dynamic = Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults), declared)
+    return report
+
+
 def analyze_default(
     p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int],
     values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
@@ -146,18 +209,15 @@ def analyze_default(
     """The analysis with the default binding (batch=1...) applied to the free dims that have
     one, as the table shows them, for outputs of one row per node (CSV); and a line that says
     which dims were bound so and which stay free ("" when none were free)."""
-    from . import analyze as _analyze  # looked up now: tests replace it
-
-    analyze = functools.partial(_analyze, values=values, branches=branches) if values or branches else _analyze
     if values:  # a valued input's symbolic dims are its value's: not free
         from .bindings import value_dims
 
         dims = {**value_dims(p.proto.graph, values), **dims}
-
     free, unnamed, defaults = _left_free(p, inputs, dims)
+    # the policy every output shares (partial, --strict)
+    report = analyze_bound(p, inputs, dims, values=values, branches=branches)
     if not free and not unnamed:
-        return analyze(p, inputs=inputs, dims=dims), ""
-    report = analyze(p, inputs=inputs, dims={**dims, **defaults})
+        return report, ""
     left = [d for d in free if d not in defaults] + [f"input {name}" for name in unnamed]
     said = []
     if defaults:

@@ -173,16 +173,39 @@ class Report:
     constant_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # static non-weight: the same
     # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
     unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # What the free symbolic dims do to this report (analyzer.dynamic.Dynamic): the binding
+    # the analysis applied and the totals as exact polynomials; None when no dim was free
+    # or the caller asked for no binding (``onnx_cost.analyze(..., bind="none")``).
+    dynamic: Any = None
     # scales and zero points of every quantization form -> (elements, bytes): never params
     quant_params: dict[str, tuple[int, int]] = field(default_factory=dict)
-    data_ifs: list[DataIf] = field(default_factory=list)
+    data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
     # data-dependent dims that would make nodes countable (analyzer/derived.py) -> what each is
-    derived_dims: dict[str, str] = field(default_factory=dict)  # Ifs on runtime data: the totals are upper bounds
+    derived_dims: dict[str, str] = field(default_factory=dict)
     _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
+    def symbolic(self) -> tuple[str, ...]:
+        """The dims the counts stay polynomials in (free, with no default binding and no
+        value): where the analysis verified its polynomials, the totals are those."""
+        d = self.dynamic
+        return tuple(d.symbolic) if d is not None and d.symbolic and d.exact else ()
+
+    @property
+    def counted_coverage(self) -> Coverage:
+        """The coverage every output states: this report's own, or, when the counts are
+        exact polynomials in symbolic dims, that of the analysis those were fitted on (a
+        node whose count is a polynomial in ``seq`` is counted)."""
+        if self.symbolic:
+            return next(iter(self.dynamic.formula.reports.values())).coverage
+        return self.coverage
+
+    @property
     def partial(self) -> bool:
-        """True when some node could not be counted: the totals are lower bounds."""
+        """True when some node could not be counted: the totals are lower bounds. With
+        symbolic dims, True when the polynomials miss a node at some point they were fitted on."""
+        if self.symbolic:
+            return bool(self.dynamic.formula.partial)
         return not self.coverage.complete
 
     @property

@@ -22,7 +22,7 @@ from .polynomial import Polynomial
 from .render import coverage_line, si
 from .report import SHAPE_UNKNOWN, UNCOUNTED, NodeRecord, Report
 from .text import Column, escape, shorten, table, terminal_width, wrap
-from .totals import by_precision
+from .totals import Totals, by_precision
 
 Value = int | Polynomial
 SORT_KEYS: dict[str, Callable[[Any], int]] = {
@@ -167,9 +167,17 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
     per = {k: v for k, v in report.group(by_precision).items() if k}
     if len(per) > 1:  # MACs and ops per compute precision (docs/counting.md, "Precision")
         for k, at in sorted(per.items()):
+            if dyn is not None:  # the polynomials at the stated binding, never the grid point's records
+                macs, ops = (_precision_poly(dyn, k, f) for f in ("macs", "ops"))
+                n = integer(macs)
+                out.append([f"at {escape(k)}", f"{show(macs, '')} MACs, {show(ops, '')} ops",
+                            f"{n:,} MACs" if n is not None else ""])
+                continue
             out.append([f"at {escape(k)}", f"{si(at.macs)} MACs, {si(at.ops)} ops", f"{at.macs:,} MACs"])
     for name, view in report.views.items():
         q = view.total
+        if q == report.total:
+            continue  # a view that recounts nothing (hardware) restates no totals
         out.append([f"view {escape(name)}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops",
                     f"{q.int_macs:,} int MACs"])
     cols = [Column("what"), Column("value", right=True, shrink=True), Column("exact", right=True, drop=1)]
@@ -181,6 +189,17 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
     if dyn is not None:
         lines += _formulas(dyn, width)
     return lines
+
+
+def _precision_poly(dyn: Dynamic, key: str, name: str) -> Polynomial:
+    """One count of one compute precision as its polynomial at the default binding."""
+    assert dyn.formula is not None
+
+    def get(r: Report) -> int:
+        t = r.group(by_precision).get(key) or Totals()
+        return int(getattr(t, name))
+
+    return dyn.at_defaults(dyn.formula.quantity(get))
 
 
 def _binding(values: dict[str, int]) -> str:

@@ -36,20 +36,21 @@ def results(report: Any, name: str, model: onnx.ModelProto | None, by_family: bo
 def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto | None) -> str:
     """The analysis output under convention ``name``: its header and totals in the table,
     its object in JSON, its columns in CSV (docs/json.md)."""
-    from .text import comparison_text, header, result_text
+    from .text import comparison_text, result_text
 
     res = results(report, name, model, by_family=fmt == "json")
     if fmt == "json":
         return _json(report, text, res, name)
     if fmt == "csv":
         return _csv(report, res, name)
+    exact = name != ALL and res[0].profile.name == "exact"
+    if exact and fmt in ("table", "markdown", "html"):
+        return text  # the default convention needs no line above the report (docs/conventions.md)
     if fmt == "html":
         return _html(text, res, name)
     fence, sep = ("```\n", "\n\n") if fmt == "markdown" else ("", "\n")  # plain text in Markdown: a code block
     if name == ALL:
         return fence + ALL_HEADER + comparison_text(report, res) + fence
-    if res[0].profile.name == "exact":
-        return header(res[0]) + sep + text
     return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
 
 

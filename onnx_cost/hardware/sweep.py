@@ -71,7 +71,7 @@ def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow]) -> dict[st
     return {
         "dim": dim,
         "device": device.name,
-        "compute_bound_from": crossover(rows),
+        "compute_bound_from": None if any(r.partial for r in rows) else crossover(rows),
         "rows": [r.__dict__ for r in rows],
     }
 
@@ -94,7 +94,10 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
               "(partial)" if r.partial else ""] for r in rows]
     lines = [f"Sweep of {name} on {escape(device.name)}"]
     x = crossover(rows)
-    if x is not None:
+    if any(r.partial for r in rows):  # a verdict on uncounted nodes would be a guess
+        end = ["Some values are partial (nodes not counted or tensor sizes unknown): no bound verdict;"
+               " bind the free dims with --dim."]
+    elif x is not None:
         end = [f"The model turns compute-bound at {name}={x}."]
     elif rows and all(r.bound == rows[0].bound for r in rows):
         end = [f"The model is {rows[0].bound}-bound at every value."]

@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
-from ..analyzer.render import coverage_line, shape_str
+from ..analyzer.render import coverage_line, shape_str, symbolic_texts, symbolic_totals
 from ..analyzer.report import Report
 from . import tree as T
 from .binding import DEFAULT_LEGEND, Binding
@@ -61,8 +61,9 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
             "inputs": [{"name": n, "dtype": d, "shape": shape_str(s)} for n, d, s in m.inputs],
         },
         "partial": report.partial,
-        "total": report.total.as_dict(),
-        "coverage": {"percent": round(100.0 * report.coverage.fraction, 2), "line": coverage_line(report)},
+        "total": symbolic_totals(report, report.dynamic),
+        "formula": symbolic_texts(report),
+        "coverage": {"percent": round(100.0 * report.counted_coverage.fraction, 2), "line": coverage_line(report)},
         "depth": depth,
         "tree": T.module_dict(root),
         "cut": cut,

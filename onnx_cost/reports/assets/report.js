@@ -58,10 +58,13 @@
   }
 
   function totals() {
-    var s = section("totals", "Totals"), box = el("div", "cards"), t = DATA.total;
-    var items = [["FLOPs", si(t.flops)], ["MACs", si(t.macs)], ["ops (FLOPs + integer)", si(t.ops)],
-      ["params", si(t.params)], ["param bytes", si(t.param_bytes, "B")],
-      ["memory access", si(t.read_bytes + t.write_bytes, "B")], ["coverage", DATA.coverage.percent + "%"]];
+    var s = section("totals", "Totals"), box = el("div", "cards"), t = DATA.total, f = DATA.formula || {};
+    // a total that depends on a symbolic dim is its polynomial (DATA.formula), never a number
+    function v(k, unit) { return f[k] !== undefined ? f[k] + (unit ? " " + unit : "") : si(t[k], unit); }
+    var items = [["FLOPs", v("flops")], ["MACs", v("macs")], ["ops (FLOPs + integer)", v("ops")],
+      ["params", v("params")], ["param bytes", v("param_bytes", "B")],
+      ["memory access", f.memory_bytes !== undefined ? f.memory_bytes + " B" : si(t.read_bytes + t.write_bytes, "B")],
+      ["coverage", DATA.coverage.percent + "%"]];
     items.forEach(function (it) {
       var c = el("div", "card");
       c.appendChild(el("div", "v", it[1]));
