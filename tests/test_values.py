@@ -177,3 +177,22 @@ def test_a_list_value_decides_its_inputs_symbolic_dim():
 
     report, dyn = analyze_dynamic(prepare(m), {}, {}, values={"ids": [1, 2, 3]})
     assert dyn is None and report.total.macs == 24  # n is the value's length: nothing left free
+
+
+def test_ifs_on_data_in_the_smaller_branch_or_of_equal_branches_state_no_bound():
+    # outer If on c: then = a MatMul (32 MACs) holding nothing; else = an inner If on d whose branches
+    # are two Relus (8 compares each: equal costs, no bound) inside the smaller branch
+    inner = helper.make_node(
+        "If", ["d"], ["i"], name="inner",
+        then_branch=helper.make_graph([helper.make_node("Relu", ["x"], ["a"])], "t", [], [vi("a", "float32", [2, 4])]),
+        else_branch=helper.make_graph([helper.make_node("Relu", ["x"], ["b"])], "e", [], [vi("b", "float32", [2, 4])]))
+    outer_then = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["t"])], "ot", [], [vi("t", "float32", [2, 4])])
+    outer_else = helper.make_graph([inner], "oe", [], [vi("i", "float32", [2, 4])])
+    nodes = [helper.make_node("If", ["c"], ["y"], name="outer", then_branch=outer_then, else_branch=outer_else)]
+    m = make_model(nodes, [("x", "float32", [2, 4]), ("c", "bool", []), ("d", "bool", [])],
+                   [("y", "float32", [2, 4])], [init("w", "float32", [4, 4])])
+    r = onnx_cost.analyze(m)
+    assert [d.name for d in r.data_ifs] == ["outer"]  # inner: equal branches
+    assert r.total.macs == 32 and r.bound == "upper"
+    r = onnx_cost.analyze(m, branches={"outer": "else"})
+    assert r.data_ifs == [] and r.bound == "exact"

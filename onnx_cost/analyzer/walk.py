@@ -25,6 +25,7 @@ from .report import (
     SHAPE_UNKNOWN,
     SMALLER,
     TAKEN,
+    ZERO,
     DataIf,
     NodeRecord,
     nested_branch,
@@ -171,19 +172,26 @@ class Walker:
             if any(s is None for _, s in subs):
                 return Facts(SHAPE_UNKNOWN, none, "branch missing")
             cond = view_cond(node, gs)
-            starts, costs = [], []
+            starts, costs, ifs = [], [], []
             for b, (key, sub) in enumerate(subs):
                 state = LARGER if cond is None else TAKEN if b == (0 if cond else 1) else NOT_TAKEN
                 starts.append(len(self.records))
+                ifs.append(len(self.data_ifs))
                 path = f"{prefix}{label}/{key}"
                 costs.append(self.walk(cast(GraphShapes, sub), path, scale, per_iter, nested_branch(branch, state)))
             starts.append(len(self.records))
+            ifs.append(len(self.data_ifs))
             if cond is not None:  # a static condition: only the taken branch runs
                 pick = 0 if cond else 1
             else:
                 pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
                 self._demote(starts[1 - pick], starts[2 - pick])
-                if branch != NOT_TAKEN:
+                for i in range(ifs[1 - pick], ifs[2 - pick]):  # the Ifs on data of the smaller branch: not counted
+                    self.data_ifs[i] = replace(self.data_ifs[i], weight=0)
+                # branches of equal cost, every node counted, leave the totals exact: no bound to state
+                equal = costs[0] == costs[1] and all(
+                    self.records[i].status in (COUNTED, ZERO) for i in range(starts[0], starts[2]))
+                if branch != NOT_TAKEN and not equal:
                     orders = [g.order for g in self._enclosing]
                     source = condition_source(node.input[0] if node.input else "", orders, gs.tensors)
                     weight = 0 if branch == SMALLER else scale
