@@ -178,11 +178,28 @@ def sweep(
     src = _prepare(model, rules)
     shapes, base = _shapes(inputs), dict(dims or {})
     check_dims(src.proto, [dim], "--sweep")
+    check_sweep_binding(src, dim, shapes, base, input_values)
 
     def at(point: Mapping[str, int]) -> Report:
         return analyze_bound(src, shapes, {**base, **point}, values=input_values, branches=branches)
 
     return _sweep(at, dim, list(values), {})
+
+
+def check_sweep_binding(src: Prepared, dim: str, inputs: Mapping[str, Sequence[int | str]],
+                        dims: Mapping[str, int], values: Mapping[str, object] | None = None) -> None:
+    """A sweep's rows are numbers: every free dim but the swept one needs a value (given or
+    its default binding). Raises BindingError naming the others."""
+    from .analyzer.dynamic import left_symbolic, needs_numbers
+
+    bound = dict(dims)
+    if values:
+        from .analyzer.bindings import value_dims
+
+        bound = {**value_dims(src.proto.graph, values), **bound}
+    left = [d for d in left_symbolic(src, inputs, {**bound, dim: 1}) if d != dim]
+    if left:
+        raise BindingError(needs_numbers(f"--sweep {dim}", left))
 
 
 def formula(
@@ -216,4 +233,8 @@ def formula(
     def at(point: Mapping[str, int]) -> Report:
         return _analyze(src, inputs=shapes, dims={**base, **point}, values=values, branches=branches)
 
-    return _formula(at, list(over))
+    from .analyzer.dynamic import piecewise_check
+
+    return piecewise_check(
+        _formula(at, list(over)), lambda: _analyze(src, inputs=shapes, dims=base, values=values, branches=branches)
+    )

@@ -292,9 +292,16 @@ def analyze(
             from .hardware.cli import sweep as hw_sweep
 
             text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name), ""
+            at = _sweep_binding(src, inputs, dims, parse_sweep(sweep)[0])
+            if fmt_name == "table" and at:
+                from .analyzer.text import escape
+
+                text = "other dims at their default binding: " + ", ".join(
+                    f"{escape(k)}={v}" for k, v in at.items()) + "\n" + text
         elif sweep or formula:
             text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name, **bind)
         else:
+            _require_numbers(src, inputs, dims, bind, hw is not None, convention, fmt_name, by, sort)
             form = FORMATS[fmt_name]
             options: dict[str, Any] = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
                                        "by": by.value if by else None, "sort": sort.value if sort else None,
@@ -331,6 +338,37 @@ def analyze(
         raise typer.Exit(EXIT_STRICT)
 
 
+def _sweep_binding(src: Any, inputs: dict[str, Any], dims: dict[str, int], swept: str) -> dict[str, int]:
+    """The default binding a sweep applied to the dims it neither sweeps nor was given."""
+    from .analyzer.dynamic import defaults_applied
+
+    return {k: v for k, v in defaults_applied(src, inputs, {**dims, swept: 1}).items() if k != swept}
+
+
+def _require_numbers(src: Any, inputs: dict[str, Any], dims: dict[str, int], bind: dict[str, Any], device: bool,
+                     convention: str | None, fmt: str, by: Any, sort: Any) -> None:
+    """Outputs that show a number per node or per device (--device, a peer --convention,
+    --by, --sort by name or order) need every dim bound: with a dim left symbolic (free,
+    no default) their numbers would be those of nodes left unknown. One line, exit 2."""
+    wanted = [flag for flag, on in (
+        ("--device", device),
+        (f"--convention {convention}", convention not in (None, "exact")),
+        ("--by", fmt == "table" and by is not None),
+        ("--sort", fmt == "table" and sort is not None and sort.value not in DYNAMIC_SORTS),
+    ) if on]
+    if not wanted:
+        return
+    from .analyzer.dynamic import left_symbolic, needs_numbers
+
+    if bind.get("values"):
+        from .analyzer.bindings import value_dims
+
+        dims = {**value_dims(src.proto.graph, bind["values"]), **dims}
+    left = left_symbolic(src, inputs, dims)
+    if left:
+        fail(needs_numbers(wanted[0], left))
+
+
 def _not_counted(report: Any) -> str:
     """'' when every node was counted, else what --strict says about the others."""
     from .errors import printable
@@ -359,11 +397,16 @@ def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str 
                          branches=branches)
         partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
         partial = f"some node(s) not counted at {partial}" if partial else ""
+        at = _sweep_binding(src, inputs, dims, name)
         if fmt == "csv":
             return render.sweep_csv(name, rows), partial
         if fmt == "json":
-            return json.dumps(render.sweep_dict(name, rows), indent=2) + "\n", partial
-        return render.sweep_table(name, rows), partial
+            return json.dumps({**render.sweep_dict(name, rows), "default_binding": at}, indent=2) + "\n", partial
+        from .analyzer.text import escape
+
+        said = ", ".join(f"{escape(k)}={v}" for k, v in at.items())
+        head = f"other dims at their default binding: {said}\n" if said else ""
+        return head + render.sweep_table(name, rows), partial
     try:
         f = api.formula(src, inputs=inputs, dims=dims, values=values, branches=branches)
     except (ValueError, BindingError) as e:

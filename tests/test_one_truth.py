@@ -196,3 +196,73 @@ def test_strict_exits_the_same_under_every_format(tmp_path, fmt):
                      [h.make_tensor_value_info("y", T.FLOAT, [2])])
     onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("acme", 1)]), path)
     assert cli(str(path), "--format", fmt, "--strict").exit_code == 1
+
+
+def if_on_seq(tmp_path: Path) -> str:
+    """x[batch, seq, 64]; If(seq > 8): then MatMul(x, W[64, 64]), else Relu(x). The counts
+    are piecewise in seq: at seq=16 (batch=1) 16·64·64 = 65,536 MACs; at seq=4 none, and the
+    Relu's 4·64 = 256 FLOPs."""
+    w = nh.from_array(np.ones((64, 64), np.float32), "w")
+    then = h.make_graph([h.make_node("MatMul", ["x", "w"], ["t"], name="/then/MatMul")], "then", [],
+                        [h.make_tensor_value_info("t", T.FLOAT, None)])
+    other = h.make_graph([h.make_node("Relu", ["x"], ["e"], name="/else/Relu")], "else", [],
+                         [h.make_tensor_value_info("e", T.FLOAT, None)])
+    one = nh.from_array(np.array([1], np.int64), "one")
+    eight = nh.from_array(np.array(8, np.int64), "eight")
+    nodes = [h.make_node("Shape", ["x"], ["s"], name="/Shape"),
+             h.make_node("Gather", ["s", "one"], ["n"], name="/Gather", axis=0),
+             h.make_node("Squeeze", ["n"], ["n0"], name="/Squeeze"),
+             h.make_node("Greater", ["n0", "eight"], ["c"], name="/Greater"),
+             h.make_node("If", ["c"], ["y"], name="/If", then_branch=then, else_branch=other)]
+    return _save(tmp_path, "if_on_seq", nodes, [h.make_tensor_value_info("x", T.FLOAT, ["batch", "seq", 64])],
+                 [h.make_tensor_value_info("y", T.FLOAT, None)], [w, one, eight])
+
+
+def test_an_if_decided_by_a_dim_is_never_called_exact(tmp_path):
+    path = if_on_seq(tmp_path)
+    r = onnx_cost.analyze(path)
+    assert not r.dynamic.formula.verified and "piecewise" in r.dynamic.formula.note
+    assert r.symbolic == ()  # no exact polynomials: counted at the default binding, partial
+    assert r.partial
+    out = cli(path, "--formula")
+    assert out.exit_code == 0 and "# NOT exact" in out.stdout and "piecewise" in out.stdout
+    assert onnx_cost.analyze(path, dims={"seq": 16}).total.macs == 65536
+    small = onnx_cost.analyze(path, dims={"seq": 4})
+    assert (small.total.macs, small.total.flops) == (0, 256)
+
+
+@pytest.mark.parametrize("flags", [["--device", "h100"], ["--by", "op"], ["--convention", "fvcore"],
+                                   ["--sort", "name"], ["--sweep", "batch=1,2"]])
+def test_outputs_of_numbers_refuse_a_symbolic_dim(tmp_path, flags):
+    # seq has no default: per-node and per-value numbers do not exist; one line, exit 2
+    r = cli(mlp_batch_seq(tmp_path), *flags)
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"onnx-cost: error: {flags[0]}") and "--dim seq=N" in r.stderr
+    assert r.stdout == ""
+
+
+def test_a_sweep_states_the_binding_it_applied(tmp_path):
+    # seq swept, batch at its default: 120·seq FLOPs -> 480 and 960
+    r = cli(mlp_batch_seq(tmp_path), "--sweep", "seq=4,8")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("other dims at their default binding: batch=1\n")
+    r = cli(mlp_batch_seq(tmp_path), "--sweep", "seq=4,8", "--json")
+    d = json.loads(r.stdout)
+    assert d["default_binding"] == {"batch": 1}
+    assert [row["flops"] for row in d["sweep"]["rows"]] == [480, 960]
+    with pytest.raises(onnx_cost.BindingError, match="seq"):
+        onnx_cost.sweep(mlp_batch_seq(tmp_path), "batch", [1, 2])
+
+
+def test_by_precision_of_a_symbolic_model_names_its_precisions(tmp_path):
+    # fp32 MatMul, Cast to fp16, fp16 MatMul on [batch, seq, 8]: both precisions, each in seq
+    w = nh.from_array(np.ones((8, 8), np.float32), "w")
+    w16 = nh.from_array(np.ones((8, 8), np.float16), "w16")
+    nodes = [h.make_node("MatMul", ["x", "w"], ["a"], name="/a"),
+             h.make_node("Cast", ["a"], ["b"], name="/cast", to=T.FLOAT16),
+             h.make_node("MatMul", ["b", "w16"], ["y"], name="/b")]
+    path = _save(tmp_path, "mixed", nodes, [h.make_tensor_value_info("x", T.FLOAT, ["batch", "seq", 8])],
+                 [h.make_tensor_value_info("y", T.FLOAT16, ["batch", "seq", 8])], [w, w16])
+    d = json.loads(cli(path, "--json").stdout)
+    assert set(d["by_precision"]) == {"fp32", "fp16"}
+    assert d["by_precision"]["fp32"]["macs"] is None  # 64·seq: no number without seq

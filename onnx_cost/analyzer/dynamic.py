@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from . import Prepared, _bind_inputs
 from .dims import bind_hint, default_binding, unnamed_inputs
 from .polynomial import Polynomial
-from .report import NodeRecord, Report
+from .report import NOT_TAKEN, TAKEN, NodeRecord, Report
 from .scaling import Formula, formula, symbolic_dims
 
 MAX_FREE = 3  # more free dims than this: no formula, bind some
@@ -90,6 +90,27 @@ class Dynamic:
         )
 
 
+def _decided(report: Report) -> set[tuple[str, str, str]]:
+    """The nodes in If branches that a static condition selected or left out."""
+    return {(r.graph, r.name, r.branch) for r in report.nodes if r.branch in (TAKEN, NOT_TAKEN)}
+
+
+def piecewise_check(f: Formula, unbound: Callable[[], Report]) -> Formula:
+    """``f``, unverified when an If's branch is decided by a free dim's value: then the
+    counts are piecewise in it (one branch up to a threshold, the other past it), and no
+    grid of small values can show it. Seen by analyzing once with the free dims unbound:
+    a branch decided on the grid but not there depends on them."""
+    if not f.verified or not f.reports:
+        return f
+    grid = _decided(next(iter(f.reports.values())))
+    if not grid or _decided(unbound()) == grid:
+        return f
+    over = ", ".join(f.dims)
+    return replace(f, verified=False, note=f"an If's branch depends on {over}: the counts are piecewise in "
+                                             f"{'them' if len(f.dims) > 1 else 'it'}, not one polynomial; bind "
+                                             f"{'them' if len(f.dims) > 1 else 'it'} with --dim")
+
+
 def free_dims(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]) -> list[str]:
     """The input dims neither ``inputs`` nor ``dims`` bind, in order of appearance."""
     return [d for d in symbolic_dims(p.proto, inputs) if d not in dims]
@@ -137,7 +158,7 @@ def analyze_dynamic(
     def at(point: Mapping[str, int]) -> Report:
         return analyze(p, inputs=inputs, dims={**dims, **point})
 
-    f = formula(at, free, starts=defaults)
+    f = piecewise_check(formula(at, free, starts=defaults), lambda: analyze(p, inputs=inputs, dims=dims))
     shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
     declared = [(name, t.dtype, t.shape) for name, t in shown.items()]
     dyn = Dynamic(tuple(free), defaults, unnamed, f, hint, declared)
@@ -194,12 +215,33 @@ def analyze_bound(
             # the report at the default binding is the grid's first point when every free dim has a default
             return report if key == first and not symbolic else analyze(p, inputs=inputs, dims={**dims, **point})
 
-        return formula(at, free, starts=defaults)
+        return piecewise_check(formula(at, free, starts=defaults), lambda: analyze(p, inputs=inputs, dims=dims))
 
     shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
     declared = [(name, t.dtype, t.shape) for name, t in shown.items()] if free and len(free) <= MAX_FREE else []
     report.dynamic = Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults), declared)
     return report
+
+
+def defaults_applied(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]) -> dict[str, int]:
+    """The default binding of the dims ``inputs`` and ``dims`` leave free."""
+    return _left_free(p, inputs, dims)[2]
+
+
+def left_symbolic(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]) -> list[str]:
+    """What stays symbolic once ``inputs``, ``dims`` and the default binding are applied:
+    free dims without a default, and ``input X`` for inputs whose dims have no name."""
+    free, unnamed, defaults = _left_free(p, inputs, dims)
+    return [d for d in free if d not in defaults] + [f"input {name}" for name in unnamed]
+
+
+def needs_numbers(what: str, symbolic: Sequence[str]) -> str:
+    """The one line an output that shows numbers per node or per value says when some dims
+    stay symbolic (the counts are polynomials in them: there is no number to show)."""
+    flags = " ".join(f"--dim {d}=N" if not d.startswith("input ") else f"--input {d[6:]}=SHAPE" for d in symbolic)
+    them = "them" if len(symbolic) > 1 else "it"
+    return (f"{what} shows numbers, but {', '.join(symbolic)} stay{'' if len(symbolic) > 1 else 's'} free with no "
+            f"default (the counts are polynomials in {them}): bind {them}: {flags}")
 
 
 def analyze_default(

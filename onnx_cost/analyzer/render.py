@@ -198,7 +198,7 @@ def symbolic_totals(report: Report, dynamic: Any, part: Callable[[Report], Total
     (its polynomial is in ``total_formula``), never the 0 of the nodes it left unknown at
     the default binding."""
     t = report.total if part is None else part(report)
-    out: dict[str, int | None] = dict(t.as_dict()) if t is not None else {}
+    out: dict[str, int | None] = dict((t or _ZERO).as_dict())
     if not report.symbolic:
         return out
     from .dynamic import integer
@@ -233,6 +233,13 @@ def _precisions(report: Report) -> dict[str, Totals]:
     if cache is None:
         cache = report.__dict__["_by_precision"] = report.group(by_precision)
     return cache
+
+
+def _precision_keys(report: Report) -> list[str]:
+    """The compute precisions of the report; with symbolic dims, those of the analysis the
+    polynomials were fitted on (at the default binding the nodes that need them have none)."""
+    src = next(iter(report.dynamic.formula.reports.values())) if report.symbolic else report
+    return [k for k in _precisions(src) if k]
 
 
 def _op_type_part(key: str) -> Callable[[Report], Totals | None]:
@@ -291,7 +298,7 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
             "percent": round(100.0 * cov.fraction, 2),
         },
         "by_op_type": {k: symbolic_totals(report, dynamic, _op_type_part(k)) for k in report.by_op_type},
-        "by_precision": {k: symbolic_totals(report, dynamic, _precision_part(k)) for k in _precisions(report) if k},
+        "by_precision": {k: symbolic_totals(report, dynamic, _precision_part(k)) for k in _precision_keys(report)},
         "views": {
             k: {"description": v.description, "total": v.total.as_dict(), "data": dict(v.data)}
             for k, v in report.views.items()
@@ -453,8 +460,12 @@ def formula_text(f: Any) -> str:
     from .text import escape
 
     lines = [escape(f"{k} = {p.to_str()}") for k, p in f.polys.items()]
-    state = "checked against direct evaluation off the fitting grid" if f.verified else f"NOT verified: {f.note}"
-    lines.append(escape(f"# exact in {', '.join(f.dims)}; {state}; {f.evaluations} analyses"))
+    over = ", ".join(f.dims)
+    if f.verified:
+        head = f"# exact in {over}; checked against direct evaluation off the fitting grid"
+    else:  # never called exact: these hold on the grid they were fitted on only
+        head = f"# NOT exact: fitted on a grid of {over}, NOT verified: {f.note}"
+    lines.append(escape(f"{head}; {f.evaluations} analyses"))
     if f.partial:
         lines.append("# partial: some nodes were not counted at some points; the formula is a lower bound")
     return "\n".join(lines) + "\n"

@@ -113,6 +113,8 @@ def _header(report: Report, dynamic: Dynamic | None, width: int) -> list[str]:
                           f"then {si(d.then_cost.flops)} FLOPs, else {si(d.else_cost.flops)} FLOPs; the {d.counted} "
                           f"branch (the larger) is counted (decide it: --value or --branch {name}=then|else)", width)
     for name, view in report.views.items():
+        if view.total == report.total and view.data:
+            continue  # a view that recounts nothing (hardware) has its own section below the tables
         lines += wrap(f"view {escape(name)}: {escape(view.description)}", width)
     return lines
 
@@ -125,7 +127,8 @@ def _free_line(d: Dynamic) -> tuple[str, str]:
     elif d.formula is None:
         shown = "shown as declared"
     elif not d.formula.verified:
-        shown = f"not a polynomial in them (strides, ceil): totals at {at or 'no binding'}, unbound dims uncounted"
+        why = d.formula.note if "piecewise" in d.formula.note else "not a polynomial in them (strides, ceil)"
+        shown = f"{why}: totals at {at or 'no binding'}, unbound dims uncounted"
     elif d.symbolic:
         shown = ("shown at " + at + ", " if at else "shown ") + "as exact polynomials in " + ", ".join(
             escape(x) for x in d.symbolic)

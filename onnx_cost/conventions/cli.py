@@ -79,7 +79,8 @@ def _json(report: Any, text: str, res: list[Any], name: str) -> str:
     for key in ("free_dims", "default_binding", "bind_hint", "total_formula"):
         d[key] = rendered.get(key, d.get(key))
     d["convention"] = name
-    d["conventions"] = [r.as_dict() for r in res]
+    # a profile's numbers are per node: with symbolic dims there are none (the totals are polynomials)
+    d["conventions"] = [] if report.symbolic else [r.as_dict() for r in res]
     if name not in (ALL, "exact"):
         for node, (_rec, fam, vals) in zip(d["nodes"], res[0].nodes):
             node["convention"] = {"family": fam, **dict(zip(res[0].profile.columns, vals))}

@@ -43,6 +43,7 @@ def hardware_sweep(
     proto = getattr(src, "proto", None)
     if proto is not None:
         check_dims(proto, [dim], "--sweep")
+        api.check_sweep_binding(src, dim, api._shapes(inputs), dict(dims or {}))
     rows = []
     for v in values:
         report = api.analyze(src, inputs=inputs, dims={**(dims or {}), dim: v})

@@ -70,9 +70,19 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
         "ops": [{"op": k, **v.as_dict(), "memory_bytes": v.memory_bytes} for k, v in report.by_op_type.items()],
         "nodes": nodes,
         "roofline": roofline,
-        "warnings": report.warnings,
+        "warnings": report.warnings + _symbolic_warning(report),
         "binding": "" if binding is None else binding.text(str) + (f" ({DEFAULT_LEGEND})" if binding.defaults else ""),
     }
+
+
+def _symbolic_warning(report: Report) -> list[str]:
+    """With symbolic dims, the page's per-module and per-node figures are those of the default
+    binding, where the nodes that need them are not counted: say so above them."""
+    if not report.symbolic:
+        return []
+    dims = ", ".join(report.symbolic)
+    return [f"the totals are exact polynomials in {dims}; modules, op types and nodes are counted at the default "
+            f"binding, where {dims} stay free: the ones that need {dims} show 0 (bind with --dim to count them)"]
 
 
 def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None,
