@@ -285,6 +285,9 @@ def _cache(v: onnx.ValueInfoProto, batch: str | int, past: str, outputs: list[st
     for i, d in enumerate(shape):
         if i == axis or d == batch:
             continue
+        if d == "?":
+            raise BindingError(f"cache input '{printable(v.name, 80)}' has an unnamed free dim (axis {i}): "
+                               "its size per token cannot be read")
         if isinstance(d, str):
             if d not in extra:
                 raise BindingError(f"dim '{printable(d, 60)}' of cache input '{printable(v.name, 80)}' is free: "
