@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from llm_models import decoder
 
 import onnx_cost
 from onnx_cost.errors import BindingError, UnsupportedModelError
 from onnx_cost.hardware.devices import Device, Figure
 from onnx_cost.llmview.core import longest
-
-from llm_models import decoder
 
 L, E, H, V = 2, 16, 2, 32
 D = E // H
@@ -226,7 +225,7 @@ def test_latency_tokens_and_shares_on_a_memory_bound_device() -> None:
     by = mha(2, 1, 8)
     for op, share in r.decode.share_by_op_type.items():
         assert share == pytest.approx((by[op][2] + by[op][3]) / (dec[2] + dec[3]), abs=1e-12)
-    assert list(r.decode.share_by_op_type)[0] == "MatMul"
+    assert next(iter(r.decode.share_by_op_type)) == "MatMul"
 
 
 def test_memory_fit_and_longest_context() -> None:

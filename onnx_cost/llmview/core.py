@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from ..errors import BindingError
-from .result import BatchScan, Ideal, KvCache, LlmResult, Memory, Measured, Step
+from .result import BatchScan, Ideal, KvCache, LlmResult, Memory, Step
 from .roles import Roles, expression_dims, find_roles
 
 if TYPE_CHECKING:
@@ -155,7 +155,8 @@ def llm(
     )
 
 
-def _device(device: str | Device) -> Device:
+def _device(device: str | Device | None) -> Device:
+    """A preset, a device file, a Device; None (``--measure`` alone): this machine, measured."""
     from ..hardware.devices import load_device
 
     return load_device(device or "local") if isinstance(device, str) or device is None else device

@@ -58,10 +58,12 @@ def _share(st: Step, esc: Esc, top: int = 5) -> str:
 def rows(r: LlmResult, esc: Esc) -> list[list[str]]:
     """The steps side by side: [what, prefill, decode]."""
     pre, dec = r.prefill, r.decode
-    no = "no prefill" if pre is None else ""
 
     def both(f: Callable[[Step], str]) -> tuple[str, str]:
-        return (no or f(pre)) if pre is not None or no else "-", f(dec)  # type: ignore[arg-type]
+        return (f(pre) if pre is not None else "no prefill"), f(dec)
+
+    def latency(s: Step) -> str:
+        return _time(s.latency_s) + (" to first token" if s.phase == "prefill" else " per token")
 
     out = [
         ["new tokens", *both(lambda s: _n(s.new_tokens))],
@@ -72,11 +74,10 @@ def rows(r: LlmResult, esc: Esc) -> list[list[str]]:
         ["bytes (as written)", *both(lambda s: _n(s.bytes))],
     ]
     if dec.latency_s is not None:
-        basis = dec.latency_basis
         out += [
-            [f"latency ({basis})", *both(lambda s: _time(s.latency_s) + (" to first token" if s.phase == "prefill"
-                                                                         else " per token"))],
-            ["tokens/s" + (f" (batch {r.batch})" if r.batch > 1 else ""), *both(lambda s: _rate(s.tokens_per_s, "tok/s"))],
+            [f"latency ({dec.latency_basis})", *both(latency)],
+            ["tokens/s" + (f" (batch {r.batch})" if r.batch > 1 else ""), *both(lambda s: _rate(s.tokens_per_s,
+                                                                                                "tok/s"))],
             ["bound", *both(lambda s: s.bound or "-")],
         ]
     return out

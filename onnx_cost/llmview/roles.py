@@ -82,7 +82,7 @@ class Roles:
     def binding(self, batch: int, new: int, past: int) -> dict[str, int]:
         """The dims bound for one step: every role dim (a fixed one is left out)."""
         out: dict[str, int] = {self.past_dim: past}
-        out.update({d: past + new for d in self.total_dims})
+        out.update(dict.fromkeys(self.total_dims, past + new))
         if isinstance(self.new_dim, str):
             out[self.new_dim] = new
         if isinstance(self.batch_dim, str):
@@ -172,7 +172,7 @@ def find_roles(
     g = model.graph
     inputs = _inputs(g)
     outputs = [o.name for o in g.output]
-    fused_past, fused_present, fused_op = _fused_slots(g)
+    fused_past, _fused_present, fused_op = _fused_slots(g)
     by_name = {v.name: v for v in inputs}
     cache_in = []
     for v in inputs:
