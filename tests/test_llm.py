@@ -229,17 +229,19 @@ def test_latency_tokens_and_shares_on_a_memory_bound_device() -> None:
 
 
 def test_memory_fit_and_longest_context() -> None:
-    """Peak activations of the decode step (the cache tensors apart): at the scores MatMul of a
-    layer, x (B·E·4) and q (B·E·4) are live with the concatenated K, V and transposed K (3 x B·E·T·4)
-    and the scores (B·H·T·4): B·(128 + 200·T) bytes, T = context + 1. The need is then
-    weights + 256·B·c + B·(128 + 200·(c + 1)) = 13,000 + 912·c at B = 2."""
-    r = onnx_cost.llm(decoder(), context=8, batch=2, device=device(1e21, 1e11, 13_000 + 912 * 1000 + 500))
+    """Peak activations of the decode step, the cache apart (past inputs, present outputs and the
+    Concat outputs the present Identities alias): at the scores MatMul of a layer, x (B·E·4) and
+    q (B·E·4) are live with the transposed K (B·E·T·4) and the scores (B·H·T·4): B·(128 + 72·T)
+    bytes, T = context + 1 (the steps before and after hold less: at Softmax x, the scores and
+    the probabilities, B·(64 + 16·T)). The need is then
+    weights + 256·B·c + B·(128 + 72·(c + 1)) = 12,744 + 656·c at B = 2."""
+    r = onnx_cost.llm(decoder(), context=8, batch=2, device=device(1e21, 1e11, 12_744 + 656 * 1000 + 300))
     m = r.memory
-    assert m.activation_bytes == 2 * (128 + 200 * 9)
+    assert m.activation_bytes == 2 * (128 + 72 * 9)
     assert (m.weight_bytes, m.kv_bytes) == (12344, 256 * 2 * 8)
-    assert m.needed_bytes == 13_000 + 912 * 8 and m.fits
+    assert m.needed_bytes == 12_744 + 656 * 8 and m.fits
     assert m.max_context == 1000 and m.max_context_exact
-    small = onnx_cost.llm(decoder(), context=8, batch=2, device=device(1e21, 1e11, 13_000 + 912 * 5))
+    small = onnx_cost.llm(decoder(), context=8, batch=2, device=device(1e21, 1e11, 12_744 + 656 * 5))
     assert small.memory.fits is False and small.memory.max_context == 5
     none = onnx_cost.llm(decoder(), context=8, batch=2, device=device(1e21, 1e11, 12_000))
     assert none.memory.max_context is None  # not even an empty cache fits

@@ -196,10 +196,19 @@ def latency_of(rep: Report, dev: Device, roof: Roofline, tf32: bool) -> tuple[fl
 
 def _activations(rep: Report, roles: Roles) -> int:
     """Peak live bytes of the step, the cache inputs and outputs left out (they are the KV
-    cache, counted once beside it) and the weights apart: the footprint's liveness."""
+    cache, counted once beside it; an Identity's input aliased to a present output too)
+    and the weights apart: the footprint's liveness (hardware/footprint.py)."""
     from ..hardware.footprint import footprint
 
     cache = {c.name for c in roles.caches} | {c.present for c in roles.caches if c.present}
+    aliases = {r.output_names[0]: r.input_names[0] for r in rep.nodes
+               if not r.graph and r.op_type == "Identity" and r.input_names and r.output_names}
+    grow = list(cache)
+    while grow:  # an Identity into a present output: its input is the same buffer
+        src = aliases.get(grow.pop())
+        if src and src not in cache:
+            cache.add(src)
+            grow.append(src)
     tensors = {k: v for k, v in rep.tensors.items() if k not in cache}
     return footprint(rep, None, tensors).peak_activation_bytes
 
