@@ -58,7 +58,7 @@ class Builder:
 def decoder(
     *, layers: int = 2, hidden: int = 16, heads: int = 2, kv_heads: int | None = None, vocab: int = 32,
     layout: str = "per-layer", attention: str = "mha", weights: str = "fp32", decode_only: bool = False,
-    merged: bool = False, batch: str | int = "batch_size",
+    merged: bool = False, batch: str | int = "batch_size", genai: bool = False,
 ) -> onnx.ModelProto:
     """A decoder of ``layers`` layers with its KV cache as graph inputs and outputs.
 
@@ -82,7 +82,17 @@ def decoder(
     shape4 = b.const("shape_heads", np.array([0, 0, heads, d], dtype=np.int64))
     shape4kv = b.const("shape_kv_heads", np.array([0, 0, kv_heads, d], dtype=np.int64)) if kv_heads != heads else shape4
     shape3 = b.const("shape_hidden", np.array([0, 0, hidden], dtype=np.int64))
-    if attention == "gqa":
+    if attention == "gqa" and genai:
+        total = "total_sequence_length"
+        inputs.append(helper.make_tensor_value_info("attention_mask", I64, [batch, total]))
+        rs = b.node("ReduceSum", ["attention_mask", b.const("axes1", np.array([1], dtype=np.int64))], keepdims=0)
+        sub = b.node("Sub", [rs, b.const("one", np.array(1, dtype=np.int64))])
+        b.nodes.append(helper.make_node("Cast", [sub], ["seqlens_k"], name="Cast_seqlens", to=TensorProto.INT32))
+        tot = b.node("Gather", [b.node("Shape", ["attention_mask"]), b.const("one", np.array(1, dtype=np.int64))],
+                     axis=0)
+        b.nodes.append(helper.make_node("Cast", [tot], ["total_sequence_length"], name="Cast_total",
+                                        to=TensorProto.INT32))
+    elif attention == "gqa":
         inputs += [helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, [batch]),
                    helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])]
     for layer in range(layers):

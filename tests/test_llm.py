@@ -161,6 +161,27 @@ def test_gqa_fused_attention_cache() -> None:
     assert r.weight_bytes == V * E * F32 + L * (2 * E * E + 2 * E * D) * F32 + E * V * F32
 
 
+def test_onnxruntime_genai_layout_binds_the_mask_total() -> None:
+    """attention_mask [B, total_sequence_length]: a total dim, bound to past + new. The graph computes
+    GroupQueryAttention's seqlens_k = Cast(ReduceSum(mask) − 1) and total_sequence_length =
+    Cast(Gather(Shape(mask), 1)), which GroupQueryAttention then knows as T."""
+    r = onnx_cost.llm(decoder(attention="gqa", kv_heads=1, genai=True), prompt=4, context=8, batch=2)
+    assert r.roles.total_dims == ("total_sequence_length",)
+    assert r.decode.dims["total_sequence_length"] == 9 and r.prefill.dims["total_sequence_length"] == 4
+    for st, (b, s, p) in ((r.decode, (2, 1, 8)), (r.prefill, (2, 4, 0))):
+        t = p + s
+        macs, flops, rd, wr = gqa(b, s, p)
+        # ReduceSum: B·(T − 1) int adds, reads the mask and its axes, writes B int64; Sub: B int ops;
+        # Cast to int32; Shape reads metadata only and writes 2 int64; Gather reads one and its index
+        mask_int_ops = b * (t - 1) + b
+        mask_read = (b * t * I64 + I64) + (b * I64 + I64) + b * I64 + 0 + (I64 + I64) + I64
+        mask_write = b * I64 + b * I64 + b * 4 + 2 * I64 + I64 + 4
+        assert (st.macs, st.flops, st.ops - st.flops) == (macs, flops, mask_int_ops)
+        assert (st.read_bytes, st.write_bytes) == (rd + mask_read, wr + mask_write)
+    # the mask's axes [1] and the index 1: constants
+    assert r.weight_bytes == V * E * F32 + L * (2 * E * E + 2 * E * D) * F32 + E * V * F32 + 2 * I64
+
+
 def test_decode_only_export_has_no_prefill() -> None:
     r = onnx_cost.llm(decoder(decode_only=True), context=8, batch=2)
     assert r.prefill is None and r.roles.decode_only and r.roles.new_dim == 1
@@ -335,3 +356,53 @@ def test_result_is_frozen_and_serializable() -> None:
     assert d["ideal"]["ideal_bytes"] == 16952 and d["memory"]["fits"] is True
     assert set(d) == {"schema", "model", "roles", "prompt", "context", "batch", "prefill", "prefill_note", "decode",
                       "kv_cache", "weight_bytes", "ideal", "device", "memory", "batch_scan", "measured", "notes"}
+
+
+def _rename(m, names: dict[str, str]):  # type: ignore[no-untyped-def]
+    for v in (*m.graph.input, *m.graph.output):
+        v.name = names.get(v.name, v.name)
+    for n in m.graph.node:
+        for i, x in enumerate(n.input):
+            n.input[i] = names.get(x, x)
+        for i, x in enumerate(n.output):
+            n.output[i] = names.get(x, x)
+    return m
+
+
+def test_past_k_present_k_names() -> None:
+    names = {}
+    for i in range(L):
+        for kv, short in (("key", "k"), ("value", "v")):
+            names[f"past_key_values.{i}.{kv}"] = f"past_{short}_{i}"
+            names[f"present.{i}.{kv}"] = f"present_{short}_{i}"
+    r = onnx_cost.llm(_rename(decoder(), names), prompt=4, context=8, batch=2)
+    assert [c.name for c in r.roles.caches] == ["past_k_0", "past_v_0", "past_k_1", "past_v_1"]
+    assert [c.present for c in r.roles.caches] == ["present_k_0", "present_v_0", "present_k_1", "present_v_1"]
+    assert step_numbers(r.decode) == total(mha(2, 1, 8))
+
+
+def test_cache_recognized_by_the_attention_op_it_feeds() -> None:
+    """Names that say nothing (kv0a, kv0b): GroupQueryAttention's past_key and past_value slots do."""
+    names = {f"past_key_values.{i}.{kv}": f"kv{i}{ab}" for i in range(L) for kv, ab in (("key", "a"), ("value", "b"))}
+    r = onnx_cost.llm(_rename(decoder(attention="gqa", kv_heads=1), names), prompt=4, context=8, batch=2)
+    assert [c.name for c in r.roles.caches] == ["kv0a", "kv0b", "kv1a", "kv1b"]
+    assert r.roles.layout == "fused (GroupQueryAttention)"
+    assert step_numbers(r.decode) == gqa(2, 1, 8)
+
+
+def test_the_calibrated_prediction_is_used_when_the_view_has_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another part of the hardware view may add ``predicted_s`` beside the floor: it is the latency then."""
+    from onnx_cost.hardware import view
+
+    real = view.hardware_dict
+
+    def with_prediction(*args, **kwargs):  # type: ignore[no-untyped-def]
+        d = real(*args, **kwargs)
+        d["predicted_s"] = 2.5 * d["floor_s"]
+        return d
+
+    monkeypatch.setattr(view, "hardware_dict", with_prediction)
+    r = onnx_cost.llm(decoder(), prompt=4, context=8, batch=2, device=device(1e21, 1e11))
+    dec = total(mha(2, 1, 8))
+    assert r.decode.latency_basis == "predicted" and r.decode.floor_s == pytest.approx((dec[2] + dec[3]) / 1e11)
+    assert r.decode.latency_s == pytest.approx(2.5 * (dec[2] + dec[3]) / 1e11, rel=1e-12)
