@@ -406,3 +406,17 @@ def test_the_calibrated_prediction_is_used_when_the_view_has_one(monkeypatch: py
     dec = total(mha(2, 1, 8))
     assert r.decode.latency_basis == "predicted" and r.decode.floor_s == pytest.approx((dec[2] + dec[3]) / 1e11)
     assert r.decode.latency_s == pytest.approx(2.5 * (dec[2] + dec[3]) / 1e11, rel=1e-12)
+
+
+def test_batch_scan_names_op_types_as_the_shares_do() -> None:
+    """GroupQueryAttention per sequence at T = 9 (N = 2 heads, one KV head of D = 8): MACs N·T·2D = 288 in
+    N·T + N·D = 34 dots, N·T = 18 score muls, softmax 2·(5·9 − 2) = 86: 646 FLOPs; bytes: q 64, k and v 64,
+    the past 2·8·8·4 = 512, seqlens_k 4 read, output 64 and the present 2·9·8·4 = 576 written: 1,280,
+    plus total_sequence_length (4 bytes) whatever the batch. Compute-bound from batch 1 when
+    646 / ridge >= 1,280 + 4: at ridge 0.4 (1,615), never at 0.6 (1,076.7 < 1,280 per sequence)."""
+    key = "com.microsoft::GroupQueryAttention"
+    at = {ridge: onnx_cost.llm(decoder(attention="gqa", kv_heads=1), context=8, device=device(ridge * 1e11, 1e11))
+          for ridge in (0.4, 0.6)}
+    assert at[0.4].batch_scan.by_op_type[key] == 1
+    assert at[0.6].batch_scan.by_op_type[key] is None
+    assert key in at[0.4].decode.share_by_op_type

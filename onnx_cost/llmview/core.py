@@ -286,6 +286,12 @@ def _batch_scan(m: _Model, dev: Device, context: int, tf32: bool, at1: Report | 
     for b in (1, 2, 3):
         rep = at1 if b == 1 and at1 is not None else m.analyze(b, 1, context)
         cols.append(roofline(rep, dev, tf32=tf32).cols)
+    # the op type as the shares name it (domain::Op outside the default domain): the roofline's
+    # columns are its counted, running nodes in report order
+    from ..analyzer.totals import by_op_type
+    from ..hardware.roofline import _COUNTED_STATES
+
+    keys = [by_op_type(r) for r in rep.nodes if r.status in _COUNTED_STATES and r.weight]
     if not (cols[0]["name"] == cols[1]["name"] == cols[2]["name"]):
         return None
     bw = dev.bandwidth_bytes_per_s
@@ -297,7 +303,7 @@ def _batch_scan(m: _Model, dev: Device, context: int, tf32: bool, at1: Report | 
         if any(x3 - x2 != x2 - x1 for x1, x2, x3 in zip(*series)):
             return None
     peaks = cols[0]["peak"]
-    ops_types = cols[0]["op_type"]
+    ops_types = keys if len(keys) == len(peaks) else cols[0]["op_type"]
     # per node: (ops at batch 0, ops per batch, bytes at batch 0, bytes per batch)
     lines = [(2 * o1 - o2, o2 - o1, 2 * b1 - b2, b2 - b1, p, t)
              for o1, o2, b1, b2, p, t in zip(ops[0], ops[1], nbytes[0], nbytes[1], peaks, ops_types)]
