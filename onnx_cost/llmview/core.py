@@ -57,10 +57,12 @@ class _Model:
         b.update(expression_dims(self.src.proto, b))
         return b
 
-    def analyze(self, batch: int, new: int, past: int) -> Report:
+    def analyze(self, batch: int, new: int, past: int, use_cache: bool = True) -> Report:
+        """The exact analysis of one step, every role dim bound (``use_cache``: the merged
+        decoder's branch; false for prefill)."""
         from .. import api
 
-        return api.analyze(self.prepared(past > 0 or new == 1), dims=self.binding(batch, new, past), rules=self.rules)
+        return api.analyze(self.prepared(use_cache), dims=self.binding(batch, new, past), rules=self.rules)
 
     def flag_bytes(self, report: Report) -> int:
         """Bytes of the stand-in flag initializer (counted with the constants): left out of the weights."""
@@ -108,15 +110,14 @@ def llm(
     notes: list[str] = []
 
     decode_rep = m.analyze(batch, 1, context)
-    flag = m.flag_bytes(decode_rep)
-    weights = decode_rep.total.param_bytes + decode_rep.total.constant_bytes - flag
+    weights = decode_rep.total.param_bytes + decode_rep.total.constant_bytes - m.flag_bytes(decode_rep)
     decode = _step("decode", decode_rep, batch, 1, context, m.binding(batch, 1, context), dev, tf32)
     prefill, prefill_note = None, ""
     if roles.decode_only:
         prefill_note = (f"decode-only export: the new-token dim of '{roles.token_input}' is fixed at 1, so the graph "
                         "has no prefill (a prompt runs as one decode step per token)")
     else:
-        pre = m.analyze(batch, prompt, 0)
+        pre = m.analyze(batch, prompt, 0, use_cache=False)
         prefill = _step("prefill", pre, batch, prompt, 0, m.binding(batch, prompt, 0), dev, tf32)
     kv = KvCache(roles.bytes_per_token, context, batch, len(roles.caches), roles.layout)
     nxt = m.analyze(batch, 1, context + 1)
@@ -130,7 +131,7 @@ def llm(
     )
     memory = scan = measured = None
     if dev is not None:
-        memory = _memory(m, decode_rep, dev, batch, context, weights, flag)
+        memory = _memory(m, decode_rep, dev, batch, context, weights)
         if roles.batch_free:
             scan = _batch_scan(m, dev, context, tf32, decode_rep if batch == 1 else None)
             if scan is None:
@@ -213,7 +214,7 @@ def _activations(rep: Report, roles: Roles) -> int:
     return footprint(rep, None, tensors).peak_activation_bytes
 
 
-def _memory(m: _Model, rep: Report, dev: Device, batch: int, context: int, weights: int, flag: int) -> Memory:
+def _memory(m: _Model, rep: Report, dev: Device, batch: int, context: int, weights: int) -> Memory:
     roles = m.roles
     act = _activations(rep, roles)
     kv = roles.bytes_per_token * batch * context
@@ -280,17 +281,15 @@ def _batch_scan(m: _Model, dev: Device, context: int, tf32: bool, at1: Report | 
     """Per node, compute time ops/peak and memory time bytes/bandwidth are linear in the
     batch: read off at batches 1 and 2, checked at 3; the crossover is where the summed
     compute time first reaches the summed memory time."""
-    from ..hardware.roofline import roofline
+    from ..analyzer.totals import by_op_type
+    from ..hardware.roofline import _COUNTED_STATES, roofline
 
     cols = []
     for b in (1, 2, 3):
         rep = at1 if b == 1 and at1 is not None else m.analyze(b, 1, context)
         cols.append(roofline(rep, dev, tf32=tf32).cols)
-    # the op type as the shares name it (domain::Op outside the default domain): the roofline's
-    # columns are its counted, running nodes in report order
-    from ..analyzer.totals import by_op_type
-    from ..hardware.roofline import _COUNTED_STATES
-
+    # the op type as the floor shares name it (domain::Op outside the default domain): the
+    # roofline's columns are the counted, running nodes in report order
     keys = [by_op_type(r) for r in rep.nodes if r.status in _COUNTED_STATES and r.weight]
     if not (cols[0]["name"] == cols[1]["name"] == cols[2]["name"]):
         return None
@@ -313,17 +312,22 @@ def _batch_scan(m: _Model, dev: Device, context: int, tf32: bool, at1: Report | 
         tm = sum((b0 + b1 * b) / bw for _, _, b0, b1, _, _ in sel)
         return tc, tm
 
+    def compute_bound(sel: Sequence[tuple[int, int, int, int, Any, str]], b: int) -> bool:
+        tc, tm = times(sel, b)
+        return tc >= tm
+
     def crossover(sel: Sequence[tuple[int, int, int, int, Any, str]]) -> int | None:
+        """The smallest batch where the summed compute time reaches the memory time."""
+        if compute_bound(sel, 1):
+            return 1
         c0, m0 = times(sel, 0)
         c1, m1 = (x - y for x, y in zip(times(sel, 1), (c0, m0)))
-        if c0 + c1 >= m0 + m1:
-            return 1
-        if c1 <= m1:
+        if c1 <= m1:  # the memory time grows as fast: never
             return None
         b = max(1, math.ceil((m0 - c0) / (c1 - m1)))
-        while b > 1 and (lambda t: t[0] >= t[1])(times(sel, b - 1)):  # float rounding: step back
+        while b > 1 and compute_bound(sel, b - 1):  # the float solution one off: settle on the integer
             b -= 1
-        while (lambda t: t[0] < t[1])(times(sel, b)):
+        while not compute_bound(sel, b):
             b += 1
         return b
 
