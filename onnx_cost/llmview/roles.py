@@ -29,10 +29,7 @@ CACHE_SLOTS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {
 }
 # A cache input by name: past_key_values.0.key, past_key_values_0_value, past.3, past_k,
 # past_key_1, cache_v, kv_cache... (a word boundary before "past" or "cache").
-_CACHE_IN = re.compile(r"(^|[._/:-])(past|cache|kv_cache|past_key_values)($|[._/:\d-]|_?(key|value|k|v|kv))",
-                       re.IGNORECASE)
-_CACHE_OUT = re.compile(r"(^|[._/:-])(present|cache|kv_cache|new_cache)($|[._/:\d-]|_?(key|value|k|v|kv))",
-                        re.IGNORECASE)
+_CACHE_IN = re.compile(r"(^|[._/:-])(past|cache)($|[._/:\d-]|key|value|k|v|kv)", re.IGNORECASE)
 TOKEN_INPUTS = ("input_ids", "inputs_embeds", "input", "tokens", "token_ids", "ids")
 MERGED_FLAGS = ("use_cache_branch", "use_cache")
 _MASKS = ("attention_mask", "mask")
