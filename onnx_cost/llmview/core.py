@@ -62,7 +62,9 @@ class _Model:
         decoder's branch; false for prefill)."""
         from .. import api
 
-        return api.analyze(self.prepared(use_cache), dims=self.binding(batch, new, past), rules=self.rules)
+        # bind="none": exactly the role dims bound here, never a default for a dim left free
+        return api.analyze(self.prepared(use_cache), dims=self.binding(batch, new, past), rules=self.rules,
+                           bind="none")
 
     def flag_bytes(self, report: Report) -> int:
         """Bytes of the stand-in flag initializer (counted with the constants): left out of the weights."""
