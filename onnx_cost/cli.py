@@ -49,6 +49,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("batch", "onnx_cost.reports.cli:batch", "Analyze many models: one summary row each."),
     ("devices", "onnx_cost.hardware.cli:devices", "List the device presets with their figures and sources."),
     ("conventions", "onnx_cost.conventions.cli:conventions", "What each counting convention counts, with sources."),
+    ("check", "onnx_cost.check.cli:check", "A CI gate: budgets, baselines and dim ranges, decided exactly."),
 )
 
 EPILOG = """\b
