@@ -95,7 +95,7 @@ def from_report(report: Report, metric: str, ctx: Context) -> Value | Unknown:
         src = latency_source(data)
         skipped = data.get("skipped_nodes", 0)
         lower = bool(skipped) or partial
-        return Value(Fraction(data[src]), not lower, f"{skipped} node(s) without a time: a lower bound" if skipped else why)
+        return Value(_decimal(data[src]), not lower, f"{skipped} node(s) without a time: a lower bound" if skipped else why)
     raise ValueError(f"not a metric: {metric}")  # expr.check_metric refused it first
 
 
@@ -141,4 +141,10 @@ def from_json(d: dict[str, Any], metric: str, ctx: Context) -> Value | Unknown:
         return Unknown(f"the baseline's latency is on device {key}, not {ctx.device.key}")
     src = latency_source(data)
     lower = bool(data.get("skipped_nodes")) or partial
-    return Value(Fraction(data[src]), not lower, why or "nodes without a time: a lower bound")
+    return Value(_decimal(data[src]), not lower, why or "nodes without a time: a lower bound")
+
+
+def _decimal(x: float) -> Fraction:
+    """A time in seconds as the decimal Python prints for it (0.004, not the float's binary
+    neighbour 0.00400000000000000008...): a budget of 4ms holds for a prediction of 4 ms."""
+    return Fraction(repr(float(x)))
