@@ -40,7 +40,8 @@ InputOpt = Annotated[list[str] | None, typer.Option(
 RulesOpt = Annotated[list[str] | None, typer.Option(
     "--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md).")]
 DeviceOpt = Annotated[str | None, typer.Option(
-    "--device", metavar="NAME|FILE.toml|local", help="The device of latency and peak-memory budgets (onnx-cost devices).")]
+    "--device", metavar="NAME|FILE.toml|local",
+    help="The device of latency and peak-memory budgets (onnx-cost devices).")]
 ConventionOpt = Annotated[str | None, typer.Option(
     "--convention", metavar="NAME", help="Whose flops, macs and params the budgets mean (default exact; "
                                          "onnx-cost conventions); recorded in the verdict.")]
@@ -88,7 +89,7 @@ def check(
 
         from . import config as cfgmod
         from .expr import parse_budget, parse_dims, parse_increase
-        from .render import RENDER, annotations, to_markdown
+        from .render import RENDER, gh_annotations, to_markdown
         from .run import check as run_check
 
         if config is not None and no_config:
@@ -123,7 +124,7 @@ def check(
         res.config = cfg.source
         emit(RENDER[name](res), output)
         if os.environ.get("GITHUB_ACTIONS") == "true":
-            _github(res, to_markdown(res), annotations(res))
+            _github(res, to_markdown(res), gh_annotations(res))
         code = res.exit_code
     if code:
         raise typer.Exit(code)

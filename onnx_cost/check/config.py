@@ -51,9 +51,9 @@ def _section(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
     """The check table of a TOML document: [tool.onnx-cost.check], or [check] in onnx-cost.toml."""
     tool = data.get("tool", {}).get("onnx-cost", {})
     if isinstance(tool, dict) and "check" in tool:
-        return tool["check"]  # type: ignore[no-any-return]
+        return tool["check"]
     if path.name == "onnx-cost.toml":
-        return data.get("check", data)  # type: ignore[no-any-return]
+        return data.get("check", data)
     return None
 
 

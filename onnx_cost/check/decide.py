@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from .boxmax import Extremum, evaluate, maximize, minimize
-from .expr import LOWER, UPPER, Budget, Increase, show_value
+from .expr import UPPER, Budget, Increase, show_value
 from .metrics import Unknown, Value
 from .space import Fn, Point, Space, at_point
 
@@ -128,7 +128,8 @@ def budget(space: Space, b: Budget) -> Check:
     why = fn.why or (direct.why if direct is not None else "")
     if upper and not holds:
         base.verdict = FAIL
-        base.reason = f"a lower bound {show_value(value, b.metric)} already exceeds {show_value(b.limit, b.metric)} ({why}){where}"
+        base.reason = (f"a lower bound {show_value(value, b.metric)} already exceeds "
+                       f"{show_value(b.limit, b.metric)} ({why}){where}")
     elif not upper and holds and not space.rdims:
         base.verdict = PASS
         base.reason = f"a lower bound {shown} already meets it ({why})"
@@ -227,7 +228,8 @@ def _json_binding_mismatch(d: dict[str, Any], space: Space) -> str:
     defaults = d.get("default_binding") or {}
     for name, v in defaults.items():
         if name in space.ranges:
-            return f"the JSON report holds one point ({name}={v}); give the baseline as an .onnx to compare over a range"
+            return (f"the JSON report holds one point ({name}={v}); "
+                    "give the baseline as an .onnx to compare over a range")
         mine = space.fixed.get(name)
         if mine is not None and mine != v:
             return f"the JSON report was counted at {name}={v}, the model at {name}={mine}"

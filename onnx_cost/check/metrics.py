@@ -95,7 +95,8 @@ def from_report(report: Report, metric: str, ctx: Context) -> Value | Unknown:
         src = latency_source(data)
         skipped = data.get("skipped_nodes", 0)
         lower = bool(skipped) or partial
-        return Value(_decimal(data[src]), not lower, f"{skipped} node(s) without a time: a lower bound" if skipped else why)
+        said = f"{skipped} node(s) without a time: a lower bound" if skipped else why
+        return Value(_decimal(data[src]), not lower, said)
     raise ValueError(f"not a metric: {metric}")  # expr.check_metric refused it first
 
 
@@ -136,9 +137,9 @@ def from_json(d: dict[str, Any], metric: str, ctx: Context) -> Value | Unknown:
         fp = data.get("footprint") or {}
         lower = bool(fp.get("unknown_tensors")) or partial
         return Value(Fraction(int(fp.get("total_bytes", 0))), not lower, why or "tensors of unknown size left out")
-    key = ((data.get("device") or {}).get("key"))
-    if ctx.device is not None and key != ctx.device.key:
-        return Unknown(f"the baseline's latency is on device {key}, not {ctx.device.key}")
+    dev_key = (data.get("device") or {}).get("key")
+    if ctx.device is not None and dev_key != ctx.device.key:
+        return Unknown(f"the baseline's latency is on device {dev_key}, not {ctx.device.key}")
     src = latency_source(data)
     lower = bool(data.get("skipped_nodes")) or partial
     return Value(_decimal(data[src]), not lower, why or "nodes without a time: a lower bound")

@@ -21,14 +21,13 @@ _MARK = {PASS: "✅", FAIL: "❌", UNKNOWN: "❔"}
 
 
 def rel(path: str | None) -> str:
-    """A path relative to the current folder when it lies below it (Markdown: no home folders)."""
+    """A path relative to the current folder (Markdown for a pull request: no home folders)."""
     if not path:
         return ""
     try:
-        r = os.path.relpath(path)
+        return os.path.relpath(path)
     except ValueError:  # another drive (Windows)
-        return path
-    return path if r.startswith("..") else r
+        return os.path.basename(path)
 
 
 def _counts(res: Result) -> str:
@@ -175,7 +174,7 @@ def _gh_escape(text: str) -> str:
     return printable(text, 1000).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def annotations(res: Result) -> str:
+def gh_annotations(res: Result) -> str:
     """One ``::error`` (a failed or unknown budget) or ``::warning`` (a warning, or an
     unknown allowed by --allow-unknown) line per check that did not pass."""
     out = []

@@ -56,7 +56,7 @@ class Space:
         self.rdims = tuple(self.ranges)
         self.free = tuple(d for d in free_dims(src, self.inputs, self.fixed) if d not in self.ranges)
         self.unnamed = tuple(unnamed_inputs(src.proto.graph, self.inputs))
-        self._reports: dict[Point, Report] = {}
+        self._reports: dict[tuple[Any, ...], Report] = {}
         self._formula: Formula | None = None
         self._formula_error = ""
 
@@ -76,7 +76,7 @@ class Space:
 
     def report(self, point: Point, free: Mapping[str, int] | None = None) -> Report:
         """The analysis at ``point`` of the box (free dims at ``free``, else left free)."""
-        key = point + tuple(sorted((free or {}).items()))  # type: ignore[operator]
+        key = point + tuple(sorted((free or {}).items()))
         if key not in self._reports:
             from ..analyzer import analyze
 
@@ -144,7 +144,7 @@ class Space:
         uses = [d for i, d in enumerate(poly.dims) if d in self.free and any(e[i] for e in poly.terms)]
         if uses:
             return Unknown(self._free_reason(tuple(uses), f"{metric} depends"))
-        terms = as_terms(self.rdims, poly.dims, {e: c for e, c in poly.terms.items()})
+        terms = as_terms(self.rdims, poly.dims, dict(poly.terms))
         why = "some node was not counted at some point of the box: the values are lower bounds" if f.partial else ""
         return Fn(terms=terms, lower=f.partial, why=why)
 
