@@ -248,3 +248,12 @@ def test_the_pre_commit_hook_entry_runs_on_a_fixture(tmp_path):
     (repo / "pyproject.toml").write_text(text, encoding="utf-8")
     r = subprocess.run(f"{entry} models/model.onnx", shell=True, cwd=repo, capture_output=True, text=True, env=env)
     assert r.returncode == 1 and "272 exceeds 271" in r.stdout
+
+
+def test_json_doc_lists_every_check_key():
+    r = run(MLP, "--dim", "batch=1", "--budget", "flops<=1", "--format", "json")
+    d = json.loads(r.stdout)
+    doc = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## `check`"):]
+    for key in [*d, *d["checks"][0]]:
+        assert f"`{key}`" in section, key

@@ -76,8 +76,8 @@ def check(
 
     \b
     Examples:
-      onnx-cost check model.onnx --budget flops<=4G --budget params<=25M
-      onnx-cost check model.onnx --dim batch=1:64 --budget peak_memory<=2GiB --device a100-40gb
+      onnx-cost check model.onnx --budget 'flops<=4G' --budget 'params<=25M'
+      onnx-cost check model.onnx --dim batch=1:64 --budget 'peak_memory<=2GiB' --device a100-40gb
       onnx-cost check model.onnx --baseline release.json --max-increase flops=5% --format junit -o check.xml
     """
     name = (fmt or "table").lower()
