@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from ..hardware.latency import FLOOR, PREDICTED, latency_source
 from .expr import TOTAL_METRICS
+
+__all__ = ["FLOOR", "PREDICTED", "Context", "Unknown", "Value", "from_json", "from_report", "latency_source"]
 
 if TYPE_CHECKING:
     from ..analyzer.report import Report
 
 POLYNOMIAL = frozenset(TOTAL_METRICS) | {"memory_bytes"}  # sums of per-node counts: polynomials in the dims
 CONVENTION_METRICS = ("flops", "macs", "params")  # what a --convention other than exact recounts
-PREDICTED, FLOOR = "predicted_s", "floor_s"  # the hardware view's latency, preferred first
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,6 @@ def _partial_why(report: Report) -> str:
     n = c.uncounted + c.shape_unknown + c.invalid
     missing = f"; free dims: {', '.join(report.missing_dims)}" if report.missing_dims else ""
     return f"partial report: {n} node(s) not counted, its totals are lower bounds{missing}"
-
-
-def latency_source(data: Any) -> str:
-    """Which latency the hardware view's data holds: the prediction when there is one, else the floor."""
-    return PREDICTED if isinstance(data, dict) and data.get(PREDICTED) is not None else FLOOR
 
 
 def from_report(report: Report, metric: str, ctx: Context) -> Value | Unknown:
