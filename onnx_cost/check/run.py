@@ -51,8 +51,11 @@ def load_baseline(path: str, rules: Sequence[str], inputs: Mapping[str, Any], di
     """An .onnx baseline as a Space over the same dims, or a JSON report as its dict."""
     from .. import api
 
-    with open(path, "rb") as f:
-        head = f.read(1)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1)
+    except OSError:
+        head = b""  # the model loader says what is wrong with the path, in its words
     if head in (b"{", b" ", b"\n", b"\t", b"\r"):
         try:
             with open(path, encoding="utf-8") as f:
