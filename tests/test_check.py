@@ -10,6 +10,7 @@ tiny_mlp (scripts/make_fixtures.py): x [batch, 16] -> MatMul w1 (16x16) -> Add b
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -285,3 +286,26 @@ def test_a_flops_budget_under_another_convention(tmp_path):
     got, res = verdicts(MLP, "flops<=512", "flops<=511", dims={"batch": 1}, convention="fvcore")
     assert [(v, val) for v, val, _ in got] == [(PASS, 512), (FAIL, 512)]
     assert res.convention == "fvcore"
+
+
+def test_a_json_baseline_holds_one_point(tmp_path):
+    from typer.testing import CliRunner
+
+    from onnx_cost.cli import app
+
+    # `onnx-cost tiny_mlp.onnx --json` counts at the default binding batch=1: flops 1,040
+    r = CliRunner().invoke(app, [MLP, "--json", "-o", str(tmp_path / "mlp.json")])
+    assert r.exit_code == 0
+    assert json.loads((tmp_path / "mlp.json").read_text(encoding="utf-8"))["default_binding"] == {"batch": 1}
+    inc = [parse_increase("flops=0%")]
+    same = check(MLP, [], inc, baseline=str(tmp_path / "mlp.json"), dims={"batch": 1})
+    assert (same.checks[0].verdict, same.checks[0].value, same.checks[0].baseline) == (PASS, 1040, 1040)
+    other = check(MLP, [], inc, baseline=str(tmp_path / "mlp.json"), dims={"batch": 2})
+    assert other.checks[0].verdict == UNKNOWN and "batch=1" in other.checks[0].reason
+    ranged = check(MLP, [], inc, baseline=str(tmp_path / "mlp.json"), ranges={"batch": (1, 4)})
+    assert ranged.checks[0].verdict == UNKNOWN and ".onnx" in ranged.checks[0].reason
+
+
+def test_a_partial_baseline_is_unknown(tmp_path):
+    res = check(partial(tmp_path), [], [parse_increase("flops=5%")], baseline=partial(tmp_path))
+    assert res.checks[0].verdict == UNKNOWN and "baseline" in res.checks[0].reason

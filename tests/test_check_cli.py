@@ -257,3 +257,20 @@ def test_json_doc_lists_every_check_key():
     section = doc[doc.index("## `check`"):]
     for key in [*d, *d["checks"][0]]:
         assert f"`{key}`" in section, key
+
+
+def test_annotations_escape_percent_and_newlines():
+    from onnx_cost.check.decide import Check
+    from onnx_cost.check.render import gh_annotations
+    from onnx_cost.check.run import Result
+
+    c = Check("flops", "<=", None, None, "fail", "+6% over\nthe baseline", text="flops=5%", kind="increase")
+    line = gh_annotations(Result("m.onnx", [c]))
+    assert line.count("\n") == 1 and "+6%25 over" in line and line.startswith("::error title=onnx-cost check::")
+
+
+def test_onnx_cost_toml_with_a_dims_table(tmp_path):
+    (tmp_path / "onnx-cost.toml").write_text('[check]\nbudgets = ["flops<=66560"]\ndims = {batch = "1:64"}\n',
+                                             encoding="utf-8")
+    r = run(MLP, "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["checks"][0]["where"] == {"batch": 64}
