@@ -309,3 +309,13 @@ def test_a_json_baseline_holds_one_point(tmp_path):
 def test_a_partial_baseline_is_unknown(tmp_path):
     res = check(partial(tmp_path), [], [parse_increase("flops=5%")], baseline=partial(tmp_path))
     assert res.checks[0].verdict == UNKNOWN and "baseline" in res.checks[0].reason
+
+
+def test_a_json_baseline_total_left_symbolic_is_unknown(tmp_path):
+    # a report whose flops depend on a dim it left free carries null there (docs/json.md)
+    (tmp_path / "b.json").write_text(json.dumps({"total": {"flops": None, "params": 272}, "partial": False}),
+                                     encoding="utf-8")
+    res = check(MLP, [], [parse_increase("flops=5%"), parse_increase("params=0%")],
+                baseline=str(tmp_path / "b.json"), dims={"batch": 1})
+    assert [c.verdict for c in res.checks] == [UNKNOWN, PASS]
+    assert "left free" in res.checks[0].reason

@@ -121,9 +121,14 @@ def from_json(d: dict[str, Any], metric: str, ctx: Context) -> Value | Unknown:
                        f"(write it with onnx-cost --json --convention {name})")
     if metric in POLYNOMIAL:
         if metric == "memory_bytes":
-            v = int(total.get("read_bytes", 0)) + int(total.get("write_bytes", 0))
-        elif metric in total:
+            rb, wb = total.get("read_bytes"), total.get("write_bytes")
+            if rb is None or wb is None:
+                return Unknown("the baseline report's bytes depend on a dim it left free (write it with --dim)")
+            v = int(rb) + int(wb)
+        elif metric in total and total[metric] is not None:
             v = int(total[metric])
+        elif metric in total:  # null: it depends on a dim the report left symbolic
+            return Unknown(f"the baseline report's {metric} depends on a dim it left free (write it with --dim)")
         else:
             return Unknown(f"the baseline report has no total '{metric}'")
         return Value(Fraction(v), not partial, why)
