@@ -50,6 +50,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("devices", "onnx_cost.hardware.cli:devices", "List the device presets with their figures and sources."),
     ("conventions", "onnx_cost.conventions.cli:conventions", "What each counting convention counts, with sources."),
     ("llm", "onnx_cost.llmview.cli:llm", "A decoder's prefill, decode, KV cache and tokens/s (docs/llm.md)."),
+    ("check", "onnx_cost.check.cli:check", "A CI gate: budgets, baselines and dim ranges, decided exactly."),
 )
 
 EPILOG = """\b
