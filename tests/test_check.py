@@ -94,13 +94,21 @@ def test_a_budget_just_above_and_just_below_the_exact_total():
 
 
 def test_a_total_on_a_free_dim_is_unknown_never_a_pass():
-    got, res = verdicts(MLP, "flops<=1G", "params<=272")
-    assert got[0][0] == UNKNOWN  # flops = 1040·batch and batch has no value
-    assert "batch" in res.checks[0].reason and "--dim batch=" in res.checks[0].reason
-    assert got[1][0] == PASS  # params do not depend on batch: 272
+    # tiny_attention's seq has no default: flops = 37·seq² + 350·seq has no value to check
+    got, res = verdicts(str(FIX / "tiny_attention.onnx"), "flops<=1G", "params<=192")
+    assert got[0][0] == UNKNOWN
+    assert "seq" in res.checks[0].reason and "--dim seq=" in res.checks[0].reason
+    assert got[1][0] == PASS  # params do not depend on seq: 8·8·3 = 192
     assert res.verdict == UNKNOWN and res.exit_code == 1
     res.allow_unknown = True
     assert res.exit_code == 0
+
+
+def test_a_free_dim_with_a_default_is_checked_at_it_and_says_so():
+    # the analysis's one policy: batch has a default (1), so flops = 1040·1 is decided
+    got, res = verdicts(MLP, "flops<=1040", "flops<=1039")
+    assert [v for v, _, _ in got] == [PASS, FAIL]
+    assert res.defaults == {"batch": 1} and res.dims == {"batch": 1} and res.free == ()
 
 
 def test_an_unknown_dim_name_is_a_binding_error():

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from onnx_cost.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
+ATTENTION = str(ROOT / "fixtures" / "tiny_attention.onnx")
 MLP = str(ROOT / "fixtures" / "tiny_mlp.onnx")
 runner = CliRunner()
 CLEAN = {"GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""}
@@ -53,9 +54,12 @@ def test_exit_0_1_2():
 
 
 def test_unknown_fails_unless_allowed():
-    r = run(MLP, "--budget", "flops<=1G")  # batch is free
-    assert r.exit_code == 1 and "unknown" in r.stdout and "--dim batch=" in r.stdout
-    assert run(MLP, "--budget", "flops<=1G", "--allow-unknown").exit_code == 0
+    r = run(ATTENTION, "--budget", "flops<=1G")  # seq is free, with no default
+    assert r.exit_code == 1 and "unknown" in r.stdout and "--dim seq=" in r.stdout
+    assert run(ATTENTION, "--budget", "flops<=1G", "--allow-unknown").exit_code == 0
+    # batch has a default (1): checked at it, and the table says so
+    r = run(MLP, "--budget", "flops<=1040")
+    assert r.exit_code == 0 and "batch=1*" in r.stdout
     # a warning never fails: 66,560 over batch 1..64 exceeds 1K, exit 0
     r = run(MLP, "--dim", "batch=1:64", "--warn", "flops<=1K")
     assert r.exit_code == 0 and "warn" in r.stdout
@@ -84,9 +88,9 @@ def test_junit_parses_with_one_testcase_per_budget():
     assert [c.find("failure") is not None for c in cases] == [False, True, False]
     assert cases[1].find("failure").get("type") == "fail"
     # unknown is a failure too; with --allow-unknown, skipped
-    r = run(MLP, "--budget", "flops<=1G", "--format", "junit")
+    r = run(ATTENTION, "--budget", "flops<=1G", "--format", "junit")
     assert ET.fromstring(r.stdout.split("\n", 1)[1]).find("testsuite/testcase/failure").get("type") == "unknown"
-    r = run(MLP, "--budget", "flops<=1G", "--format", "junit", "--allow-unknown")
+    r = run(ATTENTION, "--budget", "flops<=1G", "--format", "junit", "--allow-unknown")
     assert ET.fromstring(r.stdout.split("\n", 1)[1]).find("testsuite/testcase/skipped") is not None
 
 

@@ -44,7 +44,8 @@ def _context(res: Result) -> list[str]:
     """What the verdict was decided under, one item each (plain text, names not escaped yet)."""
     out = [f"convention {res.convention}"]
     if res.dims:
-        out.append("dims " + ", ".join(f"{k}={v}" for k, v in res.dims.items()))
+        # "*": the default binding the analysis applies (batch=1), as diff and batch mark it
+        out.append("dims " + ", ".join(f"{k}={v}{'*' if k in res.defaults else ''}" for k, v in res.dims.items()))
     if res.ranges:
         out.append("ranges " + ", ".join(f"{k}={a}:{b}" for k, (a, b) in res.ranges.items()))
     if res.free:
@@ -106,6 +107,7 @@ def to_dict(res: Result) -> dict[str, Any]:
         "dims": dict(res.dims),
         "ranges": {k: [a, b] for k, (a, b) in res.ranges.items()},
         "free_dims": list(res.free),
+        "default_binding": dict(res.defaults),
         "baseline": res.baseline,
         "allow_unknown": res.allow_unknown,
         "config": res.config or None,

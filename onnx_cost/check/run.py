@@ -26,6 +26,7 @@ class Result:
     dims: dict[str, int] = field(default_factory=dict)
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     free: tuple[str, ...] = ()
+    defaults: dict[str, int] = field(default_factory=dict)  # the default binding applied (as the analysis does)
     baseline: str | None = None
     latency: str | None = None  # "predicted_s" or "floor_s": which latency the hardware view gave
     allow_unknown: bool = False
@@ -98,6 +99,12 @@ def check(
     dims, ranges, inputs = dict(dims or {}), dict(ranges or {}), dict(inputs or {})
     src = api._prepare(model, list(rules))
     check_dims(src.proto, [*dims, *ranges], "--dim")
+    from ..analyzer.dynamic import defaults_applied
+
+    # the one policy of the analysis (analyzer/dynamic.py): a free dim with a default (batch=1)
+    # is counted at it, and the verdict says so; a dim without one stays free (unknown)
+    defaults = defaults_applied(src, inputs, {**dims, **{k: lo for k, (lo, _) in ranges.items()}})
+    dims = {**defaults, **dims}
     ctx = Context(device, convention, src.proto)
     space = Space(src, inputs, dims, ranges, ctx)
     checks = [budget(space, b) for b in budgets]
@@ -116,4 +123,4 @@ def check(
             if c.metric == "latency":
                 c.reason = f"{c.reason}; {said}" if c.reason else said
     return Result(os.fspath(model), checks, convention, getattr(device, "key", None), dims, ranges, space.free,
-                  baseline, latency, allow_unknown)
+                  defaults, baseline, latency, allow_unknown)

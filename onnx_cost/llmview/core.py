@@ -112,7 +112,10 @@ def llm(
     notes: list[str] = []
 
     decode_rep = m.analyze(batch, 1, context)
-    weights = decode_rep.total.param_bytes + decode_rep.total.constant_bytes - m.flag_bytes(decode_rep)
+    # stored weights the step reads: params, constants, and the scales and zero points of
+    # quantized weights (in neither of those since issue 24, but read all the same)
+    quant = sum(b for _, b in decode_rep.quant_params.values())
+    weights = decode_rep.total.param_bytes + decode_rep.total.constant_bytes + quant - m.flag_bytes(decode_rep)
     decode = _step("decode", decode_rep, batch, 1, context, m.binding(batch, 1, context), dev, tf32)
     prefill, prefill_note = None, ""
     if roles.decode_only:
