@@ -224,6 +224,24 @@ def test_hardware_metrics_are_the_views_rows(tmp_path):
     assert ("predicted_us" in ov.metrics) == any("predicted_s" in r for r in rows)
 
 
+def test_measured_metrics_are_the_runs_rows():
+    pytest.importorskip("onnxruntime")  # the runtime extra
+    from onnx_cost.hardware.cli import plan
+
+    path = FIX / "tiny_cnn.onnx"
+    report = onnx_cost.analyze(path)
+    plan(None, False, None, True, None, "model-explorer", False).attach(report, str(path))  # --measure
+    ov = Overlay(report, onnx.load(path))
+    rows = report.views["hardware"].data["run"]["nodes"]  # onnxruntime's profile, matched by node name
+    assert rows and {"measured_us", "measured_over_floor"} <= set(ov.metrics)
+    measured = model_explorer_data(ov, "measured_us")["tiny_cnn"]["results"]
+    ratio = model_explorer_data(ov, "measured_over_floor")["tiny_cnn"]["results"]
+    for row in rows:
+        assert measured[row["name"]]["value"] == row["measured_s"] * 1e6
+        if row["floor_s"]:
+            assert ratio[row["name"]]["value"] == row["measured_s"] / row["floor_s"] == row["ratio"]
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 
