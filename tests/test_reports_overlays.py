@@ -16,9 +16,11 @@ from pathlib import Path
 import onnx
 import pytest
 from onnx import helper
+from typer.testing import CliRunner
 
 import onnx_cost
 from onnx_cost.analyzer.functions import CALL_KEY
+from onnx_cost.cli import app
 from onnx_cost.reports.overlays import COUNTS, Overlay, model_explorer_data, netron_data, thresholds
 
 from helpers import init, make_model, vi
@@ -245,8 +247,11 @@ def test_measured_metrics_are_the_runs_rows():
 # -- the CLI -----------------------------------------------------------------------------------
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "onnx_cost", *args], capture_output=True, text=True)
+def run(*args: str):
+    """The CLI in process (typer's runner): ``returncode``, ``stdout`` and ``stderr`` as a process's."""
+    r = CliRunner().invoke(app, list(args))
+    r.returncode = r.exit_code
+    return r
 
 
 def test_metric_all_writes_one_file_per_metric(tmp_path):
