@@ -226,6 +226,23 @@ def test_hardware_metrics_are_the_views_rows(tmp_path):
     assert ("predicted_us" in ov.metrics) == any("predicted_s" in r for r in rows)
 
 
+def test_predicted_us_only_where_the_view_predicts():
+    """Per-node ``predicted_s`` beside ``floor_s`` (a hardware view that predicts latency):
+    written here by hand into the view, as that view would, to check how the overlay reads it."""
+    from onnx_cost.hardware.cli import plan
+
+    path = FIX / "tiny_cnn.onnx"
+    report = onnx_cost.analyze(path)
+    plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
+    assert "predicted_us" not in Overlay(report, onnx.load(path)).metrics  # no prediction: no metric
+    rows = report.views["hardware"].data["nodes"]
+    for i, row in enumerate(rows):
+        row["predicted_s"] = None if i == 0 else 1e-6 * (i + 1)  # node 0: the view predicts nothing
+    got = model_explorer_data(Overlay(report, onnx.load(path)), "predicted_us")["tiny_cnn"]["results"]
+    assert rows[0]["name"] not in got
+    assert all(got[row["name"]]["value"] == pytest.approx(i + 1, rel=1e-12) for i, row in enumerate(rows) if i)
+
+
 def test_measured_metrics_are_the_runs_rows():
     pytest.importorskip("onnxruntime")  # the runtime extra
     from onnx_cost.hardware.cli import plan

@@ -78,7 +78,7 @@ class Overlay:
         out = list(COUNTS)
         rows = [row for row in self.hw if row is not None]
         if rows:
-            out += [m for m in HARDWARE if m != "predicted_us" or any("predicted_s" in r for r in rows)]
+            out += [m for m in HARDWARE if m != "predicted_us" or any(r.get("predicted_s") is not None for r in rows)]
             if any("measured_s" in r for r in rows):
                 out += [m for m in MEASURED if m != "measured_over_predicted" or "predicted_us" in out]
         return tuple(out)
@@ -126,9 +126,9 @@ def _hardware_value(metric: str, rows: Sequence[dict[str, Any]]) -> Value | None
     floor = sum(r["floor_s"] for r in rows)
     if metric == "floor_us":
         return floor * 1e6
-    if any("predicted_s" not in r for r in rows) and metric in ("predicted_us", "measured_over_predicted"):
-        return None
-    predicted = sum(r.get("predicted_s", 0.0) for r in rows)
+    if any(r.get("predicted_s") is None for r in rows) and metric in ("predicted_us", "measured_over_predicted"):
+        return None  # a node the view predicts no time for
+    predicted = sum(r.get("predicted_s") or 0.0 for r in rows)
     if metric == "predicted_us":
         return predicted * 1e6
     if any("measured_s" not in r for r in rows):
