@@ -187,11 +187,15 @@ def model_explorer_data(ov: Overlay, metric: str) -> dict[str, Any]:
 
 def netron_data(ov: Overlay) -> dict[str, Any]:
     """Every metric as one Netron attachment: the nodes Netron can name, and the model's totals."""
+    from ..analyzer.render import symbolic_totals
+
     metrics: list[dict[str, Any]] = []
-    total = ov.report.total.as_dict()  # as --json's "total"
+    # as --json's "total": a count that stays a polynomial in a symbolic dim is left out (None)
+    total = symbolic_totals(ov.report, ov.report.dynamic)
     model: dict[str, Value | None] = {k: total[k] for k in COUNTS if k in total}
-    model["bytes"] = total["read_bytes"] + total["write_bytes"]
-    model["coverage_percent"] = round(100.0 * ov.report.coverage.fraction, 2)
+    rb, wb = total.get("read_bytes"), total.get("write_bytes")
+    model["bytes"] = None if rb is None or wb is None else rb + wb
+    model["coverage_percent"] = round(100.0 * ov.report.counted_coverage.fraction, 2)
     hw = ov.report.views.get("hardware")
     if hw is not None:
         model["floor_us"] = hw.data["floor_s"] * 1e6
