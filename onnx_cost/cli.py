@@ -20,6 +20,7 @@ from . import __version__
 from .cli_common import (
     EXIT_STRICT,
     FORMATS,
+    OVERLAYS,
     CsvOpt,
     DebugOpt,
     DimsOpt,
@@ -181,6 +182,12 @@ BranchOpt = Annotated[
     typer.Option("--branch", metavar="NODE=then|else",
                  help="Decide an If whose condition is runtime data: the branch it takes (repeatable)."),
 ]
+MetricOpt = Annotated[
+    str | None,
+    typer.Option("--metric", metavar="NAME",
+                 help="--format model-explorer: the per-node metric (ops by default; flops, macs, params, bytes... "
+                      "or all: one file each in the -o folder; docs/reports.md)."),
+]
 
 
 class ByChoice(str, enum.Enum):
@@ -252,6 +259,7 @@ def analyze(
     convention: ConventionOpt = None,
     value: ValuesOpt = None,
     branch: BranchOpt = None,
+    metric: MetricOpt = None,
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
     fmt_name = resolve_format(fmt, csv, json_)
@@ -266,6 +274,10 @@ def analyze(
         refuse(ctx, {f: p for f, p in _TABLE_ONLY.items() if f not in applies}, f"--format {fmt_name}")
         if fmt_name == "table" and (by is None or by.value != "module"):
             refuse(ctx, {"--depth": "depth"}, "this table (it shapes --by module, markdown and html)")
+    if fmt_name != "model-explorer":
+        refuse(ctx, {"--metric": "metric"}, f"--format {fmt_name} (only to model-explorer)")
+    if fmt_name in OVERLAYS:
+        refuse(ctx, {"--convention": "convention"}, f"--format {fmt_name}")
     with guarded(debug, model):
         from . import api
 
@@ -279,7 +291,12 @@ def analyze(
             from .output import check_writable, refuse_model
 
             refuse_model(output, model)
-            check_writable(output)
+            if metric == "all":  # one file per metric in a folder (reports/overlays.py)
+                from .reports.overlays import check_folder
+
+                check_folder(output)
+            else:
+                check_writable(output)
         from .hardware.cli import plan as hw_plan
 
         hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula)  # checked before the analysis
@@ -307,8 +324,10 @@ def analyze(
             form = FORMATS[fmt_name]
             options: dict[str, Any] = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
                                        "by": by.value if by else None, "sort": sort.value if sort else None,
-                                       "device": hw.device if hw else None}
+                                       "device": hw.device if hw else None, "metric": metric}
             kwargs = {k: options[k] for _, k in form.options if k in options}
+            if fmt_name in OVERLAYS:  # the viewers read the model file; --metric all writes a folder
+                kwargs.update(source=src, output=output)
             if form.dynamic:
                 from .analyzer.dynamic import analyze_bound
 
@@ -324,13 +343,15 @@ def analyze(
             if hw:
                 hw.attach(report, model)  # the hardware view, before rendering
             text = renderer(fmt_name)(report, **kwargs)
-            from .conventions.cli import decorate
+            if fmt_name not in OVERLAYS:
+                from .conventions.cli import decorate
 
-            text = decorate(report, text, fmt_name, convention or "exact", src.proto)
+                text = decorate(report, text, fmt_name, convention or "exact", src.proto)
             not_counted = _not_counted(report) if strict else ""  # (it may fit the polynomials)
             if hw:
                 text = hw.apply(report, text, fmt_name)
-        emit(text, output)
+        if text is not None:  # None: --metric all wrote its folder
+            emit(text, output)
         if note:
             from .errors import printable
 

@@ -36,6 +36,8 @@ class Format(str, enum.Enum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    model_explorer = "model-explorer"
+    netron = "netron"
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,17 @@ FORMATS: dict[str, OutputFormat] = {
     "markdown": OutputFormat("onnx_cost.reports.render:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),),
                              dynamic=True),
     "html": OutputFormat("onnx_cost.reports.render:html", (("--depth", "depth"), ("--device", "device")), dynamic=True),
+    # files for graph viewers (reports/overlays.py); the renderer also gets source= and output=
+    "model-explorer": OutputFormat("onnx_cost.reports.overlays:model_explorer", (("--metric", "metric"),),
+                                   dynamic=True),
+    "netron": OutputFormat("onnx_cost.reports.overlays:netron", dynamic=True),
 }
+OVERLAYS = ("model-explorer", "netron")
 
 # The one format option, shared by every subcommand that writes a report.
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html",
+    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html|model-explorer|netron",
                  help="Output format (default: table)."),
 ]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]

@@ -85,8 +85,8 @@ def plan(
         fail("--device does not apply to --formula")
     if fmt == _HTML_ONLY and (measure or measured_ms is not None or tf32):
         fail("--measure, --measured-ms and --tf32 apply to the table and JSON formats, not --format html")
-    if fmt not in (*_FORMATS, _HTML_ONLY):
-        fail(f"--device applies to the table, JSON and HTML formats, not --format {fmt}")
+    if fmt not in (*_FORMATS, _HTML_ONLY, "model-explorer", "netron"):  # the viewer overlays read the view too
+        fail(f"--device applies to the table, JSON and HTML formats and the viewer ones, not --format {fmt}")
     if measured_ms is not None and not measured_ms > 0:
         fail(f"--measured-ms {measured_ms}: give a positive time in milliseconds")
     if measure and measured_ms is not None:
