@@ -28,18 +28,6 @@ EXIT_OK, EXIT_STRICT, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
 
 
-class Format(str, enum.Enum):
-    """The output formats (``--format``)."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-    model_explorer = "model-explorer"
-    netron = "netron"
-
-
 @dataclass(frozen=True)
 class OutputFormat:
     """How one format is rendered: ``renderer`` is "module:function" (imported only
@@ -68,10 +56,14 @@ FORMATS: dict[str, OutputFormat] = {
 }
 OVERLAYS = ("model-explorer", "netron")
 
+# ``--format``'s choices are FORMATS' keys: adding a format is one entry above (and its renderer)
+Format = enum.Enum("Format", {name.replace("-", "_"): name for name in FORMATS}, type=str)  # type: ignore[misc]
+Format.__doc__ = "The output formats (``--format``): the keys of ``FORMATS``."
+
 # The one format option, shared by every subcommand that writes a report.
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html|model-explorer|netron",
+    typer.Option("--format", case_sensitive=False, metavar="|".join(FORMATS),
                  help="Output format (default: table)."),
 ]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]
