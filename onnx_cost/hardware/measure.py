@@ -170,3 +170,35 @@ def compare(report: Report, measured: Measured, roof: Any) -> list[dict[str, Any
         )
     rows.sort(key=lambda r: -r["measured_s"])
     return rows
+
+
+def kernel_times(events: list[dict[str, Any]], prediction: Any) -> dict[str, tuple[float, float]]:
+    """Per kernel of ``prediction`` (by its head node's name): (predicted, measured) seconds,
+    from a profile taken with onnxruntime's default optimizations. A fused or renamed
+    node is mapped back to ours by name: exactly, else the longest of our node names its
+    or output names its name starts with (onnxruntime names a fusion after a member,
+    a layout-rewritten node after its output tensor); what maps to no
+    node of ours (layout reorders it inserts) is under "(runtime-inserted)"."""
+    measured = per_node_times(events)
+    head_of: dict[str, str] = {}
+    pred: dict[str, float] = {}
+    for kt in prediction.kernels:
+        if kt.bound == "folded":
+            continue
+        h = kt.kernel.head.name
+        pred[h] = kt.predicted_s
+        for m in kt.kernel.members:
+            head_of[m.name] = h
+            for t in m.output_names:  # layout rewrites name a node after its output (..._nchwc)
+                head_of.setdefault(t, h)
+    names = sorted(head_of, key=len, reverse=True)
+    out: dict[str, list[float]] = {h: [p, 0.0] for h, p in pred.items()}
+    for name, t in measured.items():
+        h = head_of.get(name)
+        if h is None:
+            h = next((head_of[n] for n in names if n and name.startswith(n)), None)
+        if h is None:
+            out.setdefault("(runtime-inserted)", [0.0, 0.0])[1] += t
+        else:
+            out[h][1] += t
+    return {k: (v[0], v[1]) for k, v in out.items()}
