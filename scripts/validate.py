@@ -27,13 +27,13 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from validate_models import MODELS, quantized  # noqa: E402
+from validate_models import MODELS, quantized
 
-from onnx_cost import api  # noqa: E402
-from onnx_cost.hardware.calibrate import cache_path, calibrate  # noqa: E402
-from onnx_cost.hardware.devices import load_device_file  # noqa: E402
-from onnx_cost.hardware.measure import kernel_times, random_inputs  # noqa: E402
-from onnx_cost.hardware.predict import predict  # noqa: E402
+from onnx_cost import api
+from onnx_cost.hardware.calibrate import cache_path, calibrate
+from onnx_cost.hardware.devices import load_device_file
+from onnx_cost.hardware.measure import kernel_times, random_inputs
+from onnx_cost.hardware.predict import predict
 
 
 def measure(ort: Any, data: bytes, feeds: dict[str, Any], budget_s: float = 0.6) -> tuple[float, float, Any]:
@@ -120,8 +120,8 @@ def main() -> int:
     rhos = [r[5] for r in rows if r[5] is not None]
     n = len(rows)
     print()
-    print(f"| models | within ±10 % | within ±25 % | median abs error | worst error | median per-node rank "
-          f"correlation | floor above measurement |")
+    print("| models | within ±10 % | within ±25 % | median abs error | worst error | median per-node rank "
+          "correlation | floor above measurement |")
     print("|---|---|---|---|---|---|---|")
     worst = max(rows, key=lambda r: abs(r[4]))
     print(f"| {n} | {sum(e <= 0.10 for e in errs)}/{n} ({sum(e <= 0.10 for e in errs) / n:.0%}) | "

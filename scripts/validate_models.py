@@ -194,8 +194,13 @@ def quantized(m: onnx.ModelProto, mode: str, tmp: str) -> onnx.ModelProto:
     """A twin quantized by onnxruntime's tool: ``static`` (QDQ, int8) or ``dynamic``."""
     import os
 
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, \
-        quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
 
     src, dst = os.path.join(tmp, "f.onnx"), os.path.join(tmp, "q.onnx")
     onnx.save(m, src)

@@ -336,15 +336,16 @@ def device_toml(eff: Efficiency, figures: dict[str, float], info: dict[str, Any]
     ]
     for p in ("fp32", "int8"):
         if figures.get(p):
-            lines.append(f"{p} = {{ value = {figures[p] / 1e12:.6g}, source = {_q(src + ': best run of the ' + p + ' kernels')} }}")
+            where = _q(f"{src}: best run of the {p} kernels")
+            lines.append(f"{p} = {{ value = {figures[p] / 1e12:.6g}, source = {where} }}")
     lines += ["", "[memory]"]
     if figures.get("bandwidth"):
         lines.append(f"bandwidth = {{ value = {figures['bandwidth'] / 1e9:.6g}, source = "
                      f"{_q(src + ': elementwise kernels at the largest working set, read + write bytes')} }}")
     if info.get("memory_bytes"):
-        lines.append(f"capacity = {{ value = {info['memory_bytes'] / 2**30:.6g}, source = {_q('physical memory')} }}")
+        lines.append(f"capacity = {{ value = {info['memory_bytes'] / 2**30:.6g}, source = \"physical memory\" }}")
     if info.get("llc_bytes"):
-        lines.append(f"cache = {{ value = {info['llc_bytes'] / 2**20:.6g}, source = {_q('sysfs: largest CPU cache')} }}")
+        lines.append(f"cache = {{ value = {info['llc_bytes'] / 2**20:.6g}, source = \"sysfs: largest CPU cache\" }}")
     lines += ["", "[calibration]"]
     for k in ("date", "cpu", "threads", "onnxruntime", "spread", "rounds", "seconds", "cache_bandwidth"):
         v = info.get(k) if k != "cache_bandwidth" else figures.get(k)
@@ -400,3 +401,45 @@ def calibrate(path: Path | None = None, progress: Callable[[str], None] | None =
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path, text
+
+
+def load_local(recalibrate: bool = False) -> Any:
+    """``--device local``: this machine's calibration from the cache; on first use (or with
+    ``recalibrate``) calibrated now and saved. Without onnxruntime, or when the machine is
+    too noisy to calibrate, the numpy measurement of ``local`` (uncalibrated), said on stderr."""
+    import sys
+
+    from .devices import DeviceError, load_device_file
+
+    path = cache_path()
+    if not recalibrate and path.is_file():
+        try:
+            return _as_local(load_device_file(str(path)))
+        except DeviceError as e:
+            sys.stderr.write(f"onnx-cost: note: {e}: calibrating again\n")
+    try:
+        _ort()
+    except CalibrationError:
+        if recalibrate:
+            raise
+        from .local import local_device
+
+        return local_device()
+    sys.stderr.write(f"onnx-cost: calibrating this machine with onnxruntime (once, well under a minute; "
+                     f"saved in {path}; --recalibrate redoes it)\n")
+    try:
+        calibrate(path)
+    except CalibrationError as e:
+        if recalibrate:
+            raise
+        from .local import local_device
+
+        sys.stderr.write(f"onnx-cost: note: {e}; using the uncalibrated numpy measurement\n")
+        return local_device()
+    return _as_local(load_device_file(str(path)))
+
+
+def _as_local(d: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(d, key="local", measured=True)

@@ -167,9 +167,9 @@ def load_device(spec: str) -> Device:
     """``spec`` is a preset name or alias, a path to a .toml device file, or "local"
     (this machine, measured: see ``local``)."""
     if _norm(spec) == "local":
-        from .local import local_device
+        from .calibrate import load_local
 
-        return local_device()
+        return load_local()
     if spec.endswith(".toml") or os.sep in spec or os.path.exists(spec):
         return load_device_file(spec)
     table = presets()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class Curve:
         if size >= pts[-1][0]:
             return pts[-1][1]
         ls = math.log(size)
-        for (s0, r0), (s1, r1) in zip(pts, pts[1:]):
+        for (s0, r0), (s1, r1) in pairwise(pts):
             if s0 <= size <= s1:
                 f = (ls - math.log(s0)) / (math.log(s1) - math.log(s0)) if s1 > s0 else 0.0
                 return r0 + f * (r1 - r0)

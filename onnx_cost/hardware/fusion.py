@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..analyzer.report import NodeRecord, Report
@@ -183,18 +183,17 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         elif r.op_type == "MatMulInteger":
             members = [r]
             a = producer.get(r.input_names[0]) if r.input_names else None
-            if a is not None and a.op_type == "DynamicQuantizeLinear" and id(a) not in taken:
-                if all(c is r for t in a.output_names if t for c in consumers.get(t, [])):
-                    members.append(a)
+            if (a is not None and a.op_type == "DynamicQuantizeLinear" and id(a) not in taken
+                    and all(c is r for t in a.output_names if t for c in consumers.get(t, []))):
+                members.append(a)
             nxt = only_consumer(r)
-            if nxt is not None and nxt.op_type == "Cast":
+            for want in ("Cast", "Mul", "Add"):
+                if nxt is None or nxt.op_type != want:
+                    break
+                if want == "Add" and not any(map(is_const, other_inputs(nxt, members[-1]))):
+                    break
                 members.append(nxt)
                 nxt = only_consumer(nxt)
-                if nxt is not None and nxt.op_type == "Mul":
-                    members.append(nxt)
-                    nxt = only_consumer(nxt)
-                    if nxt is not None and nxt.op_type == "Add" and any(map(is_const, other_inputs(nxt, members[-1]))):
-                        members.append(nxt)
             claim(Kernel(r, members, "dynamic_quantize_matmul" if len(members) > 1 else "", precision="int8"))
 
     # 3. layer norm (decomposed) and GELU: whole subgraphs become one kernel
@@ -225,8 +224,8 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         if id(r) in taken or r.domain or r.op_type != "Add":
             continue
         nxt = only_consumer(r)
+        nxt_k: Kernel | None = None
         if nxt is None:
-            nxt_k = None
             outs = [t for t in r.output_names if t]
             cs = consumers.get(outs[0], []) if len(outs) == 1 and outs[0] not in graph_outputs else []
             # a decomposed layer norm reads its input twice (ReduceMean and Sub): same kernel
@@ -253,9 +252,8 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     out: list[Kernel] = []
     seen: set[int] = set()
     for r in recs:
-        k = taken.get(id(r))
-        if k is None:
-            k = Kernel(r, [r])
+        found = taken.get(id(r))
+        k = found if found is not None else Kernel(r, [r])
         if id(k) in seen:
             continue
         seen.add(id(k))
@@ -264,7 +262,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     return out
 
 
-def _conv_chain(r, only_consumer, other_inputs, is_const) -> Kernel:  # type: ignore[no-untyped-def]
+def _conv_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any) -> Kernel:
     members, fusion, cur = [r], "", r
     while True:
         n = only_consumer(cur)
@@ -292,7 +290,8 @@ def _conv_chain(r, only_consumer, other_inputs, is_const) -> Kernel:  # type: ig
     return Kernel(r, members, fusion)
 
 
-def _matmul_chain(r, only_consumer, other_inputs, is_const, producer, consumers, taken) -> Kernel:  # type: ignore[no-untyped-def]
+def _matmul_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any, producer: Any, consumers: Any,
+                  taken: Any) -> Kernel:
     members, fusion, cur = [r], "", r
     if r.op_type == "MatMul":
         for t in r.input_names[:2]:
@@ -335,7 +334,7 @@ def _scalar(n: NodeRecord, prev: NodeRecord) -> bool:
     return True
 
 
-def _layer_norm(r: NodeRecord, consumers, taken) -> list[NodeRecord] | None:  # type: ignore[no-untyped-def]
+def _layer_norm(r: NodeRecord, consumers: Any, taken: Any) -> list[NodeRecord] | None:
     """ReduceMean(x) -> Sub(x, mean) -> ... -> Div -> Mul -> Add: the nodes, else None."""
     x = r.input_names[0] if r.input_names else ""
     mean = r.output_names[0] if r.output_names else ""
@@ -353,8 +352,8 @@ def _layer_norm(r: NodeRecord, consumers, taken) -> list[NodeRecord] | None:  # 
                         nxt.append(c)
         frontier = nxt
     ops = [g.op_type for g in group]
-    if ops.count("ReduceMean") != 2 or ("Sqrt" not in ops and "Reciprocal" not in ops) or "Div" not in ops \
-            and "Reciprocal" not in ops:
+    if ops.count("ReduceMean") != 2 or ("Sqrt" not in ops and "Reciprocal" not in ops) or ("Div" not in ops \
+            and "Reciprocal" not in ops):
         return None
     # every member's output stays inside the group except the last one's
     inside = {id(g) for g in group}
@@ -363,7 +362,7 @@ def _layer_norm(r: NodeRecord, consumers, taken) -> list[NodeRecord] | None:  # 
     return group if len(leaving) == 1 else None
 
 
-def _gelu(r: NodeRecord, producer, consumers, taken, is_const) -> list[NodeRecord] | None:  # type: ignore[no-untyped-def]
+def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: Any) -> list[NodeRecord] | None:
     """Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5 (any order of the last two)."""
     div = producer.get(r.input_names[0]) if r.input_names else None
     if div is None or div.op_type not in ("Div", "Mul") or id(div) in taken:
@@ -381,12 +380,12 @@ def _gelu(r: NodeRecord, producer, consumers, taken, is_const) -> list[NodeRecor
     return group
 
 
-def _measure(report: Report, k: Kernel, consumers, graph_outputs, sub: bool) -> None:  # type: ignore[no-untyped-def]
+def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool) -> None:
     """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts)."""
     if k.folded:
         return
     k.ops = float(sum((m.cost.flops + m.cost.int_ops) * m.weight for m in k.members))
-    if sub or len(k.members) == 1 and not report.tensors:
+    if sub or (len(k.members) == 1 and not report.tensors):
         h = k.head
         k.bytes = float(((h.cost.read_bytes or 0) + (h.cost.write_bytes or 0)) * h.weight)
         k.write_bytes = float((h.cost.write_bytes or 0) * h.weight)

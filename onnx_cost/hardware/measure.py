@@ -97,9 +97,11 @@ def random_inputs(report: Report, seed: int = 0) -> dict[str, Any]:
 
 
 def _profile(ort: Any, path: str, feeds: dict[str, Any], runs: int) -> dict[str, float]:
-    """Mean seconds per node name over ``runs`` profiled runs, optimizations off."""
+    """Median seconds per kernel name over ``runs`` profiled runs, with onnxruntime's default
+    optimizations (as the timed runs): fused kernels are mapped back to our nodes by
+    ``kernel_times``."""
     so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3
     so.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
         so.profile_file_prefix = os.path.join(tmp, "onnx_cost")
@@ -150,8 +152,12 @@ def measure(path: str, report: Report, *, warmup: int = 3, repeats: int = 20, pr
     return Measured(statistics.median(times), repeats, warmup, per_node, ort.__version__)
 
 
-def compare(report: Report, measured: Measured, roof: Any) -> list[dict[str, Any]]:
-    """Per node: measured seconds beside the predicted floor, largest measured first."""
+def compare(report: Report, measured: Measured, roof: Any, pred: Any = None) -> list[dict[str, Any]]:
+    """Per node: measured seconds beside the predicted floor, largest measured first. With
+    ``pred`` (a Prediction): per kernel, under its head node's name, the profiled time of
+    the kernels onnxruntime ran for it beside the kernel's prediction and floor."""
+    if pred is not None:
+        return _compare_kernels(measured, roof, pred)
     rows = []
     for n in roof.nodes:
         t = measured.per_node_s.get(n.name)
@@ -172,6 +178,32 @@ def compare(report: Report, measured: Measured, roof: Any) -> list[dict[str, Any
     return rows
 
 
+def _compare_kernels(measured: Measured, roof: Any, pred: Any) -> list[dict[str, Any]]:
+    times = map_kernels(measured.per_node_s, pred)
+    by_head = {kt.kernel.head.name: kt for kt in pred.kernels}
+    ops = dict(zip(roof.cols["name"], roof.cols["ops"]))
+    rows = []
+    for name, (p, t) in times.items():
+        kt = by_head.get(name)
+        if kt is None or t <= 0:
+            continue
+        k = kt.kernel
+        rows.append({
+            "name": name,
+            "op_type": "+".join(dict.fromkeys(m.op_type for m in k.members)),
+            "measured_s": t,
+            "predicted_s": p,
+            "floor_s": kt.floor_s,
+            "ratio": t / kt.floor_s if kt.floor_s else None,
+            "predicted_ratio": t / p if p else None,
+            "bound": kt.bound,
+            "fused": [m.name for m in k.members if m is not k.head],
+            "achieved_ops_per_s": sum(ops.get(m.name, 0) for m in k.members) / t,
+        })
+    rows.sort(key=lambda r: -r["measured_s"])
+    return rows
+
+
 def kernel_times(events: list[dict[str, Any]], prediction: Any) -> dict[str, tuple[float, float]]:
     """Per kernel of ``prediction`` (by its head node's name): (predicted, measured) seconds,
     from a profile taken with onnxruntime's default optimizations. A fused or renamed
@@ -179,7 +211,11 @@ def kernel_times(events: list[dict[str, Any]], prediction: Any) -> dict[str, tup
     or output names its name starts with (onnxruntime names a fusion after a member,
     a layout-rewritten node after its output tensor); what maps to no
     node of ours (layout reorders it inserts) is under "(runtime-inserted)"."""
-    measured = per_node_times(events)
+    return map_kernels(per_node_times(events), prediction)
+
+
+def map_kernels(measured: dict[str, float], prediction: Any) -> dict[str, tuple[float, float]]:
+    """``kernel_times`` from per-name profiled seconds."""
     head_of: dict[str, str] = {}
     pred: dict[str, float] = {}
     for kt in prediction.kernels:
