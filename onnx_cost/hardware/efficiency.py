@@ -27,7 +27,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "gemm_skinny": ("bytes", "MatMul/Gemm with at most 8 rows (a GEMV: reads its weights once)"),
     "conv": ("ops", "dense convolution (group 1), fp32"),
     "conv_dw": ("ops", "depthwise and grouped convolution"),
-    "int_gemm": ("ops", "integer MatMul kernels (QDQ MatMul, MatMulInteger, DynamicQuantizeMatMul)"),
+    "int_gemm": ("ops", "integer MatMul kernels (QDQ MatMul, MatMulInteger, DynamicQuantizeMatMul), more than 8 rows"),
+    "int_gemm_skinny": ("bytes", "integer MatMul kernels with at most 8 rows"),
     "int_conv": ("ops", "integer convolutions (QDQ Conv, QLinearConv, ConvInteger)"),
     "recurrent": ("ops", "LSTM, GRU, RNN"),
     "elementwise": ("bytes", "unary and binary elementwise, activations, casts, standalone Q/DQ, GELU"),
@@ -92,9 +93,10 @@ def kernel_class(k: Kernel) -> str:
     if op in ("MatMul", "Gemm", "QLinearMatMul", "MatMulInteger", "FusedMatMul", "DynamicQuantizeMatMul",
               "MatMulIntegerToFloat"):
         rows = _rows(h)
+        skinny = rows is not None and rows <= 8
         if integer:
-            return "int_gemm"
-        return "gemm_skinny" if rows is not None and rows <= 8 else "gemm"
+            return "int_gemm_skinny" if skinny else "int_gemm"
+        return "gemm_skinny" if skinny else "gemm"
     if op in _RECURRENT:
         return "recurrent"
     if k.fusion in ("layer_norm", "skip_layer_norm"):

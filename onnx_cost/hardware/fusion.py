@@ -71,9 +71,11 @@ class Kernel:
     ops: float = 0.0
     bytes: float = 0.0
     write_bytes: float = 0.0  # of ``bytes``, what the kernel writes
+    weight_bytes: float = 0.0  # of ``bytes``, the constants it reads (weights): the same every run
     reads: tuple[str, ...] = ()  # the tensors crossing its boundary, in
     writes: tuple[str, ...] = ()  # and out
     partial: bool = False  # a boundary tensor's size was unknown
+    extra_kernels: int = 0  # kernels the runtime adds for it (the Reshapes around a Gemm made of a 3-D MatMul)
 
     @property
     def op_type(self) -> str:
@@ -257,7 +259,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         if id(k) in seen:
             continue
         seen.add(id(k))
-        _measure(report, k, consumers, graph_outputs, bool(r.graph))
+        _measure(report, k, consumers, graph_outputs, bool(r.graph), const)
         out.append(k)
     return out
 
@@ -292,7 +294,7 @@ def _conv_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any) ->
 
 def _matmul_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any, producer: Any, consumers: Any,
                   taken: Any) -> Kernel:
-    members, fusion, cur = [r], "", r
+    members, fusion, cur, extra = [r], "", r, 0
     if r.op_type == "MatMul":
         for t in r.input_names[:2]:
             p = producer.get(t)
@@ -309,6 +311,8 @@ def _matmul_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any, 
         if n.op_type == "Add" and others and all(map(is_const, others)) and cur is r and r.op_type == "MatMul":
             members.append(n)
             fusion, cur = "matmul_add", n
+            a = r.inputs[0] if r.inputs else None
+            extra = 2 if a is not None and len(a) > 2 else 0  # Gemm is 2-D: a Reshape before and after
         elif n.op_type in ("Mul", "Div") and others and all(map(is_const, others)) and _scalar(n, cur) and cur is r:
             members.append(n)
             fusion, cur = "matmul_scale", n
@@ -318,7 +322,7 @@ def _matmul_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any, 
             break
         else:
             break
-    return Kernel(r, members, fusion)
+    return Kernel(r, members, fusion, extra_kernels=extra)
 
 
 def _scalar(n: NodeRecord, prev: NodeRecord) -> bool:
@@ -380,7 +384,7 @@ def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: An
     return group
 
 
-def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool) -> None:
+def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str]) -> None:
     """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts)."""
     if k.folded:
         return
@@ -397,7 +401,7 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
     writes = {t for m in k.members for t in m.output_names if t
               and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
-    total, written, partial = 0, 0, False
+    total, written, weights, partial = 0, 0, 0, False
     for t in (*reads, *writes):
         b = _bytes_of(report, t)
         if b is None:
@@ -405,10 +409,12 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         else:
             total += b
             written += b if t in writes else 0
+            weights += b if t in const and t in reads else 0
     if k.head.op_type in _VIEW_OPS:
         total = written = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
     k.bytes = float(total * k.head.weight)
     k.write_bytes = float(written * k.head.weight)
+    k.weight_bytes = float(weights * k.head.weight)
     k.partial = partial
 
 

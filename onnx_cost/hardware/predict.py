@@ -102,7 +102,13 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     cache = device.cache.value if device.cache else None
     cache_bw = eff.info.get("cache_bandwidth") if eff.calibrated else None
     times: list[KernelTime] = []
-    for k in kernels(report, recs):
+    ks = kernels(report, recs)
+    # weights stay hot between runs only if they all fit the cores' private caches
+    hot = eff.info.get("hot_cache") if eff.calibrated else None
+    stream = eff.info.get("stream_bandwidth") if eff.calibrated else None
+    total_weights = sum(k.weight_bytes for k in ks if not k.folded)
+    cold = bool(hot and stream and total_weights > float(hot))
+    for k in ks:
         cls = kernel_class(k)
         prec = k.precision or node_precision(k.head)
         if k.folded:
@@ -118,16 +124,18 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         else:
             mem_floor = memory_s
         floor = max(compute_s, mem_floor)
+        w_cold = k.weight_bytes / float(stream) if cold and stream else 0.0  # weights from beyond the caches
         if cls == "view":
             work = 0.0
         elif cls in COMPUTE and k.ops > 0:
             rate = eff.rate(cls, k.ops)
-            work = k.ops / rate if rate else compute_s
+            work = max(k.ops / rate if rate else compute_s, w_cold)
         else:
             size = amount(k, cls)
             rate = eff.rate(cls, size) or eff.rate("elementwise", size)
-            work = size / rate if rate and size else 0.0
-        pred = max(eff.dispatch_s + work, floor)  # a prediction never below the floor
+            hot_part = size - (k.weight_bytes if w_cold else 0.0)
+            work = (hot_part / rate if rate and hot_part > 0 else 0.0) + w_cold
+        pred = max(eff.dispatch_s * (1 + k.extra_kernels) + work, floor)  # never below the floor
         if eff.dispatch_s >= work:
             bound = "overhead"
         else:
