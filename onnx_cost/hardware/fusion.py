@@ -56,7 +56,6 @@ _NO_FOLD = {"DequantizeLinear", "DynamicQuantizeLinear", "RandomNormal", "Random
 _QDQ_HEADS = {"Conv", "MatMul", "Gemm", "Add", "Mul", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool",
               "Sigmoid", "LeakyRelu", "Softmax", "Transpose", "Reshape", "Resize", "Gather", "Squeeze", "Unsqueeze",
               "Flatten", "Relu", "Clip", "Where", "Split"}
-_LN_OPS = {"Sub", "Pow", "Mul", "ReduceMean", "Add", "Sqrt", "Div", "Reciprocal"}
 
 
 @dataclass
@@ -186,14 +185,20 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             members = [r]
             a = producer.get(r.input_names[0]) if r.input_names else None
             if (a is not None and a.op_type == "DynamicQuantizeLinear" and id(a) not in taken
-                    and all(c is r for t in a.output_names if t for c in consumers.get(t, []))):
-                members.append(a)
+                    and all(c is r for c in consumers.get(a.output_names[0], []))):
+                members.append(a)  # its scale may feed the rescaling Mul: that is inside the fusion too
             nxt = only_consumer(r)
             for want in ("Cast", "Mul", "Add"):
                 if nxt is None or nxt.op_type != want:
                     break
                 if want == "Add" and not any(map(is_const, other_inputs(nxt, members[-1]))):
                     break
+                if want == "Mul":  # the product of the two scales, computed for this Mul only
+                    for t in other_inputs(nxt, members[-1]):
+                        p = producer.get(t)
+                        if p is not None and p.op_type == "Mul" and id(p) not in taken \
+                                and len(consumers.get(t, [])) == 1:
+                            members.append(p)
                 members.append(nxt)
                 nxt = only_consumer(nxt)
             claim(Kernel(r, members, "dynamic_quantize_matmul" if len(members) > 1 else "", precision="int8"))
@@ -339,31 +344,40 @@ def _scalar(n: NodeRecord, prev: NodeRecord) -> bool:
 
 
 def _layer_norm(r: NodeRecord, consumers: Any, taken: Any) -> list[NodeRecord] | None:
-    """ReduceMean(x) -> Sub(x, mean) -> ... -> Div -> Mul -> Add: the nodes, else None."""
+    """ReduceMean(x) -> Sub(x, mean) -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div
+    (-> Mul gamma -> Add beta): the nodes, else None."""
     x = r.input_names[0] if r.input_names else ""
-    mean = r.output_names[0] if r.output_names else ""
-    subs = [c for c in consumers.get(mean, []) if c.op_type == "Sub" and x in c.input_names]
-    if len(subs) != 1:
+
+    def sole(n: NodeRecord, ops: tuple[str, ...], need: str = "") -> NodeRecord | None:
+        cs = [c for t in n.output_names if t for c in consumers.get(t, [])]
+        cs = [c for c in cs if c.op_type in ops and id(c) not in taken and (not need or need in c.input_names)]
+        return cs[0] if len(cs) == 1 else None
+
+    sub = sole(r, ("Sub",), x)
+    if sub is None:
         return None
-    group, frontier = [r, subs[0]], [subs[0]]
-    while frontier and len(group) < 10:
-        nxt = []
-        for g in frontier:
-            for t in g.output_names:
-                for c in consumers.get(t, []):
-                    if c.op_type in _LN_OPS and c not in group and id(c) not in taken:
-                        group.append(c)
-                        nxt.append(c)
-        frontier = nxt
-    ops = [g.op_type for g in group]
-    if ops.count("ReduceMean") != 2 or ("Sqrt" not in ops and "Reciprocal" not in ops) or ("Div" not in ops \
-            and "Reciprocal" not in ops):
+    d = sub.output_names[0]
+    sq = next((c for c in consumers.get(d, []) if c.op_type == "Pow"
+               or (c.op_type == "Mul" and list(c.input_names) == [d, d])), None)
+    rm2 = sole(sq, ("ReduceMean",)) if sq is not None else None
+    add = sole(rm2, ("Add",)) if rm2 is not None else None
+    sqrt = sole(add, ("Sqrt",)) if add is not None else None
+    div = sole(sqrt, ("Div",), d) if sqrt is not None else None
+    if sq is None or div is None:
         return None
-    # every member's output stays inside the group except the last one's
+    group = [r, sub, sq, rm2, add, sqrt, div]
+    mul = sole(div, ("Mul",))
+    if mul is not None:
+        group.append(mul)
+        beta = sole(mul, ("Add",))
+        if beta is not None:
+            group.append(beta)
     inside = {id(g) for g in group}
-    leaving = [g for g in group if any(id(c) not in inside for t in g.output_names for c in consumers.get(t, []))
-               or not any(consumers.get(t) for t in g.output_names)]
-    return group if len(leaving) == 1 else None
+    # the inner tensors are read only inside the group
+    for g in group[:-1]:
+        if any(id(c) not in inside for t in g.output_names for c in consumers.get(t, [])):
+            return None
+    return group
 
 
 def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: Any) -> list[NodeRecord] | None:

@@ -228,17 +228,20 @@ def opportunities(times: list[KernelTime], eff: Efficiency, top: int = 3) -> lis
         if saved > d["largest_saved_s"]:
             d["largest"], d["largest_saved_s"] = node, saved
 
-    by_out = {t: kt for kt in times for t in kt.kernel.head.output_names}
+    readers: dict[str, list[KernelTime]] = {}
+    for kt in times:
+        if kt.cls == "elementwise" and kt.bound != "folded":
+            for t in kt.kernel.reads:
+                readers.setdefault(t, []).append(kt)
     used: set[int] = set()
     for kt in times:
         if kt.cls != "elementwise" or kt.bound == "folded" or id(kt) in used:
             continue
         chain = [kt]
         cur = kt
-        while True:  # follow a single-input elementwise successor
-            nxt = [o for o in times if o.cls == "elementwise" and o.bound != "folded" and id(o) not in used
-                   and o is not cur and any(by_out.get(t) is cur for t in o.kernel.head.input_names)]
-            if len(nxt) != 1:
+        while True:  # follow the one elementwise kernel that reads the chain's output
+            nxt = [o for t in cur.kernel.writes for o in readers.get(t, []) if id(o) not in used and o is not cur]
+            if len(nxt) != 1 or len(cur.kernel.writes) != 1 or nxt[0] in chain:
                 break
             cur = nxt[0]
             chain.append(cur)
