@@ -176,6 +176,20 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"layernorm{n}", "norm",
             model([helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1)], [("x", x)], ["y"],
                   {"g": f32(512), "b": f32(512)}), {"x": x})
+    for n in (65536, 1 << 20):  # a residual Add into a layer norm (onnxruntime: SkipLayerNormalization)
+        a, b = f32(n // 512, 512), f32(n // 512, 512)
+        add(f"skiplayernorm{n}", "skip_norm",
+            model([helper.make_node("Add", ["a", "b"], ["s"]),
+                   helper.make_node("LayerNormalization", ["s", "g", "be"], ["y"], axis=-1)],
+                  [("a", a), ("b", b)], ["y"], {"g": f32(512), "be": f32(512)}), {"a": a, "b": b})
+    for n in (16384, 262144, 2 << 20):  # exact GELU (onnxruntime: Gelu)
+        x = f32(n // 256, 256)
+        add(f"gelu{n}", "gelu", model([
+            helper.make_node("Div", ["x", "sq2"], ["t"]), helper.make_node("Erf", ["t"], ["e"]),
+            helper.make_node("Add", ["e", "one"], ["e1"]), helper.make_node("Mul", ["x", "e1"], ["m"]),
+            helper.make_node("Mul", ["m", "half"], ["y"])], [("x", x)], ["y"],
+            {"sq2": np.array(1.4142135, np.float32), "one": np.array(1.0, np.float32),
+             "half": np.array(0.5, np.float32)}), {"x": x})
     table = f32(8192, 256)
     for k in (16, 256, 4096):
         idx = rng.integers(0, 8192, (k,)).astype(np.int64)
@@ -228,6 +242,17 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         cls = "int_gemm" if m_ > 8 else "int_gemm_skinny"
         add(f"qmatmul{m_}x{k_}x{n_}", cls, qdq([helper.make_node("MatMul", ["xd", "wd"], ["yf"])], x, (k_, n_), {}),
             {"x": x})
+    for m_, k_, n_ in ((64, 512, 2048), (256, 256, 1024), (1, 1024, 1024)):  # dynamic quantization
+        x = f32(m_, k_)
+        nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+                 helper.make_node("MatMulInteger", ["xq", "wq", "xz", "wz"], ["acc"]),
+                 helper.make_node("Cast", ["acc"], ["accf"], to=1),
+                 helper.make_node("Mul", ["xs", "ws"], ["sc"]),
+                 helper.make_node("Mul", ["accf", "sc"], ["y"])]
+        inits = {"wq": rng.integers(-127, 127, (k_, n_)).astype(np.int8), "wz": np.array(0, np.int8),
+                 "ws": np.array(0.01, np.float32)}
+        add(f"dynmatmul{m_}x{k_}x{n_}", "int_gemm" if m_ > 8 else "int_gemm_skinny",
+            model(nodes, [("x", x)], ["y"], inits), {"x": x})
     for c, h in ((32, 28), (64, 56), (128, 28)):
         x = f32(1, c, h, h)
         add(f"qconv{c}x{h}", "int_conv",

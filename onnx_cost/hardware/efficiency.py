@@ -31,9 +31,11 @@ CLASSES: dict[str, tuple[str, str]] = {
     "int_gemm_skinny": ("bytes", "integer MatMul kernels with at most 8 rows"),
     "int_conv": ("ops", "integer convolutions (QDQ Conv, QLinearConv, ConvInteger)"),
     "recurrent": ("ops", "LSTM, GRU, RNN"),
-    "elementwise": ("bytes", "unary and binary elementwise, activations, casts, standalone Q/DQ, GELU"),
+    "elementwise": ("bytes", "unary and binary elementwise, activations, casts, standalone Q/DQ"),
     "reduction": ("bytes", "Reduce*, pooling, ArgMax/ArgMin"),
-    "norm": ("bytes", "Softmax, LayerNormalization and its fusions, BatchNormalization, other norms"),
+    "norm": ("bytes", "Softmax, LayerNormalization (and its decomposed form), BatchNormalization, other norms"),
+    "skip_norm": ("bytes", "a residual Add fused into a layer norm (SkipLayerNormalization)"),
+    "gelu": ("bytes", "GELU and BiasGelu fusions, Erf"),
     "movement": ("bytes", "Transpose, Concat, Slice, Split, Pad, Expand, Tile, Resize and other copies"),
     "gather": ("bytes", "Gather, GatherElements, GatherND, Scatter* (bytes: twice the rows written)"),
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
@@ -99,10 +101,12 @@ def kernel_class(k: Kernel) -> str:
         return "gemm_skinny" if skinny else "gemm"
     if op in _RECURRENT:
         return "recurrent"
-    if k.fusion in ("layer_norm", "skip_layer_norm"):
+    if k.fusion == "skip_layer_norm":
+        return "skip_norm"
+    if k.fusion == "layer_norm":
         return "norm"
-    if k.fusion in ("gelu", "bias_gelu"):
-        return "elementwise"
+    if k.fusion in ("gelu", "bias_gelu") or op == "Erf":
+        return "gelu"
     if op in _NORM:
         return "norm"
     if op in _REDUCTION:
