@@ -120,10 +120,10 @@ def test_gelu_layernorm_and_skip() -> None:
         helper.make_node("Mul", ["ln", "e1"], ["m"], name="gmul"),
         helper.make_node("Mul", ["m", "half"], ["y"], name="ghalf"),
     ]
-    _, ks = _fused(nodes, [("x", "float32", [2, 4]), ("x2", "float32", [2, 4])], [("y", "float32", [2, 4])],
+    _, ks = _fused(nodes, [("x", "float32", [1, 2, 4]), ("x2", "float32", [1, 2, 4])], [("y", "float32", [1, 2, 4])],
                    [*c, *g], opset=17)
     assert [(k.fusion, len(k.members)) for k in ks] == [("skip_layer_norm", 10), ("gelu", 5)]
-    assert kernel_class(ks[0]) == "norm" and kernel_class(ks[1]) == "elementwise"
+    assert kernel_class(ks[0]) == "skip_norm" and kernel_class(ks[1]) == "gelu"
     # the layer norm kernel reads x, x2 (32 B each), g, b (16 B each) and eps, two (4 B each); writes ln (32 B)
     assert ks[0].bytes == 32 + 32 + 16 + 16 + 4 + 4 + 32
 

@@ -177,7 +177,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
             model([helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1)], [("x", x)], ["y"],
                   {"g": f32(512), "b": f32(512)}), {"x": x})
     for n in (65536, 1 << 20):  # a residual Add into a layer norm (onnxruntime: SkipLayerNormalization)
-        a, b = f32(n // 512, 512), f32(n // 512, 512)
+        a, b = f32(1, n // 512, 512), f32(1, n // 512, 512)  # 3-D: the fusion wants [batch, seq, hidden]
         add(f"skiplayernorm{n}", "skip_norm",
             model([helper.make_node("Add", ["a", "b"], ["s"]),
                    helper.make_node("LayerNormalization", ["s", "g", "be"], ["y"], axis=-1)],
@@ -242,6 +242,16 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         cls = "int_gemm" if m_ > 8 else "int_gemm_skinny"
         add(f"qmatmul{m_}x{k_}x{n_}", cls, qdq([helper.make_node("MatMul", ["xd", "wd"], ["yf"])], x, (k_, n_), {}),
             {"x": x})
+    for n in (16384, 262144, 2 << 20):  # QDQ elementwise and softmax (QLinearAdd, QLinearSoftmax)
+        x = f32(n // 256, 256)
+        x2 = f32(n // 256, 256)
+        m = qdq([helper.make_node("QuantizeLinear", ["x2", "xs", "xz"], ["x2q"]),
+                 helper.make_node("DequantizeLinear", ["x2q", "xs", "xz"], ["x2d"]),
+                 helper.make_node("Add", ["xd", "x2d"], ["yf"])], x, (1,), {})
+        m.graph.input.append(helper.make_tensor_value_info("x2", TensorProto.FLOAT, list(x2.shape)))
+        add(f"qadd{n}", "int_elementwise", m, {"x": x, "x2": x2})
+        add(f"qsoftmax{n}", "int_softmax",
+            qdq([helper.make_node("Softmax", ["xd"], ["yf"], axis=-1)], x, (1,), {}), {"x": x})
     for m_, k_, n_ in ((64, 512, 2048), (256, 256, 1024), (1, 1024, 1024)):  # dynamic quantization
         x = f32(m_, k_)
         nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),

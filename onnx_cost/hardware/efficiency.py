@@ -31,6 +31,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "int_gemm_skinny": ("bytes", "integer MatMul kernels with at most 8 rows"),
     "int_conv": ("ops", "integer convolutions (QDQ Conv, QLinearConv, ConvInteger)"),
     "recurrent": ("ops", "LSTM, GRU, RNN"),
+    "int_elementwise": ("bytes", "QDQ groups of other ops (QLinearAdd, QLinearMul, pooling, ...): int8 bytes"),
+    "int_softmax": ("bytes", "a QDQ Softmax (QLinearSoftmax): int8 bytes"),
     "elementwise": ("bytes", "unary and binary elementwise, activations, casts, standalone Q/DQ"),
     "reduction": ("bytes", "Reduce*, pooling, ArgMax/ArgMin"),
     "norm": ("bytes", "Softmax, LayerNormalization (and its decomposed form), BatchNormalization, other norms"),
@@ -101,6 +103,8 @@ def kernel_class(k: Kernel) -> str:
         return "gemm_skinny" if skinny else "gemm"
     if op in _RECURRENT:
         return "recurrent"
+    if k.fusion == "qdq" and op not in _VIEW and op not in _MOVEMENT:
+        return "int_softmax" if op == "Softmax" else "int_elementwise"
     if k.fusion == "skip_layer_norm":
         return "skip_norm"
     if k.fusion == "layer_norm":

@@ -40,7 +40,7 @@ FUSIONS: dict[str, tuple[str, str]] = {
     "bias_gelu": ("Add of a bias + Gelu -> BiasGelu", _SRC + "bias_gelu_fusion.cc"),
     "layer_norm": ("ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add -> LayerNormalization",
                    _SRC + "layer_norm_fusion.cc"),
-    "skip_layer_norm": ("Add (residual) + LayerNormalization -> SkipLayerNormalization",
+    "skip_layer_norm": ("Add (residual) + LayerNormalization -> SkipLayerNormalization (3-D inputs only)",
                         _SRC + "skip_layer_norm_fusion.cc"),
     "qdq": ("DequantizeLinear -> op -> QuantizeLinear -> the integer kernel (QLinearConv, QLinearMatMul, "
             "QLinearAdd...): reads int8, computes int8", _SRC + "qdq_transformer/selectors_actions/"
@@ -246,8 +246,9 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         if nxt_k is None:
             continue
         ins = [t for t in r.input_names if t]
+        rank3 = bool(r.outputs) and r.outputs[0] is not None and len(r.outputs[0]) == 3  # [batch, seq, hidden] only
         if nxt_k.fusion in ("layer_norm", "") and nxt_k.head.op_type in ("LayerNormalization", "ReduceMean") \
-                and not any(map(is_const, ins)):
+                and not any(map(is_const, ins)) and rank3:
             nxt_k.members.insert(0, r)
             nxt_k.fusion = "skip_layer_norm"
             taken[id(r)] = nxt_k
