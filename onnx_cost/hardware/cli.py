@@ -155,7 +155,8 @@ def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | 
               f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"] for r in rows[:top]]
     lines = table(cols, cells, width or terminal_width())
     if len(run.per_node_s) != len(rows):
-        lines.append(f"  ({len(run.per_node_s)} profiled, {len(rows)} matched to our nodes by name)")
+        note = f"  ({len(run.per_node_s)} kernels profiled, mapped by name onto {len(rows)} kernels of ours)"
+        lines.extend(fit([note], width).rstrip("\n").split("\n"))
     return head + "\n".join(lines) + "\n"
 
 

@@ -33,7 +33,7 @@ class KernelTime:
     floor_s: float
     predicted_s: float
     compute_s: float  # ops / peak
-    memory_s: float  # bytes / bandwidth (DRAM figure: the roofline's)
+    memory_s: float  # bytes / bandwidth (the cache's when the working set fits it and the figure is known)
     bound: str  # "compute", "memory" or "overhead" (dispatch at least the work)
     layout_s: float = 0.0  # of predicted_s: the layout transposes the runtime adds around it
 
@@ -100,7 +100,7 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     eff = efficiency_of(device)
     bw = device.bandwidth_bytes_per_s
     cache = device.cache.value if device.cache else None
-    cache_bw = eff.info.get("cache_bandwidth") if eff.calibrated else None
+    cache_bw: float | None = eff.info.get("cache_bandwidth") if eff.calibrated else None
     times: list[KernelTime] = []
     ks = kernels(report, recs)
     # weights stay hot between runs only if they all fit the cores' private caches
@@ -117,12 +117,17 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         _, peak = pick_peak(device, prec, cls in COMPUTE, tf32)
         moved = 0.0 if cls == "view" else (k.bytes if cls in COMPUTE else amount(k, cls))
         compute_s = k.ops / peak if peak else 0.0
-        memory_s = moved / bw if bw else 0.0
+        # the bound's memory term: at the cache's bandwidth when the working set fits it and
+        # the device has that figure (calibrated), else at DRAM's
+        if cache is not None and moved <= cache and cache_bw:
+            memory_s = moved / cache_bw
+        else:
+            memory_s = moved / bw if bw else 0.0
         # the floor's memory term: DRAM unless the working set fits the cache
         if cache is not None and moved <= cache:
-            mem_floor = moved / float(cache_bw) if cache_bw else 0.0
+            mem_floor = moved / cache_bw if cache_bw else 0.0
         else:
-            mem_floor = memory_s
+            mem_floor = moved / bw if bw else 0.0
         floor = max(compute_s, mem_floor)
         w_cold = k.weight_bytes / float(stream) if cold and stream else 0.0  # weights from beyond the caches
         if cls == "view":
