@@ -259,13 +259,14 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
 
     out: list[Kernel] = []
     seen: set[int] = set()
+    sizes: dict[str, int | None] = {}  # tensor -> bytes, each computed once
     for r in recs:
         found = taken.get(id(r))
         k = found if found is not None else Kernel(r, [r])
         if id(k) in seen:
             continue
         seen.add(id(k))
-        _measure(report, k, consumers, graph_outputs, bool(r.graph), const)
+        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes)
         out.append(k)
     return out
 
@@ -399,7 +400,8 @@ def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: An
     return group
 
 
-def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str]) -> None:
+def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str],
+             sizes: dict[str, int | None]) -> None:
     """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts)."""
     if k.folded:
         return
@@ -418,7 +420,7 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
     total, written, weights, partial = 0, 0, 0, False
     for t in (*reads, *writes):
-        b = _bytes_of(report, t)
+        b = sizes[t] if t in sizes else sizes.setdefault(t, _bytes_of(report, t))
         if b is None:
             partial = True
         else:

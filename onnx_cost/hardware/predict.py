@@ -108,13 +108,15 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     stream = eff.info.get("stream_bandwidth") if eff.calibrated else None
     total_weights = sum(k.weight_bytes for k in ks if not k.folded)
     cold = bool(hot and stream and total_weights > float(hot))
+    peaks: dict[tuple[str, bool], float | None] = {}  # one lookup per (precision, compute class)
     for k in ks:
         cls = kernel_class(k)
         prec = k.precision or node_precision(k.head)
         if k.folded:
             times.append(KernelTime(k, cls, prec, 0.0, 0.0, 0.0, 0.0, "folded"))
             continue
-        _, peak = pick_peak(device, prec, cls in COMPUTE, tf32)
+        pk = (prec, cls in COMPUTE)
+        peak = peaks[pk] if pk in peaks else peaks.setdefault(pk, pick_peak(device, prec, pk[1], tf32)[1])
         moved = 0.0 if cls == "view" else (k.bytes if cls in COMPUTE else amount(k, cls))
         compute_s = k.ops / peak if peak else 0.0
         # the bound's memory term: at the cache's bandwidth when the working set fits it and
@@ -243,13 +245,15 @@ def opportunities(times: list[KernelTime], eff: Efficiency, top: int = 3) -> lis
         if kt.cls != "elementwise" or kt.bound == "folded" or id(kt) in used:
             continue
         chain = [kt]
+        seen = {id(kt)}
         cur = kt
         while True:  # follow the one elementwise kernel that reads the chain's output
             nxt = [o for t in cur.kernel.writes for o in readers.get(t, []) if id(o) not in used and o is not cur]
-            if len(nxt) != 1 or len(cur.kernel.writes) != 1 or nxt[0] in chain:
+            if len(nxt) != 1 or len(cur.kernel.writes) != 1 or id(nxt[0]) in seen:
                 break
             cur = nxt[0]
             chain.append(cur)
+            seen.add(id(cur))
         if len(chain) < 2:
             continue
         used.update(id(c) for c in chain)
