@@ -223,3 +223,35 @@ def test_device_file_round_trip(tmp_path: Path) -> None:
     assert d.efficiency.band is None
     save_band(p, 0.12)
     assert load_device_file(str(p)).efficiency.band == pytest.approx(0.12)
+
+
+def test_calibrate_without_onnxruntime_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import onnx_cost.hardware.calibrate as calibrate
+    from onnx_cost.cli import app
+
+    def no_ort() -> None:
+        raise calibrate.CalibrationError("calibration needs onnxruntime: pip install 'onnx-cost[runtime]'")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(calibrate, "_ort", no_ort)
+    r = CliRunner().invoke(app, ["devices", "calibrate"])
+    assert r.exit_code == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "onnx-cost: error: calibration needs onnxruntime: pip install 'onnx-cost[runtime]'")
+    assert not (tmp_path / "onnx-cost").exists() or not any((tmp_path / "onnx-cost").iterdir())
+
+
+def test_recalibrate_applies_to_local_only(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from onnx_cost.cli import app
+
+    m = make_model([helper.make_node("Relu", ["x"], ["y"])], [("x", "float32", [4])], [("y", "float32", [4])])
+    p = tmp_path / "m.onnx"
+    import onnx
+
+    onnx.save(m, str(p))
+    r = CliRunner().invoke(app, [str(p), "--device", "t4", "--recalibrate"])
+    assert r.exit_code == 2 and "--recalibrate applies to --device local" in r.stderr
