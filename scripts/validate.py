@@ -24,8 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from validate_models import MODELS, quantized
@@ -63,16 +61,6 @@ def measure(ort: Any, data: bytes, feeds: dict[str, Any], threads: int = 0,
         with open(sess.end_profiling(), encoding="utf-8") as fh:
             events = json.load(fh)
     return statistics.median(times), min(times), events
-
-
-def spearman(a: list[float], b: list[float]) -> float | None:
-    if len(a) < 3:
-        return None
-    ra = np.argsort(np.argsort(a)).astype(float)
-    rb = np.argsort(np.argsort(b)).astype(float)
-    if ra.std() == 0 or rb.std() == 0:
-        return None
-    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def main() -> int:
@@ -118,7 +106,7 @@ def main() -> int:
                 measured, best, events = measure(ort, data, feeds, args.threads, cpu_time=cpu)
                 per_kernel = kernel_times(events, pred)
                 pairs = [(p, t) for p, t in per_kernel.values() if t > 0]
-                rho = spearman([p for p, _ in pairs], [t for _, t in pairs])
+                rho = rank_correlation([p for p, _ in pairs], [t for _, t in pairs])
                 err = pred.predicted_s / measured - 1
                 rows.append((vname, pred.predicted_s, pred.floor_s, measured, err, rho, len(pairs), best))
                 print(f"{vname:28s} predicted {pred.predicted_s * 1e3:8.3f} ms  floor {pred.floor_s * 1e3:8.3f} ms  "

@@ -255,3 +255,15 @@ def test_recalibrate_applies_to_local_only(tmp_path: Path) -> None:
     onnx.save(m, str(p))
     r = CliRunner().invoke(app, [str(p), "--device", "t4", "--recalibrate"])
     assert r.exit_code == 2 and "--recalibrate applies to --device local" in r.stderr
+
+
+def test_rank_correlation_by_hand() -> None:
+    from onnx_cost.hardware.measure import kernel_stats, rank_correlation
+
+    assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0
+    assert rank_correlation([1, 2, 3, 4], [40, 30, 20, 10]) == -1.0
+    # ranks 0,1,2,3 against 1,0,3,2: sum of (x-1.5)(y-1.5) = 2.25-0.75-0.75+2.25 = 3; var 5 -> 0.6
+    assert rank_correlation([1, 2, 3, 4], [2, 1, 4, 3]) == pytest.approx(0.6)
+    assert rank_correlation([1, 2], [1, 2]) is None and rank_correlation([1, 1, 1], [1, 2, 3]) is None
+    rows = [{"predicted_s": p, "measured_s": m} for p, m in ((1.0, 2.0), (2.0, 3.0), (4.0, 4.0))]
+    assert kernel_stats(rows) == {"rank_correlation": 1.0, "median_measured_over_predicted": 1.5}

@@ -135,8 +135,15 @@ def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "onnxruntime": run.onnxruntime,
         "nodes_profiled": len(run.per_node_s),
         "nodes_matched": len(rows),
+        **_stats(rows),
         "nodes": rows,
     }
+
+
+def _stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from .measure import kernel_stats
+
+    return kernel_stats(rows)
 
 
 def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | None = None) -> str:
@@ -154,6 +161,11 @@ def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | 
               _time(r["predicted_s"]) if r.get("predicted_s") is not None else "-", _time(r["floor_s"]),
               f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"] for r in rows[:top]]
     lines = table(cols, cells, width or terminal_width())
+    st = _stats(rows)
+    if st["rank_correlation"] is not None:
+        note = (f"  per kernel: rank correlation of predicted and measured {st['rank_correlation']:.2f}; median"
+                f" measured / predicted {st['median_measured_over_predicted']:.2f}")
+        lines.extend(fit([note], width).rstrip("\n").split("\n"))
     if len(run.per_node_s) != len(rows):
         note = f"  ({len(run.per_node_s)} kernels profiled, mapped by name onto {len(rows)} kernels of ours)"
         lines.extend(fit([note], width).rstrip("\n").split("\n"))

@@ -238,3 +238,35 @@ def map_kernels(measured: dict[str, float], prediction: Any) -> dict[str, tuple[
         else:
             out[h][1] += t
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def rank_correlation(a: list[float], b: list[float]) -> float | None:
+    """Spearman's rank correlation of two equally long lists (ties ranked by position);
+    None under three pairs or when one side is constant."""
+    n = len(a)
+    if n < 3 or n != len(b):
+        return None
+
+    def ranks(v: list[float]) -> list[float]:
+        r = [0.0] * n
+        for i, k in enumerate(sorted(range(n), key=v.__getitem__)):
+            r[k] = float(i)
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    m = (n - 1) / 2.0
+    cov = sum((x - m) * (y - m) for x, y in zip(ra, rb))
+    var = sum((x - m) ** 2 for x in ra)
+    if len(set(a)) == 1 or len(set(b)) == 1 or not var:
+        return None
+    return cov / var
+
+
+def kernel_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-kernel agreement of ``compare``'s rows: rank correlation of predicted and measured
+    times, and the median of measured / predicted (the profiler's own time inflates small ones)."""
+    pairs = [(r["predicted_s"], r["measured_s"]) for r in rows if r.get("predicted_s") and r["measured_s"] > 0]
+    return {
+        "rank_correlation": rank_correlation([p for p, _ in pairs], [m for _, m in pairs]),
+        "median_measured_over_predicted": statistics.median(m / p for p, m in pairs) if pairs else None,
+    }
