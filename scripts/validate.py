@@ -31,7 +31,7 @@ from validate_models import MODELS, quantized
 from onnx_cost import api
 from onnx_cost.hardware.calibrate import cache_path, calibrate
 from onnx_cost.hardware.devices import load_device_file
-from onnx_cost.hardware.measure import kernel_times, random_inputs
+from onnx_cost.hardware.measure import kernel_times, random_inputs, rank_correlation
 from onnx_cost.hardware.predict import predict
 
 
