@@ -267,3 +267,10 @@ def test_rank_correlation_by_hand() -> None:
     assert rank_correlation([1, 2], [1, 2]) is None and rank_correlation([1, 1, 1], [1, 2, 3]) is None
     rows = [{"predicted_s": p, "measured_s": m} for p, m in ((1.0, 2.0), (2.0, 3.0), (4.0, 4.0))]
     assert kernel_stats(rows) == {"rank_correlation": 1.0, "median_measured_over_predicted": 1.5}
+
+
+def test_fit_places_a_chain_at_one_kernels_size() -> None:
+    # four 1e8-op convolutions in 4 ms after 20 us of run cost (no dispatch fitted): 4e8 ops / 4e-3 s
+    # = 1e11 op/s, at the size of one of them (1e8 ops), not of the four (4e8)
+    eff, _ = fit([Sample("c", "conv", 4e8, 1e6, 4, 4e-3, 4e-3, units=4)])
+    assert eff.curves["conv"].points == ((1e8, pytest.approx(1e11)),)

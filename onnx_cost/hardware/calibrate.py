@@ -49,6 +49,7 @@ class Sample:
     kernels: int
     seconds: float  # the typical time (median of a round; the best round's)
     best_s: float = 0.0  # the fastest single run: what the machine can reach (floor peaks)
+    units: int = 1  # how many of the kernels are of ``cls`` (a chain of four convolutions: 4)
 
 
 def _lstsq_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
@@ -92,7 +93,8 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
             continue
         work = s.seconds - run_s - dispatch_s * s.kernels
         work = max(work, 0.05 * s.seconds)  # a kernel faster than the overheads' scatter: 5 % of its time
-        by.setdefault(s.cls, {}).setdefault(amount, []).append(amount / work)
+        # the curve's size is one kernel's: a chain of four convolutions is four points of a quarter
+        by.setdefault(s.cls, {}).setdefault(amount / max(s.units, 1), []).append(amount / work)
         best = max((s.best_s or s.seconds) - run_s - dispatch_s * s.kernels, 0.05 * (s.best_s or s.seconds))
         if compute and s.ops > 0:
             key = "int8" if s.cls.startswith("int_") else "fp32"
@@ -276,8 +278,8 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     return out
 
 
-def _amounts(m: Any, cls: str) -> tuple[float, float, int]:
-    """(ops, bytes, kernels) of a benchmark model, as the prediction counts them."""
+def _amounts(m: Any, cls: str) -> tuple[float, float, int, int]:
+    """(ops, bytes, kernels, kernels of ``cls``) of a benchmark model, as the prediction counts them."""
     from .. import api
     from .fusion import kernels
     from .roofline import _COUNTED_STATES
@@ -285,9 +287,9 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int]:
     report = api.analyze(m)
     ks = [k for k in kernels(report, [r for r in report.nodes if r.status in _COUNTED_STATES]) if not k.folded]
     if cls == OVERHEAD:
-        return 0.0, 0.0, len(ks)
+        return 0.0, 0.0, len(ks), len(ks)
     if cls == STREAM:
-        return 0.0, sum(k.weight_bytes for k in ks), len(ks)
+        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks)
     from .efficiency import amount, kernel_class
 
     main = [k for k in ks if kernel_class(k) == cls]
@@ -295,7 +297,7 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int]:
         raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
     ops = sum(k.ops for k in main)
     nbytes = sum(amount(k, cls) if cls not in COMPUTE else k.bytes for k in main)
-    return ops, nbytes, len(ks)
+    return ops, nbytes, len(ks), len(main)
 
 
 def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
@@ -329,8 +331,8 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
         so.log_severity_level = 3
         so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
         sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-        ops, nbytes, n = _amounts(m, cls)
-        sessions.append((name, cls, sess, feeds, ops, nbytes, n))
+        ops, nbytes, n, units = _amounts(m, cls)
+        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units))
     best: dict[str, tuple[float, float]] = {}
     spread = float("inf")
     done = 0
@@ -347,7 +349,8 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
             progress(f"round {done}: run-to-run spread {spread:.0%}")
         if spread <= GOOD_SPREAD:
             break
-    samples = [Sample(name, cls, ops, nbytes, n, *best[name]) for name, cls, _s, _f, ops, nbytes, n in sessions]
+    samples = [Sample(name, cls, ops, nbytes, n, *best[name], units=u)
+               for name, cls, _s, _f, ops, nbytes, n, u in sessions]
     return samples, spread, done
 
 
