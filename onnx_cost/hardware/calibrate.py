@@ -31,6 +31,7 @@ STREAM = "stream"  # the pseudo-class of the chain of GEMVs reading more weights
 MAX_SPREAD = 0.5  # median (median / best - 1) above which a calibration is not saved
 GOOD_SPREAD = 0.15  # below this one round is enough
 ROUNDS = 3
+MIN_ROUNDS = 2  # each benchmark keeps its best of at least two rounds: one slow round is an outlier
 FLOOR_HEADROOM = 1.5  # the floor's peaks: the best rate any benchmark reached, times this
 
 
@@ -347,7 +348,7 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
         done = r + 1
         if progress:
             progress(f"round {done}: run-to-run spread {spread:.0%}")
-        if spread <= GOOD_SPREAD:
+        if spread <= GOOD_SPREAD and done >= MIN_ROUNDS:
             break
     samples = [Sample(name, cls, ops, nbytes, n, *best[name], units=u)
                for name, cls, _s, _f, ops, nbytes, n, u in sessions]
