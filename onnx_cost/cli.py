@@ -38,7 +38,7 @@ from .cli_common import (
     renderer,
     resolve_format,
 )
-from .hardware.options import DeviceOpt, MeasuredMsOpt, MeasureOpt, PlotOpt, Tf32Opt
+from .hardware.options import DeviceOpt, MeasuredMsOpt, MeasureOpt, PlotOpt, RecalibrateOpt, Tf32Opt
 
 DEFAULT_COMMAND = "analyze"
 
@@ -256,6 +256,7 @@ def analyze(
     measured_ms: MeasuredMsOpt = None,
     measure: MeasureOpt = False,
     plot: PlotOpt = None,
+    recalibrate: RecalibrateOpt = False,
     convention: ConventionOpt = None,
     value: ValuesOpt = None,
     branch: BranchOpt = None,
@@ -299,7 +300,8 @@ def analyze(
                 check_writable(output)
         from .hardware.cli import plan as hw_plan
 
-        hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula)  # checked before the analysis
+        hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula,  # checked before the analysis
+                     depth=depth if given(ctx, "depth") else 1, recalibrate=recalibrate)
         src = api._prepare(model, rules or [])
         if output not in (None, "-"):
             from .output import refuse_model_data

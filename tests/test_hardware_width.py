@@ -68,4 +68,4 @@ def test_measure_table_fits_and_escapes():
     assert widest(text) <= 60 and not RAW.search(text)
     # 2e-4 s / 1e-5 s = 20.0 times the floor; the name shortened in the middle, its tail kept
     assert re.search(r"^  /encoder/…/MatMul\\x1b\[2J\s+MatMul\s+200 us\s+10 us\s+20\.0$", text, re.M)
-    assert "(2 profiled, 1 matched to our nodes by name)" in text
+    assert "(2 kernels profiled, mapped by name onto 1 kernels of ours)" in " ".join(text.split())

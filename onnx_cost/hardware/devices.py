@@ -25,7 +25,7 @@ GIGA = 1e9  # bandwidth in GB/s
 GIB = 2**30  # capacity in GB as vendors print memory sizes
 MIB = 2**20  # cache in MB
 _MEMORY_KEYS = {"bandwidth": GIGA, "capacity": GIB, "cache": MIB}
-_TOP_KEYS = {"name", "aliases", "note", "peaks", "memory", "not_found"}
+_TOP_KEYS = {"name", "aliases", "note", "peaks", "memory", "not_found", "efficiency", "calibration"}
 
 
 class DeviceError(OnnxCostError):
@@ -54,6 +54,7 @@ class Device:
     not_found: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     measured: bool = False  # True for --device local: figures measured on this machine
+    efficiency: Any = None  # efficiency.Efficiency of a calibrated device file (devices calibrate), else None
 
     def peak(self, precision: str) -> float | None:
         f = self.peaks.get(precision)
@@ -133,9 +134,15 @@ def parse_device(data: Mapping[str, Any], key: str, where: str) -> Device:
     note = data.get("note", "")
     if not isinstance(note, str):
         raise DeviceError(f"{where}: note: expected a string")
+    eff = None
+    if "efficiency" in data:  # written by `devices calibrate` (efficiency.py validates it)
+        from .efficiency import parse_efficiency
+
+        eff = parse_efficiency(data["efficiency"], data.get("calibration"), where)
     return Device(
         key=key,
         name=name.strip(),
+        efficiency=eff,
         peaks=peaks,
         note=note,
         not_found=_strings(data.get("not_found", {}), f"{where}: not_found"),
@@ -160,9 +167,9 @@ def load_device(spec: str) -> Device:
     """``spec`` is a preset name or alias, a path to a .toml device file, or "local"
     (this machine, measured: see ``local``)."""
     if _norm(spec) == "local":
-        from .local import local_device
+        from .calibrate import load_local
 
-        return local_device()
+        return load_local()
     if spec.endswith(".toml") or os.sep in spec or os.path.exists(spec):
         return load_device_file(spec)
     table = presets()
