@@ -128,16 +128,25 @@ def test_coverage_is_exact_in_percent():
     assert got == [(PASS, 100, {})]
 
 
-def test_latency_reads_the_floor_and_says_so():
-    # a100-40gb: fp32 19.5 T/s, 1,555 GB/s, ridge 19.5e12 / 1.555e12 = 12.5 op/B. Every node is
-    # under it (MatMul: 496 ops over 64 + 1,024 + 64 = 1,152 B): the floor is bytes / bandwidth,
-    # summed: read 2,496 + written 320 = 2,816 B -> 2,816 / 1.555e12 s = 1.8109 ns
+def test_latency_reads_the_floor_and_says_so(monkeypatch):
+    # a hardware view with no prediction (predicted_s null): the check reads floor_s, exactly,
+    # and says so. The view's floor is set to 1.81 ns here: the check is what is under test.
+    from onnx_cost.hardware import view
+
+    real = view.hardware_dict
+
+    def floor_only(*a, **k):
+        d = real(*a, **k)
+        d["predicted_s"], d["floor_s"] = None, 1.81e-9
+        return d
+
+    monkeypatch.setattr(view, "hardware_dict", floor_only)
     from onnx_cost.hardware.devices import load_device
 
-    got, res = verdicts(MLP, "latency<=1.82ns", "latency<=1.81ns", dims={"batch": 1},
+    got, res = verdicts(MLP, "latency<=1.81ns", "latency<=1.80ns", dims={"batch": 1},
                         device=load_device("a100-40gb"))
     assert [v for v, _, _ in got] == [PASS, FAIL]
-    assert float(got[0][1]) == pytest.approx(2816 / 1.555e12, rel=1e-12)
+    assert float(got[0][1]) == pytest.approx(1.81e-9, rel=1e-12)
     assert res.latency == "floor_s" and "floor_s" in res.checks[0].reason
 
 

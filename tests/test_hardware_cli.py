@@ -49,7 +49,7 @@ def matmul(tmp_path: Path) -> str:
 def test_table_gets_the_hardware_view() -> None:
     r = run(CNN, "--device", "t4")
     assert r.exit_code == 0, r.output
-    assert "Device: NVIDIA Tesla T4" in r.output and "latency floor" in r.output
+    assert "Device: NVIDIA Tesla T4" in r.output and "\n  floor " in r.output and "\n  predicted " in r.output
     assert "Memory footprint:" in r.output and "fits" in r.output
 
 
