@@ -34,7 +34,8 @@ def test_device_section_and_sweep_fit_80_columns():
         assert widest(r.stdout) <= 80, args
     text = runner.invoke(app, [CNN, "--device", "t4"], env={"COLUMNS": "80"}).stdout
     # the footprint line wraps between words: both halves there, the node name whole
-    assert "  weights 1.63 KiB + peak activations 64 KiB (at\n    /features/bn1/BatchNormalization) = 65.6 KiB" in text
+    # the same bytes as in binary units before (1,672 B, 65,536 B, 67,208 B), in the totals decimal units
+    assert "  weights 1.67 KB + peak activations 65.5 KB (at\n    /features/bn1/BatchNormalization) = 67.2 KB" in text
 
 
 def test_devices_listing_fits_80_columns_with_every_source_whole():

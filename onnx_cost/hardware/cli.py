@@ -71,9 +71,30 @@ class Plan:
             self._text += _run_text(run, per_node or [])
 
     def apply(self, report: Any, text: str, fmt: str) -> str:
-        """The rendered analysis with the view's lines after the table (JSON and HTML
-        carry the view already: ``views.hardware``, the HTML roofline chart)."""
-        return text + "\n" + self._text if fmt == "table" else text
+        """The rendered analysis with the view's lines (floor, prediction, verdict,
+        footprint, fits) after the tables: the same lines in the table, Markdown (a code
+        block) and HTML (a section); JSON carries them as ``views.hardware``."""
+        if fmt == "table":
+            return text + "\n" + self._text
+        if fmt == "markdown":
+            return text + "\n## Hardware\n\n" + _fenced(self._text)
+        if fmt == _HTML_ONLY:
+            import html
+
+            section = f'<section id="hardware-view"><h2>Hardware</h2><pre>{html.escape(self._text)}</pre></section>\n'
+            at = text.rfind("</body>")
+            return text[:at] + section + text[at:] if at >= 0 else text + section
+        return text
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a Markdown code block whose fence no backtick run inside it can close
+    (names from the model are in it: CommonMark closes a fence only with as many backticks)."""
+    import re
+
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text.rstrip()}\n{fence}\n"
 
 
 def plan(
@@ -91,8 +112,8 @@ def plan(
         fail("--device does not apply to --formula")
     if fmt == _HTML_ONLY and (measure or measured_ms is not None or tf32):
         fail("--measure, --measured-ms and --tf32 apply to the table and JSON formats, not --format html")
-    if fmt not in (*_FORMATS, _HTML_ONLY, "model-explorer", "netron"):  # the viewer overlays read the view too
-        fail(f"--device applies to the table, JSON and HTML formats and the viewer ones, not --format {fmt}")
+    if fmt not in (*_FORMATS, _HTML_ONLY, "markdown", "model-explorer", "netron"):  # the overlays read the view too
+        fail(f"--device applies to the table, JSON, Markdown and HTML formats and the viewer ones, not --format {fmt}")
     if measured_ms is not None and not measured_ms > 0:
         fail(f"--measured-ms {measured_ms}: give a positive time in milliseconds")
     if measure and measured_ms is not None:

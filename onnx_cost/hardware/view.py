@@ -171,13 +171,13 @@ def _si(x: float | None, unit: str) -> str:
 
 
 def _bin(x: float | None) -> str:
-    """Bytes in binary units (memory sizes: GiB as vendors' "GB")."""
+    """Bytes in the decimal units of every table (1 KB = 1,000 B, as ``si``): one unit
+    family on every screen, so a footprint reads against the totals' bytes above it."""
     if x is None:
         return "-"
-    for scale, p in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {p}"
-    return f"{x:.0f} B"
+    from ..analyzer.render import si
+
+    return si(int(x) if float(x).is_integer() else x, "B")
 
 
 def _time(s: float) -> str:
@@ -198,7 +198,9 @@ def footprint_lines(fp: Footprint) -> list[str]:
     if fp.fits is not None:
         m = fp.margin_bytes or 0
         verdict = f"fits, {_bin(m)} to spare" if fp.fits else f"does NOT fit: short by {_bin(-m)}"
-        lines.append(f"  device memory {_bin(fp.capacity_bytes)}: {verdict}")
+        cap = fp.capacity_bytes or 0
+        vendor = f" (the vendor's {cap / 2**30:.3g} GB, binary)" if cap >= 2**30 and cap % 2**30 == 0 else ""
+        lines.append(f"  device memory {_bin(cap)}{vendor}: {verdict}")
     return lines
 
 
