@@ -312,7 +312,7 @@ def analyze(
         if sweep and hw:
             from .hardware.cli import sweep as hw_sweep
 
-            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name), ""
+            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name)
             at = _sweep_binding(src, inputs, dims, parse_sweep(sweep)[0])
             if fmt_name == "table" and at:
                 from .analyzer.text import escape

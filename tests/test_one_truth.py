@@ -266,3 +266,16 @@ def test_by_precision_of_a_symbolic_model_names_its_precisions(tmp_path):
     d = json.loads(cli(path, "--json").stdout)
     assert set(d["by_precision"]) == {"fp32", "fp16"}
     assert d["by_precision"]["fp32"]["macs"] is None  # 64·seq: no number without seq
+
+
+@pytest.mark.parametrize("device", [[], ["--device", "h100"]])
+def test_strict_exits_the_same_under_a_sweep_with_or_without_a_device(tmp_path, device):
+    # an op no rule knows on x[seq]: every row is partial, and --strict says so either way
+    nodes = [h.make_node("Relu", ["x"], ["r"], name="r"), h.make_node("Mystery", ["r"], ["y"], domain="acme", name="m")]
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", T.FLOAT, ["seq"])],
+                     [h.make_tensor_value_info("y", T.FLOAT, ["seq"])])
+    path = tmp_path / "unknown_seq.onnx"
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("acme", 1)]), path)
+    r = cli(str(path), "--sweep", "seq=2,4", *device, "--strict")
+    assert r.exit_code == 1, r.output
+    assert "--strict: some node(s) not counted at seq=2, seq=4" in r.stderr

@@ -137,15 +137,17 @@ def plan(
     return Plan(dev, tf32, None if measured_ms is None else measured_ms / 1000.0, measure, plot, depth=max(depth, 1))
 
 
-def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> str:
-    """``--sweep NAME=V1,V2 --device D``."""
+def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> tuple[str, str]:
+    """``--sweep NAME=V1,V2 --device D``: the text, and what ``--strict`` says of the rows
+    that are partial ("" when none is), as the plain sweep says it."""
     from .sweep import hardware_sweep, sweep_text
 
     if plan.measure or plan.measured_s is not None or plan.plot:
         fail("--measure, --measured-ms and --plot do not apply to --sweep")
     name, values = parse_sweep(spec)
     rows = hardware_sweep(src, name, values, plan.device, inputs=inputs, dims=dims, tf32=plan.tf32)
-    return sweep_text(name, plan.device, rows, fmt)
+    partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
+    return sweep_text(name, plan.device, rows, fmt), f"some node(s) not counted at {partial}" if partial else ""
 
 
 def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
