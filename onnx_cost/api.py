@@ -140,7 +140,10 @@ def analyze(
     ``bind``: ``"default"`` (as the command line): a free dim that has a default value (a
     dim that names a batch is 1) is counted at it, and ``report.dynamic`` says which; the
     dims left free make the counts exact polynomials (``report.symbolic``, the JSON's
-    ``total_formula``). ``"none"``: count exactly what ``inputs`` and ``dims`` bind.
+    ``total_formula``): then ``report.total`` holds only what the default binding counts
+    (the nodes that need those dims are not in it; ``to_dict()["total"]`` gives None for
+    each count that depends on them), and ``report.dynamic.total("macs")`` is the
+    polynomial. ``"none"``: count exactly what ``inputs`` and ``dims`` bind.
     ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
     ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
 
