@@ -163,19 +163,9 @@ def check_branches(model: onnx.ModelProto, branches: Mapping[str, str]) -> dict[
 
 def if_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     """Every If node of the graph and its subgraphs."""
-    out: list[onnx.NodeProto] = []
-    stack = [graph]
-    while stack:
-        g = stack.pop()
-        for n in g.node:
-            if n.op_type == "If" and n.domain in ("", "ai.onnx"):
-                out.append(n)
-            for a in n.attribute:
-                if a.type == onnx.AttributeProto.GRAPH:
-                    stack.append(a.g)
-                elif a.type == onnx.AttributeProto.GRAPHS:
-                    stack.extend(a.graphs)
-    return out
+    from .subgraphs import all_graphs
+
+    return [n for g in all_graphs(graph) for n in g.node if n.op_type == "If" and n.domain in ("", "ai.onnx")]
 
 
 def condition_source(name: str, orders: Sequence[Sequence[onnx.NodeProto]], tensors: Mapping[str, TensorInfo]) -> str:

@@ -84,18 +84,13 @@ def is_derived(name: str) -> bool:
 def candidates(graph: onnx.GraphProto) -> dict[str, str]:
     """node label -> what its derived dims are, for every producer in the graph and its
     subgraphs: the names ``--dim`` may bind beside the declared ones."""
+    from .subgraphs import all_graphs
+
     out: dict[str, str] = {}
-    stack = [graph]
-    while stack:
-        g = stack.pop()
+    for g in all_graphs(graph):
         for n in g.node:
             if n.op_type in PRODUCERS:
                 out.setdefault(node_label(n), f"{PRODUCERS[n.op_type][1]} {node_label(n)}")
-            for a in n.attribute:
-                if a.type == onnx.AttributeProto.GRAPH:
-                    stack.append(a.g)
-                elif a.type == onnx.AttributeProto.GRAPHS:
-                    stack.extend(a.graphs)
     return out
 
 
