@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.lint-installed
 
-.PHONY: install demo test lint fixtures docs bench fuzz clean
+.PHONY: install demo test lint fixtures docs bench fuzz validate clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: $(STAMP)  ## the speed/memory ladder; writes docs/performance.md (minutes
 	# a conservative floor: ml_dtypes 0.7's import (which `import onnx` pays) adds ~0.8 s to both sides
 	$(BIN)/pip install -q 'ml_dtypes<0.7' 2>/dev/null || echo "ml_dtypes left as installed: see the Machine section"
 	$(BIN)/python scripts/bench.py
+
+validate: $(STAMP)  ## predicted latency against onnxruntime on models not used for calibration (minutes)
+	$(BIN)/python scripts/validate.py $(VALIDATE_ARGS)
 
 fuzz: $(STAMP)  ## a longer property-based fuzz run than CI's (minutes)
 	FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest tests/test_fuzz.py -q

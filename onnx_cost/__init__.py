@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .api import analyze, formula, sweep
@@ -34,9 +34,40 @@ def analyze_many(
     return _many(paths, executor, **kwargs)
 
 
+def llm(
+    model: ModelSource,
+    *,
+    prompt: int | None = None,
+    context: int = 2048,
+    batch: int = 1,
+    device: str | Device | None = None,
+    seq_dim: str | None = None,
+    past_dim: str | None = None,
+    dims: Mapping[str, int] | None = None,
+    measure: bool = False,
+    rules: RuleFiles = None,
+) -> LlmResult:
+    """The LLM deployment view of a decoder exported with its KV cache (docs/llm.md).
+
+    ``prompt``: prefill tokens (default ``context``); ``context``: tokens cached when one
+    decode step runs; ``batch``: sequences at once; ``device``: a preset, a device file or
+    a ``Device`` (latency, tokens/s, memory fit, batch scan); ``seq_dim``/``past_dim``:
+    the new-token and past dims when the graph does not say; ``dims``: other free dims;
+    ``measure``: time the decode step with onnxruntime. Returns a frozen ``LlmResult``
+    (``.prefill``, ``.decode``, ``.kv``, ``.ideal``, ``.memory``, ``.batch_scan``,
+    ``.to_dict()``); no KV cache: ``UnsupportedModelError``."""
+    from .llmview import llm as _llm
+
+    return _llm(model, prompt=prompt, context=context, batch=batch, device=device, seq_dim=seq_dim,
+                past_dim=past_dim, dims=dims, measure=measure, rules=rules)
+
+
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from .api import ModelSource, RuleFiles
+    from .hardware.devices import Device
+    from .llmview import LlmResult
     from .reports.batch import ModelRow
 
 __all__ = [
@@ -45,6 +76,7 @@ __all__ = [
     "analyze_many",
     "sweep",
     "formula",
+    "llm",
     "BindingError",
     "OnnxCostError",
     "ModelFileError",

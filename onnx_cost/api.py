@@ -185,6 +185,9 @@ def analyze(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    bind: str = "default",
+    values: Mapping[str, object] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Report:
     """Count the FLOPs, MACs, params and memory bytes of an ONNX model, per node and in total.
 
@@ -193,15 +196,25 @@ def analyze(
     ``inputs``: graph input shapes by name, ``{"x": (1, 3, 224, 224)}`` or ``{"x": "1x3x224x224"}``.
     ``dims``: symbolic dims by name, bound everywhere in the graph, ``{"batch": 1}``.
     ``rules``: Python files registering extra counting rules (docs/plugins.md).
+    ``bind``: ``"default"`` (as the command line): a free dim that has a default value (a
+    dim that names a batch is 1) is counted at it, and ``report.dynamic`` says which; the
+    dims left free make the counts exact polynomials (``report.symbolic``, the JSON's
+    ``total_formula``): then ``report.total`` holds only what the default binding counts
+    (the nodes that need those dims are not in it; ``to_dict()["total"]`` gives None for
+    each count that depends on them), and ``report.dynamic.total("macs")`` is the
+    polynomial. ``"none"``: count exactly what ``inputs`` and ``dims`` bind.
+    ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
+    ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
 
     Returns a ``Report``: ``.total``, ``.by_op_type``, ``.nodes``, ``.coverage``,
-    ``.to_dict()``, ``.to_json()``. Raises an ``OnnxCostError`` subclass on bad input,
-    ``BindingError`` for an input or dim name the model does not have.
+    ``.to_dict()``, ``.to_json()`` (the same JSON as ``onnx-cost --json``). Raises an
+    ``OnnxCostError`` subclass on bad input, ``BindingError`` for an input or dim name the
+    model does not have.
     """
-    from .analyzer import analyze as _analyze
+    from .analyzer.dynamic import analyze_bound
 
     src = _prepare(model, rules)
-    return _analyze(src, inputs=_shapes(inputs), dims=_dims(dims))
+    return analyze_bound(src, _shapes(inputs), _dims(dims), bind=bind, values=values, branches=branches)
 
 
 def sweep(
@@ -212,11 +225,15 @@ def sweep(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    input_values: Mapping[str, object] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> list[SweepRow]:
-    """The totals at each value of the symbolic dim ``dim`` (other dims from ``dims``),
-    with the scaling exponent d log(FLOPs) / d log(dim) between consecutive values.
-    The model is parsed once."""
-    from .analyzer import analyze as _analyze
+    """The totals at each value of the symbolic dim ``dim`` (other dims from ``dims``,
+    then their default binding, as ``analyze`` counts them), with the scaling exponent
+    d log(FLOPs) / d log(dim) between consecutive values. The model is parsed once.
+    ``input_values`` and ``branches``: as ``analyze``'s ``values`` and ``branches``
+    (``values`` here are the dim's)."""
+    from .analyzer.dynamic import analyze_bound
     from .analyzer.scaling import check_dims
     from .analyzer.scaling import sweep as _sweep
 
@@ -233,11 +250,28 @@ def sweep(
     src = _prepare(model, rules)
     shapes, base = _shapes(inputs), _dims(dims)
     check_dims(src.proto, [dim], "--sweep")
+    check_sweep_binding(src, dim, shapes, base, input_values)
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src, inputs=shapes, dims={**base, **point})
+        return analyze_bound(src, shapes, {**base, **point}, values=input_values, branches=branches)
 
     return _sweep(at, dim, list(values), {})
+
+
+def check_sweep_binding(src: Prepared, dim: str, inputs: Mapping[str, Sequence[int | str]],
+                        dims: Mapping[str, int], values: Mapping[str, object] | None = None) -> None:
+    """A sweep's rows are numbers: every free dim but the swept one needs a value (given or
+    its default binding). Raises BindingError naming the others."""
+    from .analyzer.dynamic import left_symbolic, needs_numbers
+
+    bound = dict(dims)
+    if values:
+        from .analyzer.bindings import value_dims
+
+        bound = {**value_dims(src.proto.graph, values), **bound}
+    left = [d for d in left_symbolic(src, inputs, {**bound, dim: 1}) if d != dim]
+    if left:
+        raise BindingError(needs_numbers(f"--sweep {dim}", left))
 
 
 def formula(
@@ -247,11 +281,14 @@ def formula(
     inputs: Mapping[str, Shape] | None = None,
     dims: Mapping[str, int] | None = None,
     rules: RuleFiles = None,
+    values: Mapping[str, object] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Formula:
     """The totals as exact polynomials in the symbolic dims ``over`` (default: every dim
     left free by ``inputs`` and ``dims``), recovered from a few analyses on integer
     points and checked off them. ``Formula.polys["flops"]`` etc.; ``verified`` is False
-    when the totals are not polynomial (strided shapes give floors)."""
+    when the totals are not polynomial (strided shapes give floors). ``values`` and
+    ``branches``: as ``analyze`` takes them."""
     from .analyzer import analyze as _analyze
     from .analyzer.scaling import check_dims, symbolic_dims
     from .analyzer.scaling import formula as _formula
@@ -268,6 +305,10 @@ def formula(
         check_dims(src.proto, over, "formula")
 
     def at(point: Mapping[str, int]) -> Report:
-        return _analyze(src, inputs=shapes, dims={**base, **point})
+        return _analyze(src, inputs=shapes, dims={**base, **point}, values=values, branches=branches)
 
-    return _formula(at, list(over))
+    from .analyzer.dynamic import piecewise_check
+
+    return piecewise_check(
+        _formula(at, list(over)), lambda: _analyze(src, inputs=shapes, dims=base, values=values, branches=branches)
+    )

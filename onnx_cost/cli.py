@@ -20,6 +20,7 @@ from . import __version__
 from .cli_common import (
     EXIT_STRICT,
     FORMATS,
+    OVERLAYS,
     CsvOpt,
     DebugOpt,
     DimsOpt,
@@ -37,7 +38,7 @@ from .cli_common import (
     renderer,
     resolve_format,
 )
-from .hardware.options import DeviceOpt, MeasuredMsOpt, MeasureOpt, PlotOpt, Tf32Opt
+from .hardware.options import DeviceOpt, MeasuredMsOpt, MeasureOpt, PlotOpt, RecalibrateOpt, Tf32Opt
 
 DEFAULT_COMMAND = "analyze"
 
@@ -49,6 +50,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("batch", "onnx_cost.reports.cli:batch", "Analyze many models: one summary row each."),
     ("devices", "onnx_cost.hardware.cli:devices", "List the device presets with their figures and sources."),
     ("conventions", "onnx_cost.conventions.cli:conventions", "What each counting convention counts, with sources."),
+    ("llm", "onnx_cost.llmview.cli:llm", "A decoder's prefill, decode, KV cache and tokens/s (docs/llm.md)."),
+    ("check", "onnx_cost.check.cli:check", "A CI gate: budgets, baselines and dim ranges, decided exactly."),
 )
 
 EPILOG = """\b
@@ -169,6 +172,22 @@ Rules = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
+ValuesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--value", metavar="NAME=V",
+                 help="Bind a small input's value: NAME=16000 or NAME=1,2,3 (an If on it is decided; repeatable)."),
+]
+BranchOpt = Annotated[
+    list[str] | None,
+    typer.Option("--branch", metavar="NODE=then|else",
+                 help="Decide an If whose condition is runtime data: the branch it takes (repeatable)."),
+]
+MetricOpt = Annotated[
+    str | None,
+    typer.Option("--metric", metavar="NAME",
+                 help="--format model-explorer: the per-node metric (ops by default; flops, macs, params, bytes... "
+                      "or all: one file each in the -o folder; docs/reports.md)."),
+]
 
 
 class ByChoice(str, enum.Enum):
@@ -237,7 +256,11 @@ def analyze(
     measured_ms: MeasuredMsOpt = None,
     measure: MeasureOpt = False,
     plot: PlotOpt = None,
+    recalibrate: RecalibrateOpt = False,
     convention: ConventionOpt = None,
+    value: ValuesOpt = None,
+    branch: BranchOpt = None,
+    metric: MetricOpt = None,
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of an ONNX model."""
     fmt_name = resolve_format(fmt, csv, json_)
@@ -252,16 +275,29 @@ def analyze(
         refuse(ctx, {f: p for f, p in _TABLE_ONLY.items() if f not in applies}, f"--format {fmt_name}")
         if fmt_name == "table" and (by is None or by.value != "module"):
             refuse(ctx, {"--depth": "depth"}, "this table (it shapes --by module, markdown and html)")
+    if fmt_name != "model-explorer":
+        refuse(ctx, {"--metric": "metric"}, f"--format {fmt_name} (only to model-explorer)")
+    if fmt_name in OVERLAYS:
+        refuse(ctx, {"--convention": "convention"}, f"--format {fmt_name}")
     with guarded(debug, model):
         from . import api
 
         inputs = {k: api.parse_shape(v) for k, v in pairs(input_ or [], "--input")}
         dims = parse_dims(dim)
+        from .analyzer.bindings import parse_value
+
+        bind = {"values": {k: parse_value(v) for k, v in pairs(value or [], "--value")},
+                "branches": dict(pairs(branch or [], "--branch"))}
         if output not in (None, "-"):
             from .output import check_writable, refuse_model
 
             refuse_model(output, model)
-            check_writable(output)
+            if metric == "all":  # one file per metric in a folder (reports/overlays.py)
+                from .reports.overlays import check_folder
+
+                check_folder(output)
+            else:
+                check_writable(output)
         if plot is not None:  # --plot gets every check -o has (hw_plan checks it is writable)
             from .output import refuse_model, same_file
 
@@ -270,7 +306,8 @@ def analyze(
                 fail(f"--plot {plot}: that is the -o file too; give them different names (nothing written)")
         from .hardware.cli import plan as hw_plan
 
-        hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula)  # checked before the analysis
+        hw = hw_plan(device, tf32, measured_ms, measure, plot, fmt_name, formula,  # checked before the analysis
+                     depth=depth if given(ctx, "depth") else 1, recalibrate=recalibrate)
         src = api._prepare(model, rules or [])
         if output not in (None, "-"):
             from .output import refuse_model_data
@@ -285,35 +322,48 @@ def analyze(
         if sweep and hw:
             from .hardware.cli import sweep as hw_sweep
 
-            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name), ""
+            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name)
+            at = _sweep_binding(src, inputs, dims, parse_sweep(sweep)[0])
+            if fmt_name == "table" and at:
+                from .analyzer.text import escape
+
+                text = "other dims at their default binding: " + ", ".join(
+                    f"{escape(k)}={v}" for k, v in at.items()) + "\n" + text
         elif sweep or formula:
-            text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name)
+            text, not_counted = _scaling(src, inputs, dims, sweep, fmt_name, **bind)
         else:
+            _require_numbers(src, inputs, dims, bind, hw is not None, convention, fmt_name, by, sort)
             form = FORMATS[fmt_name]
             options: dict[str, Any] = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
                                        "by": by.value if by else None, "sort": sort.value if sort else None,
-                                       "device": hw.device if hw else None}
+                                       "device": hw.device if hw else None, "metric": metric}
             kwargs = {k: options[k] for _, k in form.options if k in options}
+            if fmt_name in OVERLAYS:  # the viewers read the model file; --metric all writes a folder
+                kwargs.update(source=src, output=output)
             if form.dynamic:
-                from .analyzer.dynamic import analyze_dynamic
+                from .analyzer.dynamic import analyze_bound
 
                 # the grid's records serve only the default table, whose counts are the polynomials
                 grid = fmt_name == "table" and by is None and not hw and (sort is None or sort.value in DYNAMIC_SORTS)
-                report, kwargs["dynamic"] = analyze_dynamic(src, inputs, dims, grid_records=grid)
+                report = analyze_bound(src, inputs, dims, grid_records=grid, values=bind["values"],
+                                       branches=bind["branches"])
+                kwargs["dynamic"] = report.dynamic
             else:
                 from .analyzer.dynamic import analyze_default
 
-                report, note = analyze_default(src, inputs, dims)
+                report, note = analyze_default(src, inputs, dims, **bind)
             if hw:
                 hw.attach(report, model)  # the hardware view, before rendering
             text = renderer(fmt_name)(report, **kwargs)
-            from .conventions.cli import decorate
+            if fmt_name not in OVERLAYS:
+                from .conventions.cli import decorate
 
-            text = decorate(report, text, fmt_name, convention or "exact", src.proto)
-            not_counted = _not_counted(report)
+                text = decorate(report, text, fmt_name, convention or "exact", src.proto)
+            not_counted = _not_counted(report) if strict else ""  # (it may fit the polynomials)
             if hw:
                 text = hw.apply(report, text, fmt_name)
-        emit(text, output)
+        if text is not None:  # None: --metric all wrote its folder
+            emit(text, output)
         if note:
             from .errors import printable
 
@@ -323,17 +373,52 @@ def analyze(
         raise typer.Exit(EXIT_STRICT)
 
 
+def _sweep_binding(src: Any, inputs: dict[str, Any], dims: dict[str, int], swept: str) -> dict[str, int]:
+    """The default binding a sweep applied to the dims it neither sweeps nor was given."""
+    from .analyzer.dynamic import defaults_applied
+
+    return {k: v for k, v in defaults_applied(src, inputs, {**dims, swept: 1}).items() if k != swept}
+
+
+def _require_numbers(src: Any, inputs: dict[str, Any], dims: dict[str, int], bind: dict[str, Any], device: bool,
+                     convention: str | None, fmt: str, by: Any, sort: Any) -> None:
+    """Outputs that show a number per node or per device (--device, a peer --convention,
+    --by, --sort by name or order) need every dim bound: with a dim left symbolic (free,
+    no default) their numbers would be those of nodes left unknown. One line, exit 2."""
+    wanted = [flag for flag, on in (
+        ("--device", device),
+        (f"--convention {convention}", convention not in (None, "exact")),
+        ("--by", fmt == "table" and by is not None),
+        ("--sort", fmt == "table" and sort is not None and sort.value not in DYNAMIC_SORTS),
+    ) if on]
+    if not wanted:
+        return
+    from .analyzer.dynamic import left_symbolic, needs_numbers
+
+    if bind.get("values"):
+        from .analyzer.bindings import value_dims
+
+        dims = {**value_dims(src.proto.graph, bind["values"]), **dims}
+    left = left_symbolic(src, inputs, dims)
+    if left:
+        fail(needs_numbers(wanted[0], left))
+
+
 def _not_counted(report: Any) -> str:
     """'' when every node was counted, else what --strict says about the others."""
     from .errors import printable
 
-    if not report.not_counted:
+    missing = report.not_counted
+    if report.symbolic:  # counted as polynomials: the nodes those miss
+        missing = next(iter(report.dynamic.formula.reports.values())).not_counted
+    if not missing:
         return ""
-    names = sorted({printable(r.op_type, 100) for r in report.not_counted})
-    return f"{len(report.not_counted)} node(s) not counted ({', '.join(names)})"
+    names = sorted({printable(r.op_type, 100) for r in missing})
+    return f"{len(missing)} node(s) not counted ({', '.join(names)})"
 
 
-def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str) -> tuple[str, str]:
+def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str | None, fmt: str,
+             values: dict[str, Any] | None = None, branches: dict[str, str] | None = None) -> tuple[str, str]:
     """--sweep and --formula through the library entry points; (text, what --strict says)."""
     import json
 
@@ -342,17 +427,23 @@ def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str 
     from .errors import BindingError
 
     if sweep:
-        name, values = parse_sweep(sweep)
-        rows = api.sweep(src, name, values, inputs=inputs, dims=dims)
+        name, values_ = parse_sweep(sweep)
+        rows = api.sweep(src, name, values_, inputs=inputs, dims=dims, input_values=values,
+                         branches=branches)
         partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
         partial = f"some node(s) not counted at {partial}" if partial else ""
+        at = _sweep_binding(src, inputs, dims, name)
         if fmt == "csv":
             return render.sweep_csv(name, rows), partial
         if fmt == "json":
-            return json.dumps(render.sweep_dict(name, rows), indent=2) + "\n", partial
-        return render.sweep_table(name, rows), partial
+            return json.dumps({**render.sweep_dict(name, rows), "default_binding": at}, indent=2) + "\n", partial
+        from .analyzer.text import escape
+
+        said = ", ".join(f"{escape(k)}={v}" for k, v in at.items())
+        head = f"other dims at their default binding: {said}\n" if said else ""
+        return head + render.sweep_table(name, rows), partial
     try:
-        f = api.formula(src, inputs=inputs, dims=dims)
+        f = api.formula(src, inputs=inputs, dims=dims, values=values, branches=branches)
     except (ValueError, BindingError) as e:
         fail(f"--formula: {e}")
     partial = "some node(s) not counted at some point of the formula's grid" if f.partial else ""

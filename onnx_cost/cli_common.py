@@ -28,16 +28,6 @@ EXIT_OK, EXIT_STRICT, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
 
 
-class Format(str, enum.Enum):
-    """The output formats (``--format``)."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-
-
 @dataclass(frozen=True)
 class OutputFormat:
     """How one format is rendered: ``renderer`` is "module:function" (imported only
@@ -59,12 +49,21 @@ FORMATS: dict[str, OutputFormat] = {
     "markdown": OutputFormat("onnx_cost.reports.render:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),),
                              dynamic=True),
     "html": OutputFormat("onnx_cost.reports.render:html", (("--depth", "depth"), ("--device", "device")), dynamic=True),
+    # files for graph viewers (reports/overlays.py); the renderer also gets source= and output=
+    "model-explorer": OutputFormat("onnx_cost.reports.overlays:model_explorer", (("--metric", "metric"),),
+                                   dynamic=True),
+    "netron": OutputFormat("onnx_cost.reports.overlays:netron", dynamic=True),
 }
+OVERLAYS = ("model-explorer", "netron")
+
+# ``--format``'s choices are FORMATS' keys: adding a format is one entry above (and its renderer)
+Format = enum.Enum("Format", {name.replace("-", "_"): name for name in FORMATS}, type=str)  # type: ignore[misc]
+Format.__doc__ = "The output formats (``--format``): the keys of ``FORMATS``."
 
 # The one format option, shared by every subcommand that writes a report.
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", case_sensitive=False, metavar="table|csv|json|markdown|html",
+    typer.Option("--format", case_sensitive=False, metavar="|".join(FORMATS),
                  help="Output format (default: table)."),
 ]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]

@@ -283,6 +283,44 @@ def _qualified(path: list[str]) -> list[str]:
     return out
 
 
+def tiny_decoder() -> onnx.ModelProto:
+    """One decoder layer (hidden 8, 2 heads of 4) with its KV cache as inputs and outputs, named as
+    optimum exports them: past_key_values.0.key/value in, present.0.key/value out (onnx-cost llm)."""
+    n = helper.make_node
+    dims = ["batch_size", 2, "past_sequence_length", 4]
+    total = ["batch_size", 2, "past_sequence_length + sequence_length", 4]
+    heads = ["/layers.0/attn/Reshape", "/layers.0/attn/Transpose"]
+    nodes = [
+        n("Gather", ["embed", "input_ids"], ["x"], "/embed/Gather"),
+        *[n("MatMul", ["x", f"w{p}"], [p], f"/layers.0/attn/{p}/MatMul") for p in "qkv"],
+        *[n("Reshape", [p, "heads"], [f"{p}4"], f"{heads[0]}_{p}") for p in "qkv"],
+        *[n("Transpose", [f"{p}4"], [f"{p}h"], f"{heads[1]}_{p}", perm=[0, 2, 1, 3]) for p in "qkv"],
+        n("Concat", ["past_key_values.0.key", "kh"], ["present.0.key"], "/layers.0/attn/Concat_k", axis=2),
+        n("Concat", ["past_key_values.0.value", "vh"], ["present.0.value"], "/layers.0/attn/Concat_v", axis=2),
+        n("Transpose", ["present.0.key"], ["kt"], "/layers.0/attn/Transpose_kt", perm=[0, 1, 3, 2]),
+        n("MatMul", ["qh", "kt"], ["s"], "/layers.0/attn/scores/MatMul"),
+        n("Softmax", ["s"], ["p"], "/layers.0/attn/Softmax", axis=-1),
+        n("MatMul", ["p", "present.0.value"], ["c"], "/layers.0/attn/context/MatMul"),
+        n("Transpose", ["c"], ["ct"], "/layers.0/attn/Transpose_c", perm=[0, 2, 1, 3]),
+        n("Reshape", ["ct", "hidden"], ["c3"], "/layers.0/attn/Reshape_c"),
+        n("MatMul", ["c3", "wo"], ["o"], "/layers.0/attn/o/MatMul"),
+        n("Add", ["x", "o"], ["h"], "/layers.0/Add"),
+        n("MatMul", ["h", "lm_head"], ["logits"], "/lm_head/MatMul"),
+    ]
+    g = helper.make_graph(
+        nodes, "tiny_decoder",
+        [helper.make_tensor_value_info("input_ids", TP.INT64, ["batch_size", "sequence_length"]),
+         helper.make_tensor_value_info("past_key_values.0.key", TP.FLOAT, dims),
+         helper.make_tensor_value_info("past_key_values.0.value", TP.FLOAT, dims)],
+        [helper.make_tensor_value_info("logits", TP.FLOAT, ["batch_size", "sequence_length", 16]),
+         helper.make_tensor_value_info("present.0.key", TP.FLOAT, total),
+         helper.make_tensor_value_info("present.0.value", TP.FLOAT, total)],
+        [w("embed", 16, 8), w("wq", 8, 8), w("wk", 8, 8), w("wv", 8, 8), w("wo", 8, 8), w("lm_head", 8, 16),
+         i64("heads", [0, 0, 2, 4]), i64("hidden", [0, 0, 8])],
+    )
+    return model(g)
+
+
 FIXTURES = {
     "tiny_cnn": tiny_cnn,
     "tiny_mlp": tiny_mlp,
@@ -291,6 +329,7 @@ FIXTURES = {
     "tiny_control_flow": tiny_control_flow,
     "tiny_resnet": tiny_resnet,
     "tiny_resnet_dynamo": tiny_resnet_dynamo,
+    "tiny_decoder": tiny_decoder,
 }
 
 

@@ -34,10 +34,15 @@ def run(*args: str):
     return runner.invoke(app, list(args))
 
 
-def test_default_table_names_the_exact_convention(model):
-    r = run(model)
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_default_convention_adds_no_line(model, fmt):
+    # the default (exact) convention is not announced above the report: a Markdown report
+    # starts with its heading, an HTML page with its doctype, a table with the model line
+    r = run(model, "--format", fmt)
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("convention: exact (")
+    assert "convention: exact" not in r.stdout
+    first = r.stdout.splitlines()[0]
+    assert first.startswith({"table": model, "markdown": "# onnx-cost:", "html": "<!DOCTYPE html>"}[fmt])
 
 
 def test_table_under_fvcore(model):
@@ -119,8 +124,8 @@ def test_markdown_and_html_name_the_convention(model):
     assert md.startswith("```\nconvention: torch (")
     # torch: 2·13,824 = 27,648 (conv only)
     assert "27,648" in md.split("```")[1]
-    page = run(model, "--format", "html").stdout
-    assert '<p class="convention">convention: exact (' in page
+    page = run(model, "--format", "html", "--convention", "fvcore").stdout
+    assert '<p class="convention">convention: fvcore (' in page
 
 
 def test_json_views_carry_each_peer_convention(model):

@@ -16,7 +16,7 @@ from onnx_cost.rules import REGISTRY, SHAPES, load_all
 load_all()
 
 # Domains whose op names we accept without an onnx schema: contrib helpers keep their own lists.
-OPEN_DOMAINS = {"com.microsoft"}
+OPEN_DOMAINS = {"com.microsoft", "ai.onnx.contrib"}  # ONNX Runtime's and onnxruntime-extensions' custom ops
 # Default-domain names onnx does not define but real exporters emit, each with why it is accepted.
 EXTRA_DEFAULT_OPS = {
     "SimplifiedLayerNormalization": "ONNX Runtime registers this RMSNorm schema in the default domain (version 1)",

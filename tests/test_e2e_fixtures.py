@@ -27,8 +27,13 @@ def test_csv_matches_golden(name: str):
 def test_every_fixture_node_is_counted_or_zero(name: str):
     r = onnx_cost.analyze(FIX / f"{name}.onnx")
     bad = [(n.name, n.op_type, n.status, n.detail) for n in r.nodes if n.status not in ("counted", "zero")]
-    symbolic = {"tiny_attention": ["seq"], "tiny_mlp": ["batch"]}
-    if name in symbolic:  # the nodes behind a symbolic dim are shape-unknown, and the dim is named
+    # tiny_mlp's batch has a default (1): counted there. seq has none: at the default binding
+    # the nodes behind it are shape-unknown and the dim is named (the totals are its polynomials)
+    symbolic = {"tiny_attention": ["seq"],
+                "tiny_decoder": ["past_sequence_length + sequence_length", "sequence_length"]}
+    if name == "tiny_mlp":
+        assert r.dynamic.defaults == {"batch": 1}
+    if name in symbolic:
         assert bad and all(s == "shape_unknown" for _, _, s, _ in bad)
         assert r.missing_dims == symbolic[name]
     else:

@@ -95,7 +95,7 @@ def test_missing_data_file_with_symbolic_dims_runs_onnx_inference(tmp_path):
     # batch left symbolic: the analyzer runs onnx's inference on a weightless copy,
     # which must not choke on external tensors whose file is missing.
     path = save(mlp(), tmp_path, data_bytes=None)
-    r = onnx_cost.analyze(path)
+    r = onnx_cost.analyze(path, bind="none")
     assert not any("inference failed" in w for w in r.warnings), r.warnings
     assert r.missing_dims == ["batch"]
     assert r.total.params == MLP_PARAMS
@@ -199,7 +199,7 @@ def test_over_2gb_of_external_weights(tmp_path, present):
     assert r.total.params == BIG_PARAMS
     assert r.total.param_bytes == BIG_DATA
     assert r.total.flops == BIG_FLOPS
-    r = onnx_cost.analyze(path)  # batch symbolic: onnx inference runs on the weightless copy
+    r = onnx_cost.analyze(path, bind="none")  # batch symbolic: onnx inference runs on the weightless copy
     assert not any("inference failed" in w for w in r.warnings), r.warnings
     assert r.missing_dims == ["batch"] and r.total.params == BIG_PARAMS
 

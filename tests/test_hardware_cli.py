@@ -49,7 +49,7 @@ def matmul(tmp_path: Path) -> str:
 def test_table_gets_the_hardware_view() -> None:
     r = run(CNN, "--device", "t4")
     assert r.exit_code == 0, r.output
-    assert "Device: NVIDIA Tesla T4" in r.output and "latency floor" in r.output
+    assert "Device: NVIDIA Tesla T4" in r.output and "\n  floor " in r.output and "\n  predicted " in r.output
     assert "Memory footprint:" in r.output and "fits" in r.output
 
 
@@ -100,7 +100,7 @@ def test_devices_lists_presets_with_sources() -> None:
         (["--measured-ms", "3"], "--measured-ms needs --device"),
         (["--tf32"], "--tf32 needs --device"),
         (["--device", "t4", "--measured-ms", "-1"], "positive time"),
-        (["--device", "t4", "--csv"], "table, JSON and HTML formats"),
+        (["--device", "t4", "--csv"], "table, JSON, Markdown and HTML formats"),
         (["--device", "t4", "--format", "html", "--measured-ms", "2"], "not --format html"),
         (["--device", "t4", "--formula"], "does not apply to --formula"),
         (["--device", "t4", "--plot", "x.gif"], ".svg or .png"),
@@ -129,8 +129,30 @@ def test_html_report_gets_the_roofline(tmp_path: Path) -> None:
 
 def test_registered_as_a_view() -> None:
     r = run(CNN, "--device", "t4")
-    assert "view hardware: the same counts on NVIDIA Tesla T4: latency floor" in r.output
+    # the table names it in its own section (Device: ...), not in a header line restating it
+    assert "view hardware" not in r.output and "Device: NVIDIA Tesla T4" in r.output
     d = json.loads(run(CNN, "--device", "t4", "--json").output)
     v = d["views"]["hardware"]
     assert v["total"] == d["total"] and "latency floor" in v["description"]
     assert v["data"]["device"]["name"] == "NVIDIA Tesla T4"
+
+
+def test_markdown_and_html_carry_the_view() -> None:
+    # issue 19: every format that can show the view shows it: floor, prediction, footprint, fits
+    md = run(CNN, "--device", "t4", "--format", "markdown")
+    assert md.exit_code == 0, md.output
+    body = md.stdout.split("## Hardware\n\n", 1)[1]
+    assert body.startswith("```\nDevice: NVIDIA Tesla T4\n") and "\n  floor " in body and "\n  predicted " in body
+    assert "Memory footprint:" in body and "fits" in body
+    page = run(CNN, "--device", "t4", "--format", "html")
+    assert page.exit_code == 0, page.output
+    section = page.stdout.split('<section id="hardware-view"><h2>Hardware</h2><pre>', 1)[1].split("</pre>", 1)[0]
+    assert section.startswith("Device: NVIDIA Tesla T4") and "Memory footprint:" in section and "fits" in section
+
+
+def test_the_markdown_fence_outlasts_any_backticks_in_the_text() -> None:
+    from onnx_cost.hardware.cli import _fenced
+
+    assert _fenced("a\n") == "```\na\n```\n"
+    # a name holding five backticks cannot close a fence of six
+    assert _fenced("node x`````y\n") == "``````\nnode x`````y\n``````\n"

@@ -46,3 +46,13 @@ def test_worked_example() -> None:
     assert math.isclose(u["achieved_ops_per_s"], (231_010_304 + 200_704) / 1e-4)  # 2.31 Top/s
     assert round(u["utilization"], 3) == 0.285
     assert round(u["floor_fraction"], 3) == 0.335
+
+
+def test_worked_example_floor_fuses_conv_relu() -> None:
+    from onnx_cost.hardware.predict import predict
+
+    p = predict(conv_relu(), T4)
+    # one kernel: 231,010,304 + 200,704 = 231,211,008 ops; x + W + z = 1,753,088 bytes
+    # floor = max(231,211,008 / 8.1e12, 1,753,088 / 320e9) = 28.545 us
+    assert math.isclose(p.floor_s, 231_211_008 / 8.1e12)
+    assert not p.calibrated  # no efficiency table: generic efficiencies, shown as a range

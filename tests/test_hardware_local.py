@@ -53,13 +53,50 @@ def test_xdg_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     assert cache_dir() == tmp_path / "onnx-cost"
 
 
-def test_load_device_local_reads_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_load_device_local_without_onnxruntime_reads_the_numpy_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     local_device(measure_fn=lambda: dict(FAKE))  # fills the cache
+    import onnx_cost.hardware.calibrate as calibrate
     import onnx_cost.hardware.local as local
 
     def boom() -> dict[str, float]:
         raise AssertionError("measured again")
 
+    def no_ort() -> None:
+        raise calibrate.CalibrationError("calibration needs onnxruntime")
+
     monkeypatch.setattr(local, "measure", boom)
-    assert load_device("local").peaks["fp32"].value == 5e10
+    monkeypatch.setattr(calibrate, "_ort", no_ort)
+    d = load_device("local")
+    assert d.peaks["fp32"].value == 5e10 and d.efficiency is None
+
+
+def test_load_device_local_reads_the_calibration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    import onnx_cost.hardware.calibrate as calibrate
+
+    write_fake_calibration()
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("calibrated again")
+
+    monkeypatch.setattr(calibrate, "calibrate", boom)
+    d = load_device("local")
+    assert d.key == "local" and d.measured and d.efficiency is not None and d.efficiency.calibrated
+    assert d.peaks["fp32"].value == 1e11 and d.efficiency.dispatch_s == 2e-6
+
+
+def write_fake_calibration() -> Path:
+    """A calibration file in the cache, from a synthetic fit: nothing timed."""
+    from onnx_cost.hardware.calibrate import cache_path, device_toml
+    from onnx_cost.hardware.efficiency import Curve, Efficiency
+
+    eff = Efficiency({"gemm": Curve(((1e6, 5e10), (1e9, 1e11))), "elementwise": Curve(((1e4, 1e9), (1e8, 1e10)))},
+                     2e-6, 1e-5)
+    info = {"date": "2026-01-01 00:00 UTC", "cpu": "fake", "threads": 2, "onnxruntime": "0", "spread": 0.05}
+    p = cache_path()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(device_toml(eff, {"fp32": 1e11, "bandwidth": 1e10}, info), encoding="utf-8")
+    return p

@@ -34,7 +34,8 @@ def test_device_section_and_sweep_fit_80_columns():
         assert widest(r.stdout) <= 80, args
     text = runner.invoke(app, [CNN, "--device", "t4"], env={"COLUMNS": "80"}).stdout
     # the footprint line wraps between words: both halves there, the node name whole
-    assert "  weights 1.63 KiB + peak activations 64 KiB (at\n    /features/bn1/BatchNormalization) = 65.6 KiB" in text
+    # the same bytes as in binary units before (1,672 B, 65,536 B, 67,208 B), in the totals decimal units
+    assert "  weights 1.67 KB + peak activations 65.5 KB (at\n    /features/bn1/BatchNormalization) = 67.2 KB" in text
 
 
 def test_devices_listing_fits_80_columns_with_every_source_whole():
@@ -68,4 +69,4 @@ def test_measure_table_fits_and_escapes():
     assert widest(text) <= 60 and not RAW.search(text)
     # 2e-4 s / 1e-5 s = 20.0 times the floor; the name shortened in the middle, its tail kept
     assert re.search(r"^  /encoder/…/MatMul\\x1b\[2J\s+MatMul\s+200 us\s+10 us\s+20\.0$", text, re.M)
-    assert "(2 profiled, 1 matched to our nodes by name)" in text
+    assert "(2 kernels profiled, mapped by name onto 1 kernels of ours)" in " ".join(text.split())

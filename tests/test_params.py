@@ -160,11 +160,12 @@ def test_int32_bias_of_a_quantized_conv_is_a_param():
     ]
     node = helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["y"])
     r = onnx_cost.analyze(make_model([node], [("x", u8, (1, 3, 2, 2))], [("y", u8, None)], inits))
-    # params: w 6 (6 B), b 2 (8 B), w's scale (4 B) and zero point (1 B) = 10 elements, 19 B;
-    # the activations' scales and zero points (x, y: 2 float + 2 uint8 scalars) are constants
-    assert r.total.params == 6 + 2 + 2
-    assert r.total.param_bytes == 6 + 8 + 4 + 1
-    assert (r.total.constants, r.total.constant_bytes) == (4, 10)
+    # params: w 6 (6 B), b 2 (8 B) = 8 elements, 14 B; every scale and zero point (x, w, y:
+    # 3 float + 3 uint8 scalars, 15 B) is a quant param, neither a param nor a constant
+    assert r.total.params == 6 + 2
+    assert r.total.param_bytes == 6 + 8
+    assert (r.total.constants, r.total.constant_bytes) == (0, 0)
+    assert r.quant_params == {"xs": (1, 4), "xz": (1, 1), "ws": (1, 4), "wz": (1, 1), "ys": (1, 4), "yz": (1, 1)}
 
 
 def test_unused_initializers_are_reported_not_counted():

@@ -15,11 +15,12 @@ import pytest
 import onnx_cost
 from onnx_cost.analyzer.report import Coverage, ModelInfo, NodeRecord, Report, View
 from onnx_cost.analyzer.totals import Totals
+from onnx_cost.llmview import LlmResult, Step
 
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPORTS = {
-    "__version__", "analyze", "analyze_many", "sweep", "formula",
+    "__version__", "analyze", "analyze_many", "sweep", "formula", "llm",
     "OnnxCostError", "ModelFileError", "NotOnnxError", "InvalidGraphError", "BindingError",
     "UnsupportedModelError", "ExternalDataError", "OutputError", "ResourceLimitError", "InternalError",
 }  # fmt: skip
@@ -29,6 +30,7 @@ FIELDS: dict[type, tuple[str, ...]] = {
     Report: (
         "model", "nodes", "total", "by_op_type", "coverage", "uncounted", "not_counted", "missing_dims",
         "warnings", "views", "tensors", "initializers", "param_sizes", "constant_sizes", "unused_params",
+        "dynamic", "quant_params", "data_ifs", "derived_dims",
     ),
     NodeRecord: (
         "name", "op_type", "domain", "scope", "graph", "input_names", "output_names", "inputs", "outputs",
@@ -46,17 +48,27 @@ FIELDS: dict[type, tuple[str, ...]] = {
     ),
     View: ("description", "total", "nodes", "data"),
     ModelInfo: ("path", "ir_version", "opsets", "producer", "inputs", "outputs"),
+    LlmResult: (
+        "model", "roles", "prompt", "context", "batch", "prefill", "prefill_note", "decode", "kv", "weight_bytes",
+        "ideal", "device", "memory", "batch_scan", "measured", "notes",
+    ),
+    Step: (
+        "phase", "new_tokens", "past_tokens", "batch", "dims", "macs", "flops", "ops", "read_bytes", "write_bytes",
+        "not_counted", "latency_s", "latency_basis", "floor_s", "bound", "share_by_op_type",
+    ),
 }  # fmt: skip
 
 # Public methods and properties, beside the fields.
 MEMBERS: dict[type, set[str]] = {
-    Report: {"partial", "group", "graph_index"},
+    Report: {"partial", "bound", "symbolic", "counted_coverage", "group", "graph_index"},
     NodeRecord: {"flops", "macs", "read_bytes", "write_bytes", "runs"},
     Totals: {"flops", "ops", "memory_bytes", "as_dict", "as_cost"},
     Coverage: {"covered", "fraction", "complete"},
+    LlmResult: {"to_dict"},
+    Step: {"bytes", "tokens_per_s", "to_dict"},
 }
 
-ANALYZE_PARAMETERS = ("model", "inputs", "dims", "rules")
+ANALYZE_PARAMETERS = ("model", "inputs", "dims", "rules", "bind")
 
 
 def test_package_exports():
@@ -82,6 +94,16 @@ def test_analyze_signature():
     assert tuple(params)[: len(ANALYZE_PARAMETERS)] == ANALYZE_PARAMETERS
     assert all(p.kind is p.KEYWORD_ONLY for n, p in params.items() if n != "model")
     assert onnx_cost.analyze.__doc__
+
+
+LLM_PARAMETERS = ("model", "prompt", "context", "batch", "device", "seq_dim", "past_dim", "dims", "measure", "rules")
+
+
+def test_llm_signature():
+    params = inspect.signature(onnx_cost.llm).parameters
+    assert tuple(params) == LLM_PARAMETERS
+    assert all(p.kind is p.KEYWORD_ONLY for n, p in params.items() if n != "model")
+    assert dataclasses.is_dataclass(LlmResult) and LlmResult.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
 
 def test_the_architecture_doc_names_every_report_field():

@@ -621,8 +621,9 @@ def test_dynamic_quantize_lstm_has_the_macs_of_lstm_in_integer():
     )
     # the graph behind it is counted: Relu on Y_h (1·2·5 = 10 compares)
     assert r.nodes[1].status == "counted" and r.nodes[1].cost.compare == 10
-    # params: W 80 + R 100 + B 40 + 4 scales and zero points
-    assert r.total.params == 80 + 100 + 40 + 4
+    # params: W 80 + R 100 + B 40; the 4 scales and zero points are quant params
+    assert r.total.params == 80 + 100 + 40
+    assert sorted(r.quant_params) == ["rs", "rz", "ws", "wz"]
 
 
 def _scalars(*specs):

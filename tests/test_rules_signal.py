@@ -161,3 +161,24 @@ def test_mel_weight_matrix():
     )
     assert rec.status == "counted", rec.detail
     assert (rec.cost.arith, rec.cost.transcendental) == (128, 8)
+
+
+def test_stft_rank2_signal_counts_as_onnxruntime_runs_it_with_a_warning():
+    # silero's [1, 65420]-style signal, small: [1, 16] runs as [1, 16, 1]; window 8, step 4:
+    # frames (16 − 8)/4 + 1 = 3, bins 5; window 3·8 = 24 muls + FFT 3·5·8·3 = 360 (as window8 above)
+    from onnx import helper
+
+    import onnx_cost
+
+    from helpers import make_model
+
+    node = helper.make_node("STFT", ["sig", "step", "win"], ["y"], name="stft", onesided=1)
+    m = make_model([node], [("sig", F, [1, 16]), ("win", F, [8])], [("y", F, None)],
+                   [init("step", "int64", [], 4)], opset=17)
+    r = onnx_cost.analyze(m)
+    rec = r.nodes[0]
+    assert rec.status == "counted", rec.detail
+    assert rec.outputs == ((1, 3, 5, 2),)
+    assert rec.cost.arith == 384
+    (w,) = [w for w in r.warnings if "STFT" in w]
+    assert "the ONNX spec (STFT, opset 17) requires rank 3" in w and "onnxruntime" in w and "stft" in w

@@ -273,14 +273,16 @@ def test_sweep_with_an_input_bound_by_shape(matmul3):
     assert [row["flops"] for row in json.loads(r.stdout)["sweep"]["rows"]] == [14880, 29760]
 
 
-def test_sweep_with_a_dim_left_symbolic(attention):
-    # batch is neither bound nor swept: every row is partial, nothing counted
+def test_sweep_binds_the_other_dims_by_default(attention):
+    # batch is neither bound nor swept: it gets its default binding (1), as in the analysis
     r = cli(attention, "--sweep", "seq=64,128", "--json")
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)["sweep"]["rows"]
-    assert all(row["partial"] and row["flops"] == 0 for row in rows)
-    assert all(row["flops_exponent"] is None for row in rows)
-    rep = onnx_cost.analyze(attention, dims={"seq": 64})
+    assert [row["flops"] for row in rows] == [attention_flops(1, 64), attention_flops(1, 128)]
+    assert not any(row["partial"] for row in rows)
+    assert onnx_cost.sweep(attention, "seq", [64])[0].total.flops == attention_flops(1, 64)  # the library too
+    # without the default binding (the engine alone) batch stays free and nothing is counted
+    rep = onnx_cost.analyze(attention, dims={"seq": 64}, bind="none")
     assert rep.missing_dims == ["batch"]
     assert {n.status for n in rep.nodes} == {"shape_unknown"}
     assert all("batch" in n.missing for n in rep.nodes)

@@ -107,7 +107,7 @@ def test_a_path_with_brackets_prints_whole(tmp_path: Path, evil):
     p = tmp_path / "[draft]model.onnx"
     p.write_bytes(Path(evil).read_bytes())
     r = runner.invoke(app, [str(p)], env={"COLUMNS": "200"})
-    assert f"\n{p}  opset 17  inputs:" in r.stdout
+    assert r.stdout.startswith(f"{p}  opset 17  inputs:")
 
 
 def test_shorten_keeps_the_distinctive_tail():

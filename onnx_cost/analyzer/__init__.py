@@ -85,13 +85,17 @@ def analyze(
     inputs: Mapping[str, Sequence[int | str]] | None = None,
     dims: DimBinding | None = None,
     path: str | os.PathLike[str] | None = None,
+    values: Mapping[str, Any] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Report:
     """Analyze an ONNX model (a path, a ModelProto or a ``Prepared``) and return its cost report.
 
     ``inputs`` binds graph input shapes by name (``{"x": (1, 3, 224, 224)}``);
     ``dims`` binds every symbolic dim of that name (``{"batch": 1}``), everywhere the
     graph declares it; ``path``: the file a ModelProto was loaded from (it names the
-    report, and its folder holds the external data).
+    report, and its folder holds the external data); ``values`` binds the value of small
+    inputs (``{"sr": 16000}``: an If on it is decided, shapes computed from it known);
+    ``branches`` decides Ifs whose condition is data (``{"/If_0": "then"}``).
     """
     # The analysis allocates many small objects and frees none until the end: full
     # garbage collections find nothing to free and cost up to a fifth of the time.
@@ -99,21 +103,30 @@ def analyze(
     gc.disable()
     try:
         p = model if isinstance(model, Prepared) else prepare(model, path)
-        return _analyze(p, inputs or {}, dims or {})
+        return _analyze(p, inputs or {}, dims or {}, values or {}, branches or {})
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _analyze(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding) -> Report:
+def _analyze(
+    p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding,
+    values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
+) -> Report:
+    from .bindings import bind_values, check_branches, value_dims
+
     warnings = list(p.warnings)
     proto, opsets, base_dir = p.proto, p.opsets, p.base_dir
     graph = proto.graph
-    bound = _bind_inputs(graph, inputs, dims)
+    if values:
+        dims = {**value_dims(graph, values), **dims}
+    bound = bind_values(graph, _bind_inputs(graph, inputs, dims), values or {})
+    chosen = check_branches(proto, branches or {})
     with _declared_bound(graph, dims):
         gs = None
         if all(t.known for t in bound.values()):
-            gs = ShapeEngine(opsets, proto.ir_version, None, base_dir).run(graph, bound_inputs=bound)
+            engine = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims)
+            gs = engine.run(graph, bound_inputs=bound)
         if gs is None or _unknown(gs):
             # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
             # through shape arithmetic; use its result as hints for our pass.
@@ -121,15 +134,33 @@ def _analyze(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBi
             if why:
                 warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
             if hints or gs is None:
-                gs = ShapeEngine(opsets, proto.ir_version, hints, base_dir).run(graph, bound_inputs=bound)
+                gs = _engine(ShapeEngine(opsets, proto.ir_version, hints, base_dir), chosen, dims).run(
+                    graph, bound_inputs=bound)
     statics = split_statics(proto, gs)
     apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
     walker = Walker(opsets)
+    walker.logical = statics.logical
     walker.walk(gs)
-    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound)
+    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound, statics.logical)
     report.unused_params = statics.unused
+    report.data_ifs = walker.data_ifs
+    report.quant_params = statics.quant
+    from .derived import describe
+
+    report.derived_dims = describe(graph, report.missing_dims)
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
+    from .lenient import lenient_warnings
+
+    report.warnings.extend(lenient_warnings(walker.records))
     return report
+
+
+def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding) -> ShapeEngine:
+    from .derived import is_derived
+
+    engine.branches = chosen
+    engine.derived = {k: int(v) for k, v in dims.items() if is_derived(k)}
+    return engine
 
 
 @contextmanager
@@ -292,6 +323,7 @@ def _aggregate(
     gs: GraphShapes,
     records: list[NodeRecord],
     bound: dict[str, TensorInfo],
+    logical: Mapping[str, tuple[int, int]] | None = None,
 ) -> Report:
     param_sizes: dict[str, tuple[int, int]] = {}
     unknown_tensors = 0
@@ -300,6 +332,8 @@ def _aggregate(
             if name in g.params and t.known:
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 param_sizes[name] = (n, nbytes(n, t.bits))
+                if logical and name in logical:
+                    param_sizes[name] = logical[name]
             if not t.known:
                 unknown_tensors += 1
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}

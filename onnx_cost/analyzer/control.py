@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import onnx
 
 from ..rules.node import TensorInfo
@@ -74,6 +75,9 @@ def infer_control_flow(
             gs.subgraphs[(id(node), key)] = sub
             results.append([sub.tensors.get(o.name) for o in graphs[key].output])
         cond = ins[0].value if ins and ins[0] is not None else None
+        if (cond is None or getattr(cond, "size", 0) != 1) and node.name in engine.branches:
+            cond = np.array(engine.branches[node.name])  # the user's --branch decides an If on data
+            gs.chosen[id(node)] = engine.branches[node.name]
         if cond is not None and getattr(cond, "size", 0) == 1:  # static condition: the taken branch
             taken = results[0] if bool(cond.reshape(-1)[0]) else results[1]
             return [

@@ -3,11 +3,14 @@ user's bindings, their default values, and how to tell the user to bind them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import onnx
 
 from ..errors import BindingError
+
+_NAMELESS = re.compile(r"[A-Za-z]{0,3}_*[0-9]+")  # an exporter's symbol: s0, s6, d1, dim_0, unk__3
 
 
 def declared_dims(graph: onnx.GraphProto) -> list[str]:
@@ -36,11 +39,14 @@ def input_dims(graph: onnx.GraphProto) -> list[str]:
 
 def check_dims(model: onnx.ModelProto | onnx.GraphProto, names: Sequence[str], flag: str) -> None:
     """BindingError naming the first of ``names`` the graph does not declare, listing
-    the names it does declare (the graph inputs' first)."""
+    the names it does declare (the graph inputs' first). A data-dependent dim named after
+    a node that may produce it (``length@/decoder/Range``, analyzer/derived.py) is accepted."""
+    from .derived import accepts
+
     graph = model.graph if isinstance(model, onnx.ModelProto) else model
     have = declared_dims(graph)
     for n in names:
-        if n not in have:
+        if n not in have and not accepts(graph, n):
             listed = ", ".join(have[:20]) + (", ..." if len(have) > 20 else "")
             raise BindingError(
                 f"{flag} {n}: the model has no dim of that name "
@@ -55,16 +61,48 @@ def is_batch(name: str) -> bool:
 
 
 def default_binding(model: onnx.ModelProto, free: Sequence[str]) -> dict[str, int]:
-    """The values free dims get when the user binds none: 1 for a dim that names a batch;
-    the value of a metadata_props entry of the dim's own name (an integer); none else."""
+    """The values free dims get when the user binds none: 1 for a dim that names a batch or
+    plays its role (``batch_by_role``: dynamo's ``s0``, ``s6``); the value of a metadata_props
+    entry of the dim's own name (an integer); none else."""
     meta = {p.key: p.value.strip() for p in model.metadata_props}
+    role = batch_by_role(model) if free else None
     out: dict[str, int] = {}
     for d in free:
         if d in meta and meta[d].isdigit():
             out[d] = int(meta[d])
-        elif is_batch(d):
+        elif is_batch(d) or d == role:
             out[d] = 1
     return out
+
+
+def batch_by_role(model: onnx.ModelProto) -> str | None:
+    """The symbolic dim that is a batch by its role, whatever its name (the dynamo exporter
+    writes ``s0``, ``s6``): one a metadata_props entry whose key names a batch gives as its
+    value, or the leading dim of every graph input and every graph output (at least one of
+    each, all of rank 1 or more) when its name says nothing else (``s6``, not ``seq``)."""
+    graph = model.graph
+    declared = set(declared_dims(graph))
+    for p in model.metadata_props:
+        if is_batch(p.key) and p.value.strip() in declared:
+            return p.value.strip()
+    init = {t.name for t in graph.initializer}
+    values = [v for v in graph.input if v.name not in init] + list(graph.output)
+    if not any(v.name not in init for v in graph.input) or not graph.output:
+        return None
+    lead: set[str] = set()
+    for v in values:
+        if not v.type.HasField("tensor_type") or not v.type.tensor_type.HasField("shape"):
+            return None
+        dims = v.type.tensor_type.shape.dim
+        if not dims or not dims[0].HasField("dim_param") or not dims[0].dim_param:
+            return None
+        lead.add(dims[0].dim_param)
+        if len(lead) > 1:
+            return None
+    (name,) = lead
+    # a name that says what it is (seq, length) keeps its meaning; only names that say
+    # nothing (s0, s6, dim_0, unk__3) are read by their role
+    return name if _NAMELESS.fullmatch(name) else None
 
 
 def unnamed_inputs(graph: onnx.GraphProto, bound: Mapping[str, Sequence[int | str]]) -> dict[str, str]:

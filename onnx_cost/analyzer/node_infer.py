@@ -112,6 +112,12 @@ class NodeInference:
             why = einsum_equation_error(eq, ranks if all(r is not None for r in ranks) else None)  # type: ignore[arg-type]  # no None: checked
             if why:
                 return why
+        sig = ins[0] if op.key == ("", "STFT") and ins else None
+        if sig is not None and sig.shape is not None and len(sig.shape) == 2:
+            # a real signal [batch, length]: onnxruntime runs it as [batch, length, 1], which the spec requires
+            tp = self._type(TensorInfo(sig.name, (*sig.shape, 1), sig.dtype, sig.bits))
+            if tp is not None:
+                types[node.input[0]] = tp
         if op.key == ("", "STFT") and not any(a.name == "onesided" for a in node.attribute):
             fixed = onnx.NodeProto()
             fixed.CopyFrom(node)

@@ -140,18 +140,12 @@ def _infer(copy: onnx.ModelProto) -> onnx.GraphProto:
     """The inferred types of every tensor onnx reaches in a weightless copy, as a GraphProto
     holding value_info only."""
     inferred = shape_inference.infer_shapes(copy, check_type=False, strict_mode=False, data_prop=True)
+    from .subgraphs import all_graphs
+
     out = onnx.GraphProto()
-    stack = [inferred.graph]
-    while stack:
-        g = stack.pop()
+    for g in all_graphs(inferred.graph):
         out.value_info.extend(g.value_info)
         out.value_info.extend(g.output)
-        for n in g.node:
-            for a in n.attribute:
-                if a.type == onnx.AttributeProto.GRAPH:
-                    stack.append(a.g)
-                elif a.type == onnx.AttributeProto.GRAPHS:
-                    stack.extend(a.graphs)
     return out
 
 

@@ -3,6 +3,10 @@
 Every stored static tensor of a graph (initializer, sparse initializer, or the output of a
 source op: Constant, ConstantOfShape, EyeLike, Random*) ends in exactly one of three sets:
 
+- ``quant``: the scales and zero points of every quantization form (QDQ, QOperator, dynamic
+  quantization, MatMulNBits): read at a ``QUANT_SLOTS`` input, or multiplying the scale that
+  DynamicQuantizeLinear computes. They are never params: a model's params do not depend on how
+  it was quantized; they are reported beside (``quant_params``);
 - ``params``: float and quantized-integer initializers of more than one element that some node
   reads (int8/uint8, int4/uint4, int2/uint2, int16/uint16); int32 initializers, one-element
   initializers and graph-built tensors only where they reach a weight slot (``WEIGHT_SLOTS``),
@@ -55,18 +59,18 @@ WEIGHT_SLOTS: dict[tuple[str, str], frozenset[int] | str] = {
     ("", "Add"): AFFINE,
     ("", "Sub"): AFFINE,
     ("", "Mul"): AFFINE,
-    ("", "QLinearConv"): frozenset({3, 4, 5, 8}),
-    ("", "ConvInteger"): frozenset({1, 3}),
-    ("", "QLinearMatMul"): frozenset({3, 4, 5}),
-    ("", "MatMulInteger"): frozenset({1, 3}),
-    (MS, "QLinearConv"): frozenset({3, 4, 5, 8}),
-    (MS, "QGemm"): frozenset({3, 4, 5, 6}),
-    (MS, "MatMulNBits"): frozenset({1, 2, 3, 5}),
-    (MS, "MatMulIntegerToFloat"): frozenset({1, 3, 5, 6}),
-    (MS, "DynamicQuantizeMatMul"): frozenset({1, 2, 3, 4}),
-    (MS, "DynamicQuantizeLSTM"): frozenset({1, 2, 3, 7, 8, 9, 10, 11}),
-    (MS, "QAttention"): frozenset({1, 2, 4, 7}),
-    (MS, "GatherBlockQuantized"): frozenset({0, 2, 3}),
+    ("", "QLinearConv"): frozenset({3, 8}),
+    ("", "ConvInteger"): frozenset({1}),
+    ("", "QLinearMatMul"): frozenset({3}),
+    ("", "MatMulInteger"): frozenset({1}),
+    (MS, "QLinearConv"): frozenset({3, 8}),
+    (MS, "QGemm"): frozenset({3, 6}),
+    (MS, "MatMulNBits"): frozenset({1, 5}),
+    (MS, "MatMulIntegerToFloat"): frozenset({1, 6}),
+    (MS, "DynamicQuantizeMatMul"): frozenset({1, 4}),
+    (MS, "DynamicQuantizeLSTM"): frozenset({1, 2, 3, 7}),
+    (MS, "QAttention"): frozenset({1, 2}),
+    (MS, "GatherBlockQuantized"): frozenset({0}),
     (MS, "Attention"): frozenset({1, 2}),
     (MS, "FusedConv"): frozenset({1, 2}),
     (MS, "NhwcConv"): frozenset({1, 2}),
@@ -79,7 +83,38 @@ WEIGHT_SLOTS: dict[tuple[str, str], frozenset[int] | str] = {
     (MS, "BiasGelu"): frozenset({1}),
     (MS, "BiasAdd"): frozenset({1}),
     (MS, "GroupNorm"): frozenset({1, 2}),
-    (MS, "QEmbedLayerNormalization"): frozenset({2, 3, 4, 5, 6, *range(8, 18)}),
+    (MS, "QEmbedLayerNormalization"): frozenset({2, 3, 4, 5, 6}),
+}
+
+# (domain, op) -> input indices that hold a scale or a zero point: quant params, never params.
+_QLINEAR_BINARY = frozenset({1, 2, 4, 5, 6, 7})  # a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp
+_QLINEAR_UNARY = frozenset({1, 2, 3, 4})  # x, x_scale, x_zp, y_scale, y_zp
+QUANT_SLOTS: dict[tuple[str, str], frozenset[int]] = {
+    ("", "QuantizeLinear"): frozenset({1, 2}),
+    ("", "DequantizeLinear"): frozenset({1, 2}),
+    (MS, "QuantizeLinear"): frozenset({1, 2}),
+    (MS, "DequantizeLinear"): frozenset({1, 2}),
+    ("", "QLinearConv"): _QLINEAR_BINARY,
+    ("", "QLinearMatMul"): _QLINEAR_BINARY,
+    (MS, "QLinearConv"): _QLINEAR_BINARY,
+    ("", "ConvInteger"): frozenset({2, 3}),
+    ("", "MatMulInteger"): frozenset({2, 3}),
+    (MS, "QGemm"): frozenset({1, 2, 4, 5, 7, 8}),
+    (MS, "MatMulNBits"): frozenset({2, 3}),
+    (MS, "MatMulIntegerToFloat"): frozenset({2, 3, 4, 5}),
+    (MS, "DynamicQuantizeMatMul"): frozenset({2, 3}),
+    (MS, "DynamicQuantizeLSTM"): frozenset({8, 9, 10, 11}),
+    (MS, "QAttention"): frozenset({3, 4, 6, 7}),
+    (MS, "GatherBlockQuantized"): frozenset({2, 3}),
+    (MS, "QEmbedLayerNormalization"): frozenset(range(8, 18)),
+    (MS, "QLinearAdd"): _QLINEAR_BINARY,
+    (MS, "QLinearMul"): _QLINEAR_BINARY,
+    (MS, "QLinearSigmoid"): _QLINEAR_UNARY,
+    (MS, "QLinearLeakyRelu"): _QLINEAR_UNARY,
+    (MS, "QLinearSoftmax"): _QLINEAR_UNARY,
+    (MS, "QLinearAveragePool"): _QLINEAR_UNARY,
+    (MS, "QLinearGlobalAveragePool"): _QLINEAR_UNARY,
+    (MS, "QLinearReduceMean"): _QLINEAR_UNARY,
 }
 
 # Ops a weight passes through unchanged in meaning (input 0 only): a Constant cast to
@@ -130,6 +165,9 @@ class StaticSplit:
     """The static tensors of a model, sorted into params, constants and unused initializers."""
 
     params: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (elements, bytes)
+    quant: dict[str, tuple[int, int]] = field(default_factory=dict)  # scales and zero points
+    # params whose element count is not their stored one (MatMulNBits' packed B: K·N weights)
+    logical: dict[str, tuple[int, int]] = field(default_factory=dict)
     constants: dict[str, tuple[int, int]] = field(default_factory=dict)
     unused: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -173,6 +211,7 @@ class _Index:
             for node in g.order:
                 self._read.update(node.input)
         self._readers: dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]] | None = None
+        self._scales: set[str] | None = None  # DynamicQuantizeLinear's computed scales
 
     @property
     def readers(self) -> dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]]:
@@ -186,6 +225,38 @@ class _Index:
                         if name:
                             self._readers.setdefault(name, []).append((node, i, g))
         return self._readers
+
+    def quant_slot(self, name: str, depth: int = 0) -> bool:
+        """True when tensor ``name`` (or a chain of CHAIN_OPS of it) is read as a scale or a
+        zero point (QUANT_SLOTS), or multiplies the scale DynamicQuantizeLinear computes."""
+        if depth > 16:
+            return False
+        for node, i, _ in self.readers.get(name, ()):
+            key = (_domain(node), node.op_type)
+            if i in QUANT_SLOTS.get(key, ()) or (key == (MS, "QLinearConcat") and (i < 2 or (i - 2) % 3 != 0)):
+                return True
+            if key == ("", "Mul") and any(j != i and self._dynamic_scale(x) for j, x in enumerate(node.input)):
+                return True
+            chained = node.op_type in CHAIN_OPS and node.op_type != "DequantizeLinear" and i == 0 and node.output
+            if chained and _domain(node) == "" and self.quant_slot(node.output[0], depth + 1):
+                return True
+        return False
+
+    def _dynamic_scale(self, name: str) -> bool:
+        if self._scales is None:
+            self._scales = {n.output[1] for g in _graphs(self._gs) for n in g.order
+                            if n.op_type == "DynamicQuantizeLinear" and _domain(n) == "" and len(n.output) > 1}
+        return name in self._scales
+
+    def logical_size(self, name: str) -> int | None:
+        """The weights a packed tensor holds, where that is not its element count: MatMulNBits'
+        B (uint8 blobs of ``bits``-bit weights) holds K·N."""
+        for node, i, _ in self.readers.get(name, ()):
+            if i == 1 and node.op_type == "MatMulNBits" and _domain(node) == MS:
+                a = {x.name: x.i for x in node.attribute if x.type == onnx.AttributeProto.INT}
+                if a.get("K", 0) > 0 and a.get("N", 0) > 0:
+                    return a["K"] * a["N"]
+        return None
 
     def read(self, name: str) -> bool:
         return (name in self._read and name != "") or name in self.outputs
@@ -239,8 +310,13 @@ def split_statics(proto: onnx.ModelProto, gs: GraphShapes) -> StaticSplit:
             size = (n, nbytes(n, t.bits))
             if name not in built and not index.read(name):
                 out.unused[name] = size
+            elif index.quant_slot(name):
+                out.quant[name] = size
             elif _is_param(name, t, n, name in built, index):
                 out.params[name] = size
+                k = index.logical_size(name)
+                if k is not None and k != n:
+                    out.params[name] = out.logical[name] = (k, size[1])
             else:
                 out.constants[name] = size
     return out
@@ -262,4 +338,4 @@ def apply(split: StaticSplit, gs: GraphShapes) -> None:
     for g in _graphs(gs):
         mine = g.params | g.constants
         g.params = {n for n in mine if n in split.params}
-        g.constants = mine - g.params
+        g.constants = mine - g.params - split.quant.keys()

@@ -12,7 +12,7 @@ from .. import __version__
 from ..rules.cost import COUNT_FIELDS, Cost
 from ..rules.node import Shape
 from .report import TOTAL_FIELDS, NodeRecord, Report
-from .totals import by_precision
+from .totals import Totals, by_precision
 
 # -- formatting helpers ------------------------------------------------------
 
@@ -165,9 +165,13 @@ def to_dataframe(report: Report) -> Any:
 
 def report_repr(report: Report) -> str:
     """One line: the model, the main totals, the coverage."""
-    t, cov = report.total, report.coverage
+    t, cov = report.total, report.counted_coverage
     state = ", partial" if report.partial else ""
-    return (f"<Report {report.model.path!r}: {si(t.flops)} FLOPs, {si(t.macs)} MACs, {si(t.params)} params, "
+    if report.bound in ("upper", "neither"):
+        state += ", upper bound: an If on data"
+    texts = symbolic_texts(report)
+    flops, macs = (texts["flops"], texts["macs"]) if texts else (si(t.flops), si(t.macs))
+    return (f"<Report {report.model.path!r}: {flops} FLOPs, {macs} MACs, {si(t.params)} params, "
             f"{cov.covered}/{cov.nodes} nodes counted{state}>")
 
 
@@ -195,12 +199,73 @@ def formula_json(dynamic: Any) -> dict[str, Any] | None:
             "evaluations": f.evaluations, "note": f.note, "fields": fields}
 
 
+def symbolic_totals(report: Report, dynamic: Any, part: Callable[[Report], Totals | None] | None = None
+                    ) -> dict[str, int | None]:
+    """The totals (or those of ``part`` of a report: an op type's, a precision's) as numbers:
+    with symbolic dims (``Report.symbolic``) a count that depends on one of them is None
+    (its polynomial is in ``total_formula``), never the 0 of the nodes it left unknown at
+    the default binding."""
+    t = report.total if part is None else part(report)
+    out: dict[str, int | None] = dict((t or _ZERO).as_dict())
+    if not report.symbolic:
+        return out
+    from .dynamic import integer
+
+    f = dynamic.formula
+    for name in out:
+        if part is None:
+            p = dynamic.total(name)
+        else:
+            p = f.quantity(lambda r, name=name: getattr(part(r) or _ZERO, name))
+        out[name] = integer(dynamic.at_defaults(p))
+    return out
+
+
+_ZERO = Totals()
+
+
+def symbolic_texts(report: Report, sep: str = "·") -> dict[str, str]:
+    """With symbolic dims, each total as its polynomial's text at the default binding
+    (``memory_bytes`` = read + write), for formats that show numbers as text; else {}."""
+    if not report.symbolic:
+        return {}
+    d = report.dynamic
+    out = {name: d.at_defaults(d.total(name)).to_str(sep) for name in FORMULA_JSON_FIELDS}
+    out["memory_bytes"] = d.at_defaults(d.total("read_bytes") + d.total("write_bytes")).to_str(sep)
+    return out
+
+
+def _precisions(report: Report) -> dict[str, Totals]:
+    """``report.group(by_precision)``, grouped once per report (the polynomials read it per field)."""
+    cache = report.__dict__.setdefault("_by_precision", None)
+    if cache is None:
+        cache = report.__dict__["_by_precision"] = report.group(by_precision)
+    return cache
+
+
+def _precision_keys(report: Report) -> list[str]:
+    """The compute precisions of the report; with symbolic dims, those of the analysis the
+    polynomials were fitted on (at the default binding the nodes that need them have none)."""
+    src = next(iter(report.dynamic.formula.reports.values())) if report.symbolic else report
+    return [k for k in _precisions(src) if k]
+
+
+def _op_type_part(key: str) -> Callable[[Report], Totals | None]:
+    return lambda r: r.by_op_type.get(key)
+
+
+def _precision_part(key: str) -> Callable[[Report], Totals | None]:
+    return lambda r: _precisions(r).get(key)
+
+
 def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
     """The whole report as plain JSON-able data (schema in docs/json.md); ``dynamic``
     (analyzer.dynamic.Dynamic) adds the free dims and the totals' formulas."""
     counts = _Counts()
     m = report.model
-    cov = report.coverage
+    if dynamic is None:
+        dynamic = report.dynamic
+    cov = report.counted_coverage
     return {
         "onnx_cost_version": __version__,
         "model": {
@@ -213,10 +278,19 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
             "outputs": [{"name": n, "dtype": d, "shape": _shape_json(s)} for n, d, s in m.outputs],
         },
         "partial": report.partial,
-        "total": report.total.as_dict(),
+        "bound": report.bound,
+        "data_ifs": [
+            {"name": d.name, "graph": d.graph, "condition": d.condition, "counted": d.counted, "weight": d.weight,
+             "bound": "upper", "then": counts(d.then_cost), "else": counts(d.else_cost)}
+            for d in report.data_ifs
+        ],
+        "total": symbolic_totals(report, dynamic),
+        "symbolic_dims": list(report.symbolic),
         "free_dims": [] if dynamic is None else list(dynamic.free),
         "default_binding": {} if dynamic is None else dict(dynamic.defaults),
-        "bind_hint": "" if dynamic is None else dynamic.hint,
+        "bind_hint": " ".join([*([dynamic.hint] if dynamic is not None and dynamic.hint else []),
+                               *(f"--dim {d}=N" for d in report.derived_dims)]),
+        "derived_dims": dict(report.derived_dims),
         "total_formula": formula_json(dynamic),
         "coverage": {
             "nodes": cov.nodes,
@@ -231,8 +305,8 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
             "not_taken": cov.not_taken,
             "percent": round(100.0 * cov.fraction, 2),
         },
-        "by_op_type": {k: v.as_dict() for k, v in report.by_op_type.items()},
-        "by_precision": {k: v.as_dict() for k, v in report.group(by_precision).items() if k},
+        "by_op_type": {k: symbolic_totals(report, dynamic, _op_type_part(k)) for k in report.by_op_type},
+        "by_precision": {k: symbolic_totals(report, dynamic, _precision_part(k)) for k in _precision_keys(report)},
         "views": {
             k: {"description": v.description, "total": v.total.as_dict(), "data": dict(v.data)}
             for k, v in report.views.items()
@@ -240,6 +314,10 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
         "warnings": report.warnings,
         "uncounted": report.uncounted,
         "missing_dims": report.missing_dims,
+        "quant_params": {
+            "elements": sum(v[0] for v in report.quant_params.values()),
+            "bytes": sum(v[1] for v in report.quant_params.values()),
+        },
         "unused_params": {
             "elements": sum(v[0] for v in report.unused_params.values()),
             "bytes": sum(v[1] for v in report.unused_params.values()),
@@ -304,7 +382,7 @@ def to_json(report: Report, dynamic: Any = None) -> str:
 
 
 def coverage_line(report: Report) -> str:
-    cov = report.coverage
+    cov = report.counted_coverage
     text = f"{cov.covered}/{cov.nodes} nodes counted or zero-compute ({100.0 * cov.fraction:.1f}%)"
     parts = []
     if cov.uncounted:
@@ -317,6 +395,9 @@ def coverage_line(report: Report) -> str:
         parts.append(f"{cov.per_iteration_loops} loop(s) counted per iteration")
     if cov.not_taken:
         parts.append(f"{cov.not_taken} in If branches not taken")
+    upper = sum(1 for d in report.data_ifs if d.weight)
+    if upper:  # first: a narrow table shortens the line's end
+        parts.insert(0, f"{upper} If(s) on data: upper bound")
     return text + (": " + ", ".join(parts) if parts else "")
 
 
@@ -392,8 +473,12 @@ def formula_text(f: Any) -> str:
     from .text import escape
 
     lines = [escape(f"{k} = {p.to_str()}") for k, p in f.polys.items()]
-    state = "checked against direct evaluation off the fitting grid" if f.verified else f"NOT verified: {f.note}"
-    lines.append(escape(f"# exact in {', '.join(f.dims)}; {state}; {f.evaluations} analyses"))
+    over = ", ".join(f.dims)
+    if f.verified:
+        head = f"# exact in {over}; checked against direct evaluation off the fitting grid"
+    else:  # never called exact: these hold on the grid they were fitted on only
+        head = f"# NOT exact: fitted on a grid of {over}, NOT verified: {f.note}"
+    lines.append(escape(f"{head}; {f.evaluations} analyses"))
     if f.partial:
         lines.append("# partial: some nodes were not counted at some points; the formula is a lower bound")
     return "\n".join(lines) + "\n"

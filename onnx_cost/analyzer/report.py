@@ -14,7 +14,8 @@ from ..rules.node import Shape, TensorInfo
 from .graph import GraphIndex
 from .totals import TOTAL_FIELDS, K, Totals, group, sum_records
 
-__all__ = ["NodeRecord", "Totals", "TOTAL_FIELDS", "sum_records", "group", "View", "Report", "Coverage", "ModelInfo"]
+__all__ = ["DataIf", "NodeRecord", "Totals", "TOTAL_FIELDS", "sum_records", "group", "View", "Report", "Coverage",
+           "ModelInfo"]
 
 # The five states a node can end in.
 COUNTED = "counted"  # a rule counted it
@@ -93,6 +94,20 @@ class NodeRecord:
 
 
 @dataclass(frozen=True)
+class DataIf:
+    """An If whose condition is runtime data: both branches counted, the larger in the
+    totals, which are then an upper bound (``Report.bound``)."""
+
+    name: str  # the If node's name (or op type when unnamed)
+    graph: str  # "" in the main graph, else the subgraph's path
+    condition: str  # where the condition comes from, in words ("input 'sr' via Equal")
+    then_cost: Cost
+    else_cost: Cost
+    counted: str  # "then" or "else": the larger, in the totals
+    weight: int = 1  # how many times the If runs (0: it sits in a branch that is not counted)
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     path: str
     ir_version: int
@@ -158,12 +173,49 @@ class Report:
     constant_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # static non-weight: the same
     # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
     unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # What the free symbolic dims do to this report (analyzer.dynamic.Dynamic): the binding
+    # the analysis applied and the totals as exact polynomials; None when no dim was free
+    # or the caller asked for no binding (``onnx_cost.analyze(..., bind="none")``).
+    dynamic: Any = None
+    # scales and zero points of every quantization form -> (elements, bytes): never params
+    quant_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
+    # data-dependent dims that would make nodes countable (analyzer/derived.py) -> what each is
+    derived_dims: dict[str, str] = field(default_factory=dict)
     _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
+    def symbolic(self) -> tuple[str, ...]:
+        """The dims the counts stay polynomials in (free, with no default binding and no
+        value): where the analysis verified its polynomials, the totals are those."""
+        d = self.dynamic
+        return tuple(d.symbolic) if d is not None and d.symbolic and d.exact else ()
+
+    @property
+    def counted_coverage(self) -> Coverage:
+        """The coverage every output states: this report's own, or, when the counts are
+        exact polynomials in symbolic dims, that of the analysis those were fitted on (a
+        node whose count is a polynomial in ``seq`` is counted)."""
+        if self.symbolic:
+            return next(iter(self.dynamic.formula.reports.values())).coverage
+        return self.coverage
+
+    @property
     def partial(self) -> bool:
-        """True when some node could not be counted: the totals are lower bounds."""
+        """True when some node could not be counted: the totals are lower bounds. With
+        symbolic dims, True when the polynomials miss a node at some point they were fitted on."""
+        if self.symbolic:
+            return bool(self.dynamic.formula.partial)
         return not self.coverage.complete
+
+    @property
+    def bound(self) -> str:
+        """What the totals are: "exact"; "upper" when an If on runtime data counts its
+        larger branch; "lower" when some node is not counted (partial); "neither" for both."""
+        upper = any(d.weight for d in self.data_ifs)
+        if self.partial:
+            return "neither" if upper else "lower"
+        return "upper" if upper else "exact"
 
     def group(self, key: Callable[[NodeRecord], K | None]) -> dict[K, Totals]:
         """Totals of this report's nodes per ``key`` (``totals.by_op_type``, ``by_scope(2)``,

@@ -27,6 +27,7 @@ from ..rules import load_all
 from ..rules.node import TensorInfo, is_float_dtype
 from ..rules.registry import SHAPES, SHAPES_FIRST, is_onnx_domain, norm_domain
 from .attrs import Decoded, decode, decode_node
+from .derived import ALWAYS_DATA, PRODUCERS, bind, name_outputs
 from .dtypes import dtype_of, is_param_dtype
 from .external import read_small_int
 from .infos import TypeCache, info_from_type, merge_shape, new_info, sane_dims
@@ -61,6 +62,8 @@ class GraphShapes:
     # id(node) -> its decoded attributes and "" or why they make it invalid (attrs.decode),
     # decoded once here and read again by the walker
     attrs: dict[int, Decoded] = field(default_factory=dict)
+    # id(If node) -> the condition the user chose for it (--branch), where its own is data
+    chosen: dict[int, bool] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4096)
@@ -95,6 +98,8 @@ class ShapeEngine:
         self._sorting = False  # True while a graph is re-run sorted after an exception: no nested re-runs
         self._dropped: list[Any] = []  # the decodings of dropped passes
         self._evaluated: dict[tuple[Any, ...], Any] = {}  # node_values' memo
+        self.branches: dict[str, bool] = {}  # If node name -> the condition the user chose (--branch)
+        self.derived: dict[str, int] = {}  # data-dependent dims the user bound (derived.py: "length@/x/Range")
 
     # Entry point ----------------------------------------------------------
     def run(
@@ -255,7 +260,27 @@ class ShapeEngine:
                     break  # an unknown input value: node_values would say so, more slowly
             else:
                 values = node_values(node, self.opsets.get("", 1), ins, attrs, outs, self._evaluated)
-        return self._outputs(outputs, outs, values, static, op, gs, tensors, own, check)
+        entered = self._outputs(outputs, outs, values, static, op, gs, tensors, own, check)
+        if entered and (op.key[1] in PRODUCERS or self.derived):  # name (or bind) the dims its values decide
+            self._derive(node, outputs, ins, tensors)
+        return entered
+
+    def _derive(
+        self, node: onnx.NodeProto, outputs: list[str], ins: list[TensorInfo | None],
+        tensors: MutableMapping[str, TensorInfo],
+    ) -> None:
+        """Name the dims of ``node``'s outputs that its input values decide and that neither
+        inference nor the hints know (derived.py), and bind those the user bound."""
+        got = [tensors.get(n) if n else None for n in outputs]
+        if all(t is None or t.known for t in got):  # the common case: nothing to name or bind
+            return
+        shapes = [None if t is None else t.shape for t in got]
+        if node.op_type in PRODUCERS and (node.op_type in ALWAYS_DATA or all(t is None or t.known for t in ins)):
+            shapes = name_outputs(node, shapes, ins[0].shape if ins and ins[0] is not None else None)
+        for name, t, shp in zip(outputs, got, shapes):
+            shp = bind(shp, self.derived)
+            if t is not None and shp != t.shape:
+                tensors[name] = TensorInfo(t.name, shp, t.dtype, t.bits, t.value, t.static)
 
     def _outputs(
         self,

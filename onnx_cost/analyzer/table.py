@@ -22,7 +22,7 @@ from .polynomial import Polynomial
 from .render import coverage_line, si
 from .report import SHAPE_UNKNOWN, UNCOUNTED, NodeRecord, Report
 from .text import Column, escape, percent, shorten, table, terminal_width, wrap
-from .totals import by_precision
+from .totals import Totals, by_precision
 
 Value = int | Polynomial
 SORT_KEYS: dict[str, Callable[[Any], int]] = {
@@ -106,7 +106,15 @@ def _header(report: Report, dynamic: Dynamic | None, width: int) -> list[str]:
         lines += wrap(free, width) + wrap(bind, width, "  ")
     if report.partial:
         lines.append("PARTIAL: some nodes could not be counted; totals are lower bounds")
+    for d in report.data_ifs:
+        if d.weight:
+            name = escape(d.name)
+            lines += wrap(f"UPPER BOUND: If {name}'s condition is not known statically ({escape(d.condition)}): "
+                          f"then {si(d.then_cost.flops)} FLOPs, else {si(d.else_cost.flops)} FLOPs; the {d.counted} "
+                          f"branch (the larger) is counted (decide it: --value or --branch {name}=then|else)", width)
     for name, view in report.views.items():
+        if view.total == report.total and view.data:
+            continue  # a view that recounts nothing (hardware) has its own section below the tables
         lines += wrap(f"view {escape(name)}: {escape(view.description)}", width)
     return lines
 
@@ -119,7 +127,8 @@ def _free_line(d: Dynamic) -> tuple[str, str]:
     elif d.formula is None:
         shown = "shown as declared"
     elif not d.formula.verified:
-        shown = f"not a polynomial in them (strides, ceil): totals at {at or 'no binding'}, unbound dims uncounted"
+        why = d.formula.note if "piecewise" in d.formula.note else "not a polynomial in them (strides, ceil)"
+        shown = f"{why}: totals at {at or 'no binding'}, unbound dims uncounted"
     elif d.symbolic:
         shown = ("shown at " + at + ", " if at else "shown ") + "as exact polynomials in " + ", ".join(
             escape(x) for x in d.symbolic)
@@ -147,6 +156,8 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
     ]
     if t.int_ops or t.int_macs:
         rows += [("integer MACs", val("int_macs"), ""), ("integer ops", val("int_ops"), "")]
+    if report.quant_params:  # beside params, never in them (docs/counting.md, "params")
+        rows.append(("quant params (scales, zero points)", sum(v[0] for v in report.quant_params.values()), ""))
     out = []
     for label, v, unit in rows:
         exact = f"{v:,}" if isinstance(v, int) else (f"{integer(v):,}" if integer(v) is not None else "")
@@ -159,9 +170,17 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
     per = {k: v for k, v in report.group(by_precision).items() if k}
     if len(per) > 1:  # MACs and ops per compute precision (docs/counting.md, "Precision")
         for k, at in sorted(per.items()):
+            if dyn is not None:  # the polynomials at the stated binding, never the grid point's records
+                macs, ops = (_precision_poly(dyn, k, f) for f in ("macs", "ops"))
+                n = integer(macs)
+                out.append([f"at {escape(k)}", f"{show(macs, '')} MACs, {show(ops, '')} ops",
+                            f"{n:,} MACs" if n is not None else ""])
+                continue
             out.append([f"at {escape(k)}", f"{si(at.macs)} MACs, {si(at.ops)} ops", f"{at.macs:,} MACs"])
     for name, view in report.views.items():
         q = view.total
+        if q == report.total:
+            continue  # a view that recounts nothing (hardware) restates no totals
         out.append([f"view {escape(name)}", f"{si(q.flops)} FLOPs, {si(q.int_ops)} int ops",
                     f"{q.int_macs:,} int MACs"])
     cols = [Column("what"), Column("value", right=True, shrink=True), Column("exact", right=True, drop=1)]
@@ -173,6 +192,17 @@ def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
     if dyn is not None:
         lines += _formulas(dyn, width)
     return lines
+
+
+def _precision_poly(dyn: Dynamic, key: str, name: str) -> Polynomial:
+    """One count of one compute precision as its polynomial at the default binding."""
+    assert dyn.formula is not None
+
+    def get(r: Report) -> int:
+        t = r.group(by_precision).get(key) or Totals()
+        return int(getattr(t, name))
+
+    return dyn.at_defaults(dyn.formula.quantity(get))
 
 
 def _binding(values: dict[str, int]) -> str:
@@ -358,6 +388,8 @@ def _not_counted_lines(report: Report, all_nodes: bool, dynamic: Dynamic | None)
     hint = dynamic.hint if dynamic is not None else _hint(report)
     if hint:
         lines.append(f"  bind the free dims: {escape(hint)}")
+    for d, what in report.derived_dims.items():  # dims the graph computes from values (analyzer/derived.py)
+        lines.append(f"  bind the data-dependent dim: --dim {escape(d)}=N ({escape(what)})")
     return lines
 
 
@@ -371,5 +403,5 @@ def _hint(report: Report) -> str:
                 named.append(d)
         if shape is not None and any(d is None for d in shape):
             unnamed[name] = ",".join("N" if d is None else str(d) for d in shape)
-    missing = [d for d in named if d in report.missing_dims] or named
+    missing = [d for d in named if d in report.missing_dims] or ([] if report.derived_dims else named)
     return " ".join([*(f"--dim {d}=N" for d in missing), *(f"--input {n}={s}" for n, s in unnamed.items())])

@@ -15,6 +15,7 @@ from ..rules.cost import Cost
 from ..rules.node import NodeView, nbytes, numel
 from ..rules.registry import norm_domain
 from .attrs import decode
+from .bindings import condition_source
 from .count import Facts, Memo, invalid, looks, printable_detail
 from .params import LEARNED_ATTRS, learned_sizes
 from .report import (
@@ -24,6 +25,8 @@ from .report import (
     SHAPE_UNKNOWN,
     SMALLER,
     TAKEN,
+    ZERO,
+    DataIf,
     NodeRecord,
     nested_branch,
 )
@@ -54,6 +57,9 @@ class Walker:
         self.records: list[NodeRecord] = []
         self._scopes = ScopeParser()
         self._count = Memo()
+        self.data_ifs: list[DataIf] = []  # Ifs on runtime data, as met
+        self._enclosing: list[GraphShapes] = []  # the graphs being walked, outermost first
+        self.logical: Mapping[str, tuple[int, int]] = {}  # params whose weights are not their elements (packed)
 
     def walk(
         self, gs: GraphShapes, graph_path: str = "", scale: int = 1, per_iter: bool = False, branch: str = ""
@@ -63,10 +69,12 @@ class Walker:
         the graph's cost per execution (the main graph's sum is not needed: NO_COST)."""
         total = NO_COST
         sub = graph_path != ""
+        self._enclosing.append(gs)
         for node in gs.order:
             c = self._node(node, gs, graph_path, scale, per_iter, branch)
             if sub:
                 total = total + c
+        self._enclosing.pop()
         return total
 
     def _view(
@@ -106,6 +114,10 @@ class Walker:
         weights = gs.params
         for name, t in zip(in_names, view.inputs):
             if t is not None and t.static and name in weights and t.known:
+                packed = self.logical.get(name)
+                if packed is not None:
+                    params, pbytes = params + packed[0], pbytes + packed[1]
+                    continue
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 params += n
                 pbytes += nbytes(n, t.bits)
@@ -160,22 +172,38 @@ class Walker:
             if any(s is None for _, s in subs):
                 return Facts(SHAPE_UNKNOWN, none, "branch missing")
             cond = view_cond(node, gs)
-            starts, costs = [], []
+            starts, costs, ifs = [], [], []
             for b, (key, sub) in enumerate(subs):
                 state = LARGER if cond is None else TAKEN if b == (0 if cond else 1) else NOT_TAKEN
                 starts.append(len(self.records))
+                ifs.append(len(self.data_ifs))
                 path = f"{prefix}{label}/{key}"
                 costs.append(self.walk(cast(GraphShapes, sub), path, scale, per_iter, nested_branch(branch, state)))
             starts.append(len(self.records))
+            ifs.append(len(self.data_ifs))
             if cond is not None:  # a static condition: only the taken branch runs
                 pick = 0 if cond else 1
             else:
                 pick = 0 if costs[0].flops + costs[0].int_ops >= costs[1].flops + costs[1].int_ops else 1
                 self._demote(starts[1 - pick], starts[2 - pick])
-            why = "the static condition" if cond is not None else "the larger"
+                for i in range(ifs[1 - pick], ifs[2 - pick]):  # the Ifs on data of the smaller branch: not counted
+                    self.data_ifs[i] = replace(self.data_ifs[i], weight=0)
+                # branches of equal cost, every node counted, leave the totals exact: no bound to state
+                equal = costs[0] == costs[1] and all(
+                    self.records[i].status in (COUNTED, ZERO) for i in range(starts[0], starts[2]))
+                if branch != NOT_TAKEN and not equal:
+                    orders = [g.order for g in self._enclosing]
+                    source = condition_source(node.input[0] if node.input else "", orders, gs.tensors)
+                    weight = 0 if branch == SMALLER else scale
+                    self.data_ifs.append(DataIf(label, graph_path, source, costs[0], costs[1],
+                                                "then" if pick == 0 else "else", weight))
+            why = "the larger"
+            if cond is not None:
+                why = "--branch" if id(node) in gs.chosen else "the static condition"
             detail = (
                 f"then {costs[0].flops} FLOPs, else {costs[1].flops} FLOPs: "
                 f"{'then' if pick == 0 else 'else'} ({why}) counted"
+                + ("" if cond is not None else ": an upper bound, the condition is runtime data")
             )
             return Facts(COUNTED, none, detail, unit=costs[pick])
         sub = gs.subgraphs.get((id(node), "body"))
@@ -201,7 +229,9 @@ class Walker:
 
 
 def view_cond(node: onnx.NodeProto, gs: GraphShapes) -> bool | None:
-    """The If condition when its value is static, else None."""
+    """The If condition when its value is static (or the user chose it: --branch), else None."""
+    if id(node) in gs.chosen:
+        return gs.chosen[id(node)]
     t = gs.tensors.get(node.input[0]) if node.input else None
     if t is None or t.value is None or getattr(t.value, "size", 0) != 1:
         return None

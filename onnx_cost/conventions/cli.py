@@ -36,20 +36,21 @@ def results(report: Any, name: str, model: onnx.ModelProto | None, by_family: bo
 def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto | None) -> str:
     """The analysis output under convention ``name``: its header and totals in the table,
     its object in JSON, its columns in CSV (docs/json.md)."""
-    from .text import comparison_text, header, result_text
+    from .text import comparison_text, result_text
 
     res = results(report, name, model, by_family=fmt == "json")
     if fmt == "json":
         return _json(report, text, res, name)
     if fmt == "csv":
         return _csv(report, res, name)
+    exact = name != ALL and res[0].profile.name == "exact"
+    if exact and fmt in ("table", "markdown", "html"):
+        return text  # the default convention needs no line above the report (docs/conventions.md)
     if fmt == "html":
         return _html(text, res, name)
     fence, sep = ("```\n", "\n\n") if fmt == "markdown" else ("", "\n")  # plain text in Markdown: a code block
     if name == ALL:
         return fence + ALL_HEADER + comparison_text(report, res) + fence
-    if res[0].profile.name == "exact":
-        return header(res[0]) + sep + text
     return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
 
 
@@ -78,7 +79,8 @@ def _json(report: Any, text: str, res: list[Any], name: str) -> str:
     for key in ("free_dims", "default_binding", "bind_hint", "total_formula"):
         d[key] = rendered.get(key, d.get(key))
     d["convention"] = name
-    d["conventions"] = [r.as_dict() for r in res]
+    # a profile's numbers are per node: with symbolic dims there are none (the totals are polynomials)
+    d["conventions"] = [] if report.symbolic else [r.as_dict() for r in res]
     if name not in (ALL, "exact"):
         for node, (_rec, fam, vals) in zip(d["nodes"], res[0].nodes):
             node["convention"] = {"family": fam, **dict(zip(res[0].profile.columns, vals))}

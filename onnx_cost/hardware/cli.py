@@ -30,54 +30,81 @@ class Plan:
     measured_s: float | None
     measure: bool
     plot: str | None
+    depth: int = 1  # module depth of the per-module shares
     _text: str = ""
 
     def attach(self, report: Any, model: str) -> None:
         from ..analyzer.report import View
         from .footprint import footprint
+        from .predict import predict
         from .roofline import roofline
         from .view import _time, hardware_dict, hardware_text
 
         run = per_node = None
         roof = roofline(report, self.device, tf32=self.tf32)
+        pred = predict(report, self.device, tf32=self.tf32, depth=self.depth)
         if self.measure:
             from .measure import compare, measure
 
             run = measure(model, report)
-            per_node = compare(report, run, roof)
+            per_node = compare(report, run, roof, pred)
         measured_s = run.median_s if run else self.measured_s
         if self.plot:
             from .plot import save
 
             save(roof, self.plot, run.per_node_s if run else None)
         fp = footprint(report, self.device)
-        data = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp)
+        data = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp, pred=pred)
         if run is not None:
             data["run"] = _run_dict(run, per_node or [])
         fits = "" if fp.fits is None else ("; fits its memory" if fp.fits else "; does NOT fit its memory")
         report.views[VIEW] = View(
-            f"the same counts on {self.device.name}: latency floor {_time(roof.floor_s)} "
-            f"(roofline, sum of node floors){fits}",
+            f"the same counts on {self.device.name}: latency floor {_time(pred.floor_s)}, predicted "
+            f"{_time(pred.predicted_s)}{'' if pred.calibrated else ' (uncalibrated)'}; "
+            f"{pred.verdict[0]}-bound {pred.verdict[1]:.0%} of the time{fits}",
             report.total,
             data=data,
         )
-        self._text = hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp)
+        self._text = hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp,
+                                   pred=pred)
         if run is not None:
             self._text += _run_text(run, per_node or [])
 
     def apply(self, report: Any, text: str, fmt: str) -> str:
-        """The rendered analysis with the view's lines after the table (JSON and HTML
-        carry the view already: ``views.hardware``, the HTML roofline chart)."""
-        return text + "\n" + self._text if fmt == "table" else text
+        """The rendered analysis with the view's lines (floor, prediction, verdict,
+        footprint, fits) after the tables: the same lines in the table, Markdown (a code
+        block) and HTML (a section); JSON carries them as ``views.hardware``."""
+        if fmt == "table":
+            return text + "\n" + self._text
+        if fmt == "markdown":
+            return text + "\n## Hardware\n\n" + _fenced(self._text)
+        if fmt == _HTML_ONLY:
+            import html
+
+            section = f'<section id="hardware-view"><h2>Hardware</h2><pre>{html.escape(self._text)}</pre></section>\n'
+            at = text.rfind("</body>")
+            return text[:at] + section + text[at:] if at >= 0 else text + section
+        return text
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a Markdown code block whose fence no backtick run inside it can close
+    (names from the model are in it: CommonMark closes a fence only with as many backticks)."""
+    import re
+
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text.rstrip()}\n{fence}\n"
 
 
 def plan(
     device: str | None, tf32: bool, measured_ms: float | None, measure: bool, plot: str | None,
-    fmt: str, formula: bool,
+    fmt: str, formula: bool, *, depth: int = 1, recalibrate: bool = False,
 ) -> Plan | None:
     """Check the hardware options before any analysis; None when none was given."""
     if device is None and not measure:
-        for flag, on in (("--tf32", tf32), ("--measured-ms", measured_ms is not None), ("--plot", plot)):
+        for flag, on in (("--tf32", tf32), ("--measured-ms", measured_ms is not None), ("--plot", plot),
+                         ("--recalibrate", recalibrate)):
             if on:
                 fail(f"{flag} needs --device (a preset, a device file or local)")
         return None
@@ -85,8 +112,8 @@ def plan(
         fail("--device does not apply to --formula")
     if fmt == _HTML_ONLY and (measure or measured_ms is not None or tf32):
         fail("--measure, --measured-ms and --tf32 apply to the table and JSON formats, not --format html")
-    if fmt not in (*_FORMATS, _HTML_ONLY):
-        fail(f"--device applies to the table, JSON and HTML formats, not --format {fmt}")
+    if fmt not in (*_FORMATS, _HTML_ONLY, "markdown", "model-explorer", "netron"):  # the overlays read the view too
+        fail(f"--device applies to the table, JSON, Markdown and HTML formats and the viewer ones, not --format {fmt}")
     if measured_ms is not None and not measured_ms > 0:
         fail(f"--measured-ms {measured_ms}: give a positive time in milliseconds")
     if measure and measured_ms is not None:
@@ -99,19 +126,28 @@ def plan(
         check_writable(plot)
     from .devices import load_device
 
-    dev = load_device(device or "local")
-    return Plan(dev, tf32, None if measured_ms is None else measured_ms / 1000.0, measure, plot)
+    if recalibrate and (device or "local").strip().lower() != "local":
+        fail("--recalibrate applies to --device local (this machine)")
+    if recalibrate:
+        from .calibrate import load_local
+
+        dev = load_local(recalibrate=True)
+    else:
+        dev = load_device(device or "local")
+    return Plan(dev, tf32, None if measured_ms is None else measured_ms / 1000.0, measure, plot, depth=max(depth, 1))
 
 
-def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> str:
-    """``--sweep NAME=V1,V2 --device D``."""
+def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> tuple[str, str]:
+    """``--sweep NAME=V1,V2 --device D``: the text, and what ``--strict`` says of the rows
+    that are partial ("" when none is), as the plain sweep says it."""
     from .sweep import hardware_sweep, sweep_text
 
     if plan.measure or plan.measured_s is not None or plan.plot:
         fail("--measure, --measured-ms and --plot do not apply to --sweep")
     name, values = parse_sweep(spec)
     rows = hardware_sweep(src, name, values, plan.device, inputs=inputs, dims=dims, tf32=plan.tf32)
-    return sweep_text(name, plan.device, rows, fmt)
+    partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
+    return sweep_text(name, plan.device, rows, fmt), f"some node(s) not counted at {partial}" if partial else ""
 
 
 def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -122,8 +158,15 @@ def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "onnxruntime": run.onnxruntime,
         "nodes_profiled": len(run.per_node_s),
         "nodes_matched": len(rows),
+        **_stats(rows),
         "nodes": rows,
     }
+
+
+def _stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from .measure import kernel_stats
+
+    return kernel_stats(rows)
 
 
 def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | None = None) -> str:
@@ -132,21 +175,30 @@ def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | 
     from .view import _time, fit
 
     head = fit([f"Measured with onnxruntime {run.onnxruntime} on this CPU: median {_time(run.median_s)} over"
-                f" {run.runs} runs ({run.warmup} warm-up); per node (profiled, graph optimizations off), slowest"
-                " first:"], width)
+                f" {run.runs} runs ({run.warmup} warm-up); per kernel (profiled with its default optimizations,"
+                " fused kernels under their first node's name; the profiler adds its own time), slowest first:"],
+               width)
     cols = [Column("node", shrink=True), Column("op", shrink=True), Column("measured", right=True),
-            Column("floor", right=True), Column("x floor", right=True)]
-    cells = [[escape(r["name"]), escape(r["op_type"]), _time(r["measured_s"]), _time(r["floor_s"]),
+            Column("predicted", right=True, drop=1), Column("floor", right=True), Column("x floor", right=True)]
+    cells = [[escape(r["name"]), escape(r["op_type"]), _time(r["measured_s"]),
+              _time(r["predicted_s"]) if r.get("predicted_s") is not None else "-", _time(r["floor_s"]),
               f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"] for r in rows[:top]]
     lines = table(cols, cells, width or terminal_width())
+    st = _stats(rows)
+    if st["rank_correlation"] is not None:
+        note = (f"  per kernel: rank correlation of predicted and measured {st['rank_correlation']:.2f}; median"
+                f" measured / predicted {st['median_measured_over_predicted']:.2f}")
+        lines.extend(fit([note], width).rstrip("\n").split("\n"))
     if len(run.per_node_s) != len(rows):
-        lines.append(f"  ({len(run.per_node_s)} profiled, {len(rows)} matched to our nodes by name)")
+        note = f"  ({len(run.per_node_s)} kernels profiled, mapped by name onto {len(rows)} kernels of ours)"
+        lines.extend(fit([note], width).rstrip("\n").split("\n"))
     return head + "\n".join(lines) + "\n"
 
 
 # -- the devices subcommand ------------------------------------------------------
 
-Name = Annotated[str | None, typer.Argument(help="A preset (or device file) to show; default: all presets.")]
+Name = Annotated[str | None, typer.Argument(
+    help="A preset (or device file) to show; default: all presets. 'calibrate': fit this machine (onnxruntime).")]
 DevicesFormat = Annotated[str | None, format_flag(_FORMATS)]
 DevicesJson = Annotated[bool, typer.Option("--json", help="Same as --format json: every figure with its source.")]
 
@@ -157,11 +209,30 @@ def devices(
 ) -> None:
     """List the device presets with their figures and sources (docs/hardware.md)."""
     fmt_name = pick_format(fmt, False, json_, _FORMATS, "devices")
+    if name == "calibrate":
+        with guarded(debug):
+            _calibrate(output)
+        return
     with guarded(debug):
         from .devices import load_device, presets
 
         table = {name: load_device(name)} if name else presets()
         emit(_devices_json(table) if fmt_name == "json" else _devices_text(table), output)
+
+
+def _calibrate(output: str | None) -> None:
+    """``devices calibrate``: measure this machine, fit, save (docs/hardware.md, Calibration)."""
+    import sys
+
+    from .calibrate import cache_path, calibrate
+
+    sys.stderr.write(f"onnx-cost: calibrating this machine with onnxruntime (well under a minute); "
+                     f"the result goes to {cache_path()}\n")
+    def progress(line: str) -> None:
+        sys.stderr.write(f"onnx-cost:   {line}\n")
+
+    path, text = calibrate(progress=progress)
+    emit(text + f"# saved in {path}\n", output)
 
 
 def _devices_json(table: dict[str, Any]) -> str:

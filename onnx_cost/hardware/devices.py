@@ -34,7 +34,7 @@ RANGES = {"peaks": (1e-6, 1e9, "T op/s"), "bandwidth": (1e-6, 1e9, "GB/s"), "cap
 MAX_FILE_BYTES = 256 * 1024  # a device file is a few KB; read no more than this
 _MAX_NESTING = 16  # [ and { open at once (the format needs 3): tomllib recurses per level
 _MAX_KEY_DOTS = 256  # dots between key parts in a file: tomllib's dotted keys cost quadratic time
-_TOP_KEYS = {"name", "aliases", "note", "peaks", "memory", "not_found"}
+_TOP_KEYS = {"name", "aliases", "note", "peaks", "memory", "not_found", "efficiency", "calibration"}
 
 
 class DeviceError(OnnxCostError):
@@ -63,6 +63,7 @@ class Device:
     not_found: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     measured: bool = False  # True for --device local: figures measured on this machine
+    efficiency: Any = None  # efficiency.Efficiency of a calibrated device file (devices calibrate), else None
 
     def peak(self, precision: str) -> float | None:
         f = self.peaks.get(precision)
@@ -183,9 +184,15 @@ def parse_device(data: Mapping[str, Any], key: str, where: str) -> Device:
     note = data.get("note", "")
     if not isinstance(note, str):
         raise DeviceError(f"{where}: note: expected a string")
+    eff = None
+    if "efficiency" in data:  # written by `devices calibrate` (efficiency.py validates it)
+        from .efficiency import parse_efficiency
+
+        eff = parse_efficiency(data["efficiency"], data.get("calibration"), where)
     return Device(
         key=key,
         name=name.strip(),
+        efficiency=eff,
         peaks=peaks,
         note=note,
         not_found=_strings(data.get("not_found", {}), f"{where}: not_found"),
@@ -210,9 +217,9 @@ def load_device(spec: str) -> Device:
     """``spec`` is a preset name or alias, a path to a .toml device file, or "local"
     (this machine, measured: see ``local``)."""
     if _norm(spec) == "local":
-        from .local import local_device
+        from .calibrate import load_local
 
-        return local_device()
+        return load_local()
     if spec.endswith(".toml") or os.sep in spec or os.path.exists(spec):
         return load_device_file(spec)
     table = presets()

@@ -140,7 +140,13 @@ def footprint(
             for k, t in infos.items()
         }
         static = {k for k in produced if (t := infos[k]) is not None and t.static}
-        weight_bytes = sum(sizes[w] or 0 for w in weights) + sum(sizes[k] or 0 for k in static)
+        # each stored weight once: a Constant's output is stored; a DequantizeLinear of a weight
+        # is computed every run (an activation, live while used); any other node of constants
+        # (a weight's Transpose) is folded at load into a tensor that replaces its input
+        op_of = {name: r.op_type for r in main for name in r.output_names}
+        static.difference_update(k for k in list(static) if op_of.get(k) == "DequantizeLinear")
+        stored = {k for k in static if op_of.get(k) == "Constant"}
+        weight_bytes = sum(sizes[w] or 0 for w in weights) + sum(sizes[k] or 0 for k in stored)
     else:  # the analyzer's params and constants (Constant outputs included), each tensor once
 
         def miss(key: tuple[Any, Any]) -> int | None:

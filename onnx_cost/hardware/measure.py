@@ -132,9 +132,11 @@ def _check_input_sizes(report: Report) -> None:
 
 
 def _profile(ort: Any, path: str, feeds: dict[str, Any], runs: int) -> dict[str, float]:
-    """Mean seconds per node name over ``runs`` profiled runs, optimizations off."""
+    """Median seconds per kernel name over ``runs`` profiled runs, with onnxruntime's default
+    optimizations (as the timed runs): fused kernels are mapped back to our nodes by
+    ``kernel_times``."""
     so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3
     so.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
         so.profile_file_prefix = os.path.join(tmp, "onnx_cost")
@@ -185,8 +187,12 @@ def measure(path: str, report: Report, *, warmup: int = 3, repeats: int = 20, pr
     return Measured(statistics.median(times), repeats, warmup, per_node, ort.__version__)
 
 
-def compare(report: Report, measured: Measured, roof: Any) -> list[dict[str, Any]]:
-    """Per node: measured seconds beside the predicted floor, largest measured first."""
+def compare(report: Report, measured: Measured, roof: Any, pred: Any = None) -> list[dict[str, Any]]:
+    """Per node: measured seconds beside the predicted floor, largest measured first. With
+    ``pred`` (a Prediction): per kernel, under its head node's name, the profiled time of
+    the kernels onnxruntime ran for it beside the kernel's prediction and floor."""
+    if pred is not None:
+        return _compare_kernels(measured, roof, pred)
     rows = []
     for n in roof.nodes:
         t = measured.per_node_s.get(n.name)
@@ -205,3 +211,97 @@ def compare(report: Report, measured: Measured, roof: Any) -> list[dict[str, Any
         )
     rows.sort(key=lambda r: -r["measured_s"])
     return rows
+
+
+def _compare_kernels(measured: Measured, roof: Any, pred: Any) -> list[dict[str, Any]]:
+    times = map_kernels(measured.per_node_s, pred)
+    by_head = {kt.kernel.head.name: kt for kt in pred.kernels}
+    ops = dict(zip(roof.cols["name"], roof.cols["ops"]))
+    rows = []
+    for name, (p, t) in times.items():
+        kt = by_head.get(name)
+        if kt is None or t <= 0:
+            continue
+        k = kt.kernel
+        rows.append({
+            "name": name,
+            "op_type": "+".join(dict.fromkeys(m.op_type for m in k.members)),
+            "measured_s": t,
+            "predicted_s": p,
+            "floor_s": kt.floor_s,
+            "ratio": t / kt.floor_s if kt.floor_s else None,
+            "predicted_ratio": t / p if p else None,
+            "bound": kt.bound,
+            "fused": [m.name for m in k.members if m is not k.head],
+            "achieved_ops_per_s": sum(ops.get(m.name, 0) for m in k.members) / t,
+        })
+    rows.sort(key=lambda r: -r["measured_s"])
+    return rows
+
+
+def kernel_times(events: list[dict[str, Any]], prediction: Any) -> dict[str, tuple[float, float]]:
+    """Per kernel of ``prediction`` (by its head node's name): (predicted, measured) seconds,
+    from a profile taken with onnxruntime's default optimizations. A fused or renamed
+    node is mapped back to ours by name: exactly, else the longest of our node names its
+    or output names its name starts with (onnxruntime names a fusion after a member,
+    a layout-rewritten node after its output tensor); what maps to no
+    node of ours (layout reorders it inserts) is under "(runtime-inserted)"."""
+    return map_kernels(per_node_times(events), prediction)
+
+
+def map_kernels(measured: dict[str, float], prediction: Any) -> dict[str, tuple[float, float]]:
+    """``kernel_times`` from per-name profiled seconds."""
+    head_of: dict[str, str] = {}
+    pred: dict[str, float] = {}
+    for kt in prediction.kernels:
+        if kt.bound == "folded":
+            continue
+        h = kt.kernel.head.name
+        pred[h] = kt.predicted_s
+        for m in kt.kernel.members:
+            head_of[m.name] = h
+            for t in m.output_names:  # layout rewrites name a node after its output (..._nchwc)
+                head_of.setdefault(t, h)
+    names = sorted(head_of, key=len, reverse=True)
+    out: dict[str, list[float]] = {h: [p, 0.0] for h, p in pred.items()}
+    for name, t in measured.items():
+        h = head_of.get(name)
+        if h is None:
+            h = next((head_of[n] for n in names if n and name.startswith(n)), None)
+        if h is None:
+            out.setdefault("(runtime-inserted)", [0.0, 0.0])[1] += t
+        else:
+            out[h][1] += t
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def rank_correlation(a: list[float], b: list[float]) -> float | None:
+    """Spearman's rank correlation of two equally long lists (ties ranked by position);
+    None under three pairs or when one side is constant."""
+    n = len(a)
+    if n < 3 or n != len(b):
+        return None
+
+    def ranks(v: list[float]) -> list[float]:
+        r = [0.0] * n
+        for i, k in enumerate(sorted(range(n), key=v.__getitem__)):
+            r[k] = float(i)
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    m = (n - 1) / 2.0
+    cov = sum((x - m) * (y - m) for x, y in zip(ra, rb))
+    var = sum((x - m) ** 2 for x in ra)
+    if len(set(a)) == 1 or len(set(b)) == 1 or not var:
+        return None
+    return cov / var
+
+
+def kernel_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-kernel agreement of ``compare``'s rows: rank correlation of predicted and measured
+    times, and the median of measured / predicted (the profiler's own time inflates small ones)."""
+    pairs = [(r["predicted_s"], r["measured_s"]) for r in rows if r.get("predicted_s") and r["measured_s"] > 0]
+    return {
+        "rank_correlation": rank_correlation([p for p, _ in pairs], [m for _, m in pairs]),
+        "median_measured_over_predicted": statistics.median(m / p for p, m in pairs) if pairs else None,
+    }

@@ -31,3 +31,9 @@ PlotOpt = Annotated[
     typer.Option("--plot", metavar="FILE.svg|FILE.png",
                  help="With --device: draw the roofline and the ops/bytes per op type (onnx-cost[plot])."),
 ]
+RecalibrateOpt = Annotated[
+    bool,
+    typer.Option("--recalibrate",
+                 help="With --device local: calibrate this machine again (onnxruntime micro-benchmarks, "
+                      "well under a minute) and save it (docs/hardware.md, Calibration)."),
+]

@@ -15,6 +15,7 @@ from typing import Any
 
 from .devices import Device
 from .footprint import footprint
+from .predict import predict
 from .roofline import roofline
 
 
@@ -22,6 +23,7 @@ from .roofline import roofline
 class HardwareRow:
     value: int
     floor_s: float
+    predicted_s: float
     compute_share: float  # fraction of the floor held by compute-bound nodes
     bound: str  # "compute" or "memory": which kind of node holds most of the floor
     ops: int
@@ -43,16 +45,18 @@ def hardware_sweep(
     proto = getattr(src, "proto", None)
     if proto is not None:
         check_dims(proto, [dim], "--sweep")
+        api.check_sweep_binding(src, dim, api._shapes(inputs), dict(dims or {}))
     rows = []
     for v in values:
         report = api.analyze(src, inputs=inputs, dims={**(dims or {}), dim: v})
         roof = roofline(report, device, tf32=tf32)
+        pred = predict(report, device, tf32=tf32)
         fp = footprint(report, device)
         compute = roof.by_bound.get("compute", 0.0)
         share = compute / roof.floor_s if roof.floor_s else 0.0
         rows.append(
             HardwareRow(
-                v, roof.floor_s, share, "compute" if share > 0.5 else "memory", roof.ops, roof.bytes,
+                v, pred.floor_s, pred.predicted_s, share, "compute" if share > 0.5 else "memory", roof.ops, roof.bytes,
                 fp.weight_bytes, fp.peak_activation_bytes, fp.fits, bool(roof.skipped or fp.unknown_tensors),
             )
         )
@@ -71,7 +75,7 @@ def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow]) -> dict[st
     return {
         "dim": dim,
         "device": device.name,
-        "compute_bound_from": crossover(rows),
+        "compute_bound_from": None if any(r.partial for r in rows) else crossover(rows),
         "rows": [r.__dict__ for r in rows],
     }
 
@@ -86,15 +90,19 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
     from .view import _bin, _si, _time, fit
 
     name = escape(dim)  # a dim name from the model
-    cols = [Column(name, right=True), Column("floor", right=True), Column("bound"),
+    cols = [Column(name, right=True), Column("floor", right=True), Column("predicted", right=True), Column("bound"),
             Column("compute", right=True, drop=2), Column("ops", right=True), Column("bytes", right=True),
             Column("footprint", right=True, drop=1), Column("fits"), Column("")]
-    cells = [[str(r.value), _time(r.floor_s), r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"), _si(r.bytes, "B"),
+    cells = [[str(r.value), _time(r.floor_s), _time(r.predicted_s), r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"),
+              _si(r.bytes, "B"),
               _bin(r.weight_bytes + r.peak_activation_bytes), "-" if r.fits is None else ("yes" if r.fits else "NO"),
               "(partial)" if r.partial else ""] for r in rows]
     lines = [f"Sweep of {name} on {escape(device.name)}"]
     x = crossover(rows)
-    if x is not None:
+    if any(r.partial for r in rows):  # a verdict on uncounted nodes would be a guess
+        end = ["Some values are partial (nodes not counted or tensor sizes unknown): no bound verdict;"
+               " bind the free dims with --dim."]
+    elif x is not None:
         end = [f"The model turns compute-bound at {name}={x}."]
     elif rows and all(r.bound == rows[0].bound for r in rows):
         end = [f"The model is {rows[0].bound}-bound at every value."]

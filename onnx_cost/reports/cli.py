@@ -15,6 +15,7 @@ from ..cli_common import (
     DimsOpt,
     OutputOpt,
     emit,
+    fail,
     format_flag,
     guarded,
     parse_dims,
@@ -32,6 +33,9 @@ DIFF_FORMATS = ("table", "csv", "json", "markdown")
 DiffFormat = Annotated[str | None, format_flag(DIFF_FORMATS)]
 DiffCsv = Annotated[bool, typer.Option(
     "--csv", help="Same as --format csv: one row per model, total, view, op type, module and changed node.")]
+DeviceOpt = Annotated[str | None, typer.Option(
+    "--device", metavar="NAME|FILE.toml|local",
+    help="Add both models' latency and memory footprint on this device (table, JSON, Markdown).")]
 DiffJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Diff).")]
 
 
@@ -46,19 +50,25 @@ def diff(
     dim: DimsOpt = None,
     rules: RulesOpt = None,
     debug: DebugOpt = False,
+    device: DeviceOpt = None,
 ) -> None:
     """Compare two models' costs: totals side by side with deltas, per op type and per
     module, and the nodes added, removed and changed (matched by name, then by module,
     op type and position). Free dims get the default binding (a batch dim is 1), as in
-    the analysis; --dim binds them in each model that declares them.
+    the analysis; --dim binds them in each model that declares them. Inputs and outputs
+    added, removed, renamed or changed in their declared shape or dtype are listed (a
+    static batch made dynamic is a change); --device adds latency and memory footprint.
 
     \b
     Examples:
       onnx-cost diff model.onnx model.opt.onnx          after an optimizer pass
       onnx-cost diff fp32.onnx int8.onnx --format markdown -o diff.md
       onnx-cost diff a.onnx b.onnx --dim batch=8 --dim sequence=128
+      onnx-cost diff a.onnx b.onnx --device a100-40gb
     """
     name = pick_format(fmt, csv, json_, DIFF_FORMATS, "diff")
+    if device is not None and name == "csv":
+        fail("--device applies to the table, JSON and Markdown formats of diff, not --format csv")
     dims = parse_dims(dim)
     with guarded(debug, before):
         from .. import api
@@ -68,6 +78,11 @@ def diff(
         from .diff import diff as compare
 
         target = None if output in (None, "-") else output
+        dev = None
+        if device is not None:
+            from ..hardware.devices import load_device
+
+            dev = load_device(device)
         if target is not None:
             check_writable(target)
             refuse_model(target, before)  # -o onto a compared model: refused, as analyze refuses
@@ -79,6 +94,13 @@ def diff(
         check_declared([pa, pb], dims)
         (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
         d = compare(a, b, depth, (ba, bb))
+        from .interface import interface_changes
+
+        d.interface = interface_changes(pa.proto, pb.proto)
+        if dev is not None:
+            from .diff_device import device_diff
+
+            d.device = device_diff(a, b, dev)
         render = {"table": diff_render.to_table, "csv": diff_render.to_csv, "json": diff_render.to_json,
                   "markdown": diff_render.to_markdown}[name]
         emit(render(d), output)

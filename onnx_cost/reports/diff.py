@@ -90,6 +90,8 @@ class ModelDiff:
     depth: int = 2
     views: dict[str, Pair] = field(default_factory=dict)  # e.g. "qdq_fused" when either model has it
     bindings: tuple[Binding, Binding] | None = None  # the dims each model was analyzed at (reports.binding)
+    interface: list[Any] = field(default_factory=list)  # interface.InterfaceChange: inputs/outputs that differ
+    device: Any = None  # diff_device.DeviceDiff with --device
 
     def of(self, kind: str) -> list[NodeChange]:
         return [c for c in self.nodes if c.kind == kind]

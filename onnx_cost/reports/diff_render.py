@@ -20,6 +20,7 @@ from ..analyzer.report import Report
 from ..analyzer.text import Column, csv_text, escape, table, terminal_width, wrap
 from .binding import DEFAULT_LEGEND, Binding
 from .diff import DIFF_METRICS, ModelDiff, NodeChange, Pair, precision_of
+from .interface import ROW_HEADERS, change_dict, change_row
 from .markdown import md_table, md_text
 from .scope import scope_path
 
@@ -78,6 +79,8 @@ def to_dict(d: ModelDiff) -> dict[str, Any]:
         "before": model_json(d.before, ba),
         "after": model_json(d.after, bb),
         "total": pair_json(d.total),
+        "interface": [change_dict(c) for c in d.interface],
+        "device": None if d.device is None else _device_json(d),
         "views": {k: pair_json(v) for k, v in d.views.items()},
         "precision": {"before": dict(d.precision[0]), "after": dict(d.precision[1])},
         "by_op_type": {k: pair_json(v) for k, v in d.by_op_type.items()},
@@ -90,6 +93,12 @@ def to_dict(d: ModelDiff) -> dict[str, Any]:
             "changed": [node_json(c) for c in d.of("changed")],
         },
     }
+
+
+def _device_json(d: ModelDiff) -> dict[str, Any]:
+    from .diff_device import as_dict
+
+    return as_dict(d.device)
 
 
 def to_json(d: ModelDiff) -> str:
@@ -114,6 +123,11 @@ def to_csv(d: ModelDiff) -> str:
         w.writerow(r)
 
     row("total", "", d.total)
+    for c in d.interface:  # no counts: the port, what changed and the declared shapes in fields
+        before, after = (change_row(c, str)[i] for i in (2, 3))
+        said = f"{';'.join(c.what)}: {before} -> {after}" + (f" ({c.note})" if c.note else "")
+        w.writerow({"section": "interface", "key": csv_text(c.name), "change": c.kind, "matched_by": c.side,
+                    "fields": csv_text(said)})
     for k, v in d.views.items():
         row("view", k, v)
     for k, v in d.by_op_type.items():
@@ -143,7 +157,7 @@ def _pair_rows(items: Iterable[tuple[str, Pair]], metric: str) -> list[list[str]
             for k, p in items if p.changed]
 
 
-_TEXT_COLUMNS = ("", "node", "op", "what changed", "change", "precision", "op type", "module")
+_TEXT_COLUMNS = ("", "node", "op", "what changed", "change", "precision", "op type", "module", *ROW_HEADERS)
 
 
 def _sections(d: ModelDiff, esc: Any) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -151,6 +165,11 @@ def _sections(d: ModelDiff, esc: Any) -> list[tuple[str, list[str], list[list[st
     tot = [[LABELS[m], f"{DIFF_METRICS[m](d.total.before):,}", f"{DIFF_METRICS[m](d.total.after):,}",
             f"{d.total.delta(m):+,}" if d.total.delta(m) else "0", _pct(d.total, m)] for m in DIFF_METRICS]
     out = [("Totals", ["", "before", "after", "delta", "%"], tot)]
+    out.append(("Interface (declared inputs and outputs)", ROW_HEADERS, [change_row(c, esc) for c in d.interface]))
+    if d.device is not None:
+        from . import diff_device
+
+        out.append((f"Device {esc(d.device.name)}", diff_device.HEADERS, diff_device.rows(d.device)))
     for k, v in d.views.items():
         f = DIFF_METRICS
         rows = [[LABELS[m], si(f[m](v.before)), si(f[m](v.after)), _signed(v.delta(m)), _pct(v, m)] for m in SHOWN]

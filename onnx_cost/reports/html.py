@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
-from ..analyzer.render import coverage_line, shape_str
+from ..analyzer.render import coverage_line, shape_str, symbolic_texts, symbolic_totals
 from ..analyzer.report import Report
 from ..analyzer.text import escape
 from . import tree as T
@@ -77,17 +77,28 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
             "inputs": [{"name": n, "dtype": d, "shape": shape_str(s)} for n, d, s in m.inputs],
         },
         "partial": report.partial,
-        "total": report.total.as_dict(),
-        "coverage": {"percent": round(100.0 * report.coverage.fraction, 2), "line": coverage_line(report)},
+        "total": symbolic_totals(report, report.dynamic),
+        "formula": symbolic_texts(report),
+        "coverage": {"percent": round(100.0 * report.counted_coverage.fraction, 2), "line": coverage_line(report)},
         "depth": depth,
         "tree": T.module_dict(root),
         "cut": cut,
         "ops": [{"op": k, **v.as_dict(), "memory_bytes": v.memory_bytes} for k, v in report.by_op_type.items()],
         "nodes": nodes,
         "roofline": roofline,
-        "warnings": report.warnings,
+        "warnings": report.warnings + _symbolic_warning(report),
         "binding": "" if binding is None else binding.text(str) + (f" ({DEFAULT_LEGEND})" if binding.defaults else ""),
     }
+
+
+def _symbolic_warning(report: Report) -> list[str]:
+    """With symbolic dims, the page's per-module and per-node figures are those of the default
+    binding, where the nodes that need them are not counted: say so above them."""
+    if not report.symbolic:
+        return []
+    dims = ", ".join(report.symbolic)
+    return [f"the totals are exact polynomials in {dims}; modules, op types and nodes are counted at the default "
+            f"binding, where {dims} stay free: the ones that need {dims} show 0 (bind with --dim to count them)"]
 
 
 def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None,

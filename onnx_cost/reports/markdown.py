@@ -9,8 +9,9 @@ node name can neither break a table nor inject HTML.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from ..analyzer.render import coverage_line, si
+from ..analyzer.render import coverage_line, si, symbolic_texts
 from ..analyzer.report import Report, Totals
 from ..errors import printable
 from . import tree as T
@@ -55,13 +56,20 @@ COST_HEADERS = ("FLOPs", "MACs", "ops", "params", "bytes")
 
 def totals_section(report: Report) -> str:
     t = report.total
+    texts = symbolic_texts(report)  # a total that depends on a symbolic dim is its polynomial
+
+    def row(label: str, name: str, value: int, unit: str = "") -> list[str]:
+        if name in texts and not texts[name].lstrip("-").isdigit():
+            return [label, md_text(texts[name] + (f" {unit}" if unit else ""), 500), ""]
+        return [label, si(value, unit) if unit else si(value), f"{value:,}"]
+
     rows = [
-        ["FLOPs", si(t.flops), f"{t.flops:,}"],
-        ["MACs", si(t.macs), f"{t.macs:,}"],
-        ["integer ops", si(t.int_ops), f"{t.int_ops:,}"],
-        ["params", si(t.params), f"{t.params:,}"],
-        ["param bytes", si(t.param_bytes, "B"), f"{t.param_bytes:,}"],
-        ["memory access (read + write)", si(t.memory_bytes, "B"), f"{t.memory_bytes:,}"],
+        row("FLOPs", "flops", t.flops),
+        row("MACs", "macs", t.macs),
+        row("integer ops", "int_ops", t.int_ops),
+        row("params", "params", t.params),
+        row("param bytes", "param_bytes", t.param_bytes, "B"),
+        row("memory access (read + write)", "memory_bytes", t.memory_bytes, "B"),
         ["coverage", md_text(coverage_line(report), 500), ""],
     ]
     head = "**Partial**: some nodes could not be counted; totals are lower bounds.\n\n" if report.partial else ""
@@ -71,8 +79,27 @@ def totals_section(report: Report) -> str:
 def op_section(report: Report, top: int | None = None) -> str:
     total = report.total.flops
     items = list(report.by_op_type.items())[:top] if top is not None else list(report.by_op_type.items())
-    rows = [[md_text(k), str(v.nodes), *_cells(v, total, v.flops)] for k, v in items]
+    if report.symbolic:  # each op type's counts as polynomials in the symbolic dims
+        d = report.dynamic
+
+        def poly(k: str, get: Any) -> str:
+            return md_text(d.at_defaults(d.op_type(k, get)).to_str(), 500)
+
+        rows = [[md_text(k), str(v.nodes), poly(k, lambda t: t.flops), poly(k, lambda t: t.macs),
+                 poly(k, lambda t: t.ops), str(v.params), poly(k, lambda t: t.memory_bytes), ""] for k, v in items]
+    else:
+        rows = [[md_text(k), str(v.nodes), *_cells(v, total, v.flops)] for k, v in items]
     return "## By op type\n\n" + md_table(("op type", "nodes", *COST_HEADERS, "% FLOPs"), rows)
+
+
+def _symbolic_note(report: Report) -> str:
+    """Above the per-module and per-node tables of a model counted as polynomials."""
+    if not report.symbolic:
+        return ""
+    dims = ", ".join(report.symbolic)
+    flags = " ".join(f"--dim {d}=N" for d in report.symbolic)
+    return md_text(f"Counted at the default binding, where {dims} stays free: rows that need it show 0 "
+                   f"(the totals above are exact in it; bind it for these rows: {flags}).", 1000) + "\n\n"
 
 
 def module_section(report: Report, depth: int = 2, sort: str = "order") -> str:
@@ -84,7 +111,8 @@ def module_section(report: Report, depth: int = 2, sort: str = "order") -> str:
         indent = "&emsp;" * r.depth
         fold = f" (+{r.hidden})" if r.hidden else ""
         rows.append([indent + md_text(r.module.label) + fold, *_cells(r.module.totals, total, f(r.module.totals))])
-    note = "Each module counts the nodes at or below it; (+N): modules folded below the depth.\n\n"
+    note = _symbolic_note(report)
+    note += "Each module counts the nodes at or below it; (+N): modules folded below the depth.\n\n"
     return f"## By module (depth {depth})\n\n" + note + md_table(("module", *COST_HEADERS, f"% {T.HEADINGS[m]}"), rows)
 
 
@@ -94,7 +122,7 @@ def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:
     for r, t in ranked_nodes(report, top, sort if sort != "order" else "flops"):
         rows.append([md_text(r.name or "-"), md_text(r.op_type), md_text(full_path(r)), *_cells(t, total, t.flops)])
     headers = ("node", "op", "module", *COST_HEADERS, "% FLOPs")
-    return f"## Top {len(rows)} nodes\n\n" + md_table(headers, rows, [False] * 3 + [True] * 6)
+    return f"## Top {len(rows)} nodes\n\n" + _symbolic_note(report) + md_table(headers, rows, [False] * 3 + [True] * 6)
 
 
 def to_markdown(report: Report, depth: int = 2, top: int = 10, sort: str | None = None,

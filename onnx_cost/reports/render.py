@@ -63,4 +63,8 @@ def html(report: Report, depth: int = 2, device: Any = None, dynamic: Any = None
 
         dev = load_device(device) if isinstance(device, str) else device
         roof = roofline_dict(report, dev)
+        from ..hardware.predict import predict
+        from ..hardware.view import prediction_dict
+
+        roof["latency"] = prediction_dict(predict(report, dev, depth=depth))  # floor, predicted, verdict
     return to_html(report, depth=depth, roofline=roof, binding=_binding(dynamic))

@@ -75,11 +75,15 @@ def stft(view: NodeView) -> Cost:
     length L with m = output bins (L//2 + 1 one-sided, else L): 5·L·log2 L arith when L is a power of 2, else direct DFT
     macs = L·c_in·2·m, dots = 2·m.
 
+    A rank-2 signal [batch, length], which the spec (STFT-17: rank 3) does not allow but
+    onnxruntime runs as a real signal, is counted as [batch, length, 1], with a warning.
     Framing (strided views of the signal) is data movement, not counted. The bins follow the
     onesided attribute (schema default 1; complex input is always two-sided), not the inferred
     output shape: onnx 1.23's shape inference takes an absent onesided as 0.
     """
     sig, y = view.in_shape(0), view.out_shape(0)
+    if len(sig) == 2:  # [batch, length]: a real signal as onnxruntime runs it (the spec says rank 3; a warning says so)
+        sig = (*sig, 1)
     if len(sig) != 3 or sig[2] not in (1, 2) or len(y) != 4:
         raise RuleError(f"STFT signal {list(sig)} must be [batch, length, 1 or 2] with output [batch, frames, bins, 2]")
     if view.has_input(3):

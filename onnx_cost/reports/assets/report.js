@@ -58,10 +58,13 @@
   }
 
   function totals() {
-    var s = section("totals", "Totals"), box = el("div", "cards"), t = DATA.total;
-    var items = [["FLOPs", si(t.flops)], ["MACs", si(t.macs)], ["ops (FLOPs + integer)", si(t.ops)],
-      ["params", si(t.params)], ["param bytes", si(t.param_bytes, "B")],
-      ["memory access", si(t.read_bytes + t.write_bytes, "B")], ["coverage", DATA.coverage.percent + "%"]];
+    var s = section("totals", "Totals"), box = el("div", "cards"), t = DATA.total, f = DATA.formula || {};
+    // a total that depends on a symbolic dim is its polynomial (DATA.formula), never a number
+    function v(k, unit) { return f[k] !== undefined ? f[k] + (unit ? " " + unit : "") : si(t[k], unit); }
+    var items = [["FLOPs", v("flops")], ["MACs", v("macs")], ["ops (FLOPs + integer)", v("ops")],
+      ["params", v("params")], ["param bytes", v("param_bytes", "B")],
+      ["memory access", f.memory_bytes !== undefined ? f.memory_bytes + " B" : si(t.read_bytes + t.write_bytes, "B")],
+      ["coverage", DATA.coverage.percent + "%"]];
     items.forEach(function (it) {
       var c = el("div", "card");
       c.appendChild(el("div", "v", it[1]));
@@ -215,6 +218,14 @@
     var s = section("roofline", "Roofline: " + R.device.name), d = R.device;
     s.appendChild(el("div", "meta", "peak " + si(d.peak_ops_per_s) + "ops/s \u00b7 bandwidth " +
       si(d.bandwidth_bytes_per_s, "B/s") + " \u00b7 ridge " + (d.ridge_ops_per_byte || 0).toFixed(1) + " ops/byte"));
+    var L = R.latency;
+    if (L) {
+      var ms = function (v) { return (v * 1e3).toPrecision(3) + " ms"; };
+      var est = L.calibrated ? "predicted " + ms(L.predicted_s) + (L.predicted_band ? " (\u00b1" + Math.round(L.predicted_band * 100) + " %)" : "")
+        : "predicted " + ms(L.predicted_range_s[0]) + " to " + ms(L.predicted_range_s[1]) + " (uncalibrated)";
+      s.appendChild(el("div", "meta", "floor " + ms(L.floor_s) + " (a lower bound) \u00b7 " + est + " \u00b7 " +
+        L.verdict.bound + "-bound: " + Math.round(L.verdict.share * 100) + " % of the predicted time"));
+    }
     var pts = R.nodes.filter(function (n) { return n.intensity > 0 && n.attainable_ops_per_s > 0; });
     if (!pts.length || !d.peak_ops_per_s || !d.bandwidth_bytes_per_s) {
       s.appendChild(el("div", "muted", "no node with both operations and bytes to place on the roofline"));

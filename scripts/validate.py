@@ -1,0 +1,146 @@
+"""`make validate`: the predicted latency against onnxruntime on models it was not fitted on.
+
+Builds the models of scripts/validate_models.py in memory (float, and their int8 QDQ and
+dynamic-quant twins made by onnxruntime's quantization tool), predicts each with this
+machine's calibration (`onnx-cost devices calibrate`, run first when missing), measures
+each with onnxruntime (default optimizations and threads: median of the timed runs), and
+prints the nn-Meter-style table: share of models within ±10 % and ±25 %, median |error|,
+per-node rank correlation (predicted vs profiled time per kernel), and whether the floor
+ever came out above the measurement. `--save-band` writes the measured band into the
+calibration file, where the prediction's error band is read from.
+
+Usage: python scripts/validate.py [--only NAME] [--recalibrate] [--save-band]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from validate_models import MODELS, quantized
+
+from onnx_cost import api
+from onnx_cost.hardware.calibrate import cache_path, calibrate
+from onnx_cost.hardware.devices import load_device_file
+from onnx_cost.hardware.measure import kernel_times, random_inputs, rank_correlation
+from onnx_cost.hardware.predict import predict
+
+
+def measure(ort: Any, data: bytes, feeds: dict[str, Any], threads: int = 0,
+            budget_s: float = 0.6, cpu_time: bool = False) -> tuple[float, float, Any]:
+    clock = time.thread_time if cpu_time else time.perf_counter
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = threads
+    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        sess.run(None, feeds)
+    times: list[float] = []
+    while len(times) < 10 or (sum(times) < budget_s and len(times) < 200):
+        t0 = clock()
+        sess.run(None, feeds)
+        times.append(clock() - t0)
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = threads
+    so.enable_profiling = True
+    with tempfile.TemporaryDirectory() as tmp:
+        so.profile_file_prefix = os.path.join(tmp, "p")
+        sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+        for _ in range(5):
+            sess.run(None, feeds)
+        with open(sess.end_profiling(), encoding="utf-8") as fh:
+            events = json.load(fh)
+    return statistics.median(times), min(times), events
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="")
+    ap.add_argument("--recalibrate", action="store_true")
+    ap.add_argument("--save-band", action="store_true")
+    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="onnxruntime intra-op threads for calibration and measurement (0: its default); "
+                         "not the default: calibrates into a separate file under /tmp")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="with --threads 1: time the thread's CPU time, not the wall clock (a busy machine's "
+                         "waits left out; for developing the model on a shared machine, not for the published table)")
+    args = ap.parse_args()
+    import onnxruntime as ort
+
+    t_start = time.perf_counter()
+    cpu = args.cpu_time and args.threads == 1
+    path = cache_path() if not args.threads else \
+        Path(tempfile.gettempdir()) / f"onnx-cost-{args.threads}t{'-cpu' if cpu else ''}.toml"
+    if args.recalibrate or not path.is_file():
+        print(f"calibrating this machine (written to {path}) ...", flush=True)
+        calibrate(path, progress=lambda s: print("  " + s, flush=True), threads=args.threads, cpu_time=cpu)
+    device = load_device_file(str(path))
+    cal = device.efficiency.info if device.efficiency else {}
+    print(f"device: {device.name}; calibrated {cal.get('date', '?')}, onnxruntime {cal.get('onnxruntime', '?')}, "
+          f"spread {cal.get('spread', 0):.0%}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (build, twins) in MODELS.items():
+            if args.only and args.only not in name:
+                continue
+            base = build()
+            variants = [(name, base)] + [(f"{name}-{'int8-qdq' if t == 'static' else 'dyn-int8'}",
+                                          quantized(base, t, tmp)) for t in twins]
+            for vname, m in variants:
+                data = m.SerializeToString()
+                report = api.analyze(m)
+                pred = predict(report, device)
+                feeds = random_inputs(report)
+                measured, best, events = measure(ort, data, feeds, args.threads, cpu_time=cpu)
+                per_kernel = kernel_times(events, pred)
+                pairs = [(p, t) for p, t in per_kernel.values() if t > 0]
+                rho = rank_correlation([p for p, _ in pairs], [t for _, t in pairs])
+                err = pred.predicted_s / measured - 1
+                rows.append((vname, pred.predicted_s, pred.floor_s, measured, err, rho, len(pairs), best))
+                print(f"{vname:28s} predicted {pred.predicted_s * 1e3:8.3f} ms  floor {pred.floor_s * 1e3:8.3f} ms  "
+                      f"measured {measured * 1e3:8.3f} ms (best {best * 1e3:8.3f})  error {err:+6.1%} "
+                      f"(vs best {pred.predicted_s / best - 1:+6.1%})  rank rho "
+                      f"{'-' if rho is None else f'{rho:.2f}'} ({len(pairs)} kernels)"
+                      + ("  FLOOR ABOVE MEASUREMENT" if pred.floor_s > measured else ""), flush=True)
+                if args.verbose:
+                    for k, (p, t) in sorted(per_kernel.items(), key=lambda kv: -kv[1][1])[:12]:
+                        print(f"    {k[:50]:50s} pred {p * 1e6:9.1f} us  measured {t * 1e6:9.1f} us")
+    errs = [abs(r[4]) for r in rows]
+    rhos = [r[5] for r in rows if r[5] is not None]
+    n = len(rows)
+    print()
+    print("| models | within ±10 % | within ±25 % | median abs error | worst error | median per-node rank "
+          "correlation | floor above measurement |")
+    print("|---|---|---|---|---|---|---|")
+    worst = max(rows, key=lambda r: abs(r[4]))
+    print(f"| {n} | {sum(e <= 0.10 for e in errs)}/{n} ({sum(e <= 0.10 for e in errs) / n:.0%}) | "
+          f"{sum(e <= 0.25 for e in errs)}/{n} ({sum(e <= 0.25 for e in errs) / n:.0%}) | "
+          f"{statistics.median(errs):.1%} | {worst[4]:+.0%} ({worst[0]}) | "
+          f"{statistics.median(rhos) if rhos else float('nan'):.2f} | {sum(r[2] > r[3] for r in rows)} |")
+    best_errs = sorted(abs(r[1] / r[7] - 1) for r in rows)
+    print(f"\nagainst each model's best run instead of its median: median |error| {statistics.median(best_errs):.1%},"
+          f" within ±25 % {sum(e <= 0.25 for e in best_errs)}/{n}")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}; {time.perf_counter() - t_start:.0f} s")
+    if args.save_band:
+        from onnx_cost.hardware.calibrate import save_band
+
+        band = sorted(errs)[int(0.9 * (n - 1))]  # the 90th percentile of |error|
+        save_band(path, band)
+        print(f"band ±{band:.0%} (90th percentile of |error|) saved in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,276 @@
+"""The device model: the fusion table on built graphs, the prediction's arithmetic by hand,
+the calibration fit on synthetic timings, the device file round trip. Nothing is timed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx import helper, numpy_helper
+
+from onnx_cost.hardware import Device, Figure, footprint
+from onnx_cost.hardware.calibrate import OVERHEAD, STREAM, Sample, device_toml, fit, save_band
+from onnx_cost.hardware.devices import load_device, load_device_file
+from onnx_cost.hardware.efficiency import Curve, Efficiency, kernel_class
+from onnx_cost.hardware.fusion import FUSIONS, kernels
+from onnx_cost.hardware.predict import predict
+from onnx_cost.hardware.view import against, hardware_dict
+
+from helpers import analyze_model, init, make_model
+
+# 1 TFLOP/s fp32, 100 GB/s, no cache figure; GEMMs at 1e11 op/s, elementwise at 1e10 B/s,
+# 2 us per kernel, 10 us per run
+EFF = Efficiency({"gemm": Curve(((1.0, 1e11),)), "elementwise": Curve(((1.0, 1e10),))}, 2e-6, 1e-5)
+DEV = Device("test", "Test chip", {"fp32": Figure(1e12)}, bandwidth=Figure(1e11), efficiency=EFF)
+
+
+def _fused(nodes, inputs, outputs, inits=(), opset=17):  # type: ignore[no-untyped-def]
+    report = analyze_model(make_model(nodes, inputs, outputs, inits, opset=opset))
+    return report, [k for k in kernels(report) if not k.folded]
+
+
+def test_gemm_bias_relu_by_hand() -> None:
+    """MatMul [16,256] x [256,256] + bias + Relu: one kernel (matmul_add, gemm_activation)."""
+    report, ks = _fused(
+        [helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"), helper.make_node("Add", ["h", "b"], ["a"], name="add"),
+         helper.make_node("Relu", ["a"], ["y"], name="relu")],
+        [("x", "float32", [16, 256])], [("y", "float32", [16, 256])],
+        [init("W", "float32", [256, 256]), init("b", "float32", [256])],
+    )
+    (k,) = ks
+    assert k.fusion == "gemm_activation" and [m.name for m in k.members] == ["mm", "add", "relu"]
+    # ops: MatMul 2*16*256*256 - 16*256 dots = 2,093,056; Add 4,096; Relu 4,096 -> 2,101,248
+    assert k.ops == 2_101_248
+    # bytes at the boundary: x 16,384 + W 262,144 + b 1,024 + y 16,384 = 295,936 (h and a stay inside)
+    assert k.bytes == 295_936 and k.weight_bytes == 263_168
+    p = predict(report, DEV)
+    (kt,) = [t for t in p.kernels if t.bound != "folded"]
+    assert kernel_class(k) == "gemm" and kt.cls == "gemm"
+    # floor = max(2,101,248 / 1e12, 295,936 / 1e11) = 2.95936e-6 s
+    assert math.isclose(p.floor_s, 2.95936e-6)
+    # predicted = run 10 us + dispatch 2 us + 2,101,248 / 1e11 = 33.01248 us
+    assert math.isclose(p.predicted_s, 33.01248e-6)
+    # the kernel: 2 us dispatch < 21 us work; memory 2.96 us > compute 2.10 us: memory-bound
+    assert kt.bound == "memory"
+    # verdict: memory 23.01248 us of 33.01248 (the run's 10 us is overhead)
+    assert p.verdict[0] == "memory" and math.isclose(p.verdict[1], 23.01248 / 33.01248)
+    per = p.per_node()
+    assert per["relu"] == (0.0, 0.0, "mm") and math.isclose(per["mm"][0], 23.01248e-6)
+
+
+def test_json_names_floor_and_prediction_apart() -> None:
+    report, _ = _fused([helper.make_node("Relu", ["x"], ["y"], name="r")], [("x", "float32", [1000])],
+                       [("y", "float32", [1000])])
+    d = hardware_dict(report, DEV, measured_s=1e-6)
+    # bytes 8,000: floor 8,000 / 1e11 = 80 ns; predicted 10 + 2 + 8,000 / 1e10 s = 12.8 us
+    assert math.isclose(d["floor_s"], 8e-8) and math.isclose(d["predicted_s"], 12.8e-6)
+    assert math.isclose(d["nodes"][0]["predicted_s"], 2.8e-6) and d["nodes"][0]["fused_into"] is None
+    assert d["calibrated"] is True and d["predicted_band"] is None
+    assert math.isclose(d["measured"]["predicted_error"], 12.8 - 1)
+    assert d["measured"]["contradiction"] is None
+    a = against(predict(report, DEV), 1e-8)  # measured below the 80 ns floor
+    assert a["contradiction"] and "below the floor" in a["contradiction"]
+
+
+def test_uncalibrated_device_is_a_range() -> None:
+    report, _ = _fused([helper.make_node("Relu", ["x"], ["y"])], [("x", "float32", [1000])], [("y", "float32", [1000])])
+    p = predict(report, load_device("t4"))
+    assert p.calibrated is False and p.band == 1.0
+    assert math.isclose(p.low_s, max(p.predicted_s / 2, p.floor_s)) and math.isclose(p.high_s, p.predicted_s * 2)
+
+
+def test_conv_bn_relu_and_residual() -> None:
+    w = init("W", "float32", [8, 8, 3, 3])
+    bn = [init(n, "float32", [8]) for n in ("s", "bb", "m", "v")]
+    _, ks = _fused(
+        [helper.make_node("Conv", ["x", "W"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+         helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"], ["n"], name="bn"),
+         helper.make_node("Relu", ["n"], ["r"], name="relu"),
+         helper.make_node("Conv", ["r", "W"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+         helper.make_node("Add", ["c2", "x"], ["s2"], name="res"),
+         helper.make_node("Relu", ["s2"], ["y"], name="relu2")],
+        [("x", "float32", [1, 8, 4, 4])], [("y", "float32", [1, 8, 4, 4])], [w, *bn],
+    )
+    assert [(k.fusion, [m.name for m in k.members]) for k in ks] == [
+        ("conv_activation", ["conv", "bn", "relu"]), ("conv_add_activation", ["conv2", "res", "relu2"])]
+    # the first kernel reads x (512 B), W (2,304 B) and the BN's four vectors (128 B), writes r (512 B)
+    assert ks[0].bytes == 512 + 2_304 + 128 + 512
+
+
+def test_gelu_layernorm_and_skip() -> None:
+    c = [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in
+         (("sq2", 1.4142135), ("one", 1.0), ("half", 0.5), ("two", 2.0), ("eps", 1e-5))]
+    g = [init("g", "float32", [4]), init("b", "float32", [4])]
+    nodes = [
+        helper.make_node("Add", ["x", "x2"], ["s"], name="skip"),
+        helper.make_node("ReduceMean", ["s"], ["mu"], name="rm1", axes=[-1]),
+        helper.make_node("Sub", ["s", "mu"], ["d"], name="sub"),
+        helper.make_node("Pow", ["d", "two"], ["d2"], name="pow"),
+        helper.make_node("ReduceMean", ["d2"], ["var"], name="rm2", axes=[-1]),
+        helper.make_node("Add", ["var", "eps"], ["ve"], name="addeps"),
+        helper.make_node("Sqrt", ["ve"], ["sd"], name="sqrt"),
+        helper.make_node("Div", ["d", "sd"], ["nrm"], name="div"),
+        helper.make_node("Mul", ["nrm", "g"], ["ng"], name="mulg"),
+        helper.make_node("Add", ["ng", "b"], ["ln"], name="addb"),
+        helper.make_node("Div", ["ln", "sq2"], ["t"], name="gdiv"),
+        helper.make_node("Erf", ["t"], ["e"], name="erf"),
+        helper.make_node("Add", ["e", "one"], ["e1"], name="gadd"),
+        helper.make_node("Mul", ["ln", "e1"], ["m"], name="gmul"),
+        helper.make_node("Mul", ["m", "half"], ["y"], name="ghalf"),
+    ]
+    _, ks = _fused(nodes, [("x", "float32", [1, 2, 4]), ("x2", "float32", [1, 2, 4])], [("y", "float32", [1, 2, 4])],
+                   [*c, *g], opset=17)
+    assert [(k.fusion, len(k.members)) for k in ks] == [("skip_layer_norm", 10), ("gelu", 5)]
+    assert kernel_class(ks[0]) == "skip_norm" and kernel_class(ks[1]) == "gelu"
+    # the layer norm kernel reads x, x2 (32 B each), g, b (16 B each) and eps, two (4 B each); writes ln (32 B)
+    assert ks[0].bytes == 32 + 32 + 16 + 16 + 4 + 4 + 32
+
+
+def test_qdq_conv_is_an_int8_kernel_reading_int8_weights() -> None:
+    sc = [numpy_helper.from_array(np.array(0.1, np.float32), "sc"), numpy_helper.from_array(np.array(0, np.int8), "z")]
+    wq = numpy_helper.from_array(np.ones((8, 8, 3, 3), np.int8), "Wq")
+    report, ks = _fused(
+        [helper.make_node("QuantizeLinear", ["x", "sc", "z"], ["xq"], name="q0"),
+         helper.make_node("DequantizeLinear", ["xq", "sc", "z"], ["xd"], name="dqx"),
+         helper.make_node("DequantizeLinear", ["Wq", "sc", "z"], ["wd"], name="dqw"),
+         helper.make_node("Conv", ["xd", "wd"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+         helper.make_node("QuantizeLinear", ["c", "sc", "z"], ["cq"], name="q1"),
+         helper.make_node("DequantizeLinear", ["cq", "sc", "z"], ["y"], name="dqy")],
+        [("x", "float32", [1, 8, 4, 4])], [("y", "float32", [1, 8, 4, 4])], [*sc, wq],
+    )
+    conv = next(k for k in ks if k.head.name == "conv")
+    assert conv.fusion == "qdq" and conv.precision == "int8" and kernel_class(conv) == "int_conv"
+    assert {m.name for m in conv.members} == {"conv", "dqx", "dqw", "q1"}
+    # reads xq (128 B int8), Wq (576 B int8), the scale (4 B) and zero point (1 B); writes cq (128 B)
+    assert conv.bytes == 128 + 576 + 4 + 1 + 128 and conv.weight_bytes == 576 + 4 + 1
+    # the footprint stores the int8 weight once, never the DequantizeLinear's float output (2,304 B)
+    assert footprint(report).weight_bytes == 576 + 4 + 1
+
+
+def test_transpose_of_a_weight_is_folded_and_stored_once() -> None:
+    report, ks = _fused(
+        [helper.make_node("Transpose", ["W"], ["Wt"], name="t", perm=[1, 0]),
+         helper.make_node("MatMul", ["x", "Wt"], ["y"], name="mm")],
+        [("x", "float32", [2, 8])], [("y", "float32", [2, 4])], [init("W", "float32", [4, 8])],
+    )
+    assert [k.head.name for k in ks] == ["mm"]
+    folded = [k for k in kernels(report) if k.folded]
+    assert [(k.head.name, k.fusion) for k in folded] == [("t", "constant_folding")]
+    assert footprint(report).weight_bytes == 4 * 8 * 4  # W once (128 B), not W and Wt
+
+
+def test_dynamic_quantize_matmul() -> None:
+    s = numpy_helper.from_array(np.array(0.1, np.float32), "ws")
+    _, ks = _fused(
+        [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"], name="dql"),
+         helper.make_node("MatMulInteger", ["xq", "Wq", "xz"], ["acc"], name="mmi"),
+         helper.make_node("Cast", ["acc"], ["accf"], name="cast", to=1),
+         helper.make_node("Mul", ["xs", "ws"], ["scale"], name="smul"),
+         helper.make_node("Mul", ["accf", "scale"], ["y"], name="mul")],
+        [("x", "float32", [4, 8])], [("y", "float32", [4, 8])],
+        [numpy_helper.from_array(np.ones((8, 8), np.int8), "Wq"), s],
+    )
+    k = next(k for k in ks if k.head.name == "mmi")
+    assert k.fusion == "dynamic_quantize_matmul"
+    assert [m.name for m in k.members] == ["mmi", "dql", "cast", "smul", "mul"]
+    assert kernel_class(k) == "int_gemm_skinny"
+
+
+def test_identity_and_dropout_are_eliminated() -> None:
+    _, ks = _fused([helper.make_node("Identity", ["x"], ["a"]), helper.make_node("Relu", ["a"], ["y"], name="r")],
+                   [("x", "float32", [4])], [("y", "float32", [4])])
+    assert [k.head.name for k in ks] == ["r"]
+
+
+def test_every_fusion_names_its_onnxruntime_source() -> None:
+    for name, (what, src) in FUSIONS.items():
+        assert what and all(p.strip().startswith("onnxruntime/core/optimizer/") and p.strip().endswith(".cc")
+                            for p in src.split(",")), name
+
+
+def test_fit_on_synthetic_timings() -> None:
+    """Timings made from dispatch 3 us, run 20 us, a GEMM curve and an elementwise rate: the
+    fit gives them back."""
+    d, run = 3e-6, 20e-6
+    chains = [Sample(f"c{n}", OVERHEAD, 0, 0, n, run + n * d) for n in (1, 16, 64)]
+    gemm = [Sample(f"g{o}", "gemm", o, 1e5, 1, run + d + o / r, run + d + o / (1.2 * r))
+            for o, r in ((1e6, 2e10), (1e8, 8e10), (1e9, 1e11))]
+    ew = [Sample(f"e{b}", "elementwise", 0, b, 1, run + d + b / 1e10, run + d + b / 2e10) for b in (1e5, 1e7)]
+    stream = [Sample("s", STREAM, 0, 64e6, 16, run + 16 * d + 64e6 / 4e9, run + 16 * d + 64e6 / 5e9)]
+    eff, figs = fit(chains + gemm + ew + stream)
+    assert math.isclose(eff.dispatch_s, d, rel_tol=1e-9) and math.isclose(eff.run_s, run, rel_tol=1e-9)
+    assert [(a, round(r)) for a, r in eff.curves["gemm"].points] == [(1e6, 2e10), (1e8, 8e10), (1e9, 1e11)]
+    assert eff.rate("elementwise", 1e5) == pytest.approx(1e10)
+    # floor figures: the best runs' rates times the headroom 1.5
+    assert figs["fp32"] == pytest.approx(1.5 * 1.2e11) and figs["cache_bandwidth"] == pytest.approx(1.5 * 2e10)
+    assert figs["stream_bandwidth"] == pytest.approx(5e9)  # its best run
+    # between points, the rate is linear in log(size): halfway from 1e6 to 1e8 is 1e7 -> 5e10
+    assert eff.rate("gemm", 1e7) == pytest.approx(5e10)
+    assert eff.rate("gemm", 1e3) == pytest.approx(2e10) and eff.rate("gemm", 1e12) == pytest.approx(1e11)  # ends held
+
+
+def test_device_file_round_trip(tmp_path: Path) -> None:
+    eff = Efficiency({"gemm": Curve(((1e6, 2e10), (1e9, 1e11))), "norm": Curve(((1e4, 5e9),))}, 3e-6, 2e-5)
+    info = {"date": "2026-01-01 00:00 UTC", "cpu": 'odd "cpu"\n', "threads": 2, "onnxruntime": "1.0", "spread": 0.1}
+    p = tmp_path / "local.toml"
+    p.write_text(device_toml(eff, {"fp32": 1.5e11, "bandwidth": 2e10, "cache_bandwidth": 5e10}, info))
+    d = load_device_file(str(p))
+    assert d.efficiency.curves["gemm"].points == ((1e6, 2e10), (1e9, 1e11))
+    assert d.efficiency.dispatch_s == pytest.approx(3e-6) and d.efficiency.run_s == pytest.approx(2e-5)
+    assert d.peaks["fp32"].value == pytest.approx(1.5e11) and d.efficiency.info["cache_bandwidth"] == 5e10
+    assert d.efficiency.band is None
+    save_band(p, 0.12)
+    assert load_device_file(str(p)).efficiency.band == pytest.approx(0.12)
+
+
+def test_calibrate_without_onnxruntime_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import onnx_cost.hardware.calibrate as calibrate
+    from onnx_cost.cli import app
+
+    def no_ort() -> None:
+        raise calibrate.CalibrationError("calibration needs onnxruntime: pip install 'onnx-cost[runtime]'")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(calibrate, "_ort", no_ort)
+    r = CliRunner().invoke(app, ["devices", "calibrate"])
+    assert r.exit_code == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "onnx-cost: error: calibration needs onnxruntime: pip install 'onnx-cost[runtime]'")
+    assert not (tmp_path / "onnx-cost").exists() or not any((tmp_path / "onnx-cost").iterdir())
+
+
+def test_recalibrate_applies_to_local_only(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from onnx_cost.cli import app
+
+    m = make_model([helper.make_node("Relu", ["x"], ["y"])], [("x", "float32", [4])], [("y", "float32", [4])])
+    p = tmp_path / "m.onnx"
+    import onnx
+
+    onnx.save(m, str(p))
+    r = CliRunner().invoke(app, [str(p), "--device", "t4", "--recalibrate"])
+    assert r.exit_code == 2 and "--recalibrate applies to --device local" in r.stderr
+
+
+def test_rank_correlation_by_hand() -> None:
+    from onnx_cost.hardware.measure import kernel_stats, rank_correlation
+
+    assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0
+    assert rank_correlation([1, 2, 3, 4], [40, 30, 20, 10]) == -1.0
+    # ranks 0,1,2,3 against 1,0,3,2: sum of (x-1.5)(y-1.5) = 2.25-0.75-0.75+2.25 = 3; var 5 -> 0.6
+    assert rank_correlation([1, 2, 3, 4], [2, 1, 4, 3]) == pytest.approx(0.6)
+    assert rank_correlation([1, 2], [1, 2]) is None and rank_correlation([1, 1, 1], [1, 2, 3]) is None
+    rows = [{"predicted_s": p, "measured_s": m} for p, m in ((1.0, 2.0), (2.0, 3.0), (4.0, 4.0))]
+    assert kernel_stats(rows) == {"rank_correlation": 1.0, "median_measured_over_predicted": 1.5}
+
+
+def test_fit_places_a_chain_at_one_kernels_size() -> None:
+    # four 1e8-op convolutions in 4 ms after 20 us of run cost (no dispatch fitted): 4e8 ops / 4e-3 s
+    # = 1e11 op/s, at the size of one of them (1e8 ops), not of the four (4e8)
+    eff, _ = fit([Sample("c", "conv", 4e8, 1e6, 4, 4e-3, 4e-3, units=4)])
+    assert eff.curves["conv"].points == ((1e8, pytest.approx(1e11)),)
