@@ -234,19 +234,55 @@ def device(peak: float, bandwidth: float, capacity: float | None = None) -> Devi
                   Figure(capacity) if capacity is not None else None)
 
 
-def test_latency_tokens_and_shares_on_a_memory_bound_device() -> None:
-    """A peak so high that every node is memory-bound: each node's floor is its bytes / bandwidth."""
-    bw = 1e11
-    r = onnx_cost.llm(decoder(), prompt=4, context=8, batch=2, device=device(1e21, bw))
+def _view_with(monkeypatch: pytest.MonkeyPatch, floor: float, predicted: float | None,
+               calibrated: bool = True) -> None:
+    """The hardware view with the latencies set: floor_s = ``floor`` and predicted_s =
+    ``predicted`` seconds per byte the step moves (None: no prediction), so that the
+    arithmetic under test is the LLM view's (which latency, tokens/s), not the device model's."""
+    from onnx_cost.hardware import view
+
+    real = view.hardware_dict
+
+    def set_latency(rep, *args, **kwargs):  # type: ignore[no-untyped-def]
+        d = real(rep, *args, **kwargs)
+        moved = rep.total.read_bytes + rep.total.write_bytes
+        d["floor_s"] = floor * moved
+        d["predicted_s"] = None if predicted is None else predicted * moved
+        d["predicted_range_s"] = None if predicted is None else [predicted * moved / 2, predicted * moved * 2]
+        d["calibrated"] = calibrated
+        return d
+
+    monkeypatch.setattr(view, "hardware_dict", set_latency)
+
+
+def test_latency_tokens_and_shares_on_a_memory_bound_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view without a prediction: the latency is its floor_s (set to 3 ps per byte moved);
+    tokens/s = batch x new tokens / latency. A peak so high that every node is memory-bound:
+    the bound and the op-type shares are the per-node roofline's, each node's floor its bytes /
+    bandwidth, so a share is the op type's bytes over the step's."""
+    _view_with(monkeypatch, 3e-12, None)
+    r = onnx_cost.llm(decoder(), prompt=4, context=8, batch=2, device=device(1e21, 1e11))
     pre, dec = total(mha(2, 4, 0)), total(mha(2, 1, 8))
     assert dec[0] and r.decode.latency_basis == "floor" and r.decode.bound == "memory"
-    assert r.decode.latency_s == pytest.approx((dec[2] + dec[3]) / bw, rel=1e-12)
-    assert r.prefill.latency_s == pytest.approx((pre[2] + pre[3]) / bw, rel=1e-12)  # time to first token
-    assert r.decode.tokens_per_s == pytest.approx(2 * bw / (dec[2] + dec[3]), rel=1e-12)  # x batch
+    assert r.decode.latency_s == r.decode.floor_s == pytest.approx(3e-12 * (dec[2] + dec[3]), rel=1e-12)
+    assert r.prefill.latency_s == pytest.approx(3e-12 * (pre[2] + pre[3]), rel=1e-12)  # time to first token
+    assert r.decode.tokens_per_s == pytest.approx(2 / (3e-12 * (dec[2] + dec[3])), rel=1e-12)  # x batch
+    assert r.prefill.tokens_per_s == pytest.approx(2 * 4 / (3e-12 * (pre[2] + pre[3])), rel=1e-12)  # x prompt
+    assert not any("uncalibrated" in n for n in r.notes)
     by = mha(2, 1, 8)
     for op, share in r.decode.share_by_op_type.items():
         assert share == pytest.approx((by[op][2] + by[op][3]) / (dec[2] + dec[3]), abs=1e-12)
     assert next(iter(r.decode.share_by_op_type)) == "MatMul"
+
+
+def test_an_uncalibrated_prediction_is_the_latency_and_a_note_gives_its_range() -> None:
+    """The test device has no efficiency table: the view predicts, uncalibrated (docs/hardware.md);
+    the LLM view reads predicted_s, says so, and notes the range the view gives."""
+    r = onnx_cost.llm(decoder(), prompt=4, context=8, batch=2, device=device(1e21, 1e11))
+    assert r.decode.latency_basis == r.prefill.latency_basis == "predicted"
+    assert r.decode.latency_s >= r.decode.floor_s > 0
+    notes = [n for n in r.notes if "uncalibrated prediction" in n]
+    assert [n.split(" ")[0] for n in notes] == ["decode", "prefill"] and all("range" in n for n in notes)
 
 
 def test_memory_fit_and_longest_context() -> None:
@@ -391,21 +427,14 @@ def test_cache_recognized_by_the_attention_op_it_feeds() -> None:
 
 
 def test_the_calibrated_prediction_is_used_when_the_view_has_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Another part of the hardware view may add ``predicted_s`` beside the floor: it is the latency then."""
-    from onnx_cost.hardware import view
-
-    real = view.hardware_dict
-
-    def with_prediction(*args, **kwargs):  # type: ignore[no-untyped-def]
-        d = real(*args, **kwargs)
-        d["predicted_s"] = 2.5 * d["floor_s"]
-        return d
-
-    monkeypatch.setattr(view, "hardware_dict", with_prediction)
+    """A calibrated view: predicted_s (set to 2.5 ps per byte) is the latency, floor_s (1 ps per byte) the floor."""
+    _view_with(monkeypatch, 1e-12, 2.5e-12, calibrated=True)
     r = onnx_cost.llm(decoder(), prompt=4, context=8, batch=2, device=device(1e21, 1e11))
     dec = total(mha(2, 1, 8))
-    assert r.decode.latency_basis == "predicted" and r.decode.floor_s == pytest.approx((dec[2] + dec[3]) / 1e11)
-    assert r.decode.latency_s == pytest.approx(2.5 * (dec[2] + dec[3]) / 1e11, rel=1e-12)
+    assert r.decode.latency_basis == "predicted" and r.decode.floor_s == pytest.approx(1e-12 * (dec[2] + dec[3]))
+    assert r.decode.latency_s == pytest.approx(2.5e-12 * (dec[2] + dec[3]), rel=1e-12)
+    assert r.decode.tokens_per_s == pytest.approx(2 / (2.5e-12 * (dec[2] + dec[3])), rel=1e-12)
+    assert not any("uncalibrated" in n for n in r.notes)
 
 
 def test_batch_scan_names_op_types_as_the_shares_do() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,20 @@ import onnx_cost
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "llm.md").read_text(encoding="utf-8")
 E, H, V, B = 8, 2, 16, 1
-BW, CAP = 3.35e12, 80 * 2**30  # the h100-sxm preset
+BW, CAP, PEAK = 3.35e12, 80 * 2**30, 67e12  # the h100-sxm preset (fp32 peak)
+# docs/hardware.md: a device without an efficiency table (the presets) gets generic efficiencies,
+# uncalibrated; on a GPU 5 us per kernel and 20 us per run; memory classes at 10 % to 60 % of the
+# bandwidth from 10 kB to 10 MB of boundary bytes, GEMMs at 10 % to 60 % of the peak from 1e6 to 1e9
+# operations, linear in the log of the size between; the range is predicted / 2 ... predicted * 2
+DISPATCH, RUN = 5e-6, 20e-6
+
+
+def mem_rate(b: float) -> float:
+    return BW * (0.1 + 0.5 * math.log(min(max(b, 1e4), 1e7) / 1e4) / math.log(1e3))
+
+
+def gemm_rate(o: float) -> float:
+    return PEAK * (0.1 + 0.5 * math.log(min(max(o, 1e6), 1e9) / 1e6) / math.log(1e3))
 
 
 def test_worked_example() -> None:
@@ -38,10 +52,45 @@ def test_worked_example() -> None:
         kv, kv * 2048, weights, ideal)
     assert r.ideal.as_written_per_cached_token == 4 * 32 + 2 * 32 + 2 * 32 + 4 * H * 4 == 288
     assert r.memory.activation_bytes == act and r.memory.max_context == longest and r.memory.max_context_exact
-    assert r.decode.latency_s == pytest.approx((read + write) / BW, rel=1e-12)
-    assert r.prefill.latency_s == pytest.approx(8_951_296 / BW, rel=1e-12)
+    # 19 kernels a step (Transpose q and Transpose K fused into the scores MatMul; 4 Reshapes, dispatch only).
+    # Decode, boundary bytes per kernel: Gather picks 2 · 32, projections 32 + 256 + 32 (x4), head
+    # 32 + 512 + 64, Transposes k, v, context 32 + 32 (x3), Add 3 · 32: all under 10 kB;
+    # Concats 2048 · 32 + 32 + 32 · t (x2); scores and context 32 + 32 · t + 8 · t (x2); Softmax 2 · 8 · t
+    small = 2 * 32 + 4 * (32 + 256 + 32) + (32 + 512 + 64) + 3 * 64 + 3 * 32
+    concat, attn, soft = 2048 * 32 + 32 + 32 * t, 32 + 32 * t + 8 * t, 2 * 8 * t
+    assert (small, concat, attn, soft) == (2_240, 131_136, 81_992, 32_784)
+    decode = RUN + 19 * DISPATCH + small / mem_rate(small) + 2 * concat / mem_rate(concat) \
+        + 2 * attn / mem_rate(attn) + soft / mem_rate(soft)
+    # Prefill (S = 512): projections 2 · 512 · 64 − 512 · 8 FLOPs (x4) and the head 2 · 512 · 128 − 512 · 16
+    # on the GEMM curve (under 1e6: 10 % of the peak); scores 2 · (2 · 512² · 4) − 2 · 512² and context
+    # 2 · (2 · 512² · 4) − 2 · 512 · 4; Softmax 2 · 2 · 512² · 4 bytes; Gather (2 · 512 · 32 picked),
+    # three Transposes and two Concats of 2 · 512 · 32 bytes; Add 3 · 512 · 32
+    proj, head = 2 * 512 * 64 - 512 * 8, 2 * 512 * 128 - 512 * 16
+    scores, context = 2 * (2 * 512 * 512 * 4) - 2 * 512 * 512, 2 * (2 * 512 * 512 * 4) - 2 * 512 * 4
+    assert (proj, head, scores, context) == (61_440, 122_880, 3_670_016, 4_190_208)
+    psoft, copy, add = 2 * 2 * 512 * 512 * 4, 2 * 512 * 32, 3 * 512 * 32
+    prefill = RUN + 19 * DISPATCH + (4 * proj + head) / gemm_rate(proj) + scores / gemm_rate(scores) \
+        + context / gemm_rate(context) + psoft / mem_rate(psoft) + 6 * copy / mem_rate(copy) + add / mem_rate(add)
+    assert r.decode.latency_basis == r.prefill.latency_basis == "predicted"
+    assert r.decode.latency_s == pytest.approx(decode, rel=1e-12)
+    assert r.prefill.latency_s == pytest.approx(prefill, rel=1e-12)
+    assert r.decode.tokens_per_s == pytest.approx(1 / decode, rel=1e-12)
+    # the floor: every kernel's working set fits the 50 MB L2, whose bandwidth the preset lacks: ops / peak
+    assert r.decode.floor_s == pytest.approx(flops / PEAK, rel=1e-12)
+    prefill_flops = 2 * prefill_macs - (5 * 512 * E + 2 * 512 * 512 + 512 * V) + H * 512 * (5 * 512 - 2) + 512 * E
+    assert r.prefill.flops == prefill_flops
+    assert r.prefill.floor_s == pytest.approx(prefill_flops / PEAK, rel=1e-12)
+    assert any(f"(range {decode / 2 * 1e6:.3g} us to {decode * 2 * 1e6:.3g} us)" in n for n in r.notes)
+    # the per-node roofline: every node memory-bound, bytes / bandwidth; the batch scan's tokens/s at 1
     assert r.prefill.read_bytes + r.prefill.write_bytes == 8_951_296
+    assert r.decode.bound == r.prefill.bound == "memory"
+    assert r.batch_scan.tokens_per_s[1] == pytest.approx(BW / (read + write), rel=1e-12)
     assert r.batch_scan.crossover is None
+    shown = (f"{decode * 1e6:.1f} µs per token", f"{prefill * 1e6:.1f} µs to first token",
+             f"{flops / PEAK * 1e9:.2f} ns", f"{prefill_flops / PEAK * 1e9:.0f} ns",
+             f"{(read + write) / BW * 1e9:.0f} ns")
+    assert shown == ("115.5 µs per token", "118.4 µs to first token", "1.23 ns", "162 ns", "177 ns")
+    assert f"{1 / decode:,.0f} tokens/s" == "8,656 tokens/s" and "(8,656 tokens/s; range 57.8 to 231 µs)" in DOC
     for n in ("33,168", "4,390,912", "82,676", "362,584", "229,904", "64 B per", "131,072 B", "2,104 B",
-              "133,240 B", "177 ns per token", "2.67 µs to first token", "82,024 B", "825,955,228"):
+              "133,240 B", *shown, "82,024 B", "825,955,228"):
         assert f"**{n}" in DOC, n

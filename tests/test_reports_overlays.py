@@ -227,20 +227,47 @@ def test_hardware_metrics_are_the_views_rows(tmp_path):
 
 
 def test_predicted_us_only_where_the_view_predicts():
-    """Per-node ``predicted_s`` beside ``floor_s`` (a hardware view that predicts latency):
-    written here by hand into the view, as that view would, to check how the overlay reads it."""
+    """Per node, the view's ``predicted_s`` (its kernel's time, on the node heading the kernel):
+    the overlay reads it and leaves out a node fused into another (its time is its head's) and a
+    node the view predicts nothing for. The rows' values are written here by hand into the view,
+    to check how the overlay reads them."""
     from onnx_cost.hardware.cli import plan
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
     plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
-    assert "predicted_us" not in Overlay(report, onnx.load(path)).metrics  # no prediction: no metric
     rows = report.views["hardware"].data["nodes"]
+    for row in rows:
+        row["predicted_s"], row["fused_into"] = None, None
+    assert "predicted_us" not in Overlay(report, onnx.load(path)).metrics  # no prediction: no metric
     for i, row in enumerate(rows):
         row["predicted_s"] = None if i == 0 else 1e-6 * (i + 1)  # node 0: the view predicts nothing
+    rows[2]["predicted_s"], rows[2]["fused_into"] = 0.0, rows[1]["name"]  # node 2 runs in node 1's kernel
     got = model_explorer_data(Overlay(report, onnx.load(path)), "predicted_us")["tiny_cnn"]["results"]
-    assert rows[0]["name"] not in got
-    assert all(got[row["name"]]["value"] == pytest.approx(i + 1, rel=1e-12) for i, row in enumerate(rows) if i)
+    assert rows[0]["name"] not in got and rows[2]["name"] not in got
+    assert all(got[row["name"]]["value"] == pytest.approx(i + 1, rel=1e-12) for i, row in enumerate(rows)
+               if i not in (0, 2))
+
+
+def test_the_netron_model_has_the_floor_and_the_latency_the_view_gives():
+    """The model's totals: floor_us from the view's floor_s, predicted_us from its predicted_s only
+    when hardware/latency.py reads the latency there (both set here by hand)."""
+    from onnx_cost.hardware.cli import plan
+
+    path = FIX / "tiny_cnn.onnx"
+    report = onnx_cost.analyze(path)
+    plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
+    data = report.views["hardware"].data
+    data["floor_s"], data["predicted_s"] = 2e-6, 3e-5
+
+    def model() -> dict:
+        doc = netron_data(Overlay(report, onnx.load(path)))
+        return {m["name"]: m["value"] for m in doc["metrics"] if m["kind"] == "model"}
+
+    assert model()["floor_us"] == pytest.approx(2.0, rel=1e-12)
+    assert model()["predicted_us"] == pytest.approx(30.0, rel=1e-12)
+    data["predicted_s"] = None
+    assert "predicted_us" not in model() and model()["floor_us"] == pytest.approx(2.0, rel=1e-12)
 
 
 def test_measured_metrics_are_the_runs_rows():
@@ -255,10 +282,15 @@ def test_measured_metrics_are_the_runs_rows():
     assert rows and {"measured_us", "measured_over_floor"} <= set(ov.metrics)
     measured = model_explorer_data(ov, "measured_us")["tiny_cnn"]["results"]
     ratio = model_explorer_data(ov, "measured_over_floor")["tiny_cnn"]["results"]
-    for row in rows:
+    over = model_explorer_data(ov, "measured_over_predicted")["tiny_cnn"]["results"]
+    for row in rows:  # per kernel, under its head node: its time against the kernel's floor and prediction
         assert measured[row["name"]]["value"] == row["measured_s"] * 1e6
         if row["floor_s"]:
             assert ratio[row["name"]]["value"] == row["measured_s"] / row["floor_s"] == row["ratio"]
+        if row.get("predicted_s"):
+            assert over[row["name"]]["value"] == row["measured_s"] / row["predicted_s"] == row["predicted_ratio"]
+        for name in row.get("fused", []):  # a node fused into the kernel has no time of its own
+            assert name not in measured and name not in ratio
 
 
 # -- the CLI -----------------------------------------------------------------------------------

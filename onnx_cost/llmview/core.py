@@ -116,14 +116,14 @@ def llm(
     # quantized weights (in neither of those since issue 24, but read all the same)
     quant = sum(b for _, b in decode_rep.quant_params.values())
     weights = decode_rep.total.param_bytes + decode_rep.total.constant_bytes + quant - m.flag_bytes(decode_rep)
-    decode = _step("decode", decode_rep, batch, 1, context, m.binding(batch, 1, context), dev, tf32)
+    decode = _step("decode", decode_rep, batch, 1, context, m.binding(batch, 1, context), dev, tf32, notes)
     prefill, prefill_note = None, ""
     if roles.decode_only:
         prefill_note = (f"decode-only export: the new-token dim of '{roles.token_input}' is fixed at 1, so the graph "
                         "has no prefill (a prompt runs as one decode step per token)")
     else:
         pre = m.analyze(batch, prompt, 0, use_cache=False)
-        prefill = _step("prefill", pre, batch, prompt, 0, m.binding(batch, prompt, 0), dev, tf32)
+        prefill = _step("prefill", pre, batch, prompt, 0, m.binding(batch, prompt, 0), dev, tf32, notes)
     kv = KvCache(roles.bytes_per_token, context, batch, len(roles.caches), roles.layout)
     nxt = m.analyze(batch, 1, context + 1)
     ideal = Ideal(
@@ -169,7 +169,10 @@ def _device(device: str | Device | None) -> Device:
 
 
 def _step(phase: str, rep: Report, batch: int, new: int, past: int, dims: Mapping[str, int],
-          dev: Device | None, tf32: bool) -> Step:
+          dev: Device | None, tf32: bool, notes: list[str]) -> Step:
+    """The step's totals; with a device its latency (the view's ``predicted_s`` when it has
+    one, else ``floor_s``), the floor, and the per-node roofline's bound and shares. An
+    uncalibrated prediction adds a note with its range to ``notes``."""
     t = rep.total
     base: dict[str, Any] = dict(
         phase=phase, new_tokens=new, past_tokens=past, batch=batch, dims=dict(dims), macs=t.macs, flops=t.flops,
@@ -177,27 +180,37 @@ def _step(phase: str, rep: Report, batch: int, new: int, past: int, dims: Mappin
     )
     if dev is None:
         return Step(**base)
+    from ..hardware.latency import FLOOR, PREDICTED, latency_source
     from ..hardware.roofline import roofline
 
     roof = roofline(rep, dev, tf32=tf32)
-    latency, basis = latency_of(rep, dev, roof, tf32)
+    data = view_data(rep, dev, roof, tf32)
+    src = latency_source(data)
+    # bound and shares: the per-node roofline's (node by node, op types as the batch scan names them)
     bound = max(roof.by_bound, key=lambda k: roof.by_bound[k]) if roof.by_bound else ""
-    return Step(**base, latency_s=latency, latency_basis=basis, floor_s=roof.floor_s, bound=bound,
-                share_by_op_type=roof.share(roof.by_op_type))
+    if src == PREDICTED and not data.get("calibrated"):
+        lo, hi = data.get("predicted_range_s") or (None, None)
+        span = f" (range {_fmt_s(lo)} to {_fmt_s(hi)})" if lo is not None and hi is not None else ""
+        notes.append(f"{phase} latency: the hardware view's uncalibrated prediction for {dev.name}{span}: "
+                     "generic efficiencies, no calibration of this device (docs/hardware.md)")
+    return Step(**base, latency_s=float(data[src]), latency_basis="predicted" if src == PREDICTED else "floor",
+                floor_s=float(data[FLOOR]), bound=bound, share_by_op_type=roof.share(roof.by_op_type))
 
 
-def latency_of(rep: Report, dev: Device, roof: Roofline, tf32: bool) -> tuple[float, str]:
-    """The hardware view's ``predicted_s`` when it has one (a calibrated prediction), else
-    its latency floor: (seconds, "predicted" or "floor")."""
+def _fmt_s(x: float) -> str:
+    from .render import _time
+
+    return _time(x)
+
+
+def view_data(rep: Report, dev: Device, roof: Roofline, tf32: bool) -> dict[str, Any]:
+    """The hardware view's data for one step (``views.hardware.data``); its latency is read
+    through ``hardware.latency``, as ``check`` and ``diff --device`` read it."""
     from ..hardware.footprint import Footprint
     from ..hardware.view import hardware_dict
 
     fp = Footprint(0, 0, -1, "", 0)  # the view's footprint is not read here
-    data = hardware_dict(rep, dev, tf32=tf32, roof=roof, fp=fp)
-    predicted = data.get("predicted_s")
-    if isinstance(predicted, (int, float)) and predicted > 0:
-        return float(predicted), "predicted"
-    return roof.floor_s, "floor"
+    return hardware_dict(rep, dev, tf32=tf32, roof=roof, fp=fp)
 
 
 def _activations(rep: Report, roles: Roles) -> int:

@@ -78,7 +78,8 @@ def rows(r: LlmResult, esc: Esc) -> list[list[str]]:
             [f"latency ({dec.latency_basis})", *both(latency)],
             ["tokens/s" + (f" (batch {r.batch})" if r.batch > 1 else ""), *both(lambda s: _rate(s.tokens_per_s,
                                                                                                 "tok/s"))],
-            ["bound", *both(lambda s: s.bound or "-")],
+            ["latency floor (a lower bound)", *both(lambda s: _time(s.floor_s))],
+            ["bound (roofline)", *both(lambda s: s.bound or "-")],
         ]
     return out
 
@@ -107,7 +108,7 @@ def lines(r: LlmResult, esc: Esc) -> list[str]:
     )
     for st in (r.prefill, r.decode):
         if st is not None and st.share_by_op_type:
-            out.append(f"{st.phase.capitalize()} {st.latency_basis} by op type: {_share(st, esc)}.")
+            out.append(f"{st.phase.capitalize()} per-node roofline floor by op type: {_share(st, esc)}.")
     mem = r.memory
     if mem is not None:
         cap = mem.capacity_bytes
@@ -125,7 +126,7 @@ def lines(r: LlmResult, esc: Esc) -> list[str]:
         cross = f"at batch {_n(scan.crossover)}" if scan.crossover else "never (memory time grows as fast)"
         per = ", ".join(f"{esc(k)} {_n(v) if v else 'never'}" for k, v in scan.by_op_type.items())
         tps = ", ".join(f"{b}: {_rate(v, 'tok/s')}" for b, v in scan.tokens_per_s.items())
-        out.append(f"Batch (decode, {scan.basis}s): turns compute-bound {cross}; by op type: {per}.")
+        out.append(f"Batch (decode, per-node roofline {scan.basis}s): turns compute-bound {cross}; by op type: {per}.")
         out.append(f"Tokens/s by batch: {tps}.")
     me = r.measured
     if me is not None:

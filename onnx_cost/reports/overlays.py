@@ -11,7 +11,9 @@ Both schemas follow the viewers' sources (docs/reports.md cites the files and co
   metric in one file, shown in the node's (and the model's) sidebar under Metrics.
 
 Values come from the report's node records, exactly as ``--json`` writes them (per execution
-of the node); the hardware ones from ``views.hardware`` (a node's share of the model's floor).
+of the node); the hardware ones from ``views.hardware``: a node's roofline floor, its kernel's
+predicted time on the node heading the kernel (none on a node fused into another), and with
+--measure the run's rows, each against the floor and prediction of the kernel it timed.
 A node we could not count gets no value (it stays uncoloured), never 0. Names from the model
 reach these files only as JSON strings, escaped by ``json.dumps``.
 """
@@ -107,9 +109,13 @@ def _hardware_rows(report: Report) -> list[dict[str, Any] | None]:
     placed = [i for i, r in enumerate(report.nodes) if r.status in (COUNTED, ZERO) and r.weight]
     if len(placed) != len(rows) or any(report.nodes[i].name != row["name"] for i, row in zip(placed, rows)):
         raise InternalError("the overlay", "", "", ValueError("views.hardware.nodes is not in report order"))
-    measured = {m["name"]: m["measured_s"] for m in view.data.get("run", {}).get("nodes", [])}
+    # the run's rows: per kernel (under its head node's name) or per node, each with the floor
+    # and prediction it was timed against; a kernel's time is never put against one node's floor
+    run = {m["name"]: m for m in view.data.get("run", {}).get("nodes", [])}
     for i, row in zip(placed, rows):
-        out[i] = dict(row, measured_s=measured[row["name"]]) if row["name"] in measured else row
+        m = run.get(row["name"])
+        out[i] = row if m is None else dict(row, measured_s=m["measured_s"], run_floor_s=m.get("floor_s"),
+                                            run_predicted_s=m.get("predicted_s"))
     return out
 
 
@@ -123,20 +129,21 @@ def _hardware_value(metric: str, rows: Sequence[dict[str, Any]]) -> Value | None
             return rows[0]["intensity"]  # None: no bytes moved
         nbytes = sum(r["bytes"] for r in rows)
         return sum(r["ops"] for r in rows) / nbytes if nbytes else None
-    floor = sum(r["floor_s"] for r in rows)
     if metric == "floor_us":
-        return floor * 1e6
-    if any(r.get("predicted_s") is None for r in rows) and metric in ("predicted_us", "measured_over_predicted"):
-        return None  # a node the view predicts no time for
-    predicted = sum(r.get("predicted_s") or 0.0 for r in rows)
+        return sum(r["floor_s"] for r in rows) * 1e6
     if metric == "predicted_us":
-        return predicted * 1e6
+        if any(r.get("predicted_s") is None or r.get("fused_into") for r in rows):
+            return None  # no prediction, or a node fused into another: its time is its kernel's, on the head
+        return sum(r["predicted_s"] for r in rows) * 1e6
     if any("measured_s" not in r for r in rows):
         return None
     measured = sum(r["measured_s"] for r in rows)
     if metric == "measured_us":
         return measured * 1e6
-    base = predicted if metric == "measured_over_predicted" else floor
+    key = "run_predicted_s" if metric == "measured_over_predicted" else "run_floor_s"
+    if any(r.get(key) is None for r in rows):
+        return None
+    base = sum(r[key] for r in rows)
     return measured / base if base else None
 
 
@@ -198,7 +205,11 @@ def netron_data(ov: Overlay) -> dict[str, Any]:
     model["coverage_percent"] = round(100.0 * ov.report.counted_coverage.fraction, 2)
     hw = ov.report.views.get("hardware")
     if hw is not None:
-        model["floor_us"] = hw.data["floor_s"] * 1e6
+        from ..hardware.latency import PREDICTED, latency_source
+
+        model["floor_us"] = hw.data["floor_s"] * 1e6  # the model's floor: a lower bound
+        if latency_source(hw.data) == PREDICTED:  # the latency as check and diff read it
+            model["predicted_us"] = hw.data[PREDICTED] * 1e6
         if "measured" in hw.data:
             model["measured_us"] = hw.data["measured"]["seconds"] * 1e6
     for name, v in model.items():
