@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .api import analyze, formula, sweep
 from .errors import (
     BindingError,
@@ -19,8 +20,6 @@ from .errors import (
     ResourceLimitError,
     UnsupportedModelError,
 )
-
-__version__ = "0.1.0"
 
 
 def analyze_many(

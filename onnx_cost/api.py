@@ -84,12 +84,7 @@ def _directory(path: str) -> None:
     count = 0
     for _ in zip(p.rglob("*.onnx"), range(100_000)):
         count += 1
-    from .cli import SUBCOMMANDS
-
-    if any(name == "batch" for name, _, _ in SUBCOMMANDS):
-        how = f"analyze them all with: onnx-cost batch {path}"
-    else:
-        how = "give one .onnx file at a time"
+    how = f"analyze them all with: onnx-cost batch {path}"  # the library never imports the CLI
     raise ModelFileError(f"{path}: is a directory holding {count} ONNX model(s) (*.onnx, subfolders included); {how}")
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import __version__
+from ._version import __version__
 from .cli_common import (
     EXIT_STRICT,
     FORMATS,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..rules.cost import COUNT_FIELDS, Cost
 from ..rules.node import Shape
 from .report import TOTAL_FIELDS, NodeRecord, Report

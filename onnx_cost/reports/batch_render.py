@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from .. import __version__
+from .._version import __version__
 from ..analyzer.render import si
 from ..analyzer.text import Column, csv_text, escape, table, terminal_width, wrap
 from .batch import TOTAL_KEYS, ModelRow

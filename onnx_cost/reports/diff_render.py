@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..analyzer.render import si
 from ..analyzer.report import Report
 from ..analyzer.text import Column, csv_text, escape, table, terminal_width, wrap

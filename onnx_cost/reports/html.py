@@ -17,7 +17,7 @@ import re
 from importlib import resources
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..analyzer.render import coverage_line, shape_str, symbolic_texts, symbolic_totals
 from ..analyzer.report import Report
 from ..analyzer.text import escape
