@@ -27,8 +27,8 @@ def analyze_many(
 ) -> list[ModelRow]:
     """Analyze many models in worker processes (or on ``executor``, any
     ``concurrent.futures.Executor``): one summary row per model, failures included;
-    see ``onnx_cost.reports.batch.analyze_many``."""
-    from .reports.batch import analyze_many as _many
+    see ``onnx_cost.reports.many.analyze_many``."""
+    from .reports.many import analyze_many as _many
 
     return _many(paths, executor, **kwargs)
 

@@ -13,14 +13,13 @@ PKG = Path(__file__).resolve().parent.parent / "onnx_cost"
 
 # the circles left (docs/architecture.md): the analyzer's Report <-> its renderers (the
 # Report's to_dict/__repr__ conveniences import render, which imports the dynamic formulas,
-# which import the engine), the device files <-> local calibration, and the batch pool <-> batch
+# which import the engine), and the device files <-> local calibration
 KNOWN = {
     "onnx_cost.analyzer", "onnx_cost.analyzer.count", "onnx_cost.analyzer.dynamic", "onnx_cost.analyzer.lenient",
     "onnx_cost.analyzer.qdq", "onnx_cost.analyzer.render", "onnx_cost.analyzer.report",
     "onnx_cost.analyzer.scaling", "onnx_cost.analyzer.table", "onnx_cost.analyzer.walk",
     "onnx_cost.hardware._columns", "onnx_cost.hardware.calibrate", "onnx_cost.hardware.devices",
     "onnx_cost.hardware.efficiency", "onnx_cost.hardware.local", "onnx_cost.hardware.roofline",
-    "onnx_cost.reports._pool", "onnx_cost.reports.batch",
 }
 
 

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 import onnx_cost
 from onnx_cost.cli import app
 from onnx_cost.reports import batch_render
-from onnx_cost.reports.batch import CRASHED, ERROR, OK, TIMEOUT, analyze_many, find_models
+from onnx_cost.reports.batch import CRASHED, ERROR, OK, TIMEOUT, find_models
+from onnx_cost.reports.many import analyze_many
 
 from helpers import make_model
 

@@ -18,7 +18,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,42 +156,6 @@ def find_models(specs: Iterable[str]) -> list[str]:
             raise ModelFileError(f"{spec}: no .onnx model there (a folder, a glob or a file)")
         out.update(dict.fromkeys(found))
     return list(out)
-
-
-def analyze_many(
-    paths: Iterable[str | os.PathLike[str]],
-    executor: Executor | None = None,
-    *,
-    jobs: int | None = None,
-    timeout: float | None = 60.0,
-    rules: Sequence[str] = (),
-    dims: Mapping[str, int] | None = None,
-    progress: Progress | None = None,
-) -> list[ModelRow]:
-    """One ``ModelRow`` per model, in the order given; failures are rows, never raised.
-
-    ``executor``: any ``concurrent.futures.Executor`` (default: our own pool of
-    ``jobs`` worker processes, which kills a model past ``timeout`` seconds).
-    ``rules``: rule files every worker loads. ``dims``: symbolic dims bound in each model
-    that declares them; free dims get the default binding (a batch dim is 1), as in the
-    analysis. ``progress(done, total)`` is called as models finish.
-    """
-    items = [os.fspath(p) for p in paths]
-    if executor is None:
-        from ._pool import run_pool
-
-        return run_pool(items, jobs or os.cpu_count() or 1, timeout, (tuple(rules), dict(dims or {})), progress)
-    futures = {executor.submit(analyze_one, p, tuple(rules), timeout, dict(dims or {})): i for i, p in enumerate(items)}
-    rows: list[ModelRow | None] = [None] * len(items)
-    for done, fut in enumerate(as_completed(futures), 1):
-        i = futures[fut]
-        try:
-            rows[i] = fut.result()
-        except Exception as e:  # the executor lost the task (a dead worker, a cancelled future)
-            rows[i] = ModelRow(items[i], CRASHED, printable(f"{type(e).__name__}: {e}", 300))
-        if progress:
-            progress(done, len(items))
-    return [r for r in rows if r is not None]
 
 
 def refuse_reads(output: str, paths: Sequence[str]) -> None:

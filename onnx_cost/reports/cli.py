@@ -153,7 +153,8 @@ def batch(
         import sys
 
         from . import batch_render
-        from .batch import analyze_many, find_models, refuse_reads
+        from .batch import find_models, refuse_reads
+        from .many import analyze_many
 
         if output not in (None, "-"):
             from ..output import check_writable
