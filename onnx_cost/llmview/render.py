@@ -127,7 +127,7 @@ def lines(r: LlmResult, esc: Esc) -> list[str]:
         per = ", ".join(f"{esc(k)} {_n(v) if v else 'never'}" for k, v in scan.by_op_type.items())
         tps = ", ".join(f"{b}: {_rate(v, 'tok/s')}" for b, v in scan.tokens_per_s.items())
         out.append(f"Batch (decode, per-node roofline {scan.basis}s): turns compute-bound {cross}; by op type: {per}.")
-        out.append(f"Tokens/s by batch: {tps}.")
+        out.append(f"Tokens/s by batch (from the per-node roofline {scan.basis}s, not the prediction): {tps}.")
     me = r.measured
     if me is not None:
         mbu = f"{me.mbu:.3g}" if me.mbu is not None else "-"
