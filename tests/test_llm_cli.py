@@ -33,9 +33,9 @@ def test_table_shows_prefill_decode_kv_and_ideal(model: str) -> None:
     out = r.output
     assert "prefill (4 tokens)" in out and "decode (context 8)" in out
     assert "6,272" in out  # decode MACs: tests/test_llm.py derives it
-    assert "KV cache: 256 B per token of one sequence; at context 8: 2 KiB (2,048 B); batch 2: 4 KiB (4,096 B)" \
+    assert "KV cache: 256 B per token of one sequence; at context 8: 2.05 KB (2,048 B); batch 2: 4.1 KB (4,096 B)" \
         in out.replace("\n  ", " ")
-    assert "ideal 16.6 KiB (16,952 B)" in out.replace("\n  ", " ")
+    assert "ideal 17 KB (16,952 B)" in out.replace("\n  ", " ")
 
 
 def test_json_is_the_library_result(model: str, tmp_path: Path) -> None:

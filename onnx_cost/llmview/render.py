@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 
 from ..errors import printable
+from ..hardware.view import _bin, _si
+from ..hardware.view import _time as _hw_time
 from .result import LlmResult, Step
 
 Esc = Callable[[str], str]
@@ -20,30 +22,18 @@ def _n(x: int) -> str:
 
 
 def _bytes(x: float | None) -> str:
+    """Bytes in the decimal units of every other screen (the hardware view's), with the exact count."""
     if x is None:
         return "-"
-    for scale, unit in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {unit} ({int(x):,} B)"
-    return f"{int(x):,} B"
+    return f"{_bin(x)} ({int(x):,} B)" if abs(x) >= 1000 else f"{int(x):,} B"
 
 
 def _time(s: float | None) -> str:
-    if s is None:
-        return "-"
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
-        if s >= scale:
-            return f"{s / scale:.3g} {unit}"
-    return f"{s * 1e9:.3g} ns"
+    return "-" if s is None else _hw_time(s)
 
 
 def _rate(x: float | None, unit: str) -> str:
-    if x is None:
-        return "-"
-    for scale, p in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {p}{unit}"
-    return f"{x:.3g} {unit}"
+    return _si(x, unit)
 
 
 def _dim(d: str | int, esc: Esc) -> str:
