@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .api import analyze, formula, sweep
-from .errors import (
+from onnx_cost._version import __version__
+from onnx_cost.api import analyze, formula, sweep
+from onnx_cost.errors import (
     BindingError,
     ExternalDataError,
     InternalError,
@@ -27,8 +27,8 @@ def analyze_many(
 ) -> list[ModelRow]:
     """Analyze many models in worker processes (or on ``executor``, any
     ``concurrent.futures.Executor``): one summary row per model, failures included;
-    see ``onnx_cost.reports.many.analyze_many``."""
-    from .reports.many import analyze_many as _many
+    see ``onnx_cost.runners.many.analyze_many``."""
+    from onnx_cost.runners.many import analyze_many as _many
 
     return _many(paths, executor, **kwargs)
 
@@ -55,7 +55,7 @@ def llm(
     ``measure``: time the decode step with onnxruntime. Returns a frozen ``LlmResult``
     (``.prefill``, ``.decode``, ``.kv``, ``.ideal``, ``.memory``, ``.batch_scan``,
     ``.to_dict()``); no KV cache: ``UnsupportedModelError``."""
-    from .llmview import llm as _llm
+    from onnx_cost.runners.llm import llm as _llm
 
     return _llm(model, prompt=prompt, context=context, batch=batch, device=device, seq_dim=seq_dim,
                 past_dim=past_dim, dims=dims, measure=measure, rules=rules)
@@ -64,10 +64,10 @@ def llm(
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from .api import ModelSource, RuleFiles
-    from .hardware.devices import Device
-    from .llmview import LlmResult
-    from .reports.batch import ModelRow
+    from onnx_cost.api import ModelSource, RuleFiles
+    from onnx_cost.runners.batch import ModelRow
+    from onnx_cost.views.hardware.devices import Device
+    from onnx_cost.views.llm import LlmResult
 
 __all__ = [
     "__version__",

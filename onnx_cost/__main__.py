@@ -1,3 +1,3 @@
-from .cli import main
+from onnx_cost.cli import main
 
 main()

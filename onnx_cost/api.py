@@ -11,17 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
-from ._numbers import count_value, shown
-from .errors import BindingError, NotOnnxError
+from onnx_cost._numbers import count_value, shown
+from onnx_cost.errors import BindingError, NotOnnxError
 
 if TYPE_CHECKING:
     from typing import TypeAlias
 
     import onnx
 
-    from .analyzer import Prepared
-    from .analyzer.report import Report
-    from .analyzer.scaling import Formula, SweepRow
+    from onnx_cost.analyzer import Prepared
+    from onnx_cost.model.report import Report
+    from onnx_cost.symbolic.scaling import Formula, SweepRow
 
     # What ``model`` may be; a shape as a sequence or as text ("1x3x224x224"); rule files.
     ModelSource: TypeAlias = "str | os.PathLike[str] | bytes | onnx.ModelProto | Prepared"
@@ -58,7 +58,7 @@ def load(model: ModelSource) -> Prepared:
     an OnnxCostError saying what is wrong."""
     import onnx
 
-    from .analyzer import Prepared, prepare
+    from onnx_cost.analyzer import Prepared, prepare
 
     if isinstance(model, Prepared):
         return model
@@ -76,7 +76,7 @@ def _directory(path: str) -> None:
     (a TensorFlow SavedModel folder is named as such by the loader)."""
     from pathlib import Path
 
-    from .errors import ModelFileError
+    from onnx_cost.errors import ModelFileError
 
     p = Path(path)
     if (p / "saved_model.pb").exists() or (p / "saved_model.pbtxt").exists():
@@ -91,7 +91,7 @@ def _directory(path: str) -> None:
 def _from_bytes(data: bytes) -> onnx.ModelProto:
     import onnx
 
-    from .analyzer.load import check_model_proto, describe
+    from onnx_cost.analyzer.load import check_model_proto, describe
 
     what = describe(data[:64], None, text=False)
     if what is not None:
@@ -105,7 +105,7 @@ def _from_bytes(data: bytes) -> onnx.ModelProto:
 
 
 def _prepare(model: ModelSource, rules: RuleFiles) -> Prepared:
-    from .plugins import load_entry_points, load_rule_file
+    from onnx_cost.analyzer.plugins import load_entry_points, load_rule_file
 
     load_entry_points()
     given: Any = rules  # checked here: callers may pass anything
@@ -206,7 +206,7 @@ def analyze(
     ``OnnxCostError`` subclass on bad input, ``BindingError`` for an input or dim name the
     model does not have.
     """
-    from .analyzer.dynamic import analyze_bound
+    from onnx_cost.symbolic.dynamic import analyze_bound
 
     src = _prepare(model, rules)
     return analyze_bound(src, _shapes(inputs), _dims(dims), bind=bind, values=values, branches=branches)
@@ -228,9 +228,9 @@ def sweep(
     d log(FLOPs) / d log(dim) between consecutive values. The model is parsed once.
     ``input_values`` and ``branches``: as ``analyze``'s ``values`` and ``branches``
     (``values`` here are the dim's)."""
-    from .analyzer.dynamic import analyze_bound
-    from .analyzer.scaling import check_dims
-    from .analyzer.scaling import sweep as _sweep
+    from onnx_cost.symbolic.dynamic import analyze_bound
+    from onnx_cost.symbolic.scaling import check_dims
+    from onnx_cost.symbolic.scaling import sweep as _sweep
 
     given: Any = values  # checked here: callers may pass anything
     if not isinstance(dim, str):
@@ -257,11 +257,11 @@ def check_sweep_binding(src: Prepared, dim: str, inputs: Mapping[str, Sequence[i
                         dims: Mapping[str, int], values: Mapping[str, object] | None = None) -> None:
     """A sweep's rows are numbers: every free dim but the swept one needs a value (given or
     its default binding). Raises BindingError naming the others."""
-    from .analyzer.dynamic import left_symbolic, needs_numbers
+    from onnx_cost.symbolic.dynamic import left_symbolic, needs_numbers
 
     bound = dict(dims)
     if values:
-        from .analyzer.bindings import value_dims
+        from onnx_cost.analyzer.bindings import value_dims
 
         bound = {**value_dims(src.proto.graph, values), **bound}
     left = [d for d in left_symbolic(src, inputs, {**bound, dim: 1}) if d != dim]
@@ -284,9 +284,9 @@ def formula(
     points and checked off them. ``Formula.polys["flops"]`` etc.; ``verified`` is False
     when the totals are not polynomial (strided shapes give floors). ``values`` and
     ``branches``: as ``analyze`` takes them."""
-    from .analyzer import analyze as _analyze
-    from .analyzer.scaling import check_dims, symbolic_dims
-    from .analyzer.scaling import formula as _formula
+    from onnx_cost.analyzer import analyze as _analyze
+    from onnx_cost.symbolic.scaling import check_dims, symbolic_dims
+    from onnx_cost.symbolic.scaling import formula as _formula
 
     if over is not None:
         over = _names(over, "over")
@@ -302,7 +302,7 @@ def formula(
     def at(point: Mapping[str, int]) -> Report:
         return _analyze(src, inputs=shapes, dims={**base, **point}, values=values, branches=branches)
 
-    from .analyzer.dynamic import piecewise_check
+    from onnx_cost.symbolic.dynamic import piecewise_check
 
     return piecewise_check(
         _formula(at, list(over)), lambda: _analyze(src, inputs=shapes, dims=base, values=values, branches=branches)

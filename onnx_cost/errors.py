@@ -75,7 +75,7 @@ class InternalError(Exception):
     exit_code = 3
 
     def __init__(self, where: str, node: str, op: str, error: BaseException) -> None:
-        from ._version import __version__
+        from onnx_cost._version import __version__
 
         what = str(error).splitlines()[0] if str(error) else ""
         super().__init__(

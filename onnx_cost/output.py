@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError
+from onnx_cost.errors import OutputError
 
 
 def _target(path: str | os.PathLike[str]) -> Path:
@@ -33,7 +33,7 @@ NAME_MAX, PATH_MAX = 255, 4096  # bytes of one name and of a whole path (Linux, 
 def _check_name(path: str | os.PathLike[str]) -> None:
     """OutputError when a name in ``path`` is longer than file systems allow: said before
     anything touches the disk (``stat`` would raise ENAMETOOLONG)."""
-    from ._numbers import shown
+    from onnx_cost._numbers import shown
 
     raw = os.fsencode(path)
     if len(raw) >= PATH_MAX:
@@ -140,7 +140,7 @@ def refuse_model(output: str | os.PathLike[str], model: str | os.PathLike[str], 
 def refuse_model_data(output: str | os.PathLike[str], model: Any, flag: str = "-o") -> None:
     """OutputError when ``-o`` (or ``flag``) names a file the model reads (its external data
     files); ``model`` is an ``analyzer.Prepared``. Checked after parsing, before any analysis."""
-    from .analyzer.external import all_tensors
+    from onnx_cost.analyzer.external import all_tensors
 
     if model.base_dir is None:
         return

@@ -47,8 +47,8 @@ def _models(folder: Path) -> list[tuple[str, Path, dict[str, int]]]:
 def measure(log: Callable[[str], None]) -> list[dict[str, Any]]:
     """Per model: CPU seconds of the analysis, of roofline + footprint, of the JSON view."""
     import onnx_cost
-    from onnx_cost.hardware import footprint, hardware_dict, load_device, roofline
     from onnx_cost.rules import load_all
+    from onnx_cost.views.hardware import footprint, hardware_dict, load_device, roofline
 
     load_all()
     device = load_device("t4")

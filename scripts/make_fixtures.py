@@ -338,7 +338,7 @@ def main() -> None:
     GOLDEN.mkdir(exist_ok=True)
     sys.path.insert(0, str(ROOT))
     import onnx_cost
-    from onnx_cost.analyzer import render
+    from onnx_cost.render import report as render
 
     for name, build in FIXTURES.items():
         path = FIX / f"{name}.onnx"

@@ -24,7 +24,7 @@ def main() -> None:
     from selenium.webdriver.chrome.service import Service
 
     import onnx_cost
-    from onnx_cost.reports.render import html
+    from onnx_cost.render.formats import html
 
     report = onnx_cost.analyze(ROOT / "fixtures" / "tiny_resnet_dynamo.onnx")
     report.model = type(report.model)(**{**report.model.__dict__, "path": "fixtures/tiny_resnet_dynamo.onnx"})

@@ -29,10 +29,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from validate_models import MODELS, quantized
 
 from onnx_cost import api
-from onnx_cost.hardware.calibrate import cache_path, calibrate
-from onnx_cost.hardware.devices import load_device_file
-from onnx_cost.hardware.measure import kernel_times, random_inputs, rank_correlation
-from onnx_cost.hardware.predict import predict
+from onnx_cost.runners.calibrate import cache_path, calibrate
+from onnx_cost.runners.measure import kernel_times, random_inputs, rank_correlation
+from onnx_cost.views.hardware.devices import load_device_file
+from onnx_cost.views.hardware.predict import predict
 
 
 def measure(ort: Any, data: bytes, feeds: dict[str, Any], threads: int = 0,
@@ -134,7 +134,7 @@ def main() -> int:
           f" within ±25 % {sum(e <= 0.25 for e in best_errs)}/{n}")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}; {time.perf_counter() - t_start:.0f} s")
     if args.save_band:
-        from onnx_cost.hardware.calibrate import save_band
+        from onnx_cost.runners.calibrate import save_band
 
         band = sorted(errs)[int(0.9 * (n - 1))]  # the 90th percentile of |error|
         save_band(path, band)

@@ -1,6 +1,6 @@
 """The validation models of `make validate` (scripts/validate.py), built in memory with
 onnx.helper and random weights. None of them is a calibration benchmark: those are
-single kernels (onnx_cost/hardware/calibrate.py); these are whole networks."""
+single kernels (onnx_cost/runners/calibrate.py); these are whole networks."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import onnx_cost
-from onnx_cost.analyzer.report import NodeRecord, Report
+from onnx_cost.model.report import NodeRecord, Report
 
 DT = {
     "float32": TensorProto.FLOAT,

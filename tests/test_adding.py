@@ -7,7 +7,7 @@ import importlib
 import re
 from pathlib import Path
 
-from onnx_cost.cli_common import FORMATS, Format, renderer
+from onnx_cost.cli.common import FORMATS, Format, renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "adding-a-rule.md").read_text(encoding="utf-8")
@@ -15,7 +15,7 @@ DOC = (ROOT / "docs" / "adding-a-rule.md").read_text(encoding="utf-8")
 
 def test_every_path_the_doc_names_exists():
     named = set(re.findall(r"`(onnx_cost/[\w/]+\.py)`", DOC))
-    assert "onnx_cost/cli_common.py" in named
+    assert "onnx_cost/cli/common.py" in named
     missing = [p for p in sorted(named) if not (ROOT / p).exists()]
     assert not missing, f"docs/adding-a-rule.md names files that do not exist: {missing}"
 

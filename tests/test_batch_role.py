@@ -6,7 +6,7 @@ from onnx import helper
 
 from onnx_cost.analyzer import prepare
 from onnx_cost.analyzer.dims import batch_by_role
-from onnx_cost.analyzer.dynamic import analyze_dynamic
+from onnx_cost.symbolic.dynamic import analyze_dynamic
 
 from helpers import init, make_model
 

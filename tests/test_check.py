@@ -18,10 +18,10 @@ import onnx
 import pytest
 from onnx import helper
 
-from onnx_cost.check.decide import FAIL, PASS, UNKNOWN
-from onnx_cost.check.expr import ExprError, parse_budget, parse_dims, parse_increase, parse_value
-from onnx_cost.check.run import check
 from onnx_cost.errors import BindingError
+from onnx_cost.runners.check import check
+from onnx_cost.views.check.decide import FAIL, PASS, UNKNOWN
+from onnx_cost.views.check.expr import ExprError, parse_budget, parse_dims, parse_increase, parse_value
 
 from helpers import init, make_model
 
@@ -131,7 +131,7 @@ def test_coverage_is_exact_in_percent():
 def test_latency_reads_the_floor_and_says_so(monkeypatch):
     # a hardware view with no prediction (predicted_s null): the check reads floor_s, exactly,
     # and says so. The view's floor is set to 1.81 ns here: the check is what is under test.
-    from onnx_cost.hardware import view
+    from onnx_cost.views.hardware import view
 
     real = view.hardware_dict
 
@@ -141,7 +141,7 @@ def test_latency_reads_the_floor_and_says_so(monkeypatch):
         return d
 
     monkeypatch.setattr(view, "hardware_dict", floor_only)
-    from onnx_cost.hardware.devices import load_device
+    from onnx_cost.views.hardware.devices import load_device
 
     got, res = verdicts(MLP, "latency<=1.81ns", "latency<=1.80ns", dims={"batch": 1},
                         device=load_device("a100-40gb"))
@@ -151,8 +151,8 @@ def test_latency_reads_the_floor_and_says_so(monkeypatch):
 
 
 def test_latency_prefers_a_prediction_when_the_view_has_one(monkeypatch):
-    from onnx_cost.check import metrics
-    from onnx_cost.hardware import view
+    from onnx_cost.views.check import metrics
+    from onnx_cost.views.hardware import view
 
     real = view.hardware_dict
 
@@ -162,7 +162,7 @@ def test_latency_prefers_a_prediction_when_the_view_has_one(monkeypatch):
         return d
 
     monkeypatch.setattr(view, "hardware_dict", with_prediction)
-    from onnx_cost.hardware.devices import load_device
+    from onnx_cost.views.hardware.devices import load_device
 
     got, res = verdicts(MLP, "latency<=4ms", "latency<=3.9ms", dims={"batch": 1}, device=load_device("a100-40gb"))
     assert [v for v, _, _ in got] == [PASS, FAIL]

@@ -1,4 +1,4 @@
-"""The exact maximum of a polynomial over an integer box (onnx_cost/check/boxmax.py):
+"""The exact maximum of a polynomial over an integer box (onnx_cost/views/check/boxmax.py):
 hand-worked cases, and brute force over every point of small boxes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from itertools import product
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onnx_cost.check.boxmax import evaluate, maximize, minimize, shift
+from onnx_cost.views.check.boxmax import evaluate, maximize, minimize, shift
 
 F = Fraction
 

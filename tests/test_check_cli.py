@@ -264,9 +264,9 @@ def test_json_doc_lists_every_check_key():
 
 
 def test_annotations_escape_percent_and_newlines():
-    from onnx_cost.check.decide import Check
-    from onnx_cost.check.render import gh_annotations
-    from onnx_cost.check.run import Result
+    from onnx_cost.render.check import gh_annotations
+    from onnx_cost.runners.check import Result
+    from onnx_cost.views.check.decide import Check
 
     c = Check("flops", "<=", None, None, "fail", "+6% over\nthe baseline", text="flops=5%", kind="increase")
     line = gh_annotations(Result("m.onnx", [c]))

@@ -57,7 +57,7 @@ def test_options_that_do_not_apply_are_usage_errors(args, message):
 
 
 def test_formats_without_a_renderer_say_so(monkeypatch):
-    from onnx_cost import cli_common
+    from onnx_cost.cli import common as cli_common
 
     monkeypatch.setitem(cli_common.FORMATS, "html", cli_common.OutputFormat(None))
     r = run(CNN, "--format", "html")

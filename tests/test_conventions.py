@@ -15,7 +15,7 @@ import pytest
 from onnx import helper
 
 import onnx_cost
-from onnx_cost import conventions
+from onnx_cost.views import conventions
 
 from helpers import init, make_model
 
@@ -257,7 +257,7 @@ def test_aliases_and_unknown_name():
 
 
 def test_every_profile_names_only_known_families():
-    from onnx_cost.conventions.families import FAMILIES
+    from onnx_cost.views.conventions.families import FAMILIES
 
     for p in conventions.PROFILES.values():
         assert set(p.table) <= set(FAMILIES), p.name

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import onnx_cost
-from onnx_cost import conventions
+from onnx_cost.views import conventions
 
 from models import bert_base, convnext_tiny, efficientnet_b0, mobilenet_v2, resnet, vgg16, vit_b_16
 

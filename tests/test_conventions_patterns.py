@@ -10,7 +10,7 @@ from __future__ import annotations
 from onnx import helper
 
 import onnx_cost
-from onnx_cost import conventions
+from onnx_cost.views import conventions
 
 from helpers import init, make_model
 from models import Builder

@@ -43,7 +43,7 @@ def test_the_frame_count_is_named_after_its_range_and_hinted():
     assert r.derived_dims == {NAME: "the length computed by Range /decoder/Range"}
     data = r.to_dict()
     assert f"--dim {NAME}=N" in data["bind_hint"] and data["derived_dims"] == r.derived_dims
-    from onnx_cost.analyzer.render import to_table
+    from onnx_cost.render.report import to_table
 
     assert f"bind the data-dependent dim: --dim {NAME}=N (the length computed by Range /decoder/Range)" in to_table(r)
 

@@ -32,7 +32,7 @@ def test_readme_first_commands():
 
 def test_json_doc_lists_every_top_level_key():
     import onnx_cost
-    from onnx_cost.analyzer import render
+    from onnx_cost.render import report as render
 
     d = render.to_dict(onnx_cost.analyze(ROOT / "fixtures" / "tiny_cnn.onnx"))
     doc = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import onnx_cost
-from onnx_cost.analyzer import render
+from onnx_cost.render import report as render
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures"

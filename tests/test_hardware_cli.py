@@ -151,7 +151,7 @@ def test_markdown_and_html_carry_the_view() -> None:
 
 
 def test_the_markdown_fence_outlasts_any_backticks_in_the_text() -> None:
-    from onnx_cost.hardware.cli import _fenced
+    from onnx_cost.cli.hardware import _fenced
 
     assert _fenced("a\n") == "```\na\n```\n"
     # a name holding five backticks cannot close a fence of six

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from onnx_cost.hardware import DeviceError, load_device, load_device_file, presets
-from onnx_cost.hardware.devices import PRECISIONS
+from onnx_cost.views.hardware import DeviceError, load_device, load_device_file, presets
+from onnx_cost.views.hardware.devices import PRECISIONS
 
 REQUIRED = {
     "p100", "t4", "hi3519av100", "a100-40gb", "a100-80gb", "h100-sxm", "h200", "l4",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from onnx import helper
 
-from onnx_cost.hardware import hardware_dict, load_device
+from onnx_cost.views.hardware import hardware_dict, load_device
 
 from helpers import analyze_model, init, make_model
 
@@ -27,6 +27,6 @@ def test_cli_start_stays_light() -> None:
     import subprocess
     import sys
 
-    code = "import sys, onnx_cost.cli, onnx_cost.hardware; print('onnx' in sys.modules or 'numpy' in sys.modules)"
+    code = "import sys, onnx_cost.cli, onnx_cost.views.hardware; print('onnx' in sys.modules or 'numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip() == "False"

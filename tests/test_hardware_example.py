@@ -6,7 +6,7 @@ import math
 
 from onnx import helper
 
-from onnx_cost.hardware import Device, Figure, footprint, roofline, utilization
+from onnx_cost.views.hardware import Device, Figure, footprint, roofline, utilization
 
 from helpers import analyze_model, init, make_model
 
@@ -49,7 +49,7 @@ def test_worked_example() -> None:
 
 
 def test_worked_example_floor_fuses_conv_relu() -> None:
-    from onnx_cost.hardware.predict import predict
+    from onnx_cost.views.hardware.predict import predict
 
     p = predict(conv_relu(), T4)
     # one kernel: 231,010,304 + 200,704 = 231,211,008 ops; x + W + z = 1,753,088 bytes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onnx import helper
 
-from onnx_cost.hardware import Device, Figure, footprint
+from onnx_cost.views.hardware import Device, Figure, footprint
 
 from helpers import analyze_model, init, make_model
 
@@ -70,7 +70,7 @@ def test_constant_outputs_are_weights() -> None:
 
 
 def test_peak_sweep_exact_beyond_int64() -> None:
-    from onnx_cost.hardware.footprint import _peak
+    from onnx_cost.views.hardware.footprint import _peak
 
     # spans (producer, last consumer, bytes): a graph input (-1) used by node 0, t0 by node 1
     assert _peak(2, [(-1, 0, 10), (0, 1, 5), (1, 1, 7)]) == (15, 0)  # node 0: 10 + 5

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from onnx_cost.hardware import load_device
-from onnx_cost.hardware.local import cache_dir, cpu_model, local_device
+from onnx_cost.runners.local import cache_dir, cpu_model, local_device
+from onnx_cost.views.hardware import load_device
 
 FAKE = {"gemm_flops": 5e10, "copy_bytes_per_s": 2e10, "memory_bytes": 8 * 2**30}
 
@@ -58,8 +58,8 @@ def test_load_device_local_without_onnxruntime_reads_the_numpy_cache(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     local_device(measure_fn=lambda: dict(FAKE))  # fills the cache
-    import onnx_cost.hardware.calibrate as calibrate
-    import onnx_cost.hardware.local as local
+    import onnx_cost.runners.calibrate as calibrate
+    import onnx_cost.runners.local as local
 
     def boom() -> dict[str, float]:
         raise AssertionError("measured again")
@@ -75,7 +75,7 @@ def test_load_device_local_without_onnxruntime_reads_the_numpy_cache(
 
 def test_load_device_local_reads_the_calibration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    import onnx_cost.hardware.calibrate as calibrate
+    import onnx_cost.runners.calibrate as calibrate
 
     write_fake_calibration()
 
@@ -90,8 +90,8 @@ def test_load_device_local_reads_the_calibration(monkeypatch: pytest.MonkeyPatch
 
 def write_fake_calibration() -> Path:
     """A calibration file in the cache, from a synthetic fit: nothing timed."""
-    from onnx_cost.hardware.calibrate import cache_path, device_toml
-    from onnx_cost.hardware.efficiency import Curve, Efficiency
+    from onnx_cost.runners.calibrate import cache_path, device_toml
+    from onnx_cost.views.hardware.efficiency import Curve, Efficiency
 
     eff = Efficiency({"gemm": Curve(((1e6, 5e10), (1e9, 1e11))), "elementwise": Curve(((1e4, 1e9), (1e8, 1e10)))},
                      2e-6, 1e-5)

@@ -11,8 +11,8 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from onnx_cost.hardware import Device, Figure, roofline
-from onnx_cost.hardware.measure import MeasureError, compare, measure, per_node_times
+from onnx_cost.runners.measure import MeasureError, compare, measure, per_node_times
+from onnx_cost.views.hardware import Device, Figure, roofline
 
 from helpers import make_model
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from onnx import helper
 
-from onnx_cost.hardware import Device, Figure, roofline
-from onnx_cost.hardware.plot import POINTS_GID, PlotError, label, save
+from onnx_cost.render.plot import POINTS_GID, PlotError, label, save
+from onnx_cost.views.hardware import Device, Figure, roofline
 
 from helpers import analyze_model, init, make_model
 

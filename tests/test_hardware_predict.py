@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from onnx_cost.hardware import Device, Figure, footprint
-from onnx_cost.hardware.calibrate import OVERHEAD, STREAM, Sample, device_toml, fit, save_band
-from onnx_cost.hardware.devices import load_device, load_device_file
-from onnx_cost.hardware.efficiency import Curve, Efficiency, kernel_class
-from onnx_cost.hardware.fusion import FUSIONS, kernels
-from onnx_cost.hardware.predict import predict
-from onnx_cost.hardware.view import against, hardware_dict
+from onnx_cost.runners.calibrate import OVERHEAD, STREAM, Sample, device_toml, fit, save_band
+from onnx_cost.views.hardware import Device, Figure, footprint
+from onnx_cost.views.hardware.devices import load_device, load_device_file
+from onnx_cost.views.hardware.efficiency import Curve, Efficiency, kernel_class
+from onnx_cost.views.hardware.fusion import FUSIONS, kernels
+from onnx_cost.views.hardware.predict import predict
+from onnx_cost.views.hardware.view import against, hardware_dict
 
 from helpers import analyze_model, init, make_model
 
@@ -228,7 +228,7 @@ def test_device_file_round_trip(tmp_path: Path) -> None:
 def test_calibrate_without_onnxruntime_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    import onnx_cost.hardware.calibrate as calibrate
+    import onnx_cost.runners.calibrate as calibrate
     from onnx_cost.cli import app
 
     def no_ort() -> None:
@@ -258,7 +258,7 @@ def test_recalibrate_applies_to_local_only(tmp_path: Path) -> None:
 
 
 def test_rank_correlation_by_hand() -> None:
-    from onnx_cost.hardware.measure import kernel_stats, rank_correlation
+    from onnx_cost.runners.measure import kernel_stats, rank_correlation
 
     assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0
     assert rank_correlation([1, 2, 3, 4], [40, 30, 20, 10]) == -1.0

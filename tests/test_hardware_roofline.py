@@ -7,10 +7,10 @@ import math
 import pytest
 from onnx import helper
 
-from onnx_cost.analyzer.report import COUNTED, UNCOUNTED, NodeRecord, Report
-from onnx_cost.hardware import Device, Figure, roofline, roofline_dict, utilization
-from onnx_cost.hardware.roofline import pick_peak, roof_node
+from onnx_cost.model.report import COUNTED, UNCOUNTED, NodeRecord, Report
 from onnx_cost.rules.cost import Cost
+from onnx_cost.views.hardware import Device, Figure, roofline, roofline_dict, utilization
+from onnx_cost.views.hardware.roofline import pick_peak, roof_node
 
 from helpers import analyze_model, init, make_model
 

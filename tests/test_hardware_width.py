@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typer.testing import CliRunner
 
 from onnx_cost.cli import app
-from onnx_cost.hardware.cli import _run_text
+from onnx_cost.cli.hardware import _run_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CNN = str(ROOT / "fixtures" / "tiny_cnn.onnx")

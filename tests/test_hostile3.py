@@ -390,7 +390,7 @@ def test_hostile_device_files(tmp_path: Path, text: str, line: str) -> None:
 def test_device_file_in_range_still_loads(tmp_path: Path) -> None:
     dev = tmp_path / "d.toml"
     dev.write_text(DEVICE.format(value="1e-6", bw="1e9"))  # the range's own ends
-    from onnx_cost.hardware.devices import load_device
+    from onnx_cost.views.hardware.devices import load_device
 
     d = load_device(str(dev))
     assert d.peak("fp32") == 1e-6 * 1e12 and d.bandwidth_bytes_per_s == 1e9 * 1e9
@@ -518,7 +518,7 @@ def _relu_model(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(("body", "line"), _PLUGIN_CASES)
 def test_misbehaving_plugin_rule_is_the_plugins_fault(tmp_path: Path, body: str, line: str) -> None:
     import onnx_cost
-    from onnx_cost.plugins import PluginError
+    from onnx_cost.analyzer.plugins import PluginError
     from onnx_cost.rules import load_all
     from onnx_cost.rules.registry import REGISTRY
 
@@ -573,7 +573,7 @@ def test_plugin_rule_with_exact_huge_and_numpy_counts_is_valid(tmp_path: Path) -
 ])
 def test_base_exceptions_in_a_rules_file(tmp_path: Path, body: str, line: str) -> None:
     import onnx_cost
-    from onnx_cost.plugins import PluginError
+    from onnx_cost.analyzer.plugins import PluginError
 
     p = _relu_model(tmp_path)
     rules = tmp_path / "rules.py"

@@ -15,11 +15,11 @@ PKG = Path(__file__).resolve().parent.parent / "onnx_cost"
 # Report's to_dict/__repr__ conveniences import render, which imports the dynamic formulas,
 # which import the engine), and the device files <-> local calibration
 KNOWN = {
-    "onnx_cost.analyzer", "onnx_cost.analyzer.count", "onnx_cost.analyzer.dynamic", "onnx_cost.analyzer.lenient",
-    "onnx_cost.analyzer.qdq", "onnx_cost.analyzer.render", "onnx_cost.analyzer.report",
-    "onnx_cost.analyzer.scaling", "onnx_cost.analyzer.table", "onnx_cost.analyzer.walk",
-    "onnx_cost.hardware._columns", "onnx_cost.hardware.calibrate", "onnx_cost.hardware.devices",
-    "onnx_cost.hardware.efficiency", "onnx_cost.hardware.local", "onnx_cost.hardware.roofline",
+    "onnx_cost.analyzer", "onnx_cost.analyzer.count", "onnx_cost.symbolic.dynamic", "onnx_cost.analyzer.lenient",
+    "onnx_cost.views.qdq", "onnx_cost.render.report", "onnx_cost.model.report",
+    "onnx_cost.symbolic.scaling", "onnx_cost.render.table", "onnx_cost.analyzer.walk",
+    "onnx_cost.views.hardware._columns", "onnx_cost.runners.calibrate", "onnx_cost.views.hardware.devices",
+    "onnx_cost.views.hardware.efficiency", "onnx_cost.runners.local", "onnx_cost.views.hardware.roofline",
 }
 
 

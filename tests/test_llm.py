@@ -18,8 +18,8 @@ from llm_models import decoder
 
 import onnx_cost
 from onnx_cost.errors import BindingError, UnsupportedModelError
-from onnx_cost.hardware.devices import Device, Figure
-from onnx_cost.llmview.core import longest
+from onnx_cost.runners.llm import longest
+from onnx_cost.views.hardware.devices import Device, Figure
 
 L, E, H, V = 2, 16, 2, 32
 D = E // H
@@ -73,7 +73,7 @@ SHAPES = 4 * I64 + 3 * I64  # the Reshape targets [0, 0, H, D] and [0, 0, E]: co
 KV_PER_TOKEN = L * 2 * H * D * F32  # layers x (K and V) x heads x head dim x 4 bytes
 
 
-def step_numbers(st: onnx_cost.llmview.Step) -> tuple[int, int, int, int]:
+def step_numbers(st: onnx_cost.views.llm.Step) -> tuple[int, int, int, int]:
     return st.macs, st.flops, st.read_bytes, st.write_bytes
 
 
@@ -239,7 +239,7 @@ def _view_with(monkeypatch: pytest.MonkeyPatch, floor: float, predicted: float |
     """The hardware view with the latencies set: floor_s = ``floor`` and predicted_s =
     ``predicted`` seconds per byte the step moves (None: no prediction), so that the
     arithmetic under test is the LLM view's (which latency, tokens/s), not the device model's."""
-    from onnx_cost.hardware import view
+    from onnx_cost.views.hardware import view
 
     real = view.hardware_dict
 

@@ -112,7 +112,7 @@ def test_qdq_fused_group_takes_the_integer_type_of_its_inputs():
 
 
 def test_totals_per_precision_in_json_and_tf32_eligibility():
-    from onnx_cost.analyzer.render import to_dict
+    from onnx_cost.render.report import to_dict
     from onnx_cost.rules._precision import tf32_eligible
 
     model = _conv_integer_then_matmul()

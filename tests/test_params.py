@@ -11,7 +11,7 @@ import pytest
 from onnx import helper, numpy_helper
 
 import onnx_cost
-from onnx_cost.analyzer import render
+from onnx_cost.render import report as render
 
 from helpers import init, make_model
 

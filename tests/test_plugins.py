@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 from typer.testing import CliRunner
 
 import onnx_cost
-from onnx_cost import plugins
+from onnx_cost.analyzer import plugins
 from onnx_cost.cli import app
 from onnx_cost.rules import REGISTRY, load_all
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import onnx_cost
-from onnx_cost.analyzer.report import Coverage, ModelInfo, NodeRecord, Report, View
-from onnx_cost.analyzer.totals import Totals
-from onnx_cost.llmview import LlmResult, Step
+from onnx_cost.model.report import Coverage, ModelInfo, NodeRecord, Report, View
+from onnx_cost.model.totals import Totals
+from onnx_cost.views.llm import LlmResult, Step
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from onnx import helper
 
 import onnx_cost
 from onnx_cost.analyzer.scope import CLASS_HIERARCHY, NAME_SCOPES, ScopeParser
-from onnx_cost.analyzer.totals import TOTAL_FIELDS, Totals, by_op_type, by_precision, by_scope, group
+from onnx_cost.model.totals import TOTAL_FIELDS, Totals, by_op_type, by_precision, by_scope, group
 from onnx_cost.rules._precision import precision
 from onnx_cost.rules.cost import COUNT_FIELDS, Cost
 from onnx_cost.rules.node import NodeView, TensorInfo

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 import onnx_cost
 from onnx_cost.cli import app
-from onnx_cost.reports import batch_render
-from onnx_cost.reports.batch import CRASHED, ERROR, OK, TIMEOUT, find_models
-from onnx_cost.reports.many import analyze_many
+from onnx_cost.render import batch as batch_render
+from onnx_cost.runners.batch import CRASHED, ERROR, OK, TIMEOUT, find_models
+from onnx_cost.runners.many import analyze_many
 
 from helpers import make_model
 

@@ -11,8 +11,8 @@ import numpy as np
 from onnx import helper
 
 import onnx_cost
-from onnx_cost.reports import diff_render
-from onnx_cost.reports.diff import diff
+from onnx_cost.render import diff as diff_render
+from onnx_cost.views.diff import diff
 
 from helpers import init, make_model
 

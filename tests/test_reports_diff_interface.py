@@ -11,7 +11,7 @@ from onnx import helper
 from typer.testing import CliRunner
 
 from onnx_cost.cli import app
-from onnx_cost.reports.interface import interface_changes
+from onnx_cost.views.interface import interface_changes
 
 from helpers import init, make_model
 

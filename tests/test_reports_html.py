@@ -17,7 +17,7 @@ import pytest
 from onnx import helper
 
 import onnx_cost
-from onnx_cost.reports.html import embed_json, to_html
+from onnx_cost.render.html import embed_json, to_html
 
 from helpers import init, make_model
 

@@ -8,7 +8,7 @@ from markdown_it import MarkdownIt
 from onnx import helper
 
 import onnx_cost
-from onnx_cost.reports.markdown import md_table, md_text, to_markdown
+from onnx_cost.render.markdown import md_table, md_text, to_markdown
 
 from helpers import make_model
 

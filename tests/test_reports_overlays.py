@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 import onnx_cost
 from onnx_cost.analyzer.functions import CALL_KEY
 from onnx_cost.cli import app
-from onnx_cost.reports.overlays import COUNTS, Overlay, model_explorer_data, netron_data, thresholds
+from onnx_cost.render.overlays import COUNTS, Overlay, model_explorer_data, netron_data, thresholds
 
 from helpers import init, make_model, vi
 
@@ -205,7 +205,7 @@ def test_names_stay_json_strings(built, tmp_path):
 
 
 def test_hardware_metrics_are_the_views_rows(tmp_path):
-    from onnx_cost.hardware.cli import plan
+    from onnx_cost.cli.hardware import plan
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
@@ -231,7 +231,7 @@ def test_predicted_us_only_where_the_view_predicts():
     the overlay reads it and leaves out a node fused into another (its time is its head's) and a
     node the view predicts nothing for. The rows' values are written here by hand into the view,
     to check how the overlay reads them."""
-    from onnx_cost.hardware.cli import plan
+    from onnx_cost.cli.hardware import plan
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
@@ -252,7 +252,7 @@ def test_predicted_us_only_where_the_view_predicts():
 def test_the_netron_model_has_the_floor_and_the_latency_the_view_gives():
     """The model's totals: floor_us from the view's floor_s, predicted_us from its predicted_s only
     when hardware/latency.py reads the latency there (both set here by hand)."""
-    from onnx_cost.hardware.cli import plan
+    from onnx_cost.cli.hardware import plan
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
@@ -272,7 +272,7 @@ def test_the_netron_model_has_the_floor_and_the_latency_the_view_gives():
 
 def test_measured_metrics_are_the_runs_rows():
     pytest.importorskip("onnxruntime")  # the runtime extra
-    from onnx_cost.hardware.cli import plan
+    from onnx_cost.cli.hardware import plan
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)

@@ -14,8 +14,8 @@ from onnx import TensorProto, helper
 from typer.testing import CliRunner
 
 from onnx_cost.cli import app
-from onnx_cost.reports import batch_render
-from onnx_cost.reports.batch import ModelRow
+from onnx_cost.render import batch as batch_render
+from onnx_cost.runners.batch import ModelRow
 
 ROOT = Path(__file__).resolve().parent.parent
 # ANSI CSI, OSC ended by BEL, markup, DEL, C1 CSI; no '/', which would split a scope path

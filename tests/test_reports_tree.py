@@ -8,8 +8,8 @@ import pytest
 from onnx import helper
 
 import onnx_cost
-from onnx_cost.reports import tables
-from onnx_cost.reports import tree as T
+from onnx_cost.render import tables
+from onnx_cost.views import tree as T
 
 from helpers import init, make_model
 

@@ -23,9 +23,9 @@ from onnx import TensorProto, helper, numpy_helper
 from typer.testing import CliRunner
 
 import onnx_cost
-from onnx_cost.analyzer.report import Totals
-from onnx_cost.analyzer.scaling import Polynomial, formula, sweep, symbolic_dims
 from onnx_cost.cli import app
+from onnx_cost.model.report import Totals
+from onnx_cost.symbolic.scaling import Polynomial, formula, sweep, symbolic_dims
 
 runner = CliRunner()
 F = TensorProto.FLOAT

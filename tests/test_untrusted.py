@@ -15,8 +15,8 @@ import pytest
 from onnx import TensorProto, helper
 from typer.testing import CliRunner
 
-from onnx_cost.analyzer.text import csv_text, escape, shorten
 from onnx_cost.cli import app
+from onnx_cost.text import csv_text, escape, shorten
 
 # ANSI CSI (clear screen), OSC (set the terminal title, ended by BEL), rich markup, DEL, C1 CSI
 EVIL = "\x1b[2J\x1b]0;pwned\x07[/b]\x7f\x9b"
@@ -137,8 +137,8 @@ def test_diff_csv_escapes_and_defuses_model_text(evil, tmp_path):
 def test_batch_csv_escapes_and_defuses_path_producer_and_error():
     """A model path or producer starting with '=' gets a leading quote; a control byte in
     an error message is written as \\x1b (backslash escape), never raw."""
-    from onnx_cost.reports.batch import ModelRow
-    from onnx_cost.reports.batch_render import to_csv
+    from onnx_cost.render.batch import to_csv
+    from onnx_cost.runners.batch import ModelRow
 
     ok = ModelRow(path="=cmd().onnx", status="ok", producer="@evil 1.0")
     bad = ModelRow(path="b.onnx", status="error", error="bad \x1b[2J name")

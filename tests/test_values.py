@@ -54,7 +54,7 @@ def test_an_if_on_data_is_an_upper_bound_naming_its_condition():
     assert data["bound"] == "upper"
     assert data["data_ifs"][0]["bound"] == "upper"
     assert (data["data_ifs"][0]["then"]["macs"], data["data_ifs"][0]["else"]["macs"]) == (128, 64)
-    from onnx_cost.analyzer.render import to_table
+    from onnx_cost.render.report import to_table
 
     text = to_table(r)
     assert "UPPER BOUND: If /If_sr's condition is not known statically (input 'sr' via Equal)" in text
@@ -173,7 +173,7 @@ def test_a_list_value_decides_its_inputs_symbolic_dim():
     r = onnx_cost.analyze(m, values={"ids": [1, 2, 3]})
     assert not r.partial and r.total.macs == 24
     from onnx_cost.analyzer import prepare
-    from onnx_cost.analyzer.dynamic import analyze_dynamic
+    from onnx_cost.symbolic.dynamic import analyze_dynamic
 
     report, dyn = analyze_dynamic(prepare(m), {}, {}, values={"ids": [1, 2, 3]})
     assert dyn is None and report.total.macs == 24  # n is the value's length: nothing left free

@@ -8,7 +8,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 import onnx_cost
-from onnx_cost import plugins
+from onnx_cost.analyzer import plugins
 from onnx_cost.rules import REGISTRY, load_all
 
 from helpers import make_model

@@ -16,18 +16,16 @@ from typing import Any
 
 import onnx
 
-from ..errors import BindingError, InvalidGraphError, UnsupportedModelError
-from ..rules.node import TensorInfo, nbytes, numel
-from ..rules.registry import is_onnx_domain, norm_domain
-from .dims import check_dims
-from .external import model_dir
-from .load import load_model, model_warnings
-from .onnx_infer import onnx_hints
-from .params import apply as apply_split
-from .params import split_statics
-from .qdq import NAME as QDQ_VIEW
-from .qdq import has_dq, qdq_view
-from .report import (
+from onnx_cost.analyzer.dims import check_dims
+from onnx_cost.analyzer.external import model_dir
+from onnx_cost.analyzer.load import load_model, model_warnings
+from onnx_cost.analyzer.onnx_infer import onnx_hints
+from onnx_cost.analyzer.params import apply as apply_split
+from onnx_cost.analyzer.params import split_statics
+from onnx_cost.analyzer.shapes import GraphShapes, ShapeEngine, info_from_type
+from onnx_cost.analyzer.walk import Walker
+from onnx_cost.errors import BindingError, InvalidGraphError, UnsupportedModelError
+from onnx_cost.model.report import (
     COUNTED,
     INVALID,
     NOT_TAKEN,
@@ -42,9 +40,11 @@ from .report import (
     View,
     sum_records,
 )
-from .shapes import GraphShapes, ShapeEngine, info_from_type
-from .totals import by_op_type, group
-from .walk import Walker
+from onnx_cost.model.totals import by_op_type, group
+from onnx_cost.rules.node import TensorInfo, nbytes, numel
+from onnx_cost.rules.registry import is_onnx_domain, norm_domain
+from onnx_cost.views.qdq import NAME as QDQ_VIEW
+from onnx_cost.views.qdq import has_dq, qdq_view
 
 __all__ = ["analyze", "prepare", "Prepared", "Report", "NodeRecord", "Totals", "View"]
 
@@ -113,7 +113,7 @@ def _analyze(
     p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: DimBinding,
     values: Mapping[str, Any] | None = None, branches: Mapping[str, str] | None = None,
 ) -> Report:
-    from .bindings import bind_values, check_branches, value_dims
+    from onnx_cost.analyzer.bindings import bind_values, check_branches, value_dims
 
     warnings = list(p.warnings)
     proto, opsets, base_dir = p.proto, p.opsets, p.base_dir
@@ -145,18 +145,18 @@ def _analyze(
     report.unused_params = statics.unused
     report.data_ifs = walker.data_ifs
     report.quant_params = statics.quant
-    from .derived import describe
+    from onnx_cost.analyzer.derived import describe
 
     report.derived_dims = describe(graph, report.missing_dims)
     report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
-    from .lenient import lenient_warnings
+    from onnx_cost.analyzer.lenient import lenient_warnings
 
     report.warnings.extend(lenient_warnings(walker.records))
     return report
 
 
 def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding) -> ShapeEngine:
-    from .derived import is_derived
+    from onnx_cost.analyzer.derived import is_derived
 
     engine.branches = chosen
     engine.derived = {k: int(v) for k, v in dims.items() if is_derived(k)}
@@ -193,7 +193,7 @@ def _local(g: GraphShapes) -> Mapping[str, TensorInfo]:
 def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
     """The model's opsets by domain, after refusing what cannot be analyzed: too deep
     or too big (``check_structure``), bad, conflicting or future opset and IR versions."""
-    from .load import check_structure
+    from onnx_cost.analyzer.load import check_structure
 
     check_structure(proto)
     opsets: dict[str, int] = {}
@@ -244,7 +244,7 @@ def _opsets(proto: onnx.ModelProto) -> dict[str, int]:
 
 def _inline(proto: onnx.ModelProto) -> onnx.ModelProto:
     """Inline model-local functions so their bodies are counted, under the caller's scope."""
-    from .functions import inline_functions
+    from onnx_cost.analyzer.functions import inline_functions
 
     try:
         return inline_functions(proto)

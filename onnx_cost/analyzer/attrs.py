@@ -22,7 +22,7 @@ from typing import Any
 import onnx
 from onnx import AttributeProto, defs
 
-from ..rules._contrib_schema import defaults as contrib_defaults
+from onnx_cost.rules._contrib_schema import defaults as contrib_defaults
 
 A = AttributeProto
 _GRAPH_TYPES = (A.GRAPH, A.GRAPHS)
@@ -124,7 +124,7 @@ def _value(a: AttributeProto, t: int) -> Any:
     if t == A.STRINGS:
         return [s.decode("utf-8", "replace") for s in a.strings]
     if t == A.TENSOR:
-        from .values import tensor_value
+        from onnx_cost.analyzer.values import tensor_value
 
         return tensor_value(a.t)
     return onnx.helper.get_attribute_value(a)  # tensors, sparse tensors, type protos

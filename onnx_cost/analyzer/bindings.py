@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import onnx
 
-from ..errors import BindingError, printable
-from ..rules.node import TensorInfo
-from .dtypes import NUMPY_TYPES
-from .values import SMALL
+from onnx_cost.analyzer.values import SMALL
+from onnx_cost.errors import BindingError, printable
+from onnx_cost.model.dtypes import NUMPY_TYPES
+from onnx_cost.rules.node import TensorInfo
 
 MAX_VALUE = 64  # elements a bound value may have: a scalar or a small integer tensor (a length, a step count)
 THEN, ELSE = "then", "else"
@@ -163,7 +163,7 @@ def check_branches(model: onnx.ModelProto, branches: Mapping[str, str]) -> dict[
 
 def if_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     """Every If node of the graph and its subgraphs."""
-    from .subgraphs import all_graphs
+    from onnx_cost.analyzer.subgraphs import all_graphs
 
     return [n for g in all_graphs(graph) for n in g.node if n.op_type == "If" and n.domain in ("", "ai.onnx")]
 

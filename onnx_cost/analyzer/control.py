@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import onnx
 
-from ..rules.node import TensorInfo
-from .infos import info_from_type
+from onnx_cost.analyzer.infos import info_from_type
+from onnx_cost.rules.node import TensorInfo
 
 if TYPE_CHECKING:
-    from .shapes import GraphShapes, ShapeEngine
+    from onnx_cost.analyzer.shapes import GraphShapes, ShapeEngine
 
 
 def _graphs(node: onnx.NodeProto) -> dict[str, onnx.GraphProto]:

@@ -8,15 +8,15 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any, NamedTuple, cast
 
-from ..errors import InternalError, printable
-from ..plugins import PluginError, _failure, origin
-from ..rules import lookup
-from ..rules._precision import precision
-from ..rules.cost import ZERO as NO_COST
-from ..rules.cost import Cost
-from ..rules.node import NodeView, RuleError, Shape, ShapeUnknown, TensorInfo, nbytes, numel
-from ..rules.registry import UNCOUNTABLE
-from .report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO
+from onnx_cost.analyzer.plugins import PluginError, _failure, origin
+from onnx_cost.errors import InternalError, printable
+from onnx_cost.model.report import COUNTED, INVALID, SHAPE_UNKNOWN, UNCOUNTED, ZERO
+from onnx_cost.rules import lookup
+from onnx_cost.rules._precision import precision
+from onnx_cost.rules.cost import ZERO as NO_COST
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, Shape, ShapeUnknown, TensorInfo, nbytes, numel
+from onnx_cost.rules.registry import UNCOUNTABLE
 
 
 class Facts(NamedTuple):

@@ -15,7 +15,7 @@ from typing import Any
 
 import onnx
 
-from ..errors import printable
+from onnx_cost.errors import printable
 
 # op type -> (the name's first part, what the dim is, in words)
 PRODUCERS: dict[str, tuple[str, str]] = {
@@ -84,7 +84,7 @@ def is_derived(name: str) -> bool:
 def candidates(graph: onnx.GraphProto) -> dict[str, str]:
     """node label -> what its derived dims are, for every producer in the graph and its
     subgraphs: the names ``--dim`` may bind beside the declared ones."""
-    from .subgraphs import all_graphs
+    from onnx_cost.analyzer.subgraphs import all_graphs
 
     out: dict[str, str] = {}
     for g in all_graphs(graph):

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import onnx
 
-from ..errors import BindingError
+from onnx_cost.errors import BindingError
 
 _NAMELESS = re.compile(r"[A-Za-z]{0,3}_*[0-9]+")  # an exporter's symbol: s0, s6, d1, dim_0, unk__3
 
@@ -41,7 +41,7 @@ def check_dims(model: onnx.ModelProto | onnx.GraphProto, names: Sequence[str], f
     """BindingError naming the first of ``names`` the graph does not declare, listing
     the names it does declare (the graph inputs' first). A data-dependent dim named after
     a node that may produce it (``length@/decoder/Range``, analyzer/derived.py) is accepted."""
-    from .derived import accepts
+    from onnx_cost.analyzer.derived import accepts
 
     graph = model.graph if isinstance(model, onnx.ModelProto) else model
     have = declared_dims(graph)

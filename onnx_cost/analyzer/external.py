@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import onnx
 
-from .._numbers import count_value
-from ..errors import ExternalDataError, printable
-from .dtypes import dtype_of
+from onnx_cost._numbers import count_value
+from onnx_cost.errors import ExternalDataError, printable
+from onnx_cost.model.dtypes import dtype_of
 
 if TYPE_CHECKING:
     import numpy as np

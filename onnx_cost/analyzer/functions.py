@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import onnx
 
-from ..errors import InvalidGraphError
+from onnx_cost.errors import InvalidGraphError
 
 MAX_DEPTH = 32  # nested function calls; deeper is treated as recursion
 CALL_KEY = "onnx_cost.function_call"

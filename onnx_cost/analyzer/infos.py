@@ -16,8 +16,8 @@ from typing import Any
 import onnx
 from onnx import helper
 
-from ..rules.node import TensorInfo
-from .dtypes import dtype_of
+from onnx_cost.model.dtypes import dtype_of
+from onnx_cost.rules.node import TensorInfo
 
 _MAX_NUMEL = 2**48  # = load.MAX_NUMEL (load imports this module's package; kept literal)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import printable
-from .report import COUNTED, NOT_TAKEN, NodeRecord
+from onnx_cost.errors import printable
+from onnx_cost.model.report import COUNTED, NOT_TAKEN, NodeRecord
 
 
 def _stft_rank2(r: NodeRecord) -> bool:

@@ -18,9 +18,9 @@ from typing import Any
 
 import onnx
 
-from ..errors import InvalidGraphError, ModelFileError, NotOnnxError, ResourceLimitError
-from .external import check_external_data, model_dir
-from .structure import check_initializers, check_text, clean
+from onnx_cost.analyzer.external import check_external_data, model_dir
+from onnx_cost.analyzer.structure import check_initializers, check_text, clean
+from onnx_cost.errors import InvalidGraphError, ModelFileError, NotOnnxError, ResourceLimitError
 
 # protobuf refuses messages past 2 GiB: a bigger .onnx file cannot be a model
 # (big models keep their weights in external data files).

@@ -15,14 +15,14 @@ from typing import Any
 import onnx
 from onnx import defs, helper, shape_inference
 
-from ..errors import InternalError
-from ..plugins import PluginError, _failure, origin
-from ..rules.matmul import einsum_equation_error
-from ..rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
-from .attrs import Decoded
-from .dtypes import DTYPES
-from .infos import type_fields, type_from_info
-from .values import to_tensor
+from onnx_cost.analyzer.attrs import Decoded
+from onnx_cost.analyzer.infos import type_fields, type_from_info
+from onnx_cost.analyzer.plugins import PluginError, _failure, origin
+from onnx_cost.analyzer.values import to_tensor
+from onnx_cost.errors import InternalError
+from onnx_cost.model.dtypes import DTYPES
+from onnx_cost.rules.matmul import einsum_equation_error
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
 
 _ELEM = {name: code for code, (name, _bits) in DTYPES.items()}
 _BITS = {name: bits for _code, (name, bits) in DTYPES.items()}

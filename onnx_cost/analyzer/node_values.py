@@ -10,9 +10,9 @@ from typing import Any, cast
 import numpy as np
 import onnx
 
-from ..rules.node import TensorInfo, is_float_dtype
-from .dtypes import NUMPY_TYPES
-from .values import EVAL_OPS, SMALL, evaluate, shape_value, tensor_value
+from onnx_cost.analyzer.values import EVAL_OPS, SMALL, evaluate, shape_value, tensor_value
+from onnx_cost.model.dtypes import NUMPY_TYPES
+from onnx_cost.rules.node import TensorInfo, is_float_dtype
 
 # Ops, besides values.EVAL_OPS, whose output values the pass computes.
 SPECIAL = frozenset({"Constant", "Shape", "Size", "CastLike"})

@@ -18,8 +18,8 @@ import time
 import onnx
 from onnx import helper, shape_inference
 
-from ..rules.registry import norm_domain
-from .values import SMALL
+from onnx_cost.analyzer.values import SMALL
+from onnx_cost.rules.registry import norm_domain
 
 _GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 
@@ -37,7 +37,7 @@ def weightless_copy(model: onnx.ModelProto) -> onnx.ModelProto:
     with their rank only: data propagation would build vectors of their declared size),
     negative or absurd declared dims are unknown, and nodes whose attributes attrs.decode
     refuses are left out."""
-    from .attrs import decode
+    from onnx_cost.analyzer.attrs import decode
 
     g = model.graph
     copy = onnx.ModelProto()
@@ -105,7 +105,7 @@ def _sane(v: onnx.ValueInfoProto) -> None:
 
 
 def _bad_einsum(n: onnx.NodeProto) -> bool:
-    from ..rules.matmul import einsum_equation_error
+    from onnx_cost.rules.matmul import einsum_equation_error
 
     eq = next((a.s.decode("utf-8", "replace") for a in n.attribute if a.name == "equation"), "")
     return einsum_equation_error(eq) is not None
@@ -140,7 +140,7 @@ def _infer(copy: onnx.ModelProto) -> onnx.GraphProto:
     """The inferred types of every tensor onnx reaches in a weightless copy, as a GraphProto
     holding value_info only."""
     inferred = shape_inference.infer_shapes(copy, check_type=False, strict_mode=False, data_prop=True)
-    from .subgraphs import all_graphs
+    from onnx_cost.analyzer.subgraphs import all_graphs
 
     out = onnx.GraphProto()
     for g in all_graphs(inferred.graph):

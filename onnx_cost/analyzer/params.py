@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import onnx
 
-from ..errors import printable
-from ..rules.node import TensorInfo, nbytes, numel
-from ..rules.registry import norm_domain
-from .dtypes import QUANT_INT, dtype_of, is_param_dtype
-from .shapes import SOURCE_OPS, GraphShapes
+from onnx_cost.analyzer.shapes import SOURCE_OPS, GraphShapes
+from onnx_cost.errors import printable
+from onnx_cost.model.dtypes import QUANT_INT, dtype_of, is_param_dtype
+from onnx_cost.rules.node import TensorInfo, nbytes, numel
+from onnx_cost.rules.registry import norm_domain
 
 ML = "ai.onnx.ml"
 MS = "com.microsoft"

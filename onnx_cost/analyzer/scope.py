@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from .functions import CALL_KEY
+from onnx_cost.analyzer.functions import CALL_KEY
 
 NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 CLASS_HIERARCHY = "pkg.torch.onnx.class_hierarchy"

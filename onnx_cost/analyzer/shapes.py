@@ -23,19 +23,19 @@ from typing import Any
 import onnx
 from onnx import defs
 
-from ..rules import load_all
-from ..rules.node import TensorInfo, is_float_dtype
-from ..rules.registry import SHAPES, SHAPES_FIRST, is_onnx_domain, norm_domain
-from .attrs import Decoded, decode, decode_node
-from .derived import ALWAYS_DATA, PRODUCERS, bind, name_outputs
-from .dtypes import dtype_of, is_param_dtype
-from .external import read_small_int
-from .infos import TypeCache, info_from_type, merge_shape, new_info, sane_dims
-from .node_infer import NodeInference, Op, ours
-from .node_values import SPECIAL, VALUED, node_values
-from .signature import violation
-from .topo import graph_reads, sort
-from .values import SMALL, tensor_value
+from onnx_cost.analyzer.attrs import Decoded, decode, decode_node
+from onnx_cost.analyzer.derived import ALWAYS_DATA, PRODUCERS, bind, name_outputs
+from onnx_cost.analyzer.external import read_small_int
+from onnx_cost.analyzer.infos import TypeCache, info_from_type, merge_shape, new_info, sane_dims
+from onnx_cost.analyzer.node_infer import NodeInference, Op, ours
+from onnx_cost.analyzer.node_values import SPECIAL, VALUED, node_values
+from onnx_cost.analyzer.signature import violation
+from onnx_cost.analyzer.topo import graph_reads, sort
+from onnx_cost.analyzer.values import SMALL, tensor_value
+from onnx_cost.model.dtypes import dtype_of, is_param_dtype
+from onnx_cost.rules import load_all
+from onnx_cost.rules.node import TensorInfo, is_float_dtype
+from onnx_cost.rules.registry import SHAPES, SHAPES_FIRST, is_onnx_domain, norm_domain
 
 # Ops whose outputs are weights when their inputs are static (weightless zoo models
 # build every weight with ConstantOfShape).
@@ -336,6 +336,6 @@ class ShapeEngine:
         ins: list[TensorInfo | None],
         attrs: Mapping[str, Any],
     ) -> list[TensorInfo | None]:
-        from .control import infer_control_flow
+        from onnx_cost.analyzer.control import infer_control_flow
 
         return infer_control_flow(self, node, gs, tensors, ins, attrs)

@@ -12,10 +12,10 @@ from functools import lru_cache
 
 from onnx import defs
 
-from ..rules._contrib_schema import SCHEMAS as CONTRIB
-from ..rules._ranks import EVERY, MIN_RANKS
-from ..rules.node import TensorInfo
-from .attrs import _schema
+from onnx_cost.analyzer.attrs import _schema
+from onnx_cost.rules._contrib_schema import SCHEMAS as CONTRIB
+from onnx_cost.rules._ranks import EVERY, MIN_RANKS
+from onnx_cost.rules.node import TensorInfo
 
 _SINGLE, _VARIADIC = defs.OpSchema.FormalParameterOption.Single, defs.OpSchema.FormalParameterOption.Variadic
 

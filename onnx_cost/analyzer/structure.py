@@ -19,7 +19,7 @@ from typing import Any
 import onnx
 from google.protobuf.descriptor import FieldDescriptor
 
-from ..errors import InvalidGraphError, NotOnnxError, ResourceLimitError
+from onnx_cost.errors import InvalidGraphError, NotOnnxError, ResourceLimitError
 
 A = onnx.AttributeProto
 _STR = frozenset({str})

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import onnx
 
-from ..errors import InvalidGraphError
+from onnx_cost.errors import InvalidGraphError
 
 _GRAPH = onnx.AttributeProto.GRAPH
 _GRAPHS = onnx.AttributeProto.GRAPHS

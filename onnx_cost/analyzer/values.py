@@ -18,9 +18,9 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from ..rules.node import RuleError, broadcast
-from ..rules.registry import is_onnx_domain
-from .dtypes import DTYPES, NUMPY_TYPES
+from onnx_cost.model.dtypes import DTYPES, NUMPY_TYPES
+from onnx_cost.rules.node import RuleError, broadcast
+from onnx_cost.rules.registry import is_onnx_domain
 
 SMALL = 4096  # largest value (in elements) we read, evaluate or keep
 

@@ -9,16 +9,13 @@ from typing import Any, cast
 
 import onnx
 
-from ..rules import load_all
-from ..rules.cost import ZERO as NO_COST
-from ..rules.cost import Cost
-from ..rules.node import NodeView, nbytes, numel
-from ..rules.registry import norm_domain
-from .attrs import decode
-from .bindings import condition_source
-from .count import Facts, Memo, invalid, looks, printable_detail
-from .params import LEARNED_ATTRS, learned_sizes
-from .report import (
+from onnx_cost.analyzer.attrs import decode
+from onnx_cost.analyzer.bindings import condition_source
+from onnx_cost.analyzer.count import Facts, Memo, invalid, looks, printable_detail
+from onnx_cost.analyzer.params import LEARNED_ATTRS, learned_sizes
+from onnx_cost.analyzer.scope import ScopeParser
+from onnx_cost.analyzer.shapes import CONTROL_FLOW, GraphShapes
+from onnx_cost.model.report import (
     COUNTED,
     LARGER,
     NOT_TAKEN,
@@ -30,8 +27,11 @@ from .report import (
     NodeRecord,
     nested_branch,
 )
-from .scope import ScopeParser
-from .shapes import CONTROL_FLOW, GraphShapes
+from onnx_cost.rules import load_all
+from onnx_cost.rules.cost import ZERO as NO_COST
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, nbytes, numel
+from onnx_cost.rules.registry import norm_domain
 
 
 def node_attrs(node: onnx.NodeProto, version: int) -> Mapping[str, Any]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown, TensorInfo
-from .registry import REGISTRY, SHAPES, Entry, lookup, rule, shape_of, zero_compute
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
+from onnx_cost.rules.registry import REGISTRY, SHAPES, Entry, lookup, rule, shape_of, zero_compute
 
 __all__ = [
     "Cost",

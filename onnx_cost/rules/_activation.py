@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypedDict
 
-from .cost import Cost
+from onnx_cost.rules.cost import Cost
 
 
 class Parts(TypedDict, total=False):

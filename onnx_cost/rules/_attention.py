@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dims import dadd, ddiv, shape
-from ._softmax import softmax_rows
-from .cost import Cost
-from .node import NodeView, RuleError
+from onnx_cost.rules._dims import dadd, ddiv, shape
+from onnx_cost.rules._softmax import softmax_rows
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
 
 
 def rotary(rotated: int) -> Cost:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .node import Dim, NodeView, TensorInfo, bcast_dims
+from onnx_cost.rules.node import Dim, NodeView, TensorInfo, bcast_dims
 
 __all__ = ["bcast_dims", "dadd", "ddiv", "dmul", "shape", "text"]  # bcast_dims lives in node.py
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._routing import on_integers, routed
-from .cost import Cost
-from .node import NodeView, ShapeUnknown, broadcast, numel
-from .registry import Rule, rule
+from onnx_cost.rules._routing import on_integers, routed
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, ShapeUnknown, broadcast, numel
+from onnx_cost.rules.registry import Rule, rule
 
 Names = str | Iterable[str]
 N_BROADCAST = "N = elements of the output (the numpy broadcast of the inputs)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .node import Dim, NodeView, RuleError, bcast_dims, numel
+from onnx_cost.rules.node import Dim, NodeView, RuleError, bcast_dims, numel
 
 
 def matmul_out_dims(a: Sequence[Dim], b: Sequence[Dim]) -> tuple[Dim, ...]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._activation import SIGMOID
-from ._dims import text
-from ._softmax import softmax_rows
-from .cost import Cost
-from .node import Dim, NodeView, RuleError
+from onnx_cost.rules._activation import SIGMOID
+from onnx_cost.rules._dims import text
+from onnx_cost.rules._softmax import softmax_rows
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import Dim, NodeView, RuleError
 
 ML = "ai.onnx.ml"
 POST_TRANSFORMS = {"0": "NONE", "1": "SOFTMAX", "2": "LOGISTIC", "3": "SOFTMAX_ZERO", "4": "PROBIT"}

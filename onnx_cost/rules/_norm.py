@@ -11,8 +11,8 @@ adds epsilon, takes the sqrt and divides: 4D + 1 arith and 1 sqrt per row. Nothi
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView, RuleError
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
 
 
 def standardize(groups: int, d: int) -> Cost:

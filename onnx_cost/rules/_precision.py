@@ -25,8 +25,8 @@ view's choice (``--tf32``), not a property of the model; ``tf32_eligible`` says 
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView, TensorInfo
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, TensorInfo
 
 # numpy-style dtype names (analyzer.dtypes) -> precision names; fp8/fp6/fp4 families merged.
 FLOAT_NAMES: dict[str, str] = {

@@ -5,8 +5,8 @@ The conventions are stated in quantized.py's docstring.
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView, is_int_dtype
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, is_int_dtype
 
 __all__ = ["dequantize", "is_int_dtype", "quantize", "requantize", "zp_active"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._activation import PER_ELEMENT
-from .cost import Cost
-from .node import NodeView, RuleError
+from onnx_cost.rules._activation import PER_ELEMENT
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
 
 _ACTIVATION = {name.lower(): cost for name, cost in PER_ELEMENT.items()}  # the spec's names, any case
 _DIRECTIONS = {"forward": 1, "reverse": 1, "bidirectional": 2}

@@ -8,8 +8,8 @@ every other operation is an ``int_ops``, 0 FLOPs. ``view.is_float()`` decides (n
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView
 
 
 def on_integers(cost: Cost) -> Cost:

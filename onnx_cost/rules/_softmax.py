@@ -8,7 +8,7 @@ QLinearSoftmax all count it this way.
 
 from __future__ import annotations
 
-from .cost import Cost
+from onnx_cost.rules.cost import Cost
 
 
 def softmax_rows(rows: int, d: int) -> Cost:

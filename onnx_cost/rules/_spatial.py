@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
 
-from ._dims import text
-from .node import Dim, NodeView, RuleError, ShapeUnknown, numel
+from onnx_cost.rules._dims import text
+from onnx_cost.rules.node import Dim, NodeView, RuleError, ShapeUnknown, numel
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from ._activation import GELU_ERF, GELU_TANH, OPS
-from ._elementwise import N_UNARY, elementwise, per_element, row
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._activation import GELU_ERF, GELU_TANH, OPS
+from onnx_cost.rules._elementwise import N_UNARY, elementwise, per_element, row
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 act = partial(elementwise, n_is=N_UNARY, module=__name__)
 

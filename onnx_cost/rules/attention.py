@@ -3,11 +3,11 @@ ai.onnx.preview's FlexAttention."""
 
 from __future__ import annotations
 
-from ._attention import attention_core, rotary
-from ._softmax import softmax_rows
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._attention import attention_core, rotary
+from onnx_cost.rules._softmax import softmax_rows
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 
 def _heads(view: NodeView, i: int, attr: str) -> tuple[int, int, int, int]:

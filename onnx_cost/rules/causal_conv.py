@@ -9,10 +9,10 @@ k kernel size.
 
 from __future__ import annotations
 
-from ._activation import SILU
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._activation import SILU
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 ACTIVATIONS = ("none", "silu", "swish")
 

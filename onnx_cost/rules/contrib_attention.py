@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._attention import attention_core, attention_shape, head_size, heads, projection, qkv_sizes, rotary
-from ._contrib_schema import input_index
-from ._dims import dadd, ddiv, dmul, shape
-from ._norm import rmsnorm
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import MS_DOMAIN, rule, shape_of
+from onnx_cost.rules._attention import attention_core, attention_shape, head_size, heads, projection, qkv_sizes, rotary
+from onnx_cost.rules._contrib_schema import input_index
+from onnx_cost.rules._dims import dadd, ddiv, dmul, shape
+from onnx_cost.rules._norm import rmsnorm
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
 

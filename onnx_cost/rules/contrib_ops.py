@@ -29,14 +29,14 @@ from dataclasses import replace
 from math import prod
 from typing import Any
 
-from ._activation import GELU_ERF, GELU_TANH, PER_ELEMENT, SIGMOID, SILU
-from ._dims import ddiv, shape, text
-from ._matmul import gemm_dims, matmul_out_dims
-from ._norm import embed_layernorm, embed_tokens, layernorm, rmsnorm, standardize
-from ._spatial import conv_out_dims, conv_size
-from .cost import Cost
-from .node import NodeView, RuleError, nbytes, numel
-from .registry import MS_DOMAIN, rule, shape_of
+from onnx_cost.rules._activation import GELU_ERF, GELU_TANH, PER_ELEMENT, SIGMOID, SILU
+from onnx_cost.rules._dims import ddiv, shape, text
+from onnx_cost.rules._matmul import gemm_dims, matmul_out_dims
+from onnx_cost.rules._norm import embed_layernorm, embed_tokens, layernorm, rmsnorm, standardize
+from onnx_cost.rules._spatial import conv_out_dims, conv_size
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, nbytes, numel
+from onnx_cost.rules.registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from ._dims import bcast_dims, shape
-from ._norm import embed_layernorm, embed_tokens
-from ._quant import dequantize, quantize, zp_active
-from ._spatial import out_len, window
-from .cost import Cost
-from .node import NodeView, RuleError, broadcast, numel
-from .registry import MS_DOMAIN, rule, shape_of
+from onnx_cost.rules._dims import bcast_dims, shape
+from onnx_cost.rules._norm import embed_layernorm, embed_tokens
+from onnx_cost.rules._quant import dequantize, quantize, zp_active
+from onnx_cost.rules._spatial import out_len, window
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, broadcast, numel
+from onnx_cost.rules.registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
 

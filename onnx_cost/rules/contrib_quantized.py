@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from math import prod
 
-from ._activation import SIGMOID
-from ._attention import attention_core, attention_shape, head_size, heads
-from ._dims import dadd, dmul, shape
-from ._matmul import gemm_dims, matmul_out_dims, matmul_size
-from ._quant import dequantize, quantize, requantize, zp_active
-from ._routing import int_contraction
-from ._softmax import softmax_rows
-from ._spatial import conv_out_dims, conv_size
-from .cost import Cost
-from .node import NodeView, RuleError, bcast_dims, broadcast, nbytes, numel
-from .registry import MS_DOMAIN, rule, shape_of
+from onnx_cost.rules._activation import SIGMOID
+from onnx_cost.rules._attention import attention_core, attention_shape, head_size, heads
+from onnx_cost.rules._dims import dadd, dmul, shape
+from onnx_cost.rules._matmul import gemm_dims, matmul_out_dims, matmul_size
+from onnx_cost.rules._quant import dequantize, quantize, requantize, zp_active
+from onnx_cost.rules._routing import int_contraction
+from onnx_cost.rules._softmax import softmax_rows
+from onnx_cost.rules._spatial import conv_out_dims, conv_size
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, bcast_dims, broadcast, nbytes, numel
+from onnx_cost.rules.registry import MS_DOMAIN, rule, shape_of
 
 MS = MS_DOMAIN
 

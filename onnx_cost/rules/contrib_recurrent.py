@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._recurrent import lstm_cost, recurrent_dims
-from ._routing import int_contraction
-from .cost import Cost
-from .node import NodeView
-from .registry import MS_DOMAIN, rule, shape_of
+from onnx_cost.rules._recurrent import lstm_cost, recurrent_dims
+from onnx_cost.rules._routing import int_contraction
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView
+from onnx_cost.rules.registry import MS_DOMAIN, rule, shape_of
 
 
 @rule("DynamicQuantizeLSTM", domain=MS_DOMAIN)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from math import prod
 
-from ._spatial import Window, check_output, conv_geometry, conv_group, conv_weight, spatial_input, window
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._spatial import Window, check_output, conv_geometry, conv_group, conv_weight, spatial_input, window
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 
 def _check_bias(view: NodeView, cout: int) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from math import prod
 
-from ._spatial import check_output, conv_geometry
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._spatial import check_output, conv_geometry
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 # Per sample point and axis: add the offset to the integer tap position, floor, frac, 1 − frac
 # (GridSample's linear convention plus the offset add).

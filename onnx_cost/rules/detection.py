@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown
-from .registry import rule
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown
+from onnx_cost.rules.registry import rule
 
 IOU_ARITH = 6  # ih = ymax − ymin, iw = xmax − xmin, inter = ih·iw, union = a1 + a2 − inter (2), iou = inter/union
 IOU_COMPARE = 7  # 2 max + 2 min for the intersection corners, 2 clamps at 0, 1 test against iou_threshold

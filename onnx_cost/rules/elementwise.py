@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from ._elementwise import N_BROADCAST, N_UNARY, elementwise, per_element
-from .cost import Cost
-from .node import NodeView
-from .registry import rule
+from onnx_cost.rules._elementwise import N_BROADCAST, N_UNARY, elementwise, per_element
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView
+from onnx_cost.rules.registry import rule
 
 binary = partial(elementwise, n_is=N_BROADCAST, module=__name__)
 unary = partial(elementwise, n_is=N_UNARY, module=__name__)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dims import shape
-from .node import NodeView
-from .registry import shape_of, zero_compute
+from onnx_cost.rules._dims import shape
+from onnx_cost.rules.node import NodeView
+from onnx_cost.rules.registry import shape_of, zero_compute
 
 EXT = "ai.onnx.contrib"  # onnxruntime-extensions' custom-op domain
 

@@ -16,10 +16,10 @@ state (dk × dv), the body does (matmul MACs and dots with the project's MatMul 
 
 from __future__ import annotations
 
-from ._elementwise import per_element
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._elementwise import per_element
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 RULES = ("linear", "gated", "delta", "gated_delta")
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import replace
 from math import prod
 
-from ._softmax import log_softmax_rows
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown, nbytes
-from .registry import rule
+from onnx_cost.rules._softmax import log_softmax_rows
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, nbytes
+from onnx_cost.rules.registry import rule
 
 REDUCTIONS = ("none", "sum", "mean")
 

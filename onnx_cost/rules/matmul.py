@@ -17,11 +17,11 @@ from collections import Counter
 from math import prod
 from string import ascii_letters
 
-from ._matmul import gemm_dims
-from ._routing import routed
-from .cost import Cost
-from .node import NodeView, RuleError, broadcast
-from .registry import rule
+from onnx_cost.rules._matmul import gemm_dims
+from onnx_cost.rules._routing import routed
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, broadcast
+from onnx_cost.rules.registry import rule
 
 
 def _contraction(outputs: int, k: int) -> Cost:

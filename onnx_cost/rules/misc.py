@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 
 @rule("Multinomial")

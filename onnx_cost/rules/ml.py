@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._dims import text
-from ._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule, shape_of, zero_compute
+from onnx_cost.rules._dims import text
+from onnx_cost.rules._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule, shape_of, zero_compute
 
 
 def _shape0(view: NodeView) -> Any:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from statistics import fmean
 
-from ._dims import text
-from ._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule, shape_of
+from onnx_cost.rules._dims import text
+from onnx_cost.rules._ml import ML, argmax, batch_dim, classifier_shapes, labels, post_transform, rows_features, seq
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule, shape_of
 
 LEAF = "LEAF"
 AGGREGATES = {"0": "AVERAGE", "1": "SUM", "2": "MIN", "3": "MAX"}

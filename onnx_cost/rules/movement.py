@@ -15,10 +15,10 @@ are zero compute: how a runtime draws numbers is its own business.
 
 from __future__ import annotations
 
-from ._routing import routed
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown, nbytes, numel
-from .registry import rule, zero_compute
+from onnx_cost.rules._routing import routed
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, nbytes, numel
+from onnx_cost.rules.registry import rule, zero_compute
 
 # -- views: nothing read, nothing written ------------------------------------
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from math import prod
 
-from ._norm import layernorm, rmsnorm, standardize
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown
-from .registry import rule
+from onnx_cost.rules._norm import layernorm, rmsnorm, standardize
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown
+from onnx_cost.rules.registry import rule
 
 
 def norm_axis(view: NodeView, axis: int, rank: int, what: str = "axis") -> int:

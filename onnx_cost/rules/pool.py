@@ -15,11 +15,11 @@ from __future__ import annotations
 import math
 from math import prod
 
-from ._routing import routed
-from ._spatial import check_output, out_len, spatial_input, window
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule, zero_compute
+from onnx_cost.rules._routing import routed
+from onnx_cost.rules._spatial import check_output, out_len, spatial_input, window
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule, zero_compute
 
 
 def _compare(view: NodeView, n: int) -> Cost:

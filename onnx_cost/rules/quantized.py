@@ -21,13 +21,13 @@ functions) that the contrib modules reuse.
 
 from __future__ import annotations
 
-from ._matmul import matmul_size
-from ._quant import dequantize, is_int_dtype, quantize, requantize, zp_active
-from ._routing import int_contraction
-from ._spatial import conv_size
-from .cost import Cost
-from .node import NodeView, numel
-from .registry import MS_DOMAIN, rule
+from onnx_cost.rules._matmul import matmul_size
+from onnx_cost.rules._quant import dequantize, is_int_dtype, quantize, requantize, zp_active
+from onnx_cost.rules._routing import int_contraction
+from onnx_cost.rules._spatial import conv_size
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, numel
+from onnx_cost.rules.registry import MS_DOMAIN, rule
 
 # -- rules ----------------------------------------------------------------------
 

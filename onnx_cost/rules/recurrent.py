@@ -21,10 +21,10 @@ transcendental (exp, log) + 1 arith. clip costs 2 compares per gate element.
 
 from __future__ import annotations
 
-from ._recurrent import activation_costs, gate_costs, lstm_cost, over_steps, recurrent_dims
-from .cost import Cost
-from .node import NodeView
-from .registry import rule
+from onnx_cost.rules._recurrent import activation_costs, gate_costs, lstm_cost, over_steps, recurrent_dims
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView
+from onnx_cost.rules.registry import rule
 
 
 @rule("LSTM")

@@ -17,10 +17,10 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from ._routing import routed
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown
-from .registry import rule
+from onnx_cost.rules._routing import routed
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown
+from onnx_cost.rules.registry import rule
 
 
 def counted(view: NodeView, arith: int = 0, trans: int = 0, compare: int = 0) -> Cost:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from .cost import Cost
-from .node import NodeView
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView
 
 Rule = Callable[[NodeView], Cost]
 # How a zero-compute op touches memory: "io" reads every input and writes every

@@ -20,9 +20,9 @@ from __future__ import annotations
 from fractions import Fraction
 from math import ceil, prod
 
-from .cost import Cost
-from .node import NodeView, RuleError, ShapeUnknown
-from .registry import rule
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown
+from onnx_cost.rules.registry import rule
 
 CUBIC_COEFFS = 25  # arith of the four Keys cubic weights of one coordinate
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from math import prod
 
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 
 def transform_cost(lines: int, n: int, m: int, c_in: int, c_out: int) -> Cost:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from math import prod
 
-from ._softmax import log_softmax_rows, softmax_rows
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule
+from onnx_cost.rules._softmax import log_softmax_rows, softmax_rows
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule
 
 
 def rows(view: NodeView) -> tuple[int, int]:

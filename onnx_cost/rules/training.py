@@ -8,9 +8,9 @@ optimizer's n (Adagrad, Momentum) or 2·n (Adam) state tensors; E = Σ numel(X_i
 
 from __future__ import annotations
 
-from .cost import Cost
-from .node import NodeView, RuleError
-from .registry import rule, uncountable
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import NodeView, RuleError
+from onnx_cost.rules.registry import rule, uncountable
 
 TRAINING = "ai.onnx.preview.training"
 

@@ -1,0 +1,149 @@
+"""The command-line side of the conventions: ``--convention NAME`` on the analysis and
+the ``onnx-cost conventions`` subcommand. cli.py only calls into here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from onnx_cost.cli.common import FormatOpt, OutputOpt, emit, fail, guarded
+
+if TYPE_CHECKING:
+    import onnx
+
+ALL = "all"
+ALL_HEADER = "convention: all (one row per profile; `onnx-cost conventions` says what each counts)\n"
+
+
+def results(report: Any, name: str, model: onnx.ModelProto | None, by_family: bool = True) -> list[Any]:
+    """The results asked for: one profile, or every profile for ``all``."""
+    from onnx_cost.views.conventions import DEFAULT, apply, apply_all, exact_result, get
+    from onnx_cost.views.conventions.modes import string_attrs
+
+    if name != ALL:
+        try:
+            get(name)
+        except ValueError as e:
+            fail(f"--convention: {e}")
+    if name == DEFAULT:
+        return [exact_result(report, by_family)]
+    attrs = string_attrs(model) if model is not None else None
+    return apply_all(report, attrs) if name == ALL else [apply(report, name, attrs)]
+
+
+def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto | None) -> str:
+    """The analysis output under convention ``name``: its header and totals in the table,
+    its object in JSON, its columns in CSV (docs/json.md)."""
+    from onnx_cost.views.conventions.text import comparison_text, result_text
+
+    res = results(report, name, model, by_family=fmt == "json")
+    if fmt == "json":
+        return _json(report, text, res, name)
+    if fmt == "csv":
+        return _csv(report, res, name)
+    exact = name != ALL and res[0].profile.name == "exact"
+    if exact and fmt in ("table", "markdown", "html"):
+        return text  # the default convention needs no line above the report (docs/conventions.md)
+    if fmt == "html":
+        return _html(text, res, name)
+    fence, sep = ("```\n", "\n\n") if fmt == "markdown" else ("", "\n")  # plain text in Markdown: a code block
+    if name == ALL:
+        return fence + ALL_HEADER + comparison_text(report, res) + fence
+    return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
+
+
+def _html(text: str, res: list[Any], name: str) -> str:
+    """The convention line as the first paragraph of the HTML body (escaped)."""
+    import html
+
+    from onnx_cost.views.conventions.text import header
+
+    line = ALL_HEADER.strip() if name == ALL else header(res[0])
+    at = text.find("<body")
+    end = text.find(">", at) + 1 if at >= 0 else 0
+    para = f'<p class="convention">{html.escape(line)}</p>\n'
+    return text[:end] + "\n" + para + text[end:] if end else para + text
+
+
+def _json(report: Any, text: str, res: list[Any], name: str) -> str:
+    from onnx_cost.render.report import to_dict
+    from onnx_cost.views.conventions.views import register
+
+    for r in res:
+        if r.profile.name != "exact":
+            register(report, r)
+    d = to_dict(report)
+    rendered = json.loads(text)  # what only the renderer knew: the free dims' formulas
+    for key in ("free_dims", "default_binding", "bind_hint", "total_formula"):
+        d[key] = rendered.get(key, d.get(key))
+    d["convention"] = name
+    # a profile's numbers are per node: with symbolic dims there are none (the totals are polynomials)
+    d["conventions"] = [] if report.symbolic else [r.as_dict() for r in res]
+    if name not in (ALL, "exact"):
+        for node, (_rec, fam, vals) in zip(d["nodes"], res[0].nodes):
+            node["convention"] = {"family": fam, **dict(zip(res[0].profile.columns, vals))}
+    return json.dumps(d, separators=(",", ":")) + "\n"
+
+
+def _csv(report: Any, res: list[Any], name: str) -> str:
+    from onnx_cost.render.report import CSV_COLUMNS
+    from onnx_cost.render.report import csv_row as node_row
+    from onnx_cost.views.conventions.text import CSV_COLUMNS as EXTRA
+    from onnx_cost.views.conventions.text import csv_cells
+
+    buf = io.StringIO()
+    if name == ALL:  # one row per profile
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(["convention", "macs", "flops", "params", "unsupported", "not_modelled", "partial"])
+        for r in res:
+            t = r.totals
+            w.writerow([r.profile.name, t.get("macs", ""), t.get("flops", ""), r.params,
+                        ";".join(sorted(r.unsupported)), ";".join(sorted(r.not_modelled)), int(r.partial)])  # fmt: skip
+        return buf.getvalue()
+    extra = csv_cells(res[0]) if res[0].nodes else None
+    cols = (*CSV_COLUMNS, *EXTRA) if extra else (*CSV_COLUMNS, "convention")
+    w2 = csv.DictWriter(buf, fieldnames=cols, lineterminator="\r\n")
+    w2.writeheader()
+    for i, rec in enumerate(report.nodes):
+        row = node_row(rec)
+        row.update(extra[i] if extra else {"convention": name})
+        w2.writerow(row)
+    return buf.getvalue()
+
+
+def conventions(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+    """What each counting convention (--convention NAME) counts, op family by op family,
+    and the tool version its formulas were read from (docs/conventions.md)."""
+    name = fmt.value if fmt is not None else "table"  # markdown is ours even before the reports land
+    with guarded():
+        from onnx_cost.views.conventions import PROFILES
+        from onnx_cost.views.conventions.families import FAMILIES
+        from onnx_cost.views.conventions.text import conventions_markdown, conventions_text
+
+        profiles = list(PROFILES.values())
+        if name == "json":
+            text = json.dumps({"profiles": [_profile_json(p) for p in profiles], "families": FAMILIES}, indent=1) + "\n"
+        elif name == "markdown":
+            text = conventions_markdown(profiles)
+        elif name == "table":
+            text = conventions_text(profiles)
+        else:
+            fail(f"--format {name} does not apply to `conventions` (table, markdown or json)")
+        emit(text, output)
+
+
+def _profile_json(p: Any) -> dict[str, Any]:
+    from onnx_cost.views.conventions.families import FAMILIES
+    from onnx_cost.views.conventions.text import cell
+
+    return {
+        "name": p.name,
+        "tool": p.tool,
+        "summary": p.summary,
+        "columns": list(p.columns),
+        "params": p.params,
+        "families": {f: cell(p, f) for f in FAMILIES},
+        "notes": list(p.notes),
+    }

@@ -1,0 +1,170 @@
+"""The ``diff`` and ``batch`` subcommands: parse, call this package, write.
+
+Imported only when one of them runs (``cli.SUBCOMMANDS``); typer and cli_common
+only at top level.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from onnx_cost.cli.common import DebugOpt, DimsOpt, OutputOpt, emit, fail, format_flag, guarded, parse_dims, pick_format
+
+Before = Annotated[str, typer.Argument(help="The model before (an .onnx file).", metavar="BEFORE")]
+After = Annotated[str, typer.Argument(help="The model after.", metavar="AFTER")]
+Depth = Annotated[int, typer.Option("--depth", metavar="N", min=1, help="Compare modules down to this many levels.")]
+RulesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
+]
+DIFF_FORMATS = ("table", "csv", "json", "markdown")
+DiffFormat = Annotated[str | None, format_flag(DIFF_FORMATS)]
+DiffCsv = Annotated[bool, typer.Option(
+    "--csv", help="Same as --format csv: one row per model, total, view, op type, module and changed node.")]
+DeviceOpt = Annotated[str | None, typer.Option(
+    "--device", metavar="NAME|FILE.toml|local",
+    help="Add both models' latency and memory footprint on this device (table, JSON, Markdown).")]
+DiffJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Diff).")]
+
+
+def diff(
+    before: Before,
+    after: After,
+    fmt: DiffFormat = None,
+    csv: DiffCsv = False,
+    json_: DiffJson = False,
+    output: OutputOpt = None,
+    depth: Depth = 2,
+    dim: DimsOpt = None,
+    rules: RulesOpt = None,
+    debug: DebugOpt = False,
+    device: DeviceOpt = None,
+) -> None:
+    """Compare two models' costs: totals side by side with deltas, per op type and per
+    module, and the nodes added, removed and changed (matched by name, then by module,
+    op type and position). Free dims get the default binding (a batch dim is 1), as in
+    the analysis; --dim binds them in each model that declares them. Inputs and outputs
+    added, removed, renamed or changed in their declared shape or dtype are listed (a
+    static batch made dynamic is a change); --device adds latency and memory footprint.
+
+    \b
+    Examples:
+      onnx-cost diff model.onnx model.opt.onnx          after an optimizer pass
+      onnx-cost diff fp32.onnx int8.onnx --format markdown -o diff.md
+      onnx-cost diff a.onnx b.onnx --dim batch=8 --dim sequence=128
+      onnx-cost diff a.onnx b.onnx --device a100-40gb
+    """
+    name = pick_format(fmt, csv, json_, DIFF_FORMATS, "diff")
+    if device is not None and name == "csv":
+        fail("--device applies to the table, JSON and Markdown formats of diff, not --format csv")
+    dims = parse_dims(dim)
+    with guarded(debug, before):
+        from onnx_cost import api
+        from onnx_cost.output import check_writable, refuse_model, refuse_model_data
+        from onnx_cost.render import diff as diff_render
+        from onnx_cost.symbolic.binding import analyze_bound, check_declared
+        from onnx_cost.views.diff import diff as compare
+
+        target = None if output in (None, "-") else output
+        dev = None
+        if device is not None:
+            from onnx_cost.views.hardware.devices import load_device
+
+            dev = load_device(device)
+        if target is not None:
+            check_writable(target)
+            refuse_model(target, before)  # -o onto a compared model: refused, as analyze refuses
+            refuse_model(target, after)
+        pa, pb = api._prepare(before, rules), api._prepare(after, rules)
+        if target is not None:
+            refuse_model_data(target, pa)  # ...or onto a file either reads (external data)
+            refuse_model_data(target, pb)
+        check_declared([pa, pb], dims)
+        (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
+        d = compare(a, b, depth, (ba, bb))
+        from onnx_cost.views.interface import interface_changes
+
+        d.interface = interface_changes(pa.proto, pb.proto)
+        if dev is not None:
+            from onnx_cost.views.diff_device import device_diff
+
+            d.device = device_diff(a, b, dev)
+        render = {"table": diff_render.to_table, "csv": diff_render.to_csv, "json": diff_render.to_json,
+                  "markdown": diff_render.to_markdown}[name]
+        emit(render(d), output)
+
+
+Specs = Annotated[
+    list[str], typer.Argument(help="Folders (searched for *.onnx), globs or files.", metavar="DIR_OR_GLOB...")
+]
+Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: one per CPU).")]
+Timeout = Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS",
+                                        help="Per-model time limit; a model past it is killed (0: none).")]
+ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
+                                                  help="Progress bar on stderr (default: when stderr is a terminal).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when any model failed or timed out.")]
+BATCH_FORMATS = ("table", "csv", "json", "markdown")
+BatchFormat = Annotated[str | None, format_flag(BATCH_FORMATS)]
+BatchCsv = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per model.")]
+BatchJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Batch).")]
+
+
+def batch(
+    specs: Specs,
+    fmt: BatchFormat = None,
+    csv: BatchCsv = False,
+    json_: BatchJson = False,
+    output: OutputOpt = None,
+    jobs: Jobs = None,
+    timeout: Timeout = 60.0,
+    dim: DimsOpt = None,
+    rules: RulesOpt = None,
+    progress: ProgressOpt = None,
+    strict: StrictOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Analyze many models in worker processes: one summary row per model (path,
+    totals, coverage, precision mix, status, error). A model that fails or runs past
+    --timeout is a row with its status; the others go on. Free dims get the default
+    binding (a batch dim is 1), as in the analysis; --dim binds them in each model that
+    declares them.
+
+    \b
+    Examples:
+      onnx-cost batch models/ --format csv -o summary.csv -j 4
+      onnx-cost batch 'zoo/**/*.onnx' --timeout 120 --format markdown
+      onnx-cost batch llms/ --dim batch=1 --dim sequence_length=2048
+    """
+    name = pick_format(fmt, csv, json_, BATCH_FORMATS, "batch")
+    dims = parse_dims(dim)
+    with guarded(debug):
+        import sys
+
+        from onnx_cost.render import batch as batch_render
+        from onnx_cost.runners.batch import find_models, refuse_reads
+        from onnx_cost.runners.many import analyze_many
+
+        if output not in (None, "-"):
+            from onnx_cost.output import check_writable
+
+            check_writable(output)
+        paths = find_models(specs)
+        if output not in (None, "-"):
+            refuse_reads(output, paths)  # -o onto a model or its external data: refused before any analysis
+        bar = batch_render.ProgressBar(sys.stderr.isatty() if progress is None else progress)
+        try:
+            rows = analyze_many(paths, jobs=jobs, timeout=timeout or None, rules=rules or (), dims=dims, progress=bar)
+        finally:
+            bar.close()
+        unused = batch_render.unused_dims(rows, dims)
+        if unused:
+            sys.stderr.write(f"onnx-cost: warning: --dim {unused}: no model analyzed declares it\n")
+        render = {"table": batch_render.to_table, "csv": batch_render.to_csv, "json": batch_render.to_json,
+                  "markdown": batch_render.to_markdown}[name]
+        emit(render(rows), output)
+    failed = [r for r in rows if r.failed]
+    if strict and failed:
+        sys.stderr.write(f"onnx-cost: --strict: {len(failed)} of {len(rows)} model(s) failed\n")
+        raise typer.Exit(1)

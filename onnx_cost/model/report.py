@@ -1,0 +1,253 @@
+"""The analysis result: one record per node, and the aggregates over them.
+
+Rendering (table, CSV, JSON) lives in ``render``; nothing here formats text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from onnx_cost.model.graph import GraphIndex
+from onnx_cost.model.totals import TOTAL_FIELDS, K, Totals, group, sum_records
+from onnx_cost.rules.cost import Cost
+from onnx_cost.rules.node import Shape, TensorInfo
+
+__all__ = ["DataIf", "NodeRecord", "Totals", "TOTAL_FIELDS", "sum_records", "group", "View", "Report", "Coverage",
+           "ModelInfo"]
+
+# The five states a node can end in.
+COUNTED = "counted"  # a rule counted it
+ZERO = "zero"  # no arithmetic by nature (data movement, metadata): reason in ``detail``
+UNCOUNTED = "uncounted"  # no rule knows this op: named in the report, never silently 0
+SHAPE_UNKNOWN = "shape_unknown"  # a rule exists but a needed dim is symbolic or unknown
+INVALID = "invalid"  # attributes or shapes are inconsistent: reason in ``detail``
+STATUSES = (COUNTED, ZERO, UNCOUNTED, SHAPE_UNKNOWN, INVALID)
+
+
+# Where a node sits relative to If branches (``NodeRecord.branch``).
+TAKEN = "taken"  # in the branch a static condition selects
+LARGER = "larger"  # in the larger branch of an If whose condition is data: counted
+SMALLER = "smaller"  # in the smaller branch of such an If: weight 0, still part of coverage
+NOT_TAKEN = "not_taken"  # in a branch a static condition never selects: weight 0, outside coverage
+BRANCHES = ("", TAKEN, LARGER, SMALLER, NOT_TAKEN)  # in order of precedence when nested
+
+
+def nested_branch(outer: str, inner: str) -> str:
+    """The branch state of a node in branch ``inner`` of an If that sits in branch ``outer``."""
+    return outer if BRANCHES.index(outer) >= BRANCHES.index(inner) else inner
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """Everything we know about one node's cost. Built once, never changed."""
+
+    name: str
+    op_type: str
+    domain: str
+    scope: str  # the scope path '/'-joined with a leading '/' ("/layer1/layer1.0/conv1"), "" if none
+    graph: str  # "" for the main graph, else the path of the subgraph ("loop_1/body")
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    inputs: tuple[Shape | None, ...]  # input shapes (None: rank unknown or absent)
+    outputs: tuple[Shape | None, ...]
+    dtype: str
+    status: str
+    cost: Cost = field(default_factory=Cost)  # per execution, bytes filled in
+    params: int = 0  # elements of weight tensors this node reads, plus its learned attributes
+    param_bytes: int = 0
+    learned_params: int = 0  # elements of learned attributes (ai.onnx.ml), already in params
+    learned_param_bytes: int = 0
+    weight: int = 1  # how many times this record counts in the totals (loop trips; 0 in an If branch not counted)
+    detail: str = ""  # why zero / uncounted / unknown / invalid; branch costs of an If (prose for people)
+    missing: tuple[str, ...] = ()  # symbolic dims that would make it countable
+    bytes_partial: bool = False  # a tensor's size was unknown: bytes count only the known ones
+    per_iteration: bool = False  # inside a Loop whose trip count is unknown: counted once
+    metadata: dict[str, str] = field(default_factory=dict)
+    scope_path: tuple[str, ...] = ()  # module path, outermost first ("layer1", "layer1.0", "conv1")
+    scope_classes: tuple[str, ...] = ()  # module class of each scope_path level, when the exporter says
+    precision: str = ""  # what it computes in: "fp32", "fp16", "int8", "mixed"...; "" no arithmetic
+    branch: str = ""  # "" outside If branches, else TAKEN, LARGER, SMALLER or NOT_TAKEN
+    trips: int | None = 1  # Loop/Scan/SequenceMap: body runs per execution, None unknown (counted once)
+
+    @property
+    def flops(self) -> int:
+        return self.cost.flops
+
+    @property
+    def macs(self) -> int:
+        return self.cost.macs
+
+    @property
+    def read_bytes(self) -> int:
+        return self.cost.read_bytes or 0
+
+    @property
+    def write_bytes(self) -> int:
+        return self.cost.write_bytes or 0
+
+    @property
+    def runs(self) -> bool:
+        """False for a node in an If branch a static condition never selects."""
+        return self.branch != NOT_TAKEN
+
+
+@dataclass(frozen=True)
+class DataIf:
+    """An If whose condition is runtime data: both branches counted, the larger in the
+    totals, which are then an upper bound (``Report.bound``)."""
+
+    name: str  # the If node's name (or op type when unnamed)
+    graph: str  # "" in the main graph, else the subgraph's path
+    condition: str  # where the condition comes from, in words ("input 'sr' via Equal")
+    then_cost: Cost
+    else_cost: Cost
+    counted: str  # "then" or "else": the larger, in the totals
+    weight: int = 1  # how many times the If runs (0: it sits in a branch that is not counted)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    ir_version: int
+    opsets: dict[str, int]
+    producer: str
+    inputs: list[tuple[str, str, Shape | None]]  # (name, dtype, shape) of graph inputs (not initializers)
+    outputs: list[tuple[str, str, Shape | None]]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    nodes: int  # all nodes, subgraph bodies included
+    counted: int  # the five status counts cover the nodes that run (not those in not_taken)
+    zero: int
+    uncounted: int
+    shape_unknown: int
+    invalid: int
+    unknown_tensors: int  # tensors whose shape stayed (partly) unknown
+    per_iteration_loops: int  # loops with unknown trip count, counted once
+    not_taken: int = 0  # nodes in If branches that a static condition never selects
+
+    @property
+    def covered(self) -> int:
+        return self.counted + self.zero
+
+    @property
+    def fraction(self) -> float:
+        runs = self.nodes - self.not_taken
+        return 1.0 if runs == 0 else self.covered / runs
+
+    @property
+    def complete(self) -> bool:
+        return self.covered + self.not_taken == self.nodes and self.per_iteration_loops == 0
+
+
+@dataclass(frozen=True)
+class View:
+    """A named alternative counting of the same records (``Report.views``)."""
+
+    description: str  # one line: what this view counts, shown in the table header and JSON
+    total: Totals  # the same fields as ``Report.total``, under this view
+    nodes: tuple[NodeRecord, ...] = ()  # the records as this view recounts them, when it does per node
+    data: Mapping[str, Any] = field(default_factory=dict)  # further JSON-able facts of the view
+
+
+@dataclass
+class Report:
+    """The whole analysis of one model."""
+
+    model: ModelInfo
+    nodes: list[NodeRecord]
+    total: Totals
+    by_op_type: dict[str, Totals]
+    coverage: Coverage
+    uncounted: dict[str, dict[str, Any]]  # op key -> {count, nodes, reason}
+    not_counted: list[NodeRecord]  # every node that runs and is uncounted, shape-unknown or invalid
+    missing_dims: list[str]  # symbolic dims that would make shape-unknown nodes countable
+    warnings: list[str] = field(default_factory=list)
+    views: dict[str, View] = field(default_factory=dict)  # name -> alternative counting ("qdq_fused")
+    tensors: Mapping[str, TensorInfo] = field(default_factory=dict)  # main-graph tensor name -> what we know
+    initializers: tuple[str, ...] = ()  # names of the main graph's initializers
+    param_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # weight name -> (elements, bytes)
+    constant_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # static non-weight: the same
+    # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
+    unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # What the free symbolic dims do to this report (analyzer.dynamic.Dynamic): the binding
+    # the analysis applied and the totals as exact polynomials; None when no dim was free
+    # or the caller asked for no binding (``onnx_cost.analyze(..., bind="none")``).
+    dynamic: Any = None
+    # scales and zero points of every quantization form -> (elements, bytes): never params
+    quant_params: dict[str, tuple[int, int]] = field(default_factory=dict)
+    data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
+    # data-dependent dims that would make nodes countable (analyzer/derived.py) -> what each is
+    derived_dims: dict[str, str] = field(default_factory=dict)
+    _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def symbolic(self) -> tuple[str, ...]:
+        """The dims the counts stay polynomials in (free, with no default binding and no
+        value): where the analysis verified its polynomials, the totals are those."""
+        d = self.dynamic
+        return tuple(d.symbolic) if d is not None and d.symbolic and d.exact else ()
+
+    @property
+    def counted_coverage(self) -> Coverage:
+        """The coverage every output states: this report's own, or, when the counts are
+        exact polynomials in symbolic dims, that of the analysis those were fitted on (a
+        node whose count is a polynomial in ``seq`` is counted)."""
+        if self.symbolic:
+            return next(iter(self.dynamic.formula.reports.values())).coverage
+        return self.coverage
+
+    @property
+    def partial(self) -> bool:
+        """True when some node could not be counted: the totals are lower bounds. With
+        symbolic dims, True when the polynomials miss a node at some point they were fitted on."""
+        if self.symbolic:
+            return bool(self.dynamic.formula.partial)
+        return not self.coverage.complete
+
+    @property
+    def bound(self) -> str:
+        """What the totals are: "exact"; "upper" when an If on runtime data counts its
+        larger branch; "lower" when some node is not counted (partial); "neither" for both."""
+        upper = any(d.weight for d in self.data_ifs)
+        if self.partial:
+            return "neither" if upper else "lower"
+        return "upper" if upper else "exact"
+
+    def group(self, key: Callable[[NodeRecord], K | None]) -> dict[K, Totals]:
+        """Totals of this report's nodes per ``key`` (``totals.by_op_type``, ``by_scope(2)``,
+        ``by_precision`` or any function of a record); weights once per tensor per group."""
+        return group(self.nodes, key, self.param_sizes, self.constant_sizes)
+
+    def graph_index(self, graph: str = "") -> GraphIndex:
+        """Producer and consumers of each tensor of one graph (the main graph by default)."""
+        if graph not in self._indices:
+            self._indices[graph] = GraphIndex(self.nodes, graph)
+        return self._indices[graph]
+
+    # The API's conveniences (rendering lives in render.py).
+    def __repr__(self) -> str:
+        from onnx_cost.render.report import report_repr
+
+        return report_repr(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-able data (the ``--json`` schema, docs/json.md)."""
+        from onnx_cost.render.report import to_dict
+
+        return to_dict(self)
+
+    def to_json(self) -> str:
+        """The report as the JSON text ``--json`` prints."""
+        from onnx_cost.render.report import to_json
+
+        return to_json(self)
+
+    def to_dataframe(self) -> Any:
+        """One row per node as a pandas DataFrame (the CSV columns; needs pandas)."""
+        from onnx_cost.render.report import to_dataframe
+
+        return to_dataframe(self)

@@ -1,0 +1,179 @@
+"""Sums over node records: the ``Totals`` record and the one group-by.
+
+``Totals`` holds the cost record's counting fields plus the params fields; it
+adds and subtracts field by field, and its ``flops`` is the cost record's own
+formula (``Cost.flops``), never restated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, TypeVar
+
+from onnx_cost.rules.cost import COUNT_FIELDS, Cost
+
+if TYPE_CHECKING:
+    from onnx_cost.model.report import NodeRecord
+
+K = TypeVar("K", bound=Hashable)
+ParamSizes = Mapping[str, "tuple[int, int]"]  # tensor name -> (elements, bytes)
+
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums over nodes (each counted ``weight`` times); params count each tensor once."""
+
+    macs: int = 0  # the fields of rules.cost.Cost, summed
+    dots: int = 0
+    bias_adds: int = 0
+    arith: int = 0
+    transcendental: int = 0
+    compare: int = 0
+    int_macs: int = 0
+    int_ops: int = 0
+    params: int = 0  # weight elements, each tensor once by name within the group
+    param_bytes: int = 0  # their storage bytes
+    constants: int = 0  # elements of static tensors read that are not params (analyzer/params.py), once each
+    constant_bytes: int = 0
+    read_bytes: int = 0  # bytes read (unknown sizes count 0: see the records' bytes_partial)
+    write_bytes: int = 0  # bytes written
+    nodes: int = 0  # records summed
+
+    @property
+    def flops(self) -> int:
+        """Every floating-point operation, by the cost record's formula (``Cost.flops``)."""
+        return self.as_cost().flops
+
+    @property
+    def ops(self) -> int:
+        """Every operation, floating-point and integer, by the cost record's ``Cost.ops``."""
+        return self.as_cost().ops
+
+    @property
+    def memory_bytes(self) -> int:
+        """Read plus written: the memory access cost."""
+        return self.read_bytes + self.write_bytes
+
+    def as_cost(self) -> Cost:
+        """The summed counts as a cost record (its formulas apply to sums as to one node)."""
+        return Cost(
+            self.macs, self.dots, self.bias_adds, self.arith, self.transcendental, self.compare,
+            self.int_macs, self.int_ops, self.read_bytes, self.write_bytes,
+        )
+
+    def __add__(self, other: Totals) -> Totals:
+        if not isinstance(other, Totals):
+            return NotImplemented
+        return Totals(**{f: getattr(self, f) + getattr(other, f) for f in _FIELDS})
+
+    def __sub__(self, other: Totals) -> Totals:
+        """Field-wise difference (a model diff); params subtract as the groups' own counts."""
+        if not isinstance(other, Totals):
+            return NotImplemented
+        return Totals(**{f: getattr(self, f) - getattr(other, f) for f in _FIELDS})
+
+    def as_dict(self) -> dict[str, int]:
+        """The fields in report order (``TOTAL_FIELDS``), flops included."""
+        return {k: getattr(self, k) for k in TOTAL_FIELDS}
+
+
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Totals))
+# Report order (JSON, sweep CSV): the derived flops and ops first, then the stored fields.
+TOTAL_FIELDS: tuple[str, ...] = ("flops", "ops", "macs", *[f for f in _FIELDS if f != "macs"])
+
+
+def sum_records(
+    records: Iterable[NodeRecord], param_sizes: ParamSizes | None = None, constant_sizes: ParamSizes | None = None
+) -> Totals:
+    """Totals over ``records``: costs times weight; params and constants once per tensor name.
+
+    Without ``param_sizes`` the records' own ``params`` are added (a tensor read by
+    two of them then counts twice)."""
+    # Identical nodes share one cost record (the walk's memo): weights are summed per
+    # distinct record, and each is multiplied out once.
+    weights: dict[int, int] = {}
+    costs: list[Cost] = []
+    names: set[str] = set()
+    nodes = params = pbytes = learned = learned_bytes = 0
+    by_name = param_sizes is not None or bool(constant_sizes)
+    for r in records:
+        nodes += 1
+        w = r.weight
+        if w:
+            c = r.cost
+            k = id(c)
+            if k in weights:
+                weights[k] += w
+            else:
+                weights[k] = w
+                costs.append(c)
+        if param_sizes is None:
+            params += r.params
+            pbytes += r.param_bytes
+        else:
+            learned += r.learned_params
+            learned_bytes += r.learned_param_bytes
+        if by_name:
+            names.update(r.input_names)
+    acc = dict.fromkeys(COUNT_FIELDS, 0)
+    rb = wb = 0
+    for c in costs:
+        w = weights[id(c)]
+        for f in COUNT_FIELDS:
+            acc[f] += getattr(c, f) * w
+        rb += (c.read_bytes or 0) * w
+        wb += (c.write_bytes or 0) * w
+    if param_sizes is not None:  # learned attributes (ai.onnx.ml) belong to their node: no sharing
+        seen = [param_sizes[n] for n in names if n in param_sizes]
+        params = sum(v[0] for v in seen) + learned
+        pbytes = sum(v[1] for v in seen) + learned_bytes
+    consts = [constant_sizes[n] for n in names if n in constant_sizes] if constant_sizes else []
+    celems, cbytes = sum(v[0] for v in consts), sum(v[1] for v in consts)
+    return Totals(
+        params=params, param_bytes=pbytes, constants=celems, constant_bytes=cbytes,
+        read_bytes=rb, write_bytes=wb, nodes=nodes, **acc,
+    )
+
+
+def group(
+    records: Iterable[NodeRecord],
+    key: Callable[[NodeRecord], K | None],
+    param_sizes: ParamSizes | None = None,
+    constant_sizes: ParamSizes | None = None,
+) -> dict[K, Totals]:
+    """Totals per ``key(record)``, in order of first appearance; records whose key is
+    None are left out. Each shared weight (and constant) tensor counts once per group."""
+    buckets: dict[K, list[NodeRecord]] = {}
+    for r in records:
+        k = key(r)
+        if k is not None:
+            buckets.setdefault(k, []).append(r)
+    return {k: sum_records(v, param_sizes, constant_sizes) for k, v in buckets.items()}
+
+
+# -- keys -------------------------------------------------------------------
+
+
+def by_op_type(r: NodeRecord) -> str:
+    """``Op``, or ``domain::Op`` outside the default domain."""
+    return f"{r.domain}::{r.op_type}" if r.domain else r.op_type
+
+
+def by_precision(r: NodeRecord) -> str:
+    """The node's compute precision (``""`` when it does no arithmetic)."""
+    return r.precision
+
+
+def by_scope(depth: int | None = None) -> Callable[[NodeRecord], str]:
+    """A key: the scope cut to its first ``depth`` levels (all of it when None), in the
+    scope column's form (``/layer1/layer1.0``; ``""`` for nodes outside any scope)."""
+    if depth is not None and depth < 0:
+        raise ValueError(f"scope depth {depth} is negative")
+
+    def key(r: NodeRecord) -> str:
+        path = r.scope_path if depth is None else r.scope_path[:depth]
+        return "/" + "/".join(path) if path else ""
+
+    return key

@@ -1,0 +1,530 @@
+"""``onnx-cost devices calibrate``: fit the device model to this machine.
+
+A few dozen single-kernel onnxruntime models (built in memory with onnx.helper) across
+the op classes and size regimes of ``efficiency.CLASSES``, plus chains of tiny nodes
+for the dispatch cost, each timed with onnxruntime's default optimizations and threads.
+Their operations and bytes come from our own analysis (``fusion.kernels``), so the fit
+and the prediction count alike. ``fit`` turns the timings into the efficiency table
+(a pure function: tests feed it synthetic timings); ``calibrate`` runs rounds until the
+run-to-run spread is small (keeping each benchmark's best round) and refuses a result
+it cannot trust; ``save`` writes the device file (preset format plus ``[efficiency]``
+and ``[calibration]``) whole, in the user cache (``cache_path``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from onnx_cost.errors import OnnxCostError
+from onnx_cost.views.hardware.efficiency import CLASSES, COMPUTE, Curve, Efficiency
+
+OVERHEAD = "overhead"  # the pseudo-class of the chains of tiny nodes
+STREAM = "stream"  # the pseudo-class of the chain of GEMVs reading more weights than the caches hold
+MAX_SPREAD = 0.5  # median (median / best - 1) above which a calibration is not saved
+GOOD_SPREAD = 0.15  # below this one round is enough
+ROUNDS = 3
+MIN_ROUNDS = 2  # each benchmark keeps its best of at least two rounds: one slow round is an outlier
+FLOOR_HEADROOM = 1.5  # the floor's peaks: the best rate any benchmark reached, times this
+
+
+class CalibrationError(OnnxCostError):
+    """onnxruntime is missing, or the machine was too noisy to calibrate (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One benchmark's timing: ``kernels`` kernels moving ``bytes`` and doing ``ops``."""
+
+    name: str
+    cls: str  # an efficiency class, or OVERHEAD
+    ops: float
+    bytes: float
+    kernels: int
+    seconds: float  # the typical time (median of a round; the best round's)
+    best_s: float = 0.0  # the fastest single run: what the machine can reach (floor peaks)
+    units: int = 1  # how many of the kernels are of ``cls`` (a chain of four convolutions: 4)
+
+
+def _lstsq_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    """(intercept, slope) of the least-squares line, both clamped at 0."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+    slope = max(slope, 0.0)
+    return max(my - slope * mx, 0.0), slope
+
+
+def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
+    """The efficiency table from benchmark timings, and the floor figures.
+
+    Dispatch: the slope of time against kernel count over the chains of tiny nodes; the
+    run cost: its intercept. Per class and size, rate = amount / (time - run - dispatch ·
+    kernels), amount being ops for compute classes and bytes for the others; samples of
+    the same class and amount are averaged. Floor figures (from the best runs): the
+    fp32 and int8 peaks, the largest bandwidth seen (cache-resident) and the one at the
+    largest working set (DRAM-like)."""
+    chains = [s for s in samples if s.cls == OVERHEAD]
+    if len(chains) >= 2:
+        run_s, dispatch_s = _lstsq_line([s.kernels for s in chains], [s.seconds for s in chains])
+    else:
+        run_s, dispatch_s = 0.0, 0.0
+    by: dict[str, dict[float, list[float]]] = {}
+    peaks: dict[str, float] = {}
+    mem_rates: list[tuple[float, float]] = []
+    figures_stream = {}
+    for s in samples:
+        if s.cls == STREAM and s.bytes > 0:  # one long benchmark, fragile on a busy machine: its best run
+            t = s.best_s or s.seconds
+            work = max(t - run_s - dispatch_s * s.kernels, 0.05 * t)
+            figures_stream["stream_bandwidth"] = s.bytes / work
+        if s.cls == OVERHEAD or s.cls not in CLASSES:
+            continue
+        compute = s.cls in COMPUTE
+        amount = s.ops if compute else s.bytes
+        if amount <= 0:
+            continue
+        work = s.seconds - run_s - dispatch_s * s.kernels
+        work = max(work, 0.05 * s.seconds)  # a kernel faster than the overheads' scatter: 5 % of its time
+        # the curve's size is one kernel's: a chain of four convolutions is four points of a quarter
+        by.setdefault(s.cls, {}).setdefault(amount / max(s.units, 1), []).append(amount / work)
+        best = max((s.best_s or s.seconds) - run_s - dispatch_s * s.kernels, 0.05 * (s.best_s or s.seconds))
+        if compute and s.ops > 0:
+            key = "int8" if s.cls.startswith("int_") else "fp32"
+            peaks[key] = max(peaks.get(key, 0.0), s.ops / best)
+        elif s.cls in ("elementwise", "movement") and s.bytes > 0:
+            mem_rates.append((s.bytes, s.bytes / best))
+    curves = {
+        c: Curve(tuple((a, statistics.fmean(rs)) for a, rs in sorted(pts.items())))
+        for c, pts in by.items()
+    }
+    # A floor must hold for kernels faster than any benchmark: the peaks and the cache
+    # bandwidth get FLOOR_HEADROOM on top of the best rate seen (docs/hardware.md).
+    figures = {**{k: v * FLOOR_HEADROOM for k, v in peaks.items()}, **figures_stream}
+    if mem_rates:
+        figures["cache_bandwidth"] = max(r for _, r in mem_rates) * FLOOR_HEADROOM
+        figures["bandwidth"] = max(mem_rates)[1]  # at the largest working set
+    return Efficiency(curves, dispatch_s, run_s, calibrated=True), figures
+
+
+# -- the benchmarks ------------------------------------------------------------------
+
+
+def _ort() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("onnxruntime")
+    except ImportError:
+        raise CalibrationError("calibration needs onnxruntime: pip install 'onnx-cost[runtime]'") from None
+
+
+def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
+    """(name, class, ModelProto, feeds) for every micro-benchmark."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    out: list[tuple[str, str, Any, dict[str, Any]]] = []
+
+    def model(nodes: list[Any], ins: list[tuple[str, Any]], outs: list[str], inits: dict[str, Any],
+              opset: int = 17) -> Any:
+        g = helper.make_graph(
+            nodes, "bench",
+            [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape) for n, a in ins],
+            [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None) for o in outs],
+            [numpy_helper.from_array(v, k) for k, v in inits.items()],
+        )
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+        m.ir_version = 8
+        return onnx.shape_inference.infer_shapes(m)
+
+    def f32(*shape: int) -> Any:
+        return rng.standard_normal(shape).astype(np.float32)
+
+    def add(name: str, cls: str, m: Any, feeds: dict[str, Any]) -> None:
+        out.append((name, cls, m, feeds))
+
+    for n in (1, 16, 64):  # dispatch: chains of tiny Adds
+        x = f32(1, 16)
+        nodes = [helper.make_node("Add", [f"t{i}", "c"], [f"t{i + 1}"]) for i in range(n)]
+        add(f"chain{n}", OVERHEAD, model(nodes, [("t0", x)], [f"t{n}"], {"c": f32(1, 16)}), {"t0": x})
+    for n in (4096, 65536, 1 << 20, 8 << 20):
+        a, b = f32(n), f32(n)
+        add(f"add{n}", "elementwise", model([helper.make_node("Add", ["a", "b"], ["y"])], [("a", a), ("b", b)],
+                                             ["y"], {}), {"a": a, "b": b})
+        add(f"sigmoid{n}", "elementwise", model([helper.make_node("Sigmoid", ["a"], ["y"])], [("a", a)], ["y"], {}),
+            {"a": a})
+    for n in (65536, 1 << 20, 8 << 20):
+        x = f32(n // 256, 256)
+        add(f"reducemean{n}", "reduction",
+            model([helper.make_node("ReduceMean", ["x"], ["y"], axes=[1])], [("x", x)], ["y"], {}, opset=13),
+            {"x": x})
+        x4 = f32(4, n // 4096, 16, 64)
+        add(f"transpose{n}", "movement",
+            model([helper.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 1, 3])], [("x", x4)], ["y"], {}), {"x": x4})
+    for n in (65536, 1 << 20, 4 << 20):
+        x = f32(n // 512, 512)
+        add(f"softmax{n}", "norm", model([helper.make_node("Softmax", ["x"], ["y"], axis=-1)], [("x", x)], ["y"], {}),
+            {"x": x})
+        add(f"layernorm{n}", "norm",
+            model([helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1)], [("x", x)], ["y"],
+                  {"g": f32(512), "b": f32(512)}), {"x": x})
+    for n in (65536, 1 << 20):  # a residual Add into a layer norm (onnxruntime: SkipLayerNormalization)
+        a, b = f32(1, n // 512, 512), f32(1, n // 512, 512)  # 3-D: the fusion wants [batch, seq, hidden]
+        add(f"skiplayernorm{n}", "skip_norm",
+            model([helper.make_node("Add", ["a", "b"], ["s"]),
+                   helper.make_node("LayerNormalization", ["s", "g", "be"], ["y"], axis=-1)],
+                  [("a", a), ("b", b)], ["y"], {"g": f32(512), "be": f32(512)}), {"a": a, "b": b})
+    for n in (16384, 262144, 2 << 20):  # exact GELU (onnxruntime: Gelu)
+        x = f32(n // 256, 256)
+        add(f"gelu{n}", "gelu", model([
+            helper.make_node("Div", ["x", "sq2"], ["t"]), helper.make_node("Erf", ["t"], ["e"]),
+            helper.make_node("Add", ["e", "one"], ["e1"]), helper.make_node("Mul", ["x", "e1"], ["m"]),
+            helper.make_node("Mul", ["m", "half"], ["y"])], [("x", x)], ["y"],
+            {"sq2": np.array(1.4142135, np.float32), "one": np.array(1.0, np.float32),
+             "half": np.array(0.5, np.float32)}), {"x": x})
+    table = f32(8192, 256)
+    for k in (16, 256, 4096):
+        idx = rng.integers(0, 8192, (k,)).astype(np.int64)
+        add(f"gather{k}", "gather", model([helper.make_node("Gather", ["t", "i"], ["y"])], [("i", idx)], ["y"],
+                                          {"t": table}), {"i": idx})
+    for m_, k_, n_ in ((16, 256, 256), (64, 512, 512), (128, 768, 768), (256, 1024, 1024), (384, 1024, 2048)):
+        x = f32(m_, k_)
+        add(f"matmul{m_}x{k_}x{n_}", "gemm",
+            model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
+    for k_, n_ in ((256, 256), (768, 768), (1024, 4096)):
+        x = f32(1, k_)
+        add(f"gemv{k_}x{n_}", "gemm_skinny",
+            model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
+    # a stream of distinct weights larger than the caches: GEMVs reading 64 MiB per run
+    x = f32(1, 1024)
+    nodes = [helper.make_node("MatMul", [f"s{i}", f"w{i}"], [f"s{i + 1}"]) for i in range(16)]
+    add("stream64M", STREAM, model(nodes, [("s0", x)], ["s16"], {f"w{i}": f32(1024, 1024) for i in range(16)}),
+        {"s0": x})
+    # convolutions in chains of four: a network keeps onnxruntime's blocked layout between them
+    for c, h, k in ((16, 56, 3), (64, 28, 3), (64, 56, 3), (128, 28, 3), (256, 14, 3), (64, 56, 1)):
+        x = f32(1, c, h, h)
+        nodes = [helper.make_node("Conv", [f"c{i}", f"w{i}", f"b{i}"], [f"c{i + 1}"], pads=[k // 2] * 4)
+                 for i in range(4)]
+        inits = {**{f"w{i}": f32(c, c, k, k) * 0.1 for i in range(4)}, **{f"b{i}": f32(c) for i in range(4)}}
+        add(f"conv{c}x{h}k{k}", "conv", model(nodes, [("c0", x)], ["c4"], inits), {"c0": x})
+    for c, h in ((32, 112), (96, 56), (256, 14), (960, 7)):
+        x = f32(1, c, h, h)
+        nodes = [helper.make_node("Conv", [f"c{i}", f"w{i}", f"b{i}"], [f"c{i + 1}"], pads=[1] * 4, group=c)
+                 for i in range(4)]
+        inits = {**{f"w{i}": f32(c, 1, 3, 3) * 0.3 for i in range(4)}, **{f"b{i}": f32(c) for i in range(4)}}
+        add(f"dwconv{c}x{h}", "conv_dw", model(nodes, [("c0", x)], ["c4"], inits), {"c0": x})
+
+    def qdq(op_nodes: list[Any], x: Any, w_shape: tuple[int, ...], extra: dict[str, Any]) -> Any:
+        wq = rng.integers(-127, 127, w_shape).astype(np.int8)
+        inits = {"xs": np.array(0.05, np.float32), "xz": np.array(0, np.uint8), "wq": wq,
+                 "ws": np.array(0.01, np.float32), "wz": np.array(0, np.int8),
+                 "ys": np.array(0.1, np.float32), "yz": np.array(0, np.uint8), **extra}
+        nodes = [
+            helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+            helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
+            helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"]),
+            *op_nodes,
+            helper.make_node("QuantizeLinear", ["yf", "ys", "yz"], ["yq"]),
+            helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"]),
+        ]
+        return model(nodes, [("x", x)], ["y"], inits)
+
+    for m_, k_, n_ in ((64, 512, 512), (256, 1024, 1024), (32, 768, 768), (1, 768, 768), (1, 1024, 4096)):
+        x = f32(m_, k_)
+        cls = "int_gemm" if m_ > 8 else "int_gemm_skinny"
+        add(f"qmatmul{m_}x{k_}x{n_}", cls, qdq([helper.make_node("MatMul", ["xd", "wd"], ["yf"])], x, (k_, n_), {}),
+            {"x": x})
+    for n in (16384, 262144, 2 << 20):  # QDQ elementwise and softmax (QLinearAdd, QLinearSoftmax)
+        x = f32(n // 256, 256)
+        x2 = f32(n // 256, 256)
+        m = qdq([helper.make_node("QuantizeLinear", ["x2", "xs", "xz"], ["x2q"]),
+                 helper.make_node("DequantizeLinear", ["x2q", "xs", "xz"], ["x2d"]),
+                 helper.make_node("Add", ["xd", "x2d"], ["yf"])], x, (1,), {})
+        m.graph.input.append(helper.make_tensor_value_info("x2", TensorProto.FLOAT, list(x2.shape)))
+        add(f"qadd{n}", "int_elementwise", m, {"x": x, "x2": x2})
+        add(f"qsoftmax{n}", "int_softmax",
+            qdq([helper.make_node("Softmax", ["xd"], ["yf"], axis=-1)], x, (1,), {}), {"x": x})
+    for m_, k_, n_ in ((64, 512, 2048), (256, 256, 1024), (1, 1024, 1024)):  # dynamic quantization
+        x = f32(m_, k_)
+        nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+                 helper.make_node("MatMulInteger", ["xq", "wq", "xz", "wz"], ["acc"]),
+                 helper.make_node("Cast", ["acc"], ["accf"], to=1),
+                 helper.make_node("Mul", ["xs", "ws"], ["sc"]),
+                 helper.make_node("Mul", ["accf", "sc"], ["y"])]
+        inits = {"wq": rng.integers(-127, 127, (k_, n_)).astype(np.int8), "wz": np.array(0, np.int8),
+                 "ws": np.array(0.01, np.float32)}
+        add(f"dynmatmul{m_}x{k_}x{n_}", "int_gemm" if m_ > 8 else "int_gemm_skinny",
+            model(nodes, [("x", x)], ["y"], inits), {"x": x})
+    for c, h in ((32, 28), (64, 56), (128, 28)):
+        x = f32(1, c, h, h)
+        add(f"qconv{c}x{h}", "int_conv",
+            qdq([helper.make_node("Conv", ["xd", "wd"], ["yf"], pads=[1] * 4)], x, (c, c, 3, 3), {}), {"x": x})
+    for hsz, seq in ((64, 16), (256, 32)):
+        x = f32(seq, 1, hsz)
+        add(f"lstm{hsz}x{seq}", "recurrent",
+            model([helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], hidden_size=hsz)], [("x", x)], ["y"],
+                  {"W": f32(1, 4 * hsz, hsz) * 0.1, "R": f32(1, 4 * hsz, hsz) * 0.1, "B": f32(1, 8 * hsz) * 0.1}),
+            {"x": x})
+    return out
+
+
+def _amounts(m: Any, cls: str) -> tuple[float, float, int, int]:
+    """(ops, bytes, kernels, kernels of ``cls``) of a benchmark model, as the prediction counts them."""
+    from onnx_cost import api
+    from onnx_cost.views.hardware.fusion import kernels
+    from onnx_cost.views.hardware.roofline import _COUNTED_STATES
+
+    report = api.analyze(m)
+    ks = [k for k in kernels(report, [r for r in report.nodes if r.status in _COUNTED_STATES]) if not k.folded]
+    if cls == OVERHEAD:
+        return 0.0, 0.0, len(ks), len(ks)
+    if cls == STREAM:
+        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks)
+    from onnx_cost.views.hardware.efficiency import amount, kernel_class
+
+    main = [k for k in ks if kernel_class(k) == cls]
+    if not main:  # the analysis and the class table disagree: a bug, not a verdict on the machine
+        raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
+    ops = sum(k.ops for k in main)
+    nbytes = sum(amount(k, cls) if cls not in COMPUTE else k.bytes for k in main)
+    return ops, nbytes, len(ks), len(main)
+
+
+def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
+          clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
+    """(median, best) seconds of ``sess.run`` after two warm-up runs."""
+    for _ in range(2):
+        sess.run(None, feeds)
+    times: list[float] = []
+    spent = 0.0
+    while len(times) < min_runs or (spent < budget_s and len(times) < 200):
+        t0 = clock()
+        sess.run(None, feeds)
+        dt = clock() - t0
+        times.append(dt)
+        spent += dt
+    return statistics.median(times), min(times)
+
+
+def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Callable[[str], None] | None = None,
+                   threads: int = 0, cpu_time: bool = False) -> tuple[list[Sample], float, int]:
+    """Every benchmark timed; rounds repeat while the spread is above GOOD_SPREAD, each
+    benchmark keeping its best round. Returns (samples, spread, rounds run). ``cpu_time``
+    (with ``threads`` 1: onnxruntime computes on the calling thread) times the thread's CPU
+    time instead of the wall clock: what a run costs without the waits a busy machine adds."""
+    clock = time.thread_time if cpu_time and threads == 1 else time.perf_counter
+    ort = _ort()
+    benches = benchmarks()
+    sessions = []
+    for name, cls, m, feeds in benches:
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
+        sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        ops, nbytes, n, units = _amounts(m, cls)
+        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units))
+    best: dict[str, tuple[float, float]] = {}
+    spread = float("inf")
+    done = 0
+    for r in range(rounds):
+        spreads = []
+        for name, _cls, sess, feeds, *_ in sessions:
+            med, lo = _time(sess, feeds, budget_s, clock=clock)
+            spreads.append(med / lo - 1.0)
+            old = best.get(name)
+            best[name] = (min(med, old[0]), min(lo, old[1])) if old else (med, lo)
+        spread = statistics.median(spreads)
+        done = r + 1
+        if progress:
+            progress(f"round {done}: run-to-run spread {spread:.0%}")
+        if spread <= GOOD_SPREAD and done >= MIN_ROUNDS:
+            break
+    samples = [Sample(name, cls, ops, nbytes, n, *best[name], units=u)
+               for name, cls, _s, _f, ops, nbytes, n, u in sessions]
+    return samples, spread, done
+
+
+# -- the device file -----------------------------------------------------------------
+
+
+def llc_bytes(level: int | None = None) -> int | None:
+    """The largest CPU cache (sysfs), or the cache of ``level``, in bytes (of one core's view)."""
+    best = 0
+    base = Path("/sys/devices/system/cpu/cpu0/cache")
+    try:
+        for d in base.glob("index*"):
+            if level is not None and (d / "level").read_text().strip() != str(level):
+                continue
+            s = (d / "size").read_text().strip().upper()
+            mult = {"K": 1024, "M": 2**20, "G": 2**30}.get(s[-1:], 1)
+            best = max(best, int(s.rstrip("KMG")) * mult)
+    except (OSError, ValueError):
+        return None
+    return best or None
+
+
+def cache_path() -> Path:
+    """Where ``--device local`` keeps this machine's calibration: the user cache
+    (``$XDG_CACHE_HOME/onnx-cost``, else ``~/.cache/onnx-cost``), one file per CPU model."""
+    from onnx_cost.runners.local import _slug, cache_dir, cpu_model
+
+    return cache_dir() / f"local-{_slug(cpu_model())}.toml"
+
+
+def _q(s: str) -> str:
+    """A TOML basic string."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in s) + '"'
+
+
+def device_toml(eff: Efficiency, figures: dict[str, float], info: dict[str, Any]) -> str:
+    """The device file: the preset format plus ``[efficiency]`` and ``[calibration]``."""
+    src = f"calibrated on this machine on {info['date']} (onnx-cost devices calibrate)"
+    lines = [
+        "# Written by `onnx-cost devices calibrate`: figures achieved on this machine with onnxruntime,",
+        "# not datasheet peaks. docs/hardware.md explains every table.",
+        f"name = {_q('this machine: ' + str(info['cpu']))}",
+        'aliases = ["local"]',
+        f"note = {_q('calibrated: fp32/int8 peaks are the best kernel rates seen, bandwidth the largest copy')}",
+        "",
+        "[peaks]",
+    ]
+    for p in ("fp32", "int8"):
+        if figures.get(p):
+            where = _q(f"{src}: best run of the {p} kernels x {FLOOR_HEADROOM} (headroom)")
+            lines.append(f"{p} = {{ value = {figures[p] / 1e12:.6g}, source = {where} }}")
+    lines += ["", "[memory]"]
+    if figures.get("bandwidth"):
+        lines.append(f"bandwidth = {{ value = {figures['bandwidth'] / 1e9:.6g}, source = "
+                     f"{_q(src + ': elementwise kernels at the largest working set, read + write bytes')} }}")
+    if info.get("memory_bytes"):
+        lines.append(f"capacity = {{ value = {info['memory_bytes'] / 2**30:.6g}, source = \"physical memory\" }}")
+    if info.get("llc_bytes"):
+        lines.append(f"cache = {{ value = {info['llc_bytes'] / 2**20:.6g}, source = \"sysfs: largest CPU cache\" }}")
+    lines += ["", "[calibration]"]
+    for k in ("date", "cpu", "threads", "onnxruntime", "spread", "rounds", "seconds", "clock", "hot_cache",
+              "cache_bandwidth", "stream_bandwidth"):
+        v = info.get(k) if k not in figures else figures.get(k)
+        if v is None:
+            continue
+        lines.append(f"{k} = {_q(v) if isinstance(v, str) else f'{v:.6g}' if isinstance(v, float) else v}")
+    lines += ["", "[efficiency]", f"dispatch_us = {eff.dispatch_s * 1e6:.6g}", f"run_us = {eff.run_s * 1e6:.6g}"]
+    for c, curve in eff.curves.items():
+        unit = "op/s" if c in COMPUTE else "B/s"
+        pts = ", ".join(f"[{a:.6g}, {r:.6g}]" for a, r in curve.points)
+        lines += ["", f"[efficiency.{c}]  # [{CLASSES[c][0]}, {unit}]", f"points = [{pts}]"]
+    return "\n".join(lines) + "\n"
+
+
+def calibrate(path: Path | None = None, progress: Callable[[str], None] | None = None,
+              budget_s: float = 0.12, threads: int = 0, cpu_time: bool = False) -> tuple[Path, str]:
+    """Run the benchmarks, fit, and save the device file (whole or not at all).
+    Returns (path, its text). Refuses (CalibrationError) when the spread stays above
+    MAX_SPREAD after every round."""
+    ort = _ort()
+    from onnx_cost.runners.local import cpu_model
+
+    t0 = time.perf_counter()
+    samples, spread, rounds = run_benchmarks(budget_s, progress=progress, threads=threads, cpu_time=cpu_time)
+    if not math.isfinite(spread) or spread > MAX_SPREAD:
+        raise CalibrationError(
+            f"calibration not saved: the run-to-run spread stayed at {spread:.0%} after {rounds} rounds "
+            f"(at most {MAX_SPREAD:.0%} is trusted): the machine is too busy; try again when it is quieter"
+        )
+    eff, figures = fit(samples)
+    try:
+        mem = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        mem = 0.0
+    info = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": cpu_model() or platform.machine(),
+        "threads": threads or os.cpu_count() or 0,
+        "onnxruntime": str(ort.__version__),
+        "spread": float(spread),
+        "rounds": rounds,
+        "clock": "thread CPU time" if cpu_time and threads == 1 else "wall",
+        "seconds": time.perf_counter() - t0,
+        "memory_bytes": mem,
+        "llc_bytes": llc_bytes(),
+        # what stays hot between runs: the private L2 of each core the kernels run on
+        "hot_cache": (llc_bytes(2) or 0) * (threads or os.cpu_count() or 1),
+    }
+    text = device_toml(eff, figures, info)
+    path = path or cache_path()
+    from onnx_cost.views.hardware.devices import _read_toml, parse_device
+
+    parse_device(_read_toml(text, str(path)), "local", str(path))  # what we write must load
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path, text
+
+
+def load_local(recalibrate: bool = False) -> Any:
+    """``--device local``: this machine's calibration from the cache; on first use (or with
+    ``recalibrate``) calibrated now and saved. Without onnxruntime, or when the machine is
+    too noisy to calibrate, the numpy measurement of ``local`` (uncalibrated), said on stderr."""
+    import sys
+
+    from onnx_cost.views.hardware.devices import DeviceError, load_device_file
+
+    path = cache_path()
+    if not recalibrate and path.is_file():
+        try:
+            return _as_local(load_device_file(str(path)))
+        except DeviceError as e:
+            sys.stderr.write(f"onnx-cost: note: {e}: calibrating again\n")
+    try:
+        _ort()
+    except CalibrationError:
+        if recalibrate:
+            raise
+        from onnx_cost.runners.local import local_device
+
+        return local_device()
+    sys.stderr.write(f"onnx-cost: calibrating this machine with onnxruntime (once, well under a minute; "
+                     f"saved in {path}; --recalibrate redoes it)\n")
+    try:
+        calibrate(path)
+    except CalibrationError as e:
+        if recalibrate:
+            raise
+        from onnx_cost.runners.local import local_device
+
+        sys.stderr.write(f"onnx-cost: note: {e}; using the uncalibrated numpy measurement\n")
+        return local_device()
+    return _as_local(load_device_file(str(path)))
+
+
+def _as_local(d: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(d, key="local", measured=True)
+
+
+def save_band(path: Path, band: float) -> None:
+    """Record the validation's error band (a fraction) in the calibration file at ``path``
+    (``make validate --save-band``): the prediction's band is read from there."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [ln for ln in lines if not ln.startswith("validated_band = ")]
+    i = lines.index("[calibration]") + 1
+    lines.insert(i, f"validated_band = {band:.4g}")
+    text = "\n".join(lines) + "\n"
+    from onnx_cost.views.hardware.devices import _read_toml, parse_device
+
+    parse_device(_read_toml(text, str(path)), "local", str(path))
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

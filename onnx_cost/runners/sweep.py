@@ -1,0 +1,112 @@
+"""``--sweep NAME=V1,V2,... --device D``: the floor, the bound and the footprint at each
+value of a symbolic dim, and the value where the model turns compute-bound.
+
+The model counts as compute-bound at a value when the compute-bound nodes hold most of
+its latency floor (their floors sum to more than half of it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from onnx_cost.views.hardware.devices import Device
+from onnx_cost.views.hardware.footprint import footprint
+from onnx_cost.views.hardware.predict import predict
+from onnx_cost.views.hardware.roofline import roofline
+
+
+@dataclass(frozen=True)
+class HardwareRow:
+    value: int
+    floor_s: float
+    predicted_s: float
+    compute_share: float  # fraction of the floor held by compute-bound nodes
+    bound: str  # "compute" or "memory": which kind of node holds most of the floor
+    ops: int
+    bytes: int
+    weight_bytes: int
+    peak_activation_bytes: int
+    fits: bool | None
+    partial: bool  # some node not counted, or a tensor size unknown
+
+
+def hardware_sweep(
+    src: Any, dim: str, values: Sequence[int], device: Device, *,
+    inputs: Mapping[str, Any] | None = None, dims: Mapping[str, int] | None = None, tf32: bool = False,
+) -> list[HardwareRow]:
+    """One analysis per value of ``dim`` (``src`` as ``onnx_cost.api`` takes it), on ``device``."""
+    from onnx_cost import api
+    from onnx_cost.symbolic.scaling import check_dims
+
+    proto = getattr(src, "proto", None)
+    if proto is not None:
+        check_dims(proto, [dim], "--sweep")
+        api.check_sweep_binding(src, dim, api._shapes(inputs), dict(dims or {}))
+    rows = []
+    for v in values:
+        report = api.analyze(src, inputs=inputs, dims={**(dims or {}), dim: v})
+        roof = roofline(report, device, tf32=tf32)
+        pred = predict(report, device, tf32=tf32)
+        fp = footprint(report, device)
+        compute = roof.by_bound.get("compute", 0.0)
+        share = compute / roof.floor_s if roof.floor_s else 0.0
+        rows.append(
+            HardwareRow(
+                v, pred.floor_s, pred.predicted_s, share, "compute" if share > 0.5 else "memory", roof.ops, roof.bytes,
+                fp.weight_bytes, fp.peak_activation_bytes, fp.fits, bool(roof.skipped or fp.unknown_tensors),
+            )
+        )
+    return rows
+
+
+def crossover(rows: Sequence[HardwareRow]) -> int | None:
+    """The first value at which the model is compute-bound after being memory-bound."""
+    for prev, row in pairwise(rows):
+        if prev.bound == "memory" and row.bound == "compute":
+            return row.value
+    return None
+
+
+def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow]) -> dict[str, Any]:
+    return {
+        "dim": dim,
+        "device": device.name,
+        "compute_bound_from": None if any(r.partial for r in rows) else crossover(rows),
+        "rows": [r.__dict__ for r in rows],
+    }
+
+
+def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str = "table",
+               width: int | None = None) -> str:
+    """The sweep as a plain table in at most ``width`` columns (default: the terminal's;
+    footprint, then compute share dropped first), or JSON."""
+    if fmt == "json":
+        return json.dumps(sweep_dict(dim, device, rows), indent=2) + "\n"
+    from onnx_cost.text import Column, escape, table, terminal_width
+    from onnx_cost.views.hardware.view import _bin, _si, _time, fit
+
+    name = escape(dim)  # a dim name from the model
+    cols = [Column(name, right=True), Column("floor", right=True), Column("predicted", right=True), Column("bound"),
+            Column("compute", right=True, drop=2), Column("ops", right=True), Column("bytes", right=True),
+            Column("footprint", right=True, drop=1), Column("fits"), Column("")]
+    cells = [[str(r.value), _time(r.floor_s), _time(r.predicted_s), r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"),
+              _si(r.bytes, "B"),
+              _bin(r.weight_bytes + r.peak_activation_bytes), "-" if r.fits is None else ("yes" if r.fits else "NO"),
+              "(partial)" if r.partial else ""] for r in rows]
+    lines = [f"Sweep of {name} on {escape(device.name)}"]
+    x = crossover(rows)
+    if any(r.partial for r in rows):  # a verdict on uncounted nodes would be a guess
+        end = ["Some values are partial (nodes not counted or tensor sizes unknown): no bound verdict;"
+               " bind the free dims with --dim."]
+    elif x is not None:
+        end = [f"The model turns compute-bound at {name}={x}."]
+    elif rows and all(r.bound == rows[0].bound for r in rows):
+        end = [f"The model is {rows[0].bound}-bound at every value."]
+    else:
+        end = []
+    width = width or terminal_width()
+    return fit(lines, width) + "\n".join(table(cols, cells, width, indent=0)) + "\n" + (fit(end, width) if end else "")

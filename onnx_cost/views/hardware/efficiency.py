@@ -1,0 +1,216 @@
+"""The device model's efficiency table: what rate a kernel of each class reaches at each size.
+
+Every kernel falls in one op class (``kernel_class``). A compute class (dense conv and
+GEMM, depthwise/grouped conv, integer kernels, recurrent cells) has a curve of achieved
+operations per second against the kernel's operations; a memory class (elementwise,
+reductions, softmax and norms, data movement, gather, skinny GEMM) a curve of achieved
+bytes per second against the bytes it moves: the curve is where the cache shows (a
+working set that fits the last-level cache moves faster than DRAM). Between calibrated
+points the rate is interpolated linearly in log(size), beyond them held at the end value.
+The kernel's time is ``dispatch + amount / rate(amount)``. docs/hardware.md explains it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onnx_cost.views.hardware.fusion import Kernel
+
+# class -> (axis, what it covers)
+CLASSES: dict[str, tuple[str, str]] = {
+    "gemm": ("ops", "MatMul/Gemm with more than 8 rows, fp32"),
+    "gemm_skinny": ("bytes", "MatMul/Gemm with at most 8 rows (a GEMV: reads its weights once)"),
+    "conv": ("ops", "dense convolution (group 1), fp32"),
+    "conv_dw": ("ops", "depthwise and grouped convolution"),
+    "int_gemm": ("ops", "integer MatMul kernels (QDQ MatMul, MatMulInteger, DynamicQuantizeMatMul), more than 8 rows"),
+    "int_gemm_skinny": ("bytes", "integer MatMul kernels with at most 8 rows"),
+    "int_conv": ("ops", "integer convolutions (QDQ Conv, QLinearConv, ConvInteger)"),
+    "recurrent": ("ops", "LSTM, GRU, RNN"),
+    "int_elementwise": ("bytes", "QDQ groups of other ops (QLinearAdd, QLinearMul, pooling, ...): int8 bytes"),
+    "int_softmax": ("bytes", "a QDQ Softmax (QLinearSoftmax): int8 bytes"),
+    "elementwise": ("bytes", "unary and binary elementwise, activations, casts, standalone Q/DQ"),
+    "reduction": ("bytes", "Reduce*, pooling, ArgMax/ArgMin"),
+    "norm": ("bytes", "Softmax, LayerNormalization (and its decomposed form), BatchNormalization, other norms"),
+    "skip_norm": ("bytes", "a residual Add fused into a layer norm (SkipLayerNormalization)"),
+    "gelu": ("bytes", "GELU and BiasGelu fusions, Erf"),
+    "movement": ("bytes", "Transpose, Concat, Slice, Split, Pad, Expand, Tile, Resize and other copies"),
+    "gather": ("bytes", "Gather, GatherElements, GatherND, Scatter* (bytes: twice the rows written)"),
+    "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
+}
+COMPUTE = frozenset(c for c, (axis, _) in CLASSES.items() if axis == "ops")
+
+_REDUCTION = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+              "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "GlobalAveragePool", "GlobalMaxPool",
+              "MaxPool", "AveragePool", "ArgMax", "ArgMin", "LpPool", "GlobalLpPool"}
+_NORM = {"Softmax", "LogSoftmax", "LayerNormalization", "BatchNormalization", "InstanceNormalization",
+         "GroupNormalization", "SkipLayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization",
+         "LpNormalization", "MeanVarianceNormalization"}
+_MOVEMENT = {"Transpose", "Concat", "Slice", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample",
+             "DepthToSpace", "SpaceToDepth", "ReverseSequence", "Trilu", "CumSum"}
+_GATHER = {"Gather", "GatherElements", "GatherND", "ScatterND", "ScatterElements", "Scatter", "OneHot"}
+_VIEW = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Size", "Identity", "Dropout"}
+_RECURRENT = {"LSTM", "GRU", "RNN"}
+
+
+def _rows(r: Any) -> int | None:
+    """Rows of a MatMul/Gemm's output: all dims but the last, multiplied."""
+    shp = r.outputs[0] if r.outputs else None
+    if shp is None or not shp:
+        return None
+    n = 1
+    for d in shp[:-1]:
+        if not isinstance(d, int):
+            return None
+        n *= d
+    return n
+
+
+def amount(k: Kernel, cls: str) -> float:
+    """What a kernel's time scales with: its operations (compute classes), else its bytes;
+    a gather moves the rows it picks (read and written), not its whole table."""
+    if cls in COMPUTE:
+        return k.ops
+    if cls == "gather":
+        return 2.0 * k.write_bytes
+    return k.bytes
+
+
+def kernel_class(k: Kernel) -> str:
+    """The op class of a kernel, from its head node (and its fusion)."""
+    h = k.head
+    op = h.op_type
+    integer = k.precision == "int8" or op in ("QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger",
+                                               "DynamicQuantizeMatMul", "MatMulIntegerToFloat")
+    if op in ("Conv", "ConvTranspose", "QLinearConv", "ConvInteger"):
+        w = h.inputs[3 if op == "QLinearConv" else 1] if len(h.inputs) > 1 else None
+        x = h.inputs[0] if h.inputs else None
+        grouped = (w is not None and x is not None and len(w) > 1 and len(x) > 1 and isinstance(w[1], int)
+                   and isinstance(x[1], int) and w[1] < x[1] and op != "ConvTranspose")
+        if grouped:
+            return "conv_dw"
+        return "int_conv" if integer else "conv"
+    if op in ("MatMul", "Gemm", "QLinearMatMul", "MatMulInteger", "FusedMatMul", "DynamicQuantizeMatMul",
+              "MatMulIntegerToFloat"):
+        rows = _rows(h)
+        skinny = rows is not None and rows <= 8
+        if integer:
+            return "int_gemm_skinny" if skinny else "int_gemm"
+        return "gemm_skinny" if skinny else "gemm"
+    if op in _RECURRENT:
+        return "recurrent"
+    if k.fusion == "qdq" and op not in _VIEW and op not in _MOVEMENT:
+        return "int_softmax" if op == "Softmax" else "int_elementwise"
+    if k.fusion == "skip_layer_norm":
+        return "skip_norm"
+    if k.fusion == "layer_norm":
+        return "norm"
+    if k.fusion in ("gelu", "bias_gelu") or op == "Erf":
+        return "gelu"
+    if op in _NORM:
+        return "norm"
+    if op in _REDUCTION:
+        return "reduction"
+    if op in _MOVEMENT:
+        return "movement"
+    if op in _GATHER:
+        return "gather"
+    if op in _VIEW:
+        return "view"
+    return "elementwise"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Achieved rate against size: ``points`` as (size, rate) with sizes increasing."""
+
+    points: tuple[tuple[float, float], ...]
+
+    def rate(self, size: float) -> float:
+        pts = self.points
+        if size <= pts[0][0] or len(pts) == 1:
+            return pts[0][1]
+        if size >= pts[-1][0]:
+            return pts[-1][1]
+        ls = math.log(size)
+        for (s0, r0), (s1, r1) in pairwise(pts):
+            if s0 <= size <= s1:
+                f = (ls - math.log(s0)) / (math.log(s1) - math.log(s0)) if s1 > s0 else 0.0
+                return r0 + f * (r1 - r0)
+        return pts[-1][1]
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """A device's fitted model: per class a curve, dispatch cost per kernel, and per run.
+
+    ``calibrated`` is False for a table of generic defaults (a preset without
+    published efficiency data): predictions from it are shown as a range."""
+
+    curves: Mapping[str, Curve]
+    dispatch_s: float  # per kernel
+    run_s: float  # once per inference (session.run's own work)
+    calibrated: bool = True
+    band: float | None = None  # the validation's error band (a fraction), when one was measured
+    info: Mapping[str, Any] = field(default_factory=dict)  # date, cpu, threads, onnxruntime, spread
+
+    def rate(self, cls: str, size: float) -> float | None:
+        c = self.curves.get(cls)
+        return c.rate(size) if c is not None else None
+
+
+def default_efficiency(peak_fp32: float | None, peak_int8: float | None, bandwidth: float | None,
+                       gpu: bool) -> Efficiency:
+    """Generic fractions of the datasheet figures, for a device nobody calibrated: GEMMs at
+    half the peak, depthwise at a tenth, memory classes at 60 % of the bandwidth, a dispatch
+    of 5 us (GPU launch) or 2 us (CPU). Labelled uncalibrated: shown as a range."""
+    p32 = peak_fp32 or 1e12
+    p8 = peak_int8 or p32
+    bw = bandwidth or 1e11
+    compute = {"gemm": (0.1, 0.6, p32), "conv": (0.1, 0.5, p32), "conv_dw": (0.02, 0.1, p32),
+               "int_gemm": (0.1, 0.5, p8), "int_conv": (0.1, 0.4, p8), "recurrent": (0.02, 0.2, p32)}
+    curves = {c: Curve(((1e6, lo * p), (1e9, hi * p))) for c, (lo, hi, p) in compute.items()}
+    for c in CLASSES:
+        if c not in curves:
+            curves[c] = Curve(((1e4, 0.1 * bw), (1e7, 0.6 * bw)))
+    return Efficiency(curves, 5e-6 if gpu else 2e-6, 2e-5 if gpu else 1e-5, calibrated=False, band=1.0)
+
+
+def parse_efficiency(data: Any, calibration: Any, where: str) -> Efficiency:
+    """The ``[efficiency]`` and ``[calibration]`` tables of a device file (written by
+    ``devices calibrate``), validated; errors name the bad field."""
+    from onnx_cost.views.hardware.devices import DeviceError
+
+    if not isinstance(data, dict):
+        raise DeviceError(f"{where}: efficiency: expected a table")
+    cal = calibration if isinstance(calibration, dict) else {}
+    curves: dict[str, Curve] = {}
+    dispatch = run = 0.0
+    for key, v in data.items():
+        if key in ("dispatch_us", "run_us"):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e6:
+                raise DeviceError(f"{where}: efficiency.{key}: expected a number of microseconds")
+            if key == "dispatch_us":
+                dispatch = float(v) * 1e-6
+            else:
+                run = float(v) * 1e-6
+            continue
+        if key not in CLASSES:
+            raise DeviceError(f"{where}: efficiency.{key[:40]!r}: unknown class (known: {', '.join(CLASSES)})")
+        pts = v.get("points") if isinstance(v, dict) else None
+        if not isinstance(pts, list) or not pts:
+            raise DeviceError(f"{where}: efficiency.{key}.points: expected a list of [size, rate] pairs")
+        out = []
+        for p in pts:
+            if (not isinstance(p, list) or len(p) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < 1e30 for x in p)):
+                raise DeviceError(f"{where}: efficiency.{key}.points: expected [size, rate] pairs of positive numbers")
+            out.append((float(p[0]), float(p[1])))
+        curves[key] = Curve(tuple(sorted(out)))
+    band = cal.get("validated_band")
+    band = float(band) if isinstance(band, (int, float)) and not isinstance(band, bool) and band > 0 else None
+    return Efficiency(curves, dispatch, run, calibrated=True, band=band, info=dict(cal))

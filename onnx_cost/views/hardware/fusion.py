@@ -1,0 +1,440 @@
+"""Kernels as onnxruntime runs them: the graph's nodes grouped by the fusions its default
+optimization level applies on the CPU, constants folded, no-op nodes eliminated.
+
+A kernel is one or more nodes run as one: its ``ops`` are the members' operations, its
+``bytes`` only the tensors that cross its boundary (a fused group's internal tensors never
+touch memory). ``FUSIONS`` names each rule and the onnxruntime source file that does it;
+docs/hardware.md carries the same table. What is not emulated (the attention fusions,
+the transpose optimizer's layout rewrites) is listed there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onnx_cost.model.report import NodeRecord, Report
+
+_SRC = "onnxruntime/core/optimizer/"
+# rule name -> (what it does, onnxruntime source file)
+FUSIONS: dict[str, tuple[str, str]] = {
+    "constant_folding": ("a node whose inputs are all constant (a weight's Transpose, a Shape of a static "
+                         "shape) runs once at load", _SRC + "constant_folding.cc"),
+    "identity_elimination": ("Identity is removed", _SRC + "identity_elimination.cc"),
+    "dropout_elimination": ("Dropout (inference) is removed", _SRC + "dropout_elimination.cc"),
+    "conv_bn": ("BatchNormalization after Conv folded into its weights", _SRC + "conv_bn_fusion.cc"),
+    "conv_add": ("Add of a constant after Conv folded into its bias", _SRC + "conv_add_fusion.cc"),
+    "conv_mul": ("Mul by a constant after Conv folded into its weights", _SRC + "conv_mul_fusion.cc"),
+    "conv_activation": ("Conv + Relu/Clip/Sigmoid/Tanh/LeakyRelu/HardSigmoid -> FusedConv",
+                        _SRC + "conv_activation_fusion.cc"),
+    "conv_add_activation": ("Conv + Add (residual) + Relu -> one convolution (NCHWc Conv with Sum)",
+                            _SRC + "conv_add_act_fusion.cc, " + _SRC + "nchwc_transformer.cc"),
+    "matmul_add": ("MatMul + Add of a bias -> Gemm", _SRC + "matmul_add_fusion.cc"),
+    "gemm_activation": ("Gemm + Relu/Sigmoid/Tanh/LeakyRelu -> FusedGemm", _SRC + "gemm_activation_fusion.cc"),
+    "matmul_scale": ("MatMul + Mul/Div by a scalar constant -> FusedMatMul (alpha)", _SRC + "matmul_scale_fusion.cc"),
+    "matmul_transpose": ("Transpose of the last two axes into MatMul -> FusedMatMul (transA/transB)",
+                         _SRC + "matmul_transpose_fusion.cc"),
+    "gelu": ("Div/Erf/Add/Mul/Mul (exact GELU) -> Gelu", _SRC + "gelu_fusion.cc"),
+    "bias_gelu": ("Add of a bias + Gelu -> BiasGelu", _SRC + "bias_gelu_fusion.cc"),
+    "layer_norm": ("ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add -> LayerNormalization",
+                   _SRC + "layer_norm_fusion.cc"),
+    "skip_layer_norm": ("Add (residual) + LayerNormalization -> SkipLayerNormalization (3-D inputs only)",
+                        _SRC + "skip_layer_norm_fusion.cc"),
+    "qdq": ("DequantizeLinear -> op -> QuantizeLinear -> the integer kernel (QLinearConv, QLinearMatMul, "
+            "QLinearAdd...): reads int8, computes int8", _SRC + "qdq_transformer/selectors_actions/"
+            "qdq_selector_action_transformer.cc"),
+    "dynamic_quantize_matmul": ("DynamicQuantizeLinear + MatMulInteger + Cast + Mul (+ Add) -> "
+                                "DynamicQuantizeMatMul", _SRC + "dynamic_quantize_matmul_fusion.cc"),
+}
+
+_ACT_CONV = {"Relu", "Clip", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid"}
+_ACT_GEMM = {"Relu", "Sigmoid", "Tanh", "LeakyRelu"}
+_NO_FOLD = {"DequantizeLinear", "DynamicQuantizeLinear", "RandomNormal", "RandomUniform", "RandomNormalLike",
+            "RandomUniformLike", "Multinomial", "Bernoulli"}
+_QDQ_HEADS = {"Conv", "MatMul", "Gemm", "Add", "Mul", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool",
+              "Sigmoid", "LeakyRelu", "Softmax", "Transpose", "Reshape", "Resize", "Gather", "Squeeze", "Unsqueeze",
+              "Flatten", "Relu", "Clip", "Where", "Split"}
+
+
+@dataclass
+class Kernel:
+    """One kernel of the runtime: ``members`` run as one; ``head`` names it."""
+
+    head: NodeRecord
+    members: list[NodeRecord]
+    fusion: str = ""  # the FUSIONS rule that made it ("" for a node alone)
+    folded: bool = False  # runs at load (constant folding) or not at all (eliminated): costs nothing
+    precision: str = ""  # "int8" for a QDQ group or an integer kernel; "" as the head's record says
+    ops: float = 0.0
+    bytes: float = 0.0
+    write_bytes: float = 0.0  # of ``bytes``, what the kernel writes
+    weight_bytes: float = 0.0  # of ``bytes``, the constants it reads (weights): the same every run
+    reads: tuple[str, ...] = ()  # the tensors crossing its boundary, in
+    writes: tuple[str, ...] = ()  # and out
+    partial: bool = False  # a boundary tensor's size was unknown
+    extra_kernels: int = 0  # kernels the runtime adds for it (the Reshapes around a Gemm made of a 3-D MatMul)
+
+    @property
+    def op_type(self) -> str:
+        return self.head.op_type
+
+
+def _bytes_of(report: Report, name: str) -> int | None:
+    t = report.tensors.get(name)
+    if t is None or t.shape is None or not t.bits:
+        return None
+    n = 1
+    for d in t.shape:
+        if not isinstance(d, int):
+            return None
+        n *= d
+    return (n * t.bits + 7) // 8
+
+
+def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list[Kernel]:
+    """The main graph's counted nodes grouped into the kernels onnxruntime runs (in
+    graph order, by head); subgraph nodes are kernels of their own."""
+    recs = list(records if records is not None else report.nodes)
+    main = [r for r in recs if not r.graph]
+    consumers: dict[str, list[NodeRecord]] = {}
+    producer: dict[str, NodeRecord] = {}
+    for r in main:
+        for t in r.input_names:
+            if t:
+                consumers.setdefault(t, []).append(r)
+        for t in r.output_names:
+            if t:
+                producer[t] = r
+    graph_outputs = {name for name, _, _ in report.model.outputs}
+    const: set[str] = set(report.initializers)
+    const.update(n for n, t in report.tensors.items() if t.static and n not in producer)
+    taken: dict[int, Kernel] = {}
+
+    def only_consumer(r: NodeRecord) -> NodeRecord | None:
+        """The single node reading ``r``'s single output, when no one else (and no graph output) does."""
+        outs = [t for t in r.output_names if t]
+        if len(outs) != 1 or outs[0] in graph_outputs:
+            return None
+        cs = consumers.get(outs[0], [])
+        return cs[0] if len(cs) == 1 and id(cs[0]) not in taken else None
+
+    def other_inputs(r: NodeRecord, prev: NodeRecord) -> list[str]:
+        return [t for t in r.input_names if t and t not in prev.output_names]
+
+    def is_const(t: str) -> bool:
+        return t in const
+
+    def claim(k: Kernel) -> Kernel:
+        for m in k.members:
+            taken[id(m)] = k
+        return k
+
+    # 1. constant folding and eliminations (in graph order, so chains of constants fold)
+    for r in main:
+        ins = [t for t in r.input_names if t]
+        if r.op_type in ("Identity", "Dropout") and not r.domain:
+            claim(Kernel(r, [r], r.op_type.lower() + "_elimination", folded=True))
+            if ins and all(map(is_const, ins)):
+                const.update(t for t in r.output_names if t)
+            continue
+        foldable = r.op_type == "Constant" or (ins and all(map(is_const, ins)) and r.op_type not in _NO_FOLD)
+        if r.op_type == "Shape" and not r.domain and r.inputs and r.inputs[0] is not None \
+                and all(isinstance(d, int) for d in r.inputs[0]):
+            foldable = True  # a static shape is known at load
+        if foldable:
+            claim(Kernel(r, [r], "constant_folding", folded=True))
+            const.update(t for t in r.output_names if t)
+
+    def dq_input(r: NodeRecord, t: str) -> NodeRecord | None:
+        p = producer.get(t)
+        return p if p is not None and p.op_type == "DequantizeLinear" and not p.domain else None
+
+    # 2. QDQ groups and dynamic quantization (integer kernels)
+    for r in main:
+        if id(r) in taken or r.domain:
+            continue
+        if r.op_type in _QDQ_HEADS:
+            data = [t for t in r.input_names if t]
+            if r.op_type in ("Conv", "MatMul", "Gemm"):
+                data = data[:2]  # the bias stays int32 / float
+            elif r.op_type in ("Reshape", "Resize", "Gather", "Squeeze", "Unsqueeze", "Split", "Clip"):
+                data = data[:1]
+            dqs = [dq_input(r, t) for t in data]
+            if not data or any(d is None for d in dqs):
+                continue
+            outs = [t for t in r.output_names if t]
+            qs = [c for t in outs for c in consumers.get(t, []) if c.op_type == "QuantizeLinear" and not c.domain]
+            all_q = all(
+                t not in graph_outputs and consumers.get(t)
+                and all(c.op_type == "QuantizeLinear" for c in consumers[t]) for t in outs
+            )
+            if not all_q and r.op_type not in ("MatMul", "Gemm"):
+                continue  # DQ -> MatMul with a float output is still an integer kernel (MatMulIntegerToFloat)
+            members = [r]
+            for d in dqs:
+                assert d is not None
+                sole = all(c is r for t in d.output_names if t for c in consumers.get(t, []))
+                if sole and id(d) not in taken:
+                    members.append(d)
+            if all_q:
+                members += [q for q in qs if id(q) not in taken]
+            claim(Kernel(r, members, "qdq", precision="int8"))
+        elif r.op_type == "MatMulInteger":
+            members = [r]
+            a = producer.get(r.input_names[0]) if r.input_names else None
+            if (a is not None and a.op_type == "DynamicQuantizeLinear" and id(a) not in taken
+                    and all(c is r for c in consumers.get(a.output_names[0], []))):
+                members.append(a)  # its scale may feed the rescaling Mul: that is inside the fusion too
+            nxt = only_consumer(r)
+            for want in ("Cast", "Mul", "Add"):
+                if nxt is None or nxt.op_type != want:
+                    break
+                if want == "Add" and not any(map(is_const, other_inputs(nxt, members[-1]))):
+                    break
+                if want == "Mul":  # the product of the two scales, computed for this Mul only
+                    for t in other_inputs(nxt, members[-1]):
+                        p = producer.get(t)
+                        if p is not None and p.op_type == "Mul" and id(p) not in taken \
+                                and len(consumers.get(t, [])) == 1:
+                            members.append(p)
+                members.append(nxt)
+                nxt = only_consumer(nxt)
+            claim(Kernel(r, members, "dynamic_quantize_matmul" if len(members) > 1 else "", precision="int8"))
+
+    # 3. layer norm (decomposed) and GELU: whole subgraphs become one kernel
+    for r in main:
+        if id(r) in taken or r.domain:
+            continue
+        if r.op_type == "ReduceMean":
+            group = _layer_norm(r, consumers, taken)
+            if group:
+                claim(Kernel(r, group, "layer_norm"))
+        elif r.op_type == "Erf":
+            group = _gelu(r, producer, consumers, taken, is_const)
+            if group:
+                claim(Kernel(r, group, "gelu"))
+
+    # 4. contractions absorb what follows them
+    for r in main:
+        if id(r) in taken or r.domain:
+            continue
+        if r.op_type == "Conv":
+            claim(_conv_chain(r, only_consumer, other_inputs, is_const))
+        elif r.op_type in ("MatMul", "Gemm"):
+            k = _matmul_chain(r, only_consumer, other_inputs, is_const, producer, consumers, taken)
+            claim(k)
+
+    # 5. a residual Add into a layer norm (SkipLayerNormalization); a bias Add into a GELU
+    for r in main:
+        if id(r) in taken or r.domain or r.op_type != "Add":
+            continue
+        nxt = only_consumer(r)
+        nxt_k: Kernel | None = None
+        if nxt is None:
+            outs = [t for t in r.output_names if t]
+            cs = consumers.get(outs[0], []) if len(outs) == 1 and outs[0] not in graph_outputs else []
+            # a decomposed layer norm reads its input twice (ReduceMean and Sub): same kernel
+            ks = {id(taken.get(id(c))) for c in cs}
+            if cs and len(ks) == 1 and taken.get(id(cs[0])) is not None:
+                nxt_k = taken[id(cs[0])]
+        else:
+            nxt_k = taken.get(id(nxt))
+            if nxt_k is None and nxt.op_type == "LayerNormalization":
+                nxt_k = claim(Kernel(nxt, [nxt], ""))
+        if nxt_k is None:
+            continue
+        ins = [t for t in r.input_names if t]
+        rank3 = bool(r.outputs) and r.outputs[0] is not None and len(r.outputs[0]) == 3  # [batch, seq, hidden] only
+        if nxt_k.fusion in ("layer_norm", "") and nxt_k.head.op_type in ("LayerNormalization", "ReduceMean") \
+                and not any(map(is_const, ins)) and rank3:
+            nxt_k.members.insert(0, r)
+            nxt_k.fusion = "skip_layer_norm"
+            taken[id(r)] = nxt_k
+        elif nxt_k.fusion == "gelu" and any(map(is_const, ins)):
+            nxt_k.members.insert(0, r)
+            nxt_k.fusion = "bias_gelu"
+            taken[id(r)] = nxt_k
+
+    out: list[Kernel] = []
+    seen: set[int] = set()
+    sizes: dict[str, int | None] = {}  # tensor -> bytes, each computed once
+    for r in recs:
+        found = taken.get(id(r))
+        k = found if found is not None else Kernel(r, [r])
+        if id(k) in seen:
+            continue
+        seen.add(id(k))
+        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes)
+        out.append(k)
+    return out
+
+
+def _conv_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any) -> Kernel:
+    members, fusion, cur = [r], "", r
+    while True:
+        n = only_consumer(cur)
+        if n is None or n.domain:
+            break
+        others = other_inputs(n, cur)
+        if n.op_type == "BatchNormalization" and all(map(is_const, others)) and fusion in ("", "conv_bn"):
+            members.append(n)
+            fusion, cur = "conv_bn", n
+        elif n.op_type in ("Add", "Mul", "Div") and others and all(map(is_const, others)) \
+                and fusion in ("", "conv_bn", "conv_add", "conv_mul"):
+            members.append(n)
+            fusion = fusion or ("conv_add" if n.op_type == "Add" else "conv_mul")
+            cur = n
+        elif n.op_type in _ACT_CONV:
+            members.append(n)
+            fusion = "conv_add_activation" if fusion == "conv_add_activation" else "conv_activation"
+            break
+        elif n.op_type in ("Add", "Sum") and others and not any(map(is_const, others)) \
+                and fusion != "conv_add_activation":
+            members.append(n)
+            fusion, cur = "conv_add_activation", n
+        else:
+            break
+    return Kernel(r, members, fusion)
+
+
+def _matmul_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any, producer: Any, consumers: Any,
+                  taken: Any) -> Kernel:
+    members, fusion, cur, extra = [r], "", r, 0
+    if r.op_type == "MatMul":
+        for t in r.input_names[:2]:
+            p = producer.get(t)
+            if p is not None and p.op_type == "Transpose" and id(p) not in taken and len(consumers.get(t, [])) == 1:
+                shp = p.inputs[0] if p.inputs else None
+                if shp is not None and len(shp) >= 2:
+                    members.insert(0, p)
+                    fusion = "matmul_transpose"
+    while True:
+        n = only_consumer(cur)
+        if n is None or n.domain:
+            break
+        others = other_inputs(n, cur)
+        if n.op_type == "Add" and others and all(map(is_const, others)) and cur is r and r.op_type == "MatMul":
+            members.append(n)
+            fusion, cur = "matmul_add", n
+            a = r.inputs[0] if r.inputs else None
+            extra = 2 if a is not None and len(a) > 2 else 0  # Gemm is 2-D: a Reshape before and after
+        elif n.op_type in ("Mul", "Div") and others and all(map(is_const, others)) and _scalar(n, cur) and cur is r:
+            members.append(n)
+            fusion, cur = "matmul_scale", n
+        elif n.op_type in _ACT_GEMM and (r.op_type == "Gemm" or fusion == "matmul_add"):
+            members.append(n)
+            fusion = "gemm_activation"
+            break
+        else:
+            break
+    return Kernel(r, members, fusion, extra_kernels=extra)
+
+
+def _scalar(n: NodeRecord, prev: NodeRecord) -> bool:
+    for t, shp in zip(n.input_names, n.inputs):
+        if t and t not in prev.output_names:
+            if shp is None:
+                return False
+            size = 1
+            for d in shp:
+                size *= d if isinstance(d, int) else 2
+            if size != 1:
+                return False
+    return True
+
+
+def _layer_norm(r: NodeRecord, consumers: Any, taken: Any) -> list[NodeRecord] | None:
+    """ReduceMean(x) -> Sub(x, mean) -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div
+    (-> Mul gamma -> Add beta): the nodes, else None."""
+    x = r.input_names[0] if r.input_names else ""
+
+    def sole(n: NodeRecord, ops: tuple[str, ...], need: str = "") -> NodeRecord | None:
+        cs = [c for t in n.output_names if t for c in consumers.get(t, [])]
+        cs = [c for c in cs if c.op_type in ops and id(c) not in taken and (not need or need in c.input_names)]
+        return cs[0] if len(cs) == 1 else None
+
+    sub = sole(r, ("Sub",), x)
+    if sub is None:
+        return None
+    d = sub.output_names[0]
+    sq = next((c for c in consumers.get(d, []) if c.op_type == "Pow"
+               or (c.op_type == "Mul" and list(c.input_names) == [d, d])), None)
+    rm2 = sole(sq, ("ReduceMean",)) if sq is not None else None
+    add = sole(rm2, ("Add",)) if rm2 is not None else None
+    sqrt = sole(add, ("Sqrt",)) if add is not None else None
+    div = sole(sqrt, ("Div",), d) if sqrt is not None else None
+    if sq is None or div is None:
+        return None
+    group = [r, sub, sq, rm2, add, sqrt, div]
+    mul = sole(div, ("Mul",))
+    if mul is not None:
+        group.append(mul)
+        beta = sole(mul, ("Add",))
+        if beta is not None:
+            group.append(beta)
+    inside = {id(g) for g in group}
+    # the inner tensors are read only inside the group
+    for g in group[:-1]:
+        if any(id(c) not in inside for t in g.output_names for c in consumers.get(t, [])):
+            return None
+    return group
+
+
+def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: Any) -> list[NodeRecord] | None:
+    """Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5 (any order of the last two)."""
+    div = producer.get(r.input_names[0]) if r.input_names else None
+    if div is None or div.op_type not in ("Div", "Mul") or id(div) in taken:
+        return None
+    x = next((t for t in div.input_names if t and not is_const(t)), "")
+    group, cur = [div, r], r
+    for _ in range(3):
+        cs = [c for t in cur.output_names for c in consumers.get(t, [])]
+        if len(cs) != 1 or cs[0].op_type not in ("Add", "Mul") or id(cs[0]) in taken:
+            break
+        group.append(cs[0])
+        cur = cs[0]
+    if len(group) != 5 or not any(x in g.input_names for g in group[2:]):
+        return None
+    return group
+
+
+def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str],
+             sizes: dict[str, int | None]) -> None:
+    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts)."""
+    if k.folded:
+        return
+    from onnx_cost.text import to_float  # counts past float's range (2^1056 FLOPs) are inf, no OverflowError
+
+    k.ops = to_float(sum((m.cost.flops + m.cost.int_ops) * m.weight for m in k.members))
+    if sub or (len(k.members) == 1 and not report.tensors):
+        h = k.head
+        k.bytes = to_float(((h.cost.read_bytes or 0) + (h.cost.write_bytes or 0)) * h.weight)
+        k.write_bytes = to_float((h.cost.write_bytes or 0) * h.weight)
+        k.partial = h.bytes_partial
+        return
+    inside = {id(m) for m in k.members}
+    produced = {t for m in k.members for t in m.output_names if t}
+    reads = {t for m in k.members for t in m.input_names if t and t not in produced}
+    writes = {t for m in k.members for t in m.output_names if t
+              and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
+    k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
+    total, written, weights, partial = 0, 0, 0, False
+    for t in (*reads, *writes):
+        b = sizes[t] if t in sizes else sizes.setdefault(t, _bytes_of(report, t))
+        if b is None:
+            partial = True
+        else:
+            total += b
+            written += b if t in writes else 0
+            weights += b if t in const and t in reads else 0
+    if k.head.op_type in _VIEW_OPS:
+        total = written = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
+    k.bytes = to_float(total * k.head.weight)
+    k.write_bytes = to_float(written * k.head.weight)
+    k.weight_bytes = to_float(weights * k.head.weight)
+    k.partial = partial
+
+
+_VIEW_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze"}
