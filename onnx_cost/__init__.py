@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from onnx_cost._hooks import LOCAL_DEVICE as _LOCAL_DEVICE
 from onnx_cost._version import __version__
 from onnx_cost.api import analyze, formula, sweep
 from onnx_cost.errors import (
@@ -60,6 +61,15 @@ def llm(
     return _llm(model, prompt=prompt, context=context, batch=batch, device=device, seq_dim=seq_dim,
                 past_dim=past_dim, dims=dims, measure=measure, rules=rules)
 
+
+def _local_device() -> Device:
+    """``--device local`` (views/hardware/devices.py names it, runners/calibrate.py measures it)."""
+    from onnx_cost.runners.calibrate import load_local
+
+    return load_local()
+
+
+_LOCAL_DEVICE.append(_local_device)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from onnx_cost._numbers import count_value, shown
 from onnx_cost.errors import BindingError, NotOnnxError
+from onnx_cost.model import REPORT_VIEWS
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -307,3 +308,15 @@ def formula(
     return piecewise_check(
         _formula(at, list(over)), lambda: _analyze(src, inputs=shapes, dims=base, values=values, branches=branches)
     )
+
+
+def _qdq_view(report: Report) -> Report:
+    """The QDQ fused view (views/qdq.py), which every analysis attaches: registered here, in
+    the layer that sees both the analyzer and the views, and imported with the first analysis."""
+    from onnx_cost.views.qdq import attach
+
+    return attach(report)
+
+
+REPORT_VIEWS.append(_qdq_view)
+

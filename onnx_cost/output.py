@@ -14,7 +14,6 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from onnx_cost.errors import OutputError
 
@@ -135,24 +134,3 @@ def refuse_model(output: str | os.PathLike[str], model: str | os.PathLike[str], 
     byte-for-byte intact."""
     if _same(Path(output), Path(model)):
         raise OutputError(f"{flag} {output}: that is the model file itself; refused (nothing written)")
-
-
-def refuse_model_data(output: str | os.PathLike[str], model: Any, flag: str = "-o") -> None:
-    """OutputError when ``-o`` (or ``flag``) names a file the model reads (its external data
-    files); ``model`` is an ``analyzer.Prepared``. Checked after parsing, before any analysis."""
-    from onnx_cost.analyzer.external import all_tensors
-
-    if model.base_dir is None:
-        return
-    seen: set[str] = set()
-    for t in all_tensors(model.proto):
-        if t.data_location != 1:  # onnx.TensorProto.EXTERNAL
-            continue
-        location = next((e.value for e in t.external_data if e.key == "location"), "")
-        if not location or location in seen:
-            continue
-        seen.add(location)
-        if _same(Path(output), Path(model.base_dir) / location):
-            raise OutputError(
-                f"{flag} {output}: that is the model's external data file {location}; refused (nothing written)"
-            )

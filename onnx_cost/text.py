@@ -198,3 +198,22 @@ def table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int, 
             out.append(pad + text if columns[c].right else text + pad)
         lines.append((" " * indent + "  ".join(out)).rstrip())
     return lines
+
+
+_SI = ((10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+
+
+def si(n: int | float, unit: str = "") -> str:
+    """Human units with SI prefixes, as in the seeds: 1814073344 -> '1.81 G'; an int
+    past float's range in scientific notation, exactly rounded ('7.72e+317')."""
+    if isinstance(n, int) and n.bit_length() > 1000:
+        from decimal import Decimal
+
+        mantissa, _, exp = f"{Decimal(n):.3g}".partition("e")
+        if "." in mantissa:  # as float's 'g' shows it: 1e+400, not 1.00e+400
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{exp} {unit}".rstrip()
+    for scale, prefix in _SI:
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {prefix}{unit}".rstrip()
+    return f"{n:g} {unit}".rstrip() if isinstance(n, float) else f"{n} {unit}".rstrip()

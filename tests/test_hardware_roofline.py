@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from onnx import helper
@@ -100,8 +101,7 @@ def test_skips_uncounted_and_weight_zero() -> None:
         rec("b", "Add", Cost(arith=100, read_bytes=800, write_bytes=400), weight=0),
         rec("c", "Mul", Cost(arith=300, read_bytes=2400, write_bytes=1200), weight=2, scope="/dec/c"),
     ]
-    r = matmul_relu()
-    r.nodes = nodes
+    r = replace(matmul_relu(), nodes=nodes)
     roof = roofline(r, FAKE)
     assert [n.name for n in roof.nodes] == ["a", "c"] and roof.skipped == 1
     # c counts twice: ops 600, bytes 7,200 -> floor 7,200 / 1e11 = 7.2e-8; a: 1,200 / 1e11 = 1.2e-8
@@ -129,8 +129,7 @@ def test_roofline_dict_contract() -> None:
 
 
 def test_empty_model() -> None:
-    r = matmul_relu()
-    r.nodes = []
+    r = replace(matmul_relu(), nodes=[])
     roof = roofline(r, FAKE)
     assert roof.nodes == [] and roof.floor_s == 0 and roof.precision == "fp32"
     assert roofline_dict(r, FAKE)["nodes"] == []

@@ -209,7 +209,7 @@ def test_hardware_metrics_are_the_views_rows(tmp_path):
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
-    plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
+    report = plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
     ov = Overlay(report, onnx.load(path))
     rows = report.views["hardware"].data["nodes"]
     floor = model_explorer_data(ov, "floor_us")["tiny_cnn"]["results"]
@@ -235,7 +235,7 @@ def test_predicted_us_only_where_the_view_predicts():
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
-    plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
+    report = plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
     rows = report.views["hardware"].data["nodes"]
     for row in rows:
         row["predicted_s"], row["fused_into"] = None, None
@@ -256,7 +256,7 @@ def test_the_netron_model_has_the_floor_and_the_latency_the_view_gives():
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
-    plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
+    report = plan("t4", False, None, False, None, "model-explorer", False).attach(report, str(path))
     data = report.views["hardware"].data
     data["floor_s"], data["predicted_s"] = 2e-6, 3e-5
 
@@ -276,7 +276,7 @@ def test_measured_metrics_are_the_runs_rows():
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)
-    plan(None, False, None, True, None, "model-explorer", False).attach(report, str(path))  # --measure
+    report = plan(None, False, None, True, None, "model-explorer", False).attach(report, str(path))  # --measure
     ov = Overlay(report, onnx.load(path))
     rows = report.views["hardware"].data["run"]["nodes"]  # onnxruntime's profile, matched by node name
     assert rows and {"measured_us", "measured_over_floor"} <= set(ov.metrics)

@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import onnx
@@ -25,6 +25,7 @@ from onnx_cost.analyzer.params import split_statics
 from onnx_cost.analyzer.shapes import GraphShapes, ShapeEngine, info_from_type
 from onnx_cost.analyzer.walk import Walker
 from onnx_cost.errors import BindingError, InvalidGraphError, UnsupportedModelError
+from onnx_cost.model import REPORT_VIEWS
 from onnx_cost.model.report import (
     COUNTED,
     INVALID,
@@ -43,8 +44,6 @@ from onnx_cost.model.report import (
 from onnx_cost.model.totals import by_op_type, group
 from onnx_cost.rules.node import TensorInfo, nbytes, numel
 from onnx_cost.rules.registry import is_onnx_domain, norm_domain
-from onnx_cost.views.qdq import NAME as QDQ_VIEW
-from onnx_cost.views.qdq import has_dq, qdq_view
 
 __all__ = ["analyze", "prepare", "Prepared", "Report", "NodeRecord", "Totals", "View"]
 
@@ -142,17 +141,14 @@ def _analyze(
     walker.logical = statics.logical
     walker.walk(gs)
     report = _aggregate(proto, p.path, opsets, gs, walker.records, bound, statics.logical)
-    report.unused_params = statics.unused
-    report.data_ifs = walker.data_ifs
-    report.quant_params = statics.quant
     from onnx_cost.analyzer.derived import describe
-
-    report.derived_dims = describe(graph, report.missing_dims)
-    report.warnings.extend(warnings + [w for w in [statics.warning()] if w])
     from onnx_cost.analyzer.lenient import lenient_warnings
 
-    report.warnings.extend(lenient_warnings(walker.records))
-    return report
+    return replace(
+        report, unused_params=statics.unused, data_ifs=walker.data_ifs, quant_params=statics.quant,
+        derived_dims=describe(graph, report.missing_dims),
+        warnings=[*report.warnings, *warnings, *[w for w in [statics.warning()] if w],
+                  *lenient_warnings(walker.records)])
 
 
 def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding) -> ShapeEngine:
@@ -401,7 +397,6 @@ def _aggregate(
         param_sizes=param_sizes,
         constant_sizes=const_sizes,
     )
-    fused = qdq_view(records, param_sizes, const_sizes, report.graph_index()) if has_dq(records) else None
-    if fused is not None:
-        report.views[QDQ_VIEW] = fused
+    for attach in REPORT_VIEWS:  # the views every report carries (views/qdq.py registers one)
+        report = attach(report)
     return report

@@ -21,11 +21,14 @@ from typing import TYPE_CHECKING
 import onnx
 
 from onnx_cost._numbers import count_value
-from onnx_cost.errors import ExternalDataError, printable
+from onnx_cost.errors import ExternalDataError, OutputError, printable
 from onnx_cost.model.dtypes import dtype_of
+from onnx_cost.output import same_file
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from onnx_cost.analyzer import Prepared
 
 _GRAPH = onnx.AttributeProto.GRAPH
 _GRAPHS = onnx.AttributeProto.GRAPHS
@@ -244,3 +247,23 @@ def read_small_int(t: onnx.TensorProto, base_dir: str | os.PathLike[str] | None,
     if len(data) != need:
         return None
     return np.frombuffer(data, dtype=dt).reshape(tuple(t.dims)).copy()
+
+
+def refuse_model_data(output: str | os.PathLike[str], model: Prepared, flag: str = "-o") -> None:
+    """OutputError when ``-o`` (or ``flag``) names a file the model reads (its external data
+    files); ``model`` is an ``analyzer.Prepared``. Checked after parsing, before any analysis.
+    Here, not in output.py: it reads the model (the root helpers import nothing above them)."""
+    if model.base_dir is None:
+        return
+    seen: set[str] = set()
+    for t in all_tensors(model.proto):
+        if t.data_location != 1:  # onnx.TensorProto.EXTERNAL
+            continue
+        location = next((e.value for e in t.external_data if e.key == "location"), "")
+        if not location or location in seen:
+            continue
+        seen.add(location)
+        if same_file(output, Path(model.base_dir) / location):
+            raise OutputError(
+                f"{flag} {output}: that is the model's external data file {location}; refused (nothing written)"
+            )

@@ -310,11 +310,11 @@ def analyze(
                      depth=depth if given(ctx, "depth") else 1, recalibrate=recalibrate)
         src = api._prepare(model, rules or [])
         if output not in (None, "-"):
-            from onnx_cost.output import refuse_model_data
+            from onnx_cost.analyzer.external import refuse_model_data
 
             refuse_model_data(output, src)
         if plot is not None:
-            from onnx_cost.output import refuse_model_data
+            from onnx_cost.analyzer.external import refuse_model_data
 
             refuse_model_data(plot, src, "--plot")
         # -- views other helpers register go here (hw --device, conv --convention, --by)
@@ -353,7 +353,7 @@ def analyze(
 
                 report, note = analyze_default(src, inputs, dims, **bind)
             if hw:
-                hw.attach(report, model)  # the hardware view, before rendering
+                report = hw.attach(report, model)  # the hardware view, before rendering
             text = renderer(fmt_name)(report, **kwargs)
             if fmt_name not in OVERLAYS:
                 from onnx_cost.cli.conventions import decorate

@@ -73,7 +73,7 @@ def _json(report: Any, text: str, res: list[Any], name: str) -> str:
 
     for r in res:
         if r.profile.name != "exact":
-            register(report, r)
+            report = register(report, r)
     d = to_dict(report)
     rendered = json.loads(text)  # what only the renderer knew: the free dims' formulas
     for key in ("free_dims", "default_binding", "bind_hint", "total_formula"):

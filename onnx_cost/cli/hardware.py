@@ -22,8 +22,8 @@ VIEW = "hardware"  # the name of the view in Report.views (docs/json.md)
 @dataclass
 class Plan:
     """The hardware options of one run, checked. ``attach`` (before rendering) computes
-    the view, runs ``--measure``, draws ``--plot`` and registers the view in
-    ``report.views``; ``apply`` (after rendering) adds its lines to the table."""
+    the view, runs ``--measure``, draws ``--plot`` and returns the report with the view
+    (``Report.with_view``); ``apply`` (after rendering) adds its lines to the table."""
 
     device: Any  # Device
     tf32: bool
@@ -33,7 +33,7 @@ class Plan:
     depth: int = 1  # module depth of the per-module shares
     _text: str = ""
 
-    def attach(self, report: Any, model: str) -> None:
+    def attach(self, report: Any, model: str) -> Any:
         from onnx_cost.model.report import View
         from onnx_cost.views.hardware.footprint import footprint
         from onnx_cost.views.hardware.predict import predict
@@ -58,7 +58,7 @@ class Plan:
         if run is not None:
             data["run"] = _run_dict(run, per_node or [])
         fits = "" if fp.fits is None else ("; fits its memory" if fp.fits else "; does NOT fit its memory")
-        report.views[VIEW] = View(
+        view = View(
             f"the same counts on {self.device.name}: latency floor {_time(pred.floor_s)}, predicted "
             f"{_time(pred.predicted_s)}{'' if pred.calibrated else ' (uncalibrated)'}; "
             f"{pred.verdict[0]}-bound {pred.verdict[1]:.0%} of the time{fits}",
@@ -69,6 +69,7 @@ class Plan:
                                    pred=pred)
         if run is not None:
             self._text += _run_text(run, per_node or [])
+        return report.with_view(VIEW, view)
 
     def apply(self, report: Any, text: str, fmt: str) -> str:
         """The rendered analysis with the view's lines (floor, prediction, verdict,

@@ -66,7 +66,8 @@ def llm(
     name = pick_format(fmt, False, json_, LLM_FORMATS, "llm")
     dims = parse_dims(dim)
     with guarded(debug, model):
-        from onnx_cost.output import check_writable, refuse_model, refuse_model_data
+        from onnx_cost.analyzer.external import refuse_model_data
+        from onnx_cost.output import check_writable, refuse_model
         from onnx_cost.render import llm as render
         from onnx_cost.runners.llm import llm as run
 

@@ -62,7 +62,8 @@ def diff(
     dims = parse_dims(dim)
     with guarded(debug, before):
         from onnx_cost import api
-        from onnx_cost.output import check_writable, refuse_model, refuse_model_data
+        from onnx_cost.analyzer.external import refuse_model_data
+        from onnx_cost.output import check_writable, refuse_model
         from onnx_cost.render import diff as diff_render
         from onnx_cost.symbolic.binding import analyze_bound, check_declared
         from onnx_cost.views.diff import diff as compare

@@ -1,3 +1,19 @@
 """The model layer: what an analysis produces, as data (node records, ``Report``, ``Totals``,
 the graph index, the byte sizes of ONNX types, the ``--json`` schema). It imports only the
 rules and the root helpers (docs/architecture.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from onnx_cost.model.report import Report
+
+# The views every analysis attaches to its report: ``analyzer.analyze`` calls each on the report
+# it made (``fn(report) -> report``, ``Report.with_view`` inside). The layer that sees both the
+# analyzer and the views registers them (api.py: the QDQ fused view), so the analyzer names no
+# view and the layers stay one-way (docs/architecture.md). Here, not in report.py: registering
+# must not import the records (and numpy) when ``import onnx_cost`` runs.
+REPORT_VIEWS: list[Callable[[Report], Report]] = []
+

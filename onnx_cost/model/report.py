@@ -6,13 +6,16 @@ Rendering (table, CSV, JSON) lives in ``render``; nothing here formats text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 from onnx_cost.model.graph import GraphIndex
 from onnx_cost.model.totals import TOTAL_FIELDS, K, Totals, group, sum_records
 from onnx_cost.rules.cost import Cost
 from onnx_cost.rules.node import Shape, TensorInfo
+
+T = TypeVar("T")
 
 __all__ = ["DataIf", "NodeRecord", "Totals", "TOTAL_FIELDS", "sum_records", "group", "View", "Report", "Coverage",
            "ModelInfo"]
@@ -153,9 +156,10 @@ class View:
     data: Mapping[str, Any] = field(default_factory=dict)  # further JSON-able facts of the view
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
-    """The whole analysis of one model."""
+    """The whole analysis of one model: frozen. A view comes back from ``with_view``, a new
+    report that shares this one's records; nothing changes a report after it is made."""
 
     model: ModelInfo
     nodes: list[NodeRecord]
@@ -166,7 +170,8 @@ class Report:
     not_counted: list[NodeRecord]  # every node that runs and is uncounted, shape-unknown or invalid
     missing_dims: list[str]  # symbolic dims that would make shape-unknown nodes countable
     warnings: list[str] = field(default_factory=list)
-    views: dict[str, View] = field(default_factory=dict)  # name -> alternative counting ("qdq_fused")
+    # name -> alternative counting ("qdq_fused"), read-only: ``with_view`` adds one
+    views: Mapping[str, View] = field(default_factory=lambda: MappingProxyType({}))
     tensors: Mapping[str, TensorInfo] = field(default_factory=dict)  # main-graph tensor name -> what we know
     initializers: tuple[str, ...] = ()  # names of the main graph's initializers
     param_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # weight name -> (elements, bytes)
@@ -182,7 +187,28 @@ class Report:
     data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
     # data-dependent dims that would make nodes countable (analyzer/derived.py) -> what each is
     derived_dims: dict[str, str] = field(default_factory=dict)
-    _indices: dict[str, GraphIndex] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The report's one cache: what is computed from its fields on first use and kept (the
+    # graph index of each graph, the totals per precision). Private, never part of the result.
+    _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.views, MappingProxyType):
+            object.__setattr__(self, "views", MappingProxyType(dict(self.views)))
+
+    def with_view(self, name: str, view: View) -> Report:
+        """A new report with ``view`` under ``name`` in ``views`` (replacing one of that name);
+        the records and every other field are this report's own objects, not copies."""
+        out = replace(self, views=MappingProxyType({**self.views, name: view}))
+        object.__setattr__(out, "_cache", self._cache)  # same records, same derived facts
+        return out
+
+    def cached(self, key: Any, make: Callable[[], T]) -> T:
+        """``make()``, computed once per report and key (the report's one cache)."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = make()
+            return value
 
     @property
     def symbolic(self) -> tuple[str, ...]:
@@ -224,30 +250,28 @@ class Report:
 
     def graph_index(self, graph: str = "") -> GraphIndex:
         """Producer and consumers of each tensor of one graph (the main graph by default)."""
-        if graph not in self._indices:
-            self._indices[graph] = GraphIndex(self.nodes, graph)
-        return self._indices[graph]
+        return self.cached(("graph_index", graph), lambda: GraphIndex(self.nodes, graph))
 
-    # The API's conveniences (rendering lives in render.py).
+    # The API's conveniences (the schema lives in model/schema.py).
     def __repr__(self) -> str:
-        from onnx_cost.render.report import report_repr
+        from onnx_cost.model.schema import report_repr
 
         return report_repr(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-able data (the ``--json`` schema, docs/json.md)."""
-        from onnx_cost.render.report import to_dict
+        from onnx_cost.model.schema import to_dict
 
         return to_dict(self)
 
     def to_json(self) -> str:
         """The report as the JSON text ``--json`` prints."""
-        from onnx_cost.render.report import to_json
+        from onnx_cost.model.schema import to_json
 
         return to_json(self)
 
     def to_dataframe(self) -> Any:
         """One row per node as a pandas DataFrame (the CSV columns; needs pandas)."""
-        from onnx_cost.render.report import to_dataframe
+        from onnx_cost.model.schema import to_dataframe
 
         return to_dataframe(self)

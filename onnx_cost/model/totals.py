@@ -82,6 +82,8 @@ class Totals:
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Totals))
 # Report order (JSON, sweep CSV): the derived flops and ops first, then the stored fields.
 TOTAL_FIELDS: tuple[str, ...] = ("flops", "ops", "macs", *[f for f in _FIELDS if f != "macs"])
+# the totals of a batch summary row (runners/batch.py), in its CSV's column order
+SUMMARY_KEYS = ("flops", "macs", "ops", "int_macs", "int_ops", "params", "param_bytes", "read_bytes", "write_bytes")
 
 
 def sum_records(

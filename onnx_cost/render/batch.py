@@ -9,14 +9,17 @@ import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from onnx_cost._version import __version__
+from onnx_cost.model.totals import SUMMARY_KEYS as TOTAL_KEYS
 from onnx_cost.render.markdown import md_table, md_text
 from onnx_cost.render.report import si
-from onnx_cost.runners.batch import TOTAL_KEYS, ModelRow
 from onnx_cost.symbolic.binding import DEFAULT_LEGEND
 from onnx_cost.text import Column, csv_text, escape, table, terminal_width, wrap
+
+if TYPE_CHECKING:
+    from onnx_cost.runners.batch import ModelRow
 
 CSV_COLUMNS = ("path", "status", "error", "seconds", *TOTAL_KEYS, "nodes", "coverage_percent", "not_counted",
                "precision", "opset", "producer", "dims", "free_dims", "default_binding")

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onnx_cost.errors import printable
-from onnx_cost.runners.check import Result
 from onnx_cost.views.check.decide import FAIL, PASS, UNKNOWN, Check
 from onnx_cost.views.check.expr import json_number, show_value
+
+if TYPE_CHECKING:
+    from onnx_cost.runners.check import Result
 
 _MARK = {PASS: "✅", FAIL: "❌", UNKNOWN: "❔"}
 

@@ -274,7 +274,8 @@ def check_folder(folder: str) -> None:
 def write_folder(ov: Overlay, folder: str, source: Any) -> None:
     """``<folder>/<metric>.json`` for every metric of ``ov`` (each written whole; never over
     the model or its external data)."""
-    from onnx_cost.output import refuse_model, refuse_model_data, write_atomic
+    from onnx_cost.analyzer.external import refuse_model_data
+    from onnx_cost.output import refuse_model, write_atomic
 
     check_folder(folder)
     try:

@@ -19,10 +19,10 @@ from typing import Any
 
 from onnx_cost.model.report import SHAPE_UNKNOWN, UNCOUNTED, NodeRecord, Report
 from onnx_cost.model.totals import Totals, by_precision
-from onnx_cost.render.report import coverage_line, si
+from onnx_cost.render.common import coverage_line
 from onnx_cost.symbolic.dynamic import Dynamic, integer
 from onnx_cost.symbolic.polynomial import Polynomial
-from onnx_cost.text import Column, escape, percent, shorten, table, terminal_width, wrap
+from onnx_cost.text import Column, escape, percent, shorten, si, table, terminal_width, wrap
 
 Value = int | Polynomial
 SORT_KEYS: dict[str, Callable[[Any], int]] = {

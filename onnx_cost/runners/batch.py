@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from onnx_cost.errors import ModelFileError, OnnxCostError, printable
+from onnx_cost.model.totals import SUMMARY_KEYS
 from onnx_cost.symbolic.binding import Binding
 
 OK, PARTIAL, ERROR, INTERNAL, TIMEOUT, CRASHED = "ok", "partial", "error", "internal_error", "timeout", "crashed"
-TOTAL_KEYS = ("flops", "macs", "ops", "int_macs", "int_ops", "params", "param_bytes", "read_bytes", "write_bytes")
+TOTAL_KEYS = SUMMARY_KEYS
 Progress = Callable[[int, int], None]  # (done, total)
 
 
@@ -164,7 +165,8 @@ def refuse_reads(output: str, paths: Sequence[str]) -> None:
     (analyzer.external), so only the models in a folder above ``output`` are parsed here
     for it (all of them when ``output`` has other hard links)."""
     from onnx_cost import api
-    from onnx_cost.output import refuse_model, refuse_model_data
+    from onnx_cost.analyzer.external import refuse_model_data
+    from onnx_cost.output import refuse_model
 
     target = Path(os.path.realpath(output))
     try:

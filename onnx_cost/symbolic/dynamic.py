@@ -201,8 +201,7 @@ def analyze_bound(
     symbolic = [d for d in free if d not in defaults]
     if grid_records and symbolic and len(free) <= MAX_FREE:
         report, dyn = analyze_dynamic(p, inputs, dims, grid_records=True, values=values, branches=branches)
-        report.dynamic = dyn
-        return report
+        return replace(report, dynamic=dyn)
     report = analyze(p, inputs=inputs, dims={**dims, **defaults})
     first = tuple(defaults.get(d) for d in free)
 
@@ -219,8 +218,8 @@ def analyze_bound(
 
     shown = _bind_inputs(p.proto.graph, inputs, {**dims, **defaults})
     declared = [(name, t.dtype, t.shape) for name, t in shown.items()] if free and len(free) <= MAX_FREE else []
-    report.dynamic = Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults), declared)
-    return report
+    return replace(report, dynamic=Dynamic(tuple(free), defaults, unnamed, fit, bind_hint(free, unnamed, defaults),
+                                           declared))
 
 
 def defaults_applied(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]) -> dict[str, int]:

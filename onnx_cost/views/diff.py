@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onnx_cost.model.report import NodeRecord, Report, Totals
-from onnx_cost.render.tables import node_totals
+from onnx_cost.model.totals import sum_records
 from onnx_cost.symbolic.binding import Binding
 from onnx_cost.text import percent
 from onnx_cost.views.scope import full_path, scope_path
@@ -107,7 +107,7 @@ def _modules(report: Report, depth: int) -> dict[tuple[str, ...], Totals]:
 
 
 def _node_fields(a: NodeRecord, b: NodeRecord) -> tuple[str, ...]:
-    ta, tb = node_totals(a), node_totals(b)
+    ta, tb = sum_records([a]), sum_records([b])
     out = [m for m in DIFF_METRICS if m != "nodes" and DIFF_METRICS[m](ta) != DIFF_METRICS[m](tb)]
     facts = {
         "op": (a.op_type, b.op_type),

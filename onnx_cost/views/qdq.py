@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from onnx_cost.model.graph import GraphIndex
-from onnx_cost.model.report import COUNTED, NodeRecord, View
+from onnx_cost.model.report import COUNTED, NodeRecord, Report, View
 from onnx_cost.model.totals import ParamSizes, sum_records
 from onnx_cost.rules._precision import fused_precision
 from onnx_cost.rules.cost import Cost
@@ -79,3 +79,12 @@ def qdq_view(
     if n == 0:
         return None
     return View(DESCRIPTION, sum_records(recs, param_sizes, constant_sizes), tuple(recs), {"fused_ops": n})
+
+
+def attach(report: Report) -> Report:
+    """``report`` with its QDQ fused view (``views["qdq_fused"]``) when it has DequantizeLinear
+    nodes, else ``report`` itself. Every analysis calls this (``model.REPORT_VIEWS``, api.py)."""
+    if not has_dq(report.nodes):
+        return report
+    fused = qdq_view(report.nodes, report.param_sizes, report.constant_sizes, report.graph_index())
+    return report if fused is None else report.with_view(NAME, fused)

@@ -26,8 +26,6 @@ def as_view(result: Result) -> View:
     return View(header(result), total, (), result.as_dict())
 
 
-def register(report: Report, result: Result) -> str:
-    """Add ``result`` to ``report.views`` (as ``convention:<name>``); the view's name."""
-    name = PREFIX + result.profile.name
-    report.views[name] = as_view(result)
-    return name
+def register(report: Report, result: Result) -> Report:
+    """``report`` with ``result`` as a view (``views["convention:<name>"]``): a new report."""
+    return report.with_view(PREFIX + result.profile.name, as_view(result))

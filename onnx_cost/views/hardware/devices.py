@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from onnx_cost.errors import OnnxCostError, printable
+from onnx_cost._hooks import LOCAL_DEVICE
+from onnx_cost.errors import printable
+from onnx_cost.views.hardware.device_error import DeviceError
 
 # Precisions a peak can be given for. "unspecified": the vendor gives one figure
 # without a precision (an NPU's "TOPS"); it serves every node.
@@ -37,8 +39,6 @@ _MAX_KEY_DOTS = 256  # dots between key parts in a file: tomllib's dotted keys c
 _TOP_KEYS = {"name", "aliases", "note", "peaks", "memory", "not_found", "efficiency", "calibration"}
 
 
-class DeviceError(OnnxCostError):
-    """A device name is unknown or a device file is malformed (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -217,9 +217,10 @@ def load_device(spec: str) -> Device:
     """``spec`` is a preset name or alias, a path to a .toml device file, or "local"
     (this machine, measured: see ``local``)."""
     if _norm(spec) == "local":
-        from onnx_cost.runners.calibrate import load_local
-
-        return load_local()
+        # this machine, measured: runners/calibrate.py, a layer above, registers it (_hooks.py)
+        if not LOCAL_DEVICE:
+            raise DeviceError("--device local: measuring this machine needs the onnx_cost package loaded")
+        return LOCAL_DEVICE[0]()
     if spec.endswith(".toml") or os.sep in spec or os.path.exists(spec):
         return load_device_file(spec)
     table = presets()

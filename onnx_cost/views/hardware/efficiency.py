@@ -183,7 +183,7 @@ def default_efficiency(peak_fp32: float | None, peak_int8: float | None, bandwid
 def parse_efficiency(data: Any, calibration: Any, where: str) -> Efficiency:
     """The ``[efficiency]`` and ``[calibration]`` tables of a device file (written by
     ``devices calibrate``), validated; errors name the bad field."""
-    from onnx_cost.views.hardware.devices import DeviceError
+    from onnx_cost.views.hardware.device_error import DeviceError
 
     if not isinstance(data, dict):
         raise DeviceError(f"{where}: efficiency: expected a table")

@@ -175,7 +175,7 @@ def _bin(x: float | None) -> str:
     family on every screen, so a footprint reads against the totals' bytes above it."""
     if x is None:
         return "-"
-    from onnx_cost.render.report import si
+    from onnx_cost.text import si
 
     return si(int(x) if float(x).is_integer() else x, "B")
 
