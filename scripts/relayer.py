@@ -172,6 +172,8 @@ def _rewrite_from(node: ast.ImportFrom, old_mod: str, is_init: bool, indent: str
     base = _resolve(node, old_mod, is_init)
     if base != PKG and not base.startswith(PKG + "."):
         return None
+    if not node.level and new_name(base) == base and not any(f"{base}.{a.name}" in MAPPING for a in node.names):
+        return None  # already right: left as written (comments inside its parentheses included)
     groups: dict[str, list[tuple[str, str | None]]] = {}
     for a in node.names:
         full = f"{base}.{a.name}"
@@ -220,7 +222,7 @@ def _path_sub(m: re.Match[str]) -> str:
     return new.replace(".", "/") + tail
 
 
-# a bare package-relative path in prose ("hardware/cli.py", "analyzer/render.py"): Markdown only
+# a bare package-relative path in prose, docstrings and comments ("hardware/cli.py", "analyzer/render.py")
 _BARE = re.compile(r"(?<![\w/.])(?:analyzer|hardware|reports|conventions|llmview|check)/\w+\.py")
 
 
@@ -238,7 +240,7 @@ def rewrite_text(text: str) -> str:
 def rewrite_file(path: Path) -> bool:
     text = path.read_text(encoding="utf-8")
     new = rewrite_python(text, path) if path.suffix == ".py" else rewrite_text(text)
-    if path.suffix == ".md":
+    if path.suffix in (".md", ".py"):
         new = _BARE.sub(_bare_sub, new)
     if new != text:
         path.write_text(new, encoding="utf-8")

@@ -149,13 +149,13 @@ def test_the_check_reports_an_upward_edge_a_circle_and_a_stray_module():
         "onnx_cost.analyzer.walk": {"onnx_cost.rules.node", "onnx_cost.errors"},  # downward: fine
         "onnx_cost.rules.node": set(),
         "onnx_cost.errors": set(),
-        "onnx_cost.reports.batch": set(),  # in no layer
+        "onnx_cost.legacy.batch": set(),  # in no layer
     }
     found = problems(edges)
     assert "onnx_cost.model.report (model) imports onnx_cost.render.report (render), a higher layer" in found
     assert "circle: onnx_cost.model.report -> onnx_cost.render.report" in found
     assert "circle: onnx_cost.views.a -> onnx_cost.views.b" in found
-    assert any(p.startswith("onnx_cost.reports.batch: in no layer") for p in found)
+    assert any(p.startswith("onnx_cost.legacy.batch: in no layer") for p in found)
     assert len(found) == 4, found
 
 

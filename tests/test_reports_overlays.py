@@ -251,7 +251,7 @@ def test_predicted_us_only_where_the_view_predicts():
 
 def test_the_netron_model_has_the_floor_and_the_latency_the_view_gives():
     """The model's totals: floor_us from the view's floor_s, predicted_us from its predicted_s only
-    when hardware/latency.py reads the latency there (both set here by hand)."""
+    when views/hardware/latency.py reads the latency there (both set here by hand)."""
     from onnx_cost.cli.hardware import plan
 
     path = FIX / "tiny_cnn.onnx"

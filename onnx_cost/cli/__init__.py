@@ -3,8 +3,8 @@
 
 cli.py is a thin shell: parse, call the library (``onnx_cost.api``), render, write.
 A subcommand lives in its own module and is added here with one line in
-``SUBCOMMANDS``; shared options and the exit-code policy are in ``cli_common``.
-Exit codes: see ``cli_common`` (0, 1 --strict, 2 bad input, 3 bug, 130, 141).
+``SUBCOMMANDS``; shared options and the exit-code policy are in ``cli.common``.
+Exit codes: see ``cli.common`` (0, 1 --strict, 2 bad input, 3 bug, 130, 141).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ DYNAMIC_SORTS = ("ops", "flops", "macs", "params", "bytes")
 # flag -> parameter of the options that shape a report (not --sweep/--formula totals)
 _TABLE_ONLY = {"--nodes": "nodes", "--top": "top", "--sort": "sort", "--by": "by", "--depth": "depth"}
 
-# The analysis's own options (the shared ones are in cli_common).
+# The analysis's own options (the shared ones are in cli.common).
 Model = Annotated[str, typer.Argument(help="Path to an .onnx file.", metavar="MODEL")]
 Nodes = Annotated[bool, typer.Option("--nodes", help="Table: list every node, not only the top ones.")]
 Top = Annotated[int, typer.Option("--top", metavar="N", min=0, help="Table: how many of the costliest nodes to list.")]
@@ -292,7 +292,7 @@ def analyze(
             from onnx_cost.output import check_writable, refuse_model
 
             refuse_model(output, model)
-            if metric == "all":  # one file per metric in a folder (reports/overlays.py)
+            if metric == "all":  # one file per metric in a folder (render/overlays.py)
                 from onnx_cost.render.overlays import check_folder
 
                 check_folder(output)

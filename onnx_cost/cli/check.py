@@ -1,9 +1,9 @@
 """The ``check`` subcommand: parse (options and the config file), call ``run.check``,
 render, write; under GitHub Actions also the step summary and one annotation per
 check that did not pass. Exit 0 every budget holds, 1 one is exceeded or unknown,
-2 bad usage or input (cli_common's policy).
+2 bad usage or input (cli.common's policy).
 
-Imported only when ``check`` runs (``cli.SUBCOMMANDS``); typer and cli_common only at top level.
+Imported only when ``check`` runs (``cli.SUBCOMMANDS``); typer and cli.common only at top level.
 """
 
 from __future__ import annotations

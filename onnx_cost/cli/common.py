@@ -49,7 +49,7 @@ FORMATS: dict[str, OutputFormat] = {
     "markdown": OutputFormat("onnx_cost.render.formats:markdown", _TABLE_OPTIONS[1:3] + (("--depth", "depth"),),
                              dynamic=True),
     "html": OutputFormat("onnx_cost.render.formats:html", (("--depth", "depth"), ("--device", "device")), dynamic=True),
-    # files for graph viewers (reports/overlays.py); the renderer also gets source= and output=
+    # files for graph viewers (render/overlays.py); the renderer also gets source= and output=
     "model-explorer": OutputFormat("onnx_cost.render.overlays:model_explorer", (("--metric", "metric"),),
                                    dynamic=True),
     "netron": OutputFormat("onnx_cost.render.overlays:netron", dynamic=True),

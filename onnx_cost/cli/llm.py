@@ -1,6 +1,6 @@
 """The ``llm`` subcommand: parse, call ``onnx_cost.llm``, render, write.
 
-Imported only when it runs (``cli.SUBCOMMANDS``); typer and cli_common only at top level.
+Imported only when it runs (``cli.SUBCOMMANDS``); typer and cli.common only at top level.
 """
 
 from __future__ import annotations

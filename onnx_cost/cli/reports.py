@@ -1,6 +1,6 @@
 """The ``diff`` and ``batch`` subcommands: parse, call this package, write.
 
-Imported only when one of them runs (``cli.SUBCOMMANDS``); typer and cli_common
+Imported only when one of them runs (``cli.SUBCOMMANDS``); typer and cli.common
 only at top level.
 """
 

@@ -1,4 +1,4 @@
-"""The ``--format`` renderers this package gives the CLI (``cli_common.FORMATS``):
+"""The ``--format`` renderers this package gives the CLI (``cli.common.FORMATS``):
 each is called as ``renderer(report, **options)`` with the options that apply."""
 
 from __future__ import annotations

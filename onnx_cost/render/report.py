@@ -86,7 +86,7 @@ class CsvCells:
 
 def to_table(report: Report, all_nodes: bool = False, top: int = 10, sort: str = "ops", width: int | None = None,
              dynamic: Any = None) -> str:
-    """The human report (analyzer/table.py): totals, per op type, the top nodes."""
+    """The human report (render/table.py): totals, per op type, the top nodes."""
     from onnx_cost.render.table import to_table as _table
 
     return _table(report, all_nodes=all_nodes, top=top, sort=sort, width=width, dynamic=dynamic)

@@ -101,7 +101,7 @@ def check(
     check_dims(src.proto, [*dims, *ranges], "--dim")
     from onnx_cost.symbolic.dynamic import defaults_applied
 
-    # the one policy of the analysis (analyzer/dynamic.py): a free dim with a default (batch=1)
+    # the one policy of the analysis (symbolic/dynamic.py): a free dim with a default (batch=1)
     # is counted at it, and the verdict says so; a dim without one stays free (unknown)
     defaults = defaults_applied(src, inputs, {**dims, **{k: lo for k, (lo, _) in ranges.items()}})
     dims = {**defaults, **dims}

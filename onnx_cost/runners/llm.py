@@ -216,7 +216,7 @@ def view_data(rep: Report, dev: Device, roof: Roofline, tf32: bool) -> dict[str,
 def _activations(rep: Report, roles: Roles) -> int:
     """Peak live bytes of the step, the cache inputs and outputs left out (they are the KV
     cache, counted once beside it; an Identity's input aliased to a present output too)
-    and the weights apart: the footprint's liveness (hardware/footprint.py)."""
+    and the weights apart: the footprint's liveness (views/hardware/footprint.py)."""
     from onnx_cost.views.hardware.footprint import footprint
 
     cache = {c.name for c in roles.caches} | {c.present for c in roles.caches if c.present}
