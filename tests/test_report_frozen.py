@@ -56,3 +56,10 @@ def test_a_view_report_serializes_its_view(report):
     d = out.to_dict()
     assert d["views"]["mine"] == {"description": "three MACs", "total": Totals(macs=3).as_dict(), "data": {"k": 1}}
     assert "mine" not in report.to_dict()["views"]
+
+
+def test_a_report_with_views_still_pickles(report):
+    import pickle
+
+    out = pickle.loads(pickle.dumps(report.with_view("mine", View("three MACs", Totals(macs=3)))))
+    assert out.views["mine"].total.macs == 3 and out.total == report.total

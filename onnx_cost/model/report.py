@@ -5,9 +5,8 @@ Rendering (table, CSV, JSON) lives in ``render``; nothing here formats text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from onnx_cost.model.graph import GraphIndex
@@ -156,6 +155,28 @@ class View:
     data: Mapping[str, Any] = field(default_factory=dict)  # further JSON-able facts of the view
 
 
+class Views(Mapping[str, View]):
+    """``Report.views``: a read-only mapping (no item assignment, no ``pop``/``update``) that
+    pickles as a report does; ``Report.with_view`` makes a new one."""
+
+    __slots__ = ("_views",)
+
+    def __init__(self, views: Mapping[str, View] | None = None) -> None:
+        self._views = dict(views or {})
+
+    def __getitem__(self, name: str) -> View:
+        return self._views[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._views)
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def __repr__(self) -> str:
+        return f"Views({self._views!r})"
+
+
 @dataclass(frozen=True)
 class Report:
     """The whole analysis of one model: frozen. A view comes back from ``with_view``, a new
@@ -171,7 +192,7 @@ class Report:
     missing_dims: list[str]  # symbolic dims that would make shape-unknown nodes countable
     warnings: list[str] = field(default_factory=list)
     # name -> alternative counting ("qdq_fused"), read-only: ``with_view`` adds one
-    views: Mapping[str, View] = field(default_factory=lambda: MappingProxyType({}))
+    views: Mapping[str, View] = field(default_factory=lambda: Views())
     tensors: Mapping[str, TensorInfo] = field(default_factory=dict)  # main-graph tensor name -> what we know
     initializers: tuple[str, ...] = ()  # names of the main graph's initializers
     param_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # weight name -> (elements, bytes)
@@ -192,13 +213,13 @@ class Report:
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.views, MappingProxyType):
-            object.__setattr__(self, "views", MappingProxyType(dict(self.views)))
+        if not isinstance(self.views, Views):
+            object.__setattr__(self, "views", Views(self.views))
 
     def with_view(self, name: str, view: View) -> Report:
         """A new report with ``view`` under ``name`` in ``views`` (replacing one of that name);
         the records and every other field are this report's own objects, not copies."""
-        out = replace(self, views=MappingProxyType({**self.views, name: view}))
+        out = replace(self, views=Views({**self.views, name: view}))
         object.__setattr__(out, "_cache", self._cache)  # same records, same derived facts
         return out
 
