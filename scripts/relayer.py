@@ -105,6 +105,11 @@ MAPPING: dict[str, str] = {
     "onnx_cost.check.cli": "onnx_cost.cli.check",
     "onnx_cost.reports.cli": "onnx_cost.cli.reports",
 }
+# names that moved out of a module that stayed (old dotted name -> new dotted name)
+NAMES: dict[str, str] = {
+    "onnx_cost.output.refuse_model_data": "onnx_cost.analyzer.external.refuse_model_data",
+}
+_LOOKUP = {**MAPPING, **NAMES}
 # packages whose __init__ moved with them, and plain modules that became a package's __init__
 PACKAGES_OLD = {"onnx_cost.hardware", "onnx_cost.conventions", "onnx_cost.llmview", "onnx_cost.check",
                 "onnx_cost.reports"}
@@ -120,15 +125,18 @@ def new_name(dotted: str) -> str:
     parts = dotted.split(".")
     for i in range(len(parts), 0, -1):
         head = ".".join(parts[:i])
-        if head in MAPPING:
-            return ".".join([MAPPING[head], *parts[i:]])
+        if head in _LOOKUP:
+            return ".".join([_LOOKUP[head], *parts[i:]])
     return dotted
 
 
 def _old_module_of(path: Path) -> tuple[str, bool]:
-    """The module a file was before the move, and whether it is a package's __init__."""
-    rel = path.resolve().relative_to(ROOT).with_suffix("")
-    parts = list(rel.parts)
+    """The module a file was before the move, and whether it is a package's __init__ (found
+    by the path's last ``onnx_cost`` folder, so any checkout works; ("", False) outside it)."""
+    parts = list(path.resolve().with_suffix("").parts)
+    if PKG not in parts[:-1]:
+        return "", False
+    parts = parts[len(parts) - 1 - parts[::-1].index(PKG):]
     init = parts[-1] == "__init__"
     if init:
         parts = parts[:-1]
@@ -154,6 +162,8 @@ def _old_name(module: str) -> str:
 def _resolve(node: ast.ImportFrom, old_mod: str, is_init: bool) -> str:
     if not node.level:
         return node.module or ""
+    if not old_mod:
+        return ""  # a relative import outside the package: not ours
     pkg = old_mod.split(".") if is_init else old_mod.split(".")[:-1]
     base = pkg[: len(pkg) - node.level + 1]
     return ".".join(base + ([node.module] if node.module else []))
@@ -172,13 +182,13 @@ def _rewrite_from(node: ast.ImportFrom, old_mod: str, is_init: bool, indent: str
     base = _resolve(node, old_mod, is_init)
     if base != PKG and not base.startswith(PKG + "."):
         return None
-    if not node.level and new_name(base) == base and not any(f"{base}.{a.name}" in MAPPING for a in node.names):
+    if not node.level and new_name(base) == base and not any(f"{base}.{a.name}" in _LOOKUP for a in node.names):
         return None  # already right: left as written (comments inside its parentheses included)
     groups: dict[str, list[tuple[str, str | None]]] = {}
     for a in node.names:
         full = f"{base}.{a.name}"
-        if a.name != "*" and full in MAPPING:
-            new = MAPPING[full]
+        if a.name != "*" and full in _LOOKUP:
+            new = _LOOKUP[full]
             parent, _, leaf = new.rpartition(".")
             alias = a.asname if a.asname else (None if leaf == a.name else a.name)
             groups.setdefault(parent, []).append((leaf, alias))

@@ -19,6 +19,7 @@ from . import calibrate
 from ..analyzer.render import si, to_dict
 from ..reports import batch, markdown
 from .devices import Device  # a comment stays
+from ..output import refuse_model, refuse_model_data
 
 X = "onnx_cost.analyzer.dynamic.analyze_bound"
 
@@ -36,6 +37,8 @@ from onnx_cost.render.report import si, to_dict
 from onnx_cost.runners import batch
 from onnx_cost.render import markdown
 from onnx_cost.views.hardware.devices import Device  # a comment stays
+from onnx_cost.output import refuse_model
+from onnx_cost.analyzer.external import refuse_model_data
 
 X = "onnx_cost.symbolic.dynamic.analyze_bound"
 
