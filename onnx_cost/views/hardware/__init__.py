@@ -2,8 +2,9 @@
 footprint, utilization; measurement (``--measure``) and pictures (``--plot``) are
 optional extras. docs/hardware.md explains the model and its limits.
 
-Importing this package is light (no onnx, no numpy): the CLI imports
-``hardware.options`` at every start. ``measure`` and ``plot`` load their extras when used.
+Importing this package is light (no onnx, no numpy). The CLI's hardware options are
+cli/hardware_options.py; measurement (runners/measure.py) and the plot (render/plot.py)
+load their extras when used.
 """
 
 from __future__ import annotations
