@@ -12,6 +12,16 @@ rewritten after. ``from onnx_cost.reports import batch, markdown`` whose names m
 split into one import per new home. In every file (Python, Markdown, TOML, Makefile, shell)
 dotted names (``"onnx_cost.hardware.cli.load_device"``, ``python -m onnx_cost.x``) and
 ``onnx_cost/...`` paths are rewritten by their longest moved prefix.
+
+Merging a branch that edited the old files (the lead's recipe, tried on symalign):
+1. ``git merge BRANCH``: git's rename detection carries its edits to the new files; the
+   conflicts are import lines (this branch's absolute ones against its relative ones): take
+   the branch's side of those hunks.
+2. ``python scripts/relayer.py $(git diff --name-only ORIG_HEAD -- '*.py' '*.md')``.
+3. ``pytest tests/test_layers.py``: it names a module the branch added where no layer is
+   (``onnx_cost/reports/new.py``: that folder split into several, so git leaves it there;
+   a new file in ``hardware/`` follows the folder to ``views/hardware/``) and any import it
+   added against the order; add the module to MAPPING when it moves.
 """
 
 from __future__ import annotations
