@@ -63,3 +63,17 @@ def test_a_loop_whose_carried_shape_changes_is_not_counted_at_the_first_trips_sh
     mm = next(n for n in r.nodes if n.name == "/body/MatMul")
     assert mm.status == "shape_unknown" and r.partial
     assert r.total.macs == 0
+
+
+def test_analyze_many_runs_from_a_script_on_stdin(tmp_path):
+    # `python - <<EOF`: __main__ is '<stdin>', no file a worker could re-run; every worker
+    # used to die on it (status crashed). Relu on [2, 3]: 6 elements, one compare each = 6 FLOPs
+    path = _save(tmp_path, "relu", [h.make_node("Relu", ["x"], ["y"], name="r")],
+                 [h.make_tensor_value_info("x", T.FLOAT, [2, 3])], [h.make_tensor_value_info("y", T.FLOAT, [2, 3])], [])
+    script = ("import sys, onnx_cost\n"
+              f"rows = onnx_cost.analyze_many([{path!r}, {path!r}], jobs=2)\n"
+              "print([(r.status, r.totals.get('flops')) for r in rows], sys.modules['__main__'].__file__)\n")
+    out = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, cwd=tmp_path,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[('ok', 6), ('ok', 6)] <stdin>"  # and __main__ is left as it was
