@@ -3,6 +3,7 @@ by name, ``analyze_many`` runs from a script on stdin. Counts are derived by han
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,24 @@ def test_analyze_many_runs_from_a_script_on_stdin(tmp_path):
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[('ok', 6), ('ok', 6)] <stdin>"  # and __main__ is left as it was
+
+
+def unnamed_input(tmp_path: Path) -> str:
+    """x[?, 8] (a dim with no name: onnx's shape inference calls it unk__0) @ W[8, 8]."""
+    w = nh.from_array(np.ones((8, 8), np.float32), "w")
+    return _save(tmp_path, "unnamed", [h.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                 [h.make_tensor_value_info("x", T.FLOAT, [None, 8])], [h.make_tensor_value_info("y", T.FLOAT, None)],
+                 [w])
+
+
+def test_an_unk_dim_is_refused_naming_the_input_to_bind(tmp_path):
+    path = unnamed_input(tmp_path)
+    r = runner.invoke(app, [path, "--dim", "unk__0=3"])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "--dim unk__0:" in r.stderr and "--input x=N,8" in r.stderr
+    with pytest.raises(onnx_cost.BindingError, match="--input x=N,8"):
+        onnx_cost.analyze(path, dims={"unk__0": 3})
+    # what the line says binds it: 3 rows x 8 outputs of 8-term dots = 192 MACs
+    assert onnx_cost.analyze(path, inputs={"x": "3x8"}).total.macs == 192
+    r = runner.invoke(app, [path, "--input", "x=3,8", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["total"]["macs"] == 192
