@@ -114,6 +114,15 @@ def test_every_path_gives_the_same_numbers(tmp_path):
         js = json.loads(r.stdout)
         for key in KEYS:
             assert lib[key] == js[key], (path, key)
+        # the library's own attributes are the JSON's numbers too: None (null) for a count
+        # that depends on a symbolic dim, never the default binding's partial sum
+        for key, v in js["total"].items():
+            assert getattr(report.total, key) == v, (path, key)
+        for op, counts in js["by_op_type"].items():
+            assert {k: getattr(report.by_op_type[op], k) for k in counts} == counts, (path, op)
+        fields = (js["total_formula"] or {}).get("fields", {})
+        assert {k: p.to_str("*") for k, p in (report.total_formula or {}).items()} == {
+            k: f["text"] for k, f in fields.items()}, path
 
         # the table
         r = cli(path)
@@ -176,6 +185,11 @@ def test_hand_derived_numbers_on_the_dynamic_models(tmp_path):
     assert mlp.symbolic == ("seq",) and not mlp.partial
     d = mlp.to_dict()
     assert d["total"]["macs"] is None and d["total"]["params"] == 64
+    # the library says the same: no number for what needs seq; the polynomial at batch=1
+    assert (mlp.total.macs, mlp.total.flops, mlp.total.params) == (None, None, 64)
+    assert mlp.by_op_type["MatMul"].macs is None
+    assert mlp.dynamic.at_defaults(mlp.total_formula["macs"]).to_str("*") == "64*seq"
+    assert mlp.dynamic.at_defaults(mlp.total_formula["flops"]).to_str("*") == "120*seq"
     # total_formula is over every free dim; at batch=1 it is 64·seq and 120·seq
     assert d["total_formula"]["fields"]["macs"]["text"] == "64*batch*seq"
     assert d["total_formula"]["fields"]["flops"]["text"] == "120*batch*seq"

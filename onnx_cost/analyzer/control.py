@@ -226,7 +226,8 @@ def _scan8(
         bound[b.name] = _body_input(b, src)
     trips = batch * seq if type(batch) is int and type(seq) is int else None
     gs.trip_counts[id(node)] = trips
-    sub = _run_carried(engine, body, tensors, bound, [(b.name, o.name) for b, o in zip(body.input[:n_state], body.output)])
+    carried = [(b.name, o.name) for b, o in zip(body.input[:n_state], body.output)]
+    sub = _run_carried(engine, body, tensors, bound, carried)
     gs.subgraphs[(id(node), "body")] = sub
     bo = [sub.tensors.get(o.name) for o in body.output]
     res: list[TensorInfo | None] = []
