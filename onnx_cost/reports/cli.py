@@ -74,7 +74,7 @@ def diff(
         from .. import api
         from ..output import check_writable, refuse_model, refuse_model_data
         from . import diff_render
-        from .binding import analyze_bound, check_declared
+        from .binding import analyze_bound, check_declared, refuse_symbolic
         from .diff import diff as compare
 
         target = None if output in (None, "-") else output
@@ -92,6 +92,7 @@ def diff(
             refuse_model_data(target, pa)  # ...or onto a file either reads (external data)
             refuse_model_data(target, pb)
         check_declared([pa, pb], dims)
+        refuse_symbolic([pa, pb], dims, "diff")
         (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
         d = compare(a, b, depth, (ba, bb))
         from .interface import interface_changes
