@@ -199,8 +199,10 @@ def analyze(
     JSON's null), the others are numbers; ``report.total_formula["macs"]`` is the
     polynomial over every free dim (the JSON's ``total_formula``), and
     ``report.dynamic.at_defaults(...)`` evaluates it at the default binding (``64·seq``).
-    ``report.nodes`` are the records at the default binding (a node that needs a symbolic
-    dim is ``shape_unknown`` there). ``"none"``: count exactly what ``inputs`` and
+    ``report.nodes`` (and ``report.group(...)`` over them) are the records at the default
+    binding (a node that needs a symbolic dim is ``shape_unknown`` there). Knowing which
+    counts depend on a symbolic dim takes the polynomials: such a model costs a few
+    analyses, not one. ``"none"``: count exactly what ``inputs`` and
     ``dims`` bind.
     ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
     ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
