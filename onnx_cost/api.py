@@ -194,11 +194,17 @@ def analyze(
     ``rules``: Python files registering extra counting rules (docs/plugins.md).
     ``bind``: ``"default"`` (as the command line): a free dim that has a default value (a
     dim that names a batch is 1) is counted at it, and ``report.dynamic`` says which; the
-    dims left free make the counts exact polynomials (``report.symbolic``, the JSON's
-    ``total_formula``): then ``report.total`` holds only what the default binding counts
-    (the nodes that need those dims are not in it; ``to_dict()["total"]`` gives None for
-    each count that depends on them), and ``report.dynamic.total("macs")`` is the
-    polynomial. ``"none"``: count exactly what ``inputs`` and ``dims`` bind.
+    dims left free with no default make the counts exact polynomials (``report.symbolic``
+    names those dims): then ``report.total`` and ``report.by_op_type`` are the numbers of
+    ``to_dict()`` and ``--json``: a count that depends on a symbolic dim is None (the
+    JSON's null), the others are numbers; ``report.total_formula["macs"]`` is the
+    polynomial over every free dim (the JSON's ``total_formula``), and
+    ``report.dynamic.at_defaults(...)`` evaluates it at the default binding (``64·seq``).
+    ``report.nodes`` (and ``report.group(...)`` over them) are the records at the default
+    binding (a node that needs a symbolic dim is ``shape_unknown`` there). Knowing which
+    counts depend on a symbolic dim takes the polynomials: such a model costs a few
+    analyses, not one. ``"none"``: count exactly what ``inputs`` and
+    ``dims`` bind.
     ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
     ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
 
@@ -208,9 +214,11 @@ def analyze(
     model does not have.
     """
     from onnx_cost.symbolic.dynamic import analyze_bound
+    from onnx_cost.symbolic.symtotals import library_totals
 
     src = _prepare(model, rules)
-    return analyze_bound(src, _shapes(inputs), _dims(dims), bind=bind, values=values, branches=branches)
+    return library_totals(analyze_bound(src, _shapes(inputs), _dims(dims), bind=bind, values=values,
+                                        branches=branches))
 
 
 def sweep(

@@ -53,6 +53,7 @@ MAPPING: dict[str, str] = {
     "onnx_cost.reports.binding": "onnx_cost.symbolic.binding",
     # views: pure Report -> View
     "onnx_cost.analyzer.qdq": "onnx_cost.views.qdq",
+    "onnx_cost.analyzer.symtotals": "onnx_cost.symbolic.symtotals",
     "onnx_cost.hardware": "onnx_cost.views.hardware",
     "onnx_cost.hardware._columns": "onnx_cost.views.hardware._columns",
     "onnx_cost.hardware.devices": "onnx_cost.views.hardware.devices",

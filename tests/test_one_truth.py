@@ -114,6 +114,15 @@ def test_every_path_gives_the_same_numbers(tmp_path):
         js = json.loads(r.stdout)
         for key in KEYS:
             assert lib[key] == js[key], (path, key)
+        # the library's own attributes are the JSON's numbers too: None (null) for a count
+        # that depends on a symbolic dim, never the default binding's partial sum
+        for key, v in js["total"].items():
+            assert getattr(report.total, key) == v, (path, key)
+        for op, counts in js["by_op_type"].items():
+            assert {k: getattr(report.by_op_type[op], k) for k in counts} == counts, (path, op)
+        fields = (js["total_formula"] or {}).get("fields", {})
+        assert {k: p.to_str("*") for k, p in (report.total_formula or {}).items()} == {
+            k: f["text"] for k, f in fields.items()}, path
 
         # the table
         r = cli(path)
@@ -150,18 +159,24 @@ def test_every_path_gives_the_same_numbers(tmp_path):
                 assert sum(int(x[field]) * int(x["weight"]) for x in rows) == js["total"][field], (path, field)
 
 
-def test_analyze_many_agrees_where_every_dim_has_a_value(tmp_path):
+def test_analyze_many_agrees_with_the_json(tmp_path):
     paths = models(tmp_path)
     rows = onnx_cost.analyze_many(paths, jobs=1)
     for path, row in zip(paths, rows):
-        d = onnx_cost.analyze(path).to_dict()
-        if d["symbolic_dims"]:
-            # a batch row is one number per total: with a dim free (seq) it says partial, naming the dim
-            assert row.status == "partial" and set(d["symbolic_dims"]) <= set(row.free_dims), path
-            continue
+        report = onnx_cost.analyze(path)
+        d = report.to_dict()
+        # the same numbers, None (null) where a total depends on a symbolic dim, the same status
         assert row.status == ("partial" if d["partial"] else "ok"), path
-        assert row.totals["flops"] == d["total"]["flops"] and row.totals["macs"] == d["total"]["macs"], path
-        assert row.default_binding == d["default_binding"], path
+        assert row.totals == {k: d["total"][k] for k in row.totals}, path
+        assert row.default_binding == d["default_binding"] and row.symbolic_dims == d["symbolic_dims"], path
+        assert row.coverage_percent == d["coverage"]["percent"], path
+        # each missing number's polynomial, at the binding the row states (batch=1*)
+        assert row.formulas == {k: _expected_text(report, d, k).replace("·", "*")
+                                for k, v in row.totals.items() if v is None}, path
+    # mlp_batch_seq by hand: at batch=1, 64·seq MACs and 120·seq FLOPs; params 64
+    mlp = rows[-1]
+    assert mlp.status == "ok" and mlp.symbolic_dims == ["seq"] and mlp.totals["params"] == 64
+    assert (mlp.formulas["macs"], mlp.formulas["flops"]) == ("64*seq", "120*seq")
 
 
 def test_hand_derived_numbers_on_the_dynamic_models(tmp_path):
@@ -176,6 +191,11 @@ def test_hand_derived_numbers_on_the_dynamic_models(tmp_path):
     assert mlp.symbolic == ("seq",) and not mlp.partial
     d = mlp.to_dict()
     assert d["total"]["macs"] is None and d["total"]["params"] == 64
+    # the library says the same: no number for what needs seq; the polynomial at batch=1
+    assert (mlp.total.macs, mlp.total.flops, mlp.total.params) == (None, None, 64)
+    assert mlp.by_op_type["MatMul"].macs is None
+    assert mlp.dynamic.at_defaults(mlp.total_formula["macs"]).to_str("*") == "64*seq"
+    assert mlp.dynamic.at_defaults(mlp.total_formula["flops"]).to_str("*") == "120*seq"
     # total_formula is over every free dim; at batch=1 it is 64·seq and 120·seq
     assert d["total_formula"]["fields"]["macs"]["text"] == "64*batch*seq"
     assert d["total_formula"]["fields"]["flops"]["text"] == "120*batch*seq"

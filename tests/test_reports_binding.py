@@ -59,9 +59,12 @@ def test_batch_dim_binds_each_model_that_declares_it(models):
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert rows[0]["macs"] == str(32 * 3) and rows[0]["dims"] == "batch=3" and rows[0]["default_binding"] == ""
-    # seq has no default: left free, the MatMul is shape_unknown, the row partial with 0 counted
-    assert rows[1]["status"] == "partial" and rows[1]["macs"] == "0" and rows[1]["free_dims"] == "seq"
-    assert "seq=?" in runner.invoke(app, ["batch", seq, "-j", "1"], env={"COLUMNS": "100"}).stdout
+    # seq has no default: left symbolic, as in the analysis's JSON: no number (empty), its
+    # polynomial 32·seq MACs, 60·seq FLOPs at the stated binding, and not partial
+    assert rows[1]["status"] == "ok" and rows[1]["macs"] == "" and rows[1]["free_dims"] == "seq"
+    assert rows[1]["symbolic_dims"] == "seq" and "flops=60*seq;macs=32*seq;" in rows[1]["formulas"]
+    table = runner.invoke(app, ["batch", seq, "-j", "1"], env={"COLUMNS": "100"}).stdout
+    assert "seq=?" in table and re.search(r"60·seq\s+32·seq\s", table) and "exact polynomials" in table
     both = runner.invoke(app, ["batch", batched, seq, "-j", "1", "--json", "--dim", "seq=5", "--dim", "batch=2"])
     assert [x["totals"]["macs"] for x in json.loads(both.stdout)["rows"]] == [32 * 2, 32 * 5]
 
@@ -83,17 +86,47 @@ def test_diff_applies_the_default_binding_and_dim(models):
     assert "  dims: batch=1*" in text and "PARTIAL" not in text
 
 
-def test_diff_labels_a_partial_model(models):
+def test_batch_json_rows_are_the_analysis_json(models):
+    _, seq = models
+    row = json.loads(runner.invoke(app, ["batch", seq, "-j", "1", "--json"]).stdout)["rows"][0]
+    js = json.loads(runner.invoke(app, [seq, "--json"]).stdout)
+    assert row["totals"] == {k: js["total"][k] for k in row["totals"]}
+    assert row["totals"]["macs"] is None and row["totals"]["params"] == 32  # W is 8x4
+    assert row["formulas"]["macs"] == "32*seq" and row["formulas"]["flops"] == "60*seq"
+    assert row["symbolic_dims"] == js["symbolic_dims"] == ["seq"] and row["coverage_percent"] == 100.0
+
+
+def test_diff_refuses_a_dim_left_symbolic(models):
+    # a diff is numbers per node and op type; with seq free there are none: one line, exit 2
     batched, seq = models
-    r = runner.invoke(app, ["diff", batched, seq], env={"COLUMNS": "100"})
+    r = runner.invoke(app, ["diff", batched, seq])
+    assert r.exit_code == 2 and r.stdout == "" and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("onnx-cost: error: diff shows numbers, but seq stays free") and "--dim seq=N" in r.stderr
+    j = json.loads(runner.invoke(app, ["diff", batched, seq, "--json", "--dim", "seq=3"]).stdout)
+    assert j["total"]["macs"]["after"] == 32 * 3 and j["after"]["dims"] == {"seq": 3}
+
+
+def test_diff_labels_a_partial_model(models, tmp_path):
+    batched, _ = models
+    # x[seq, 8] · W then an op no rule knows: partial at seq=5 (the MatMul's 160 MACs counted)
+    w = numpy_helper.from_array(np.zeros((8, 4), np.float32), "W")
+    m = make_model([helper.make_node("MatMul", ["x", "W"], ["h"], name="mm"),
+                    helper.make_node("Mystery", ["h"], ["y"], name="my", domain="acme")],
+                   [("x", "float32", ["seq", 8])], [("y", "float32", ["seq", 4])], [w])
+    m.opset_import.append(helper.make_opsetid("acme", 1))
+    seq = str(tmp_path / "unknown.onnx")
+    onnx.save(m, seq)
+    r = runner.invoke(app, ["diff", batched, seq, "--dim", "seq=5"], env={"COLUMNS": "100"})
     assert r.exit_code == 0, r.output
     after = r.stdout[r.stdout.index("after:"):]
-    assert after.startswith(f"after:  {seq}\n  dims: seq=?\n  PARTIAL: some nodes could not be counted")
-    assert json.loads(runner.invoke(app, ["diff", batched, seq, "--json"]).stdout)["after"]["partial"] is True
-    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["diff", batched, seq, "--csv"]).stdout)))
+    assert after.startswith(f"after:  {seq}\n  dims: seq=5\n  PARTIAL: some nodes could not be counted")
+    j = json.loads(runner.invoke(app, ["diff", batched, seq, "--json", "--dim", "seq=5"]).stdout)
+    assert j["after"]["partial"] is True and j["total"]["macs"]["after"] == 32 * 5
+    csv_out = runner.invoke(app, ["diff", batched, seq, "--csv", "--dim", "seq=5"]).stdout
+    rows = list(csv.DictReader(io.StringIO(csv_out)))
     assert [(x["key"], x["change"], x["fields"]) for x in rows if x["section"] == "model"] == [
-        ("before", "ok", "batch=1*"), ("after", "partial", "seq=?")]
-    md = runner.invoke(app, ["diff", batched, seq, "--format", "markdown"]).stdout
+        ("before", "ok", "batch=1*"), ("after", "partial", "seq=5")]
+    md = runner.invoke(app, ["diff", batched, seq, "--format", "markdown", "--dim", "seq=5"]).stdout
     assert "PARTIAL: some nodes could not be counted" in md and "batch=1\\*" in md
 
 

@@ -41,10 +41,41 @@ def _join(a: TensorInfo | None, b: TensorInfo | None) -> TensorInfo | None:
 
 
 def _body_input(b: onnx.ValueInfoProto, fallback: TensorInfo | None) -> TensorInfo:
+    """The body input as declared, its dims that are not numbers (a name, or none) taken
+    from the tensor the node passes in (``fallback``) where that one knows them: a body
+    declaring ``[N, 8]`` sees the outer ``[2, 8]`` once the outer dim is bound."""
     declared = info_from_type(b.name, b.type)
-    if declared.shape is None and fallback is not None:
+    if fallback is None or fallback.shape is None:
+        return declared
+    if declared.shape is None:
         return TensorInfo(b.name, fallback.shape, declared.dtype or fallback.dtype, declared.bits or fallback.bits)
-    return declared
+    if len(declared.shape) != len(fallback.shape):
+        return declared
+    dims = tuple(d if type(d) is int or f is None else f for d, f in zip(declared.shape, fallback.shape))
+    return TensorInfo(b.name, dims, declared.dtype or fallback.dtype, declared.bits or fallback.bits)
+
+
+def _run_carried(
+    engine: ShapeEngine, body: onnx.GraphProto, tensors: MutableMapping[str, TensorInfo],
+    bound: dict[str, TensorInfo], carried: list[tuple[str, str]],
+) -> GraphShapes:
+    """The body run with ``bound``; a carried value (body input, body output) whose declared
+    dims were filled in from the outer tensor (``_body_input``) must come out with the shape
+    it went in with: else its shape changes per iteration, the first one's is not every
+    one's, and the body is run again with those inputs as declared (their dims unknown)."""
+    sub = engine.run(body, outer=tensors, bound_inputs=bound)
+    declared = {b.name: info_from_type(b.name, b.type) for b in body.input}
+    varying = []
+    for name, out in carried:
+        d, t = declared.get(name), sub.tensors.get(out)
+        if d is None or d.shape is None or name not in bound or bound[name].shape == d.shape:
+            continue  # not filled in from outside
+        if t is None or t.shape != bound[name].shape:
+            varying.append(name)
+    if not varying:
+        return sub
+    again = {**bound, **{n: declared[n] for n in varying}}
+    return engine.run(body, outer=tensors, bound_inputs=again)
 
 
 def _scalar(value: Any) -> int | None:
@@ -102,9 +133,10 @@ def infer_control_flow(
         for k, b in enumerate(bi[2:]):
             src = ins[2 + k] if 2 + k < len(ins) else None
             bound[b.name] = _body_input(b, src)
-        sub = engine.run(body, outer=tensors, bound_inputs=bound)
-        gs.subgraphs[(id(node), "body")] = sub
         n_carried = max(len(node.input) - 2, 0)
+        pairs = [(b.name, o.name) for b, o in zip(bi[2 : 2 + n_carried], list(body.output)[1:])]
+        sub = _run_carried(engine, body, tensors, bound, pairs)
+        gs.subgraphs[(id(node), "body")] = sub
         bo = [sub.tensors.get(o.name) for o in body.output]
         res: list[TensorInfo | None] = []
         for k, name in enumerate(outs):
@@ -145,7 +177,7 @@ def infer_control_flow(
                 src = TensorInfo(src.name, src.shape[:ax] + src.shape[ax + 1 :], src.dtype, src.bits)
             bound[b.name] = _body_input(b, src)
         gs.trip_counts[id(node)] = seq if type(seq) is int else None
-        sub = engine.run(body, outer=tensors, bound_inputs=bound)
+        sub = _run_carried(engine, body, tensors, bound, [(b.name, o.name) for b, o in zip(bi[:n_state], body.output)])
         gs.subgraphs[(id(node), "body")] = sub
         out_axes = list(attrs.get("scan_output_axes", []))
         bo = [sub.tensors.get(o.name) for o in body.output]
@@ -194,7 +226,8 @@ def _scan8(
         bound[b.name] = _body_input(b, src)
     trips = batch * seq if type(batch) is int and type(seq) is int else None
     gs.trip_counts[id(node)] = trips
-    sub = engine.run(body, outer=tensors, bound_inputs=bound)
+    carried = [(b.name, o.name) for b, o in zip(body.input[:n_state], body.output)]
+    sub = _run_carried(engine, body, tensors, bound, carried)
     gs.subgraphs[(id(node), "body")] = sub
     bo = [sub.tensors.get(o.name) for o in body.output]
     res: list[TensorInfo | None] = []

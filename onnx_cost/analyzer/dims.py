@@ -46,12 +46,28 @@ def check_dims(model: onnx.ModelProto | onnx.GraphProto, names: Sequence[str], f
     graph = model.graph if isinstance(model, onnx.ModelProto) else model
     have = declared_dims(graph)
     for n in names:
+        if n not in have and _UNK.fullmatch(n):
+            raise BindingError(_unk_refusal(graph, n, flag))
         if n not in have and not accepts(graph, n):
             listed = ", ".join(have[:20]) + (", ..." if len(have) > 20 else "")
             raise BindingError(
                 f"{flag} {n}: the model has no dim of that name "
                 + (f"(its symbolic dims: {listed})" if have else "(it has no symbolic dims)")
             )
+
+
+_UNK = re.compile(r"unk__\d+")  # the names onnx's shape inference gives dims it cannot name
+
+
+def _unk_refusal(graph: onnx.GraphProto, name: str, flag: str) -> str:
+    """Why ``--dim unk__N`` binds nothing, and what does: such a name is made up by onnx's
+    shape inference for a dim of an input declared without a name (or of a data-dependent
+    output); it is in no input, so the input's shape is what to give."""
+    unnamed = unnamed_inputs(graph, {})
+    how = ("bind the input(s) with unnamed dims by shape: " + " ".join(f"--input {k}={v}" for k, v in unnamed.items())
+           if unnamed else "bind the model's inputs by shape with --input NAME=SHAPE")
+    return (f"{flag} {name}: a name onnx's shape inference gives a dim that has none, not a dim of the model, "
+            f"so {flag} cannot bind it: {how}")
 
 
 def is_batch(name: str) -> bool:

@@ -65,7 +65,7 @@ def diff(
         from onnx_cost.analyzer.external import refuse_model_data
         from onnx_cost.output import check_writable, refuse_model
         from onnx_cost.render import diff as diff_render
-        from onnx_cost.symbolic.binding import analyze_bound, check_declared
+        from onnx_cost.symbolic.binding import analyze_bound, check_declared, refuse_symbolic
         from onnx_cost.views.diff import diff as compare
 
         target = None if output in (None, "-") else output
@@ -83,6 +83,7 @@ def diff(
             refuse_model_data(target, pa)  # ...or onto a file either reads (external data)
             refuse_model_data(target, pb)
         check_declared([pa, pb], dims)
+        refuse_symbolic([pa, pb], dims, "diff")
         (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
         d = compare(a, b, depth, (ba, bb))
         from onnx_cost.views.interface import interface_changes

@@ -239,6 +239,18 @@ class Report:
         return tuple(d.symbolic) if d is not None and d.symbolic and d.exact else ()
 
     @property
+    def total_formula(self) -> dict[str, Any] | None:
+        """The totals as exact polynomials (``analyzer.polynomial.Polynomial``) in the free
+        dims, by count name (``flops``, ``macs``, ... as the JSON's ``total_formula``); None
+        when no dim was free. Fitted when first read (a few more analyses)."""
+        d = self.dynamic
+        if d is None or d.formula is None:
+            return None
+        from onnx_cost.model.schema import FORMULA_JSON_FIELDS
+
+        return {name: d.total(name) for name in FORMULA_JSON_FIELDS}
+
+    @property
     def counted_coverage(self) -> Coverage:
         """The coverage every output states: this report's own, or, when the counts are
         exact polynomials in symbolic dims, that of the analysis those were fitted on (a

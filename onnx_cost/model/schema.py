@@ -102,7 +102,8 @@ def report_repr(report: Report) -> str:
         state += ", upper bound: an If on data"
     texts = symbolic_texts(report)
     flops, macs = (texts["flops"], texts["macs"]) if texts else (si(t.flops), si(t.macs))
-    return (f"<Report {report.model.path!r}: {flops} FLOPs, {macs} MACs, {si(t.params)} params, "
+    params = texts["params"] if texts else si(t.params)
+    return (f"<Report {report.model.path!r}: {flops} FLOPs, {macs} MACs, {params} params, "
             f"{cov.covered}/{cov.nodes} nodes counted{state}>")
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from onnx_cost.runners.batch import ModelRow
 
 CSV_COLUMNS = ("path", "status", "error", "seconds", *TOTAL_KEYS, "nodes", "coverage_percent", "not_counted",
-               "precision", "opset", "producer", "dims", "free_dims", "default_binding")
+               "precision", "opset", "producer", "dims", "free_dims", "default_binding", "symbolic_dims", "formulas")
 
 
 def precision_mix(row: ModelRow) -> str:
@@ -39,15 +39,18 @@ def flat(row: ModelRow) -> dict[str, Any]:
     d["dims"] = _pairs(row.dims)
     d["free_dims"] = ";".join(row.free_dims)
     d["default_binding"] = _pairs(row.default_binding)
+    d["symbolic_dims"] = ";".join(row.symbolic_dims)
+    d["formulas"] = _pairs(row.formulas)
     return d
 
 
-def _pairs(values: Mapping[str, int]) -> str:
+def _pairs(values: Mapping[str, int] | Mapping[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in values.items())
 
 
 # Cells that carry text from the model or its path: escaped and defused (text.csv_text).
-CSV_TEXT = ("path", "error", "producer", "precision", "dims", "free_dims", "default_binding")
+CSV_TEXT = ("path", "error", "producer", "precision", "dims", "free_dims", "default_binding", "symbolic_dims",
+            "formulas")
 
 
 def to_csv(rows: Sequence[ModelRow]) -> str:
@@ -80,11 +83,16 @@ def unused_dims(rows: Sequence[ModelRow], dims: Mapping[str, int]) -> str:
 
 
 def _cells(r: ModelRow, esc: Any) -> list[str]:
-    t = r.totals
     if r.failed:
         return [esc(r.path), r.status, "", "", "", "", "", ""]
-    return [esc(r.path), r.status, esc(r.binding.text(str)), si(t["flops"]), si(t["macs"]), si(t["params"]),
-            f"{r.coverage_percent:.1f}%", esc(precision_mix(r))]
+    return [esc(r.path), r.status, esc(r.binding.text(str)), _count(r, "flops", esc), _count(r, "macs", esc),
+            _count(r, "params", esc), f"{r.coverage_percent:.1f}%", esc(precision_mix(r))]
+
+
+def _count(r: ModelRow, key: str, esc: Any) -> str:
+    """A total's cell: the number, or its polynomial in the symbolic dims (``64·seq``)."""
+    v = r.totals[key]
+    return si(v) if v is not None else esc(r.formulas[key].replace("*", "·"))
 
 
 HEADERS = ["model", "status", "dims", "FLOPs", "MACs", "params", "coverage", "precision"]
@@ -101,8 +109,11 @@ def _notes(rows: Sequence[ModelRow]) -> list[str]:
     out = []
     if any(r.default_binding for r in rows if not r.failed):
         out.append(DEFAULT_LEGEND)
-    if any(r.binding.unbound for r in rows if not r.failed):
-        out.append("=? a free dim without a value: the nodes it reaches are not counted (partial)")
+    if any(r.symbolic_dims for r in rows if not r.failed):
+        out.append("=? a free dim without a value: the counts that depend on it are its exact polynomials")
+    if any(set(r.binding.unbound) - set(r.symbolic_dims) for r in rows if not r.failed):
+        out.append("=? a free dim without a value and no exact polynomial: the nodes it reaches are not counted"
+                   " (partial)")
     return out
 
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import signal
+import sys
 import time
 from collections import deque
+from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -77,12 +80,37 @@ def _context() -> Any:
     return mp.get_context("spawn")
 
 
+@contextlib.contextmanager
+def _no_main_script() -> Iterator[None]:
+    """A new worker process re-runs the caller's ``__main__`` script by its path; a script
+    read from stdin (``python - <<EOF``) or a pipe has none to re-run, and every worker
+    died trying (``'<stdin>'``: no such file). The workers need nothing of ``__main__``
+    (they run ``_serve`` on paths), so while they start, such a path is hidden."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None or os.path.isfile(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def run_pool(
     paths: list[str], jobs: int, timeout: float | None, settings: Settings, progress: Progress | None
 ) -> list[ModelRow]:
     """Analyze ``paths`` on ``jobs`` worker processes; rows in input order."""
     if not paths:
         return []
+    with _no_main_script():
+        return _run(paths, jobs, timeout, settings, progress)
+
+
+def _run(
+    paths: list[str], jobs: int, timeout: float | None, settings: Settings, progress: Progress | None
+) -> list[ModelRow]:
     ctx = _context()
     rows: list[ModelRow | None] = [None] * len(paths)
     todo = deque(range(len(paths)))

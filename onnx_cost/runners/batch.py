@@ -39,7 +39,8 @@ class ModelRow:
     status: str  # ok, partial (some node not counted), error, internal_error, timeout, crashed
     error: str = ""  # one printable line for the failed ones
     seconds: float = 0.0
-    totals: dict[str, int] = field(default_factory=dict)
+    # None where a total depends on a dim left symbolic (the analysis JSON's null): ``formulas``
+    totals: dict[str, int | None] = field(default_factory=dict)
     nodes: int = 0
     coverage_percent: float = 0.0
     not_counted: int = 0
@@ -49,6 +50,9 @@ class ModelRow:
     dims: dict[str, int] = field(default_factory=dict)  # the --dim values this model declares
     free_dims: list[str] = field(default_factory=list)  # input dims --dim left free
     default_binding: dict[str, int] = field(default_factory=dict)  # the values the free ones got
+    symbolic_dims: list[str] = field(default_factory=list)  # free dims with no default (the JSON's symbolic_dims)
+    # each total that is None: its exact polynomial in symbolic_dims at this row's binding ("64*seq")
+    formulas: dict[str, str] = field(default_factory=dict)
 
     @property
     def binding(self) -> Binding:
@@ -67,21 +71,32 @@ def summarize(path: str, report: Any, seconds: float, binding: Binding | None = 
     from onnx_cost.views.diff import precision_of
 
     t = report.total
-    prec = Counter(p for p in (precision_of(r) for r in report.nodes) if p)
+    totals = {k: getattr(t, k) for k in TOTAL_KEYS}
+    formulas: dict[str, str] = {}
+    # with symbolic dims: the records of the analysis the polynomials were fitted on (the
+    # default binding's leave the nodes that need those dims unknown), as the JSON's coverage
+    counted = next(iter(report.dynamic.formula.reports.values())) if report.symbolic else report
+    if report.symbolic:
+        dyn = report.dynamic
+        formulas = {k: dyn.at_defaults(dyn.total(k)).to_str("*") for k, v in totals.items() if v is None}
+    prec = Counter(p for p in (precision_of(r) for r in counted.nodes) if p)
+    cov = report.counted_coverage
     return ModelRow(
         path=path,
         status=PARTIAL if report.partial else OK,
         seconds=round(seconds, 4),
-        totals={k: getattr(t, k) for k in TOTAL_KEYS},
-        nodes=report.coverage.nodes,
-        coverage_percent=round(100.0 * report.coverage.fraction, 2),
-        not_counted=len(report.not_counted),
+        totals=totals,
+        nodes=cov.nodes,
+        coverage_percent=round(100.0 * cov.fraction, 2),
+        not_counted=len(counted.not_counted),
         precision=dict(prec.most_common()),
         opset=report.model.opsets.get("", 0),
         producer=printable(report.model.producer, 200),
         dims=dict(binding.given) if binding else {},
         free_dims=list(binding.free) if binding else [],
         default_binding=dict(binding.defaults) if binding else {},
+        symbolic_dims=list(report.symbolic),
+        formulas=formulas,
     )
 
 

@@ -28,7 +28,9 @@ def analyze_many(
     ``jobs`` worker processes, which kills a model past ``timeout`` seconds).
     ``rules``: rule files every worker loads. ``dims``: symbolic dims bound in each model
     that declares them; free dims get the default binding (a batch dim is 1), as in the
-    analysis. ``progress(done, total)`` is called as models finish.
+    analysis; a dim left with no value is symbolic, as in the analysis's JSON: a total
+    that depends on it is None in ``row.totals``, its polynomial (at the row's binding) in
+    ``row.formulas``. ``progress(done, total)`` is called as models finish.
     """
     items = [os.fspath(p) for p in paths]
     if executor is None:

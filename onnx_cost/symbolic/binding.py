@@ -1,8 +1,9 @@
 """The dims a diff or batch report is counted at, as the analysis counts them: the
 user's ``--dim`` values, then the default binding (``analyzer.dims.default_binding``:
 1 for a dim that names a batch, a metadata value of the dim's own name) for the input
-dims still free. A dim left without a value stays unknown: the nodes it reaches are
-``shape_unknown`` and the report is partial.
+dims still free. A dim left without a value stays symbolic: a batch row's totals that
+depend on it are None (as the analysis's JSON gives them: null) with their polynomials at
+the stated binding; a diff refuses it (``refuse_symbolic``: its rows are numbers).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from onnx_cost.errors import BindingError
 
 if TYPE_CHECKING:
     from onnx_cost.analyzer import Prepared
@@ -57,11 +60,28 @@ def bind(p: Prepared, dims: Mapping[str, int]) -> Binding:
 
 
 def analyze_bound(p: Prepared, dims: Mapping[str, int]) -> tuple[Report, Binding]:
-    """The analysis of ``p`` at its binding (``bind``), and that binding."""
-    from onnx_cost.analyzer import analyze
+    """The analysis of ``p`` at its binding (``bind``), and that binding, by the policy every
+    output shares (analyzer.dynamic.analyze_bound): a dim left free with no default makes the
+    counts polynomials, and a total that depends on it is None, as the library and the JSON
+    give it (analyzer.symtotals)."""
+    from onnx_cost.symbolic.dynamic import analyze_bound as policy
+    from onnx_cost.symbolic.symtotals import library_totals
 
     b = bind(p, dims)
-    return analyze(p, dims=b.dims), b
+    return library_totals(policy(p, {}, b.given)), b
+
+
+def refuse_symbolic(models: list[Any], dims: Mapping[str, int], what: str) -> None:
+    """BindingError (exit 2) when a dim of one of ``models`` (Prepared) stays symbolic at its
+    binding: ``what`` (a diff) shows numbers per node and per op type, and there are none
+    (the counts are polynomials); the line names the --dim or --input that binds it."""
+    from onnx_cost.errors import printable
+    from onnx_cost.symbolic.dynamic import left_symbolic, needs_numbers
+
+    for m in models:
+        left = left_symbolic(m, {}, bind(m, dims).given)
+        if left:
+            raise BindingError(f"{needs_numbers(what, left)} (in {printable(m.path, 200)})")
 
 
 def check_declared(models: list[Any], dims: Mapping[str, int]) -> None:
