@@ -110,7 +110,7 @@ MAPPING: dict[str, str] = {
     # cli: a package
     "onnx_cost.cli_common": "onnx_cost.cli.common",
     "onnx_cost.hardware.cli": "onnx_cost.cli.hardware",
-    "onnx_cost.hardware.options": "onnx_cost.cli.hardware_options",
+    "onnx_cost.hardware.options": "onnx_cost.cli.options",
     "onnx_cost.conventions.cli": "onnx_cost.cli.conventions",
     "onnx_cost.llmview.cli": "onnx_cost.cli.llm",
     "onnx_cost.check.cli": "onnx_cost.cli.check",

@@ -9,9 +9,8 @@ Exit codes: see ``cli.common`` (0, 1 --strict, 2 bad input, 3 bug, 130, 141).
 
 from __future__ import annotations
 
-import enum
 import sys
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -21,12 +20,6 @@ from onnx_cost.cli.common import (
     EXIT_STRICT,
     FORMATS,
     OVERLAYS,
-    CsvOpt,
-    DebugOpt,
-    DimsOpt,
-    FormatOpt,
-    JsonOpt,
-    OutputOpt,
     emit,
     fail,
     given,
@@ -38,7 +31,36 @@ from onnx_cost.cli.common import (
     renderer,
     resolve_format,
 )
-from onnx_cost.cli.hardware_options import DeviceOpt, MeasuredMsOpt, MeasureOpt, PlotOpt, RecalibrateOpt, Tf32Opt
+from onnx_cost.cli.options import (
+    BranchOpt,
+    ByOpt,
+    ConventionOpt,
+    CsvOpt,
+    DebugOpt,
+    DepthOpt,
+    DeviceOpt,
+    DimsOpt,
+    FormatOpt,
+    FormulaOpt,
+    InputOpt,
+    JsonOpt,
+    MeasuredMsOpt,
+    MeasureOpt,
+    MetricOpt,
+    ModelArg,
+    NodesOpt,
+    OutputOpt,
+    PlotOpt,
+    RecalibrateOpt,
+    RulesOpt,
+    SortOpt,
+    StrictOpt,
+    SweepOpt,
+    Tf32Opt,
+    TopOpt,
+    ValuesOpt,
+    VersionOpt,
+)
 
 DEFAULT_COMMAND = "analyze"
 
@@ -132,17 +154,9 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"onnx-cost {__version__}")
-        raise typer.Exit()
-
-
 @app.callback()
 def _group(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = False,
+    version: VersionOpt = False,
 ) -> None:
     """Exact static FLOPs, MACs, params and memory-access bytes of ONNX models."""
 
@@ -153,103 +167,28 @@ DYNAMIC_SORTS = ("ops", "flops", "macs", "params", "bytes")
 _TABLE_ONLY = {"--nodes": "nodes", "--top": "top", "--sort": "sort", "--by": "by", "--depth": "depth"}
 
 # The analysis's own options (the shared ones are in cli.common).
-Model = Annotated[str, typer.Argument(help="Path to an .onnx file.", metavar="MODEL")]
-Nodes = Annotated[bool, typer.Option("--nodes", help="Table: list every node, not only the top ones.")]
-Top = Annotated[int, typer.Option("--top", metavar="N", min=0, help="Table: how many of the costliest nodes to list.")]
-Inputs = Annotated[
-    list[str] | None,
-    typer.Option("--input", metavar="NAME=SHAPE",
-                 help="Bind a graph input shape: NAME=1x3x224x224 (or 1,3,224,224 or [1,3,224,224]; repeatable)."),
-]
-Sweep = Annotated[
-    str | None,
-    typer.Option("--sweep", metavar="NAME=V1,V2,...",
-                 help="One run per value: NAME=128,512,2048; totals side by side with scaling exponents."),
-]
-FormulaOpt = Annotated[bool, typer.Option("--formula", help="Totals as exact polynomials in the dims left symbolic.")]
-Rules = Annotated[
-    list[str] | None,
-    typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
-]
-Strict = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
-ValuesOpt = Annotated[
-    list[str] | None,
-    typer.Option("--value", metavar="NAME=V",
-                 help="Bind a small input's value: NAME=16000 or NAME=1,2,3 (an If on it is decided; repeatable)."),
-]
-BranchOpt = Annotated[
-    list[str] | None,
-    typer.Option("--branch", metavar="NODE=then|else",
-                 help="Decide an If whose condition is runtime data: the branch it takes (repeatable)."),
-]
-MetricOpt = Annotated[
-    str | None,
-    typer.Option("--metric", metavar="NAME",
-                 help="--format model-explorer: the per-node metric (ops by default; flops, macs, params, bytes... "
-                      "or all: one file each in the -o folder; docs/reports.md)."),
-]
-
-
-class ByChoice(str, enum.Enum):
-    """``--by``: what one row of the table is."""
-
-    module = "module"
-    op = "op"
-    node = "node"
-
-
-class SortChoice(str, enum.Enum):
-    """``--sort``: what rows are ranked by (``order``: graph order, ``name``: alphabetical)."""
-
-    flops = "flops"
-    macs = "macs"
-    ops = "ops"
-    params = "params"
-    bytes = "bytes"
-    nodes = "nodes"
-    name = "name"
-    order = "order"
-
-
-By = Annotated[
-    ByChoice | None,
-    typer.Option("--by", case_sensitive=False, help="Table: one row per module (a tree), op type or node."),
-]
-Depth = Annotated[
-    int, typer.Option("--depth", metavar="N", min=1, help="Module tree: levels shown (deeper ones folded).")
-]
-Sort = Annotated[
-    SortChoice | None,
-    typer.Option("--sort", case_sensitive=False, help="Rank rows (and modules) by this; --top N keeps the first N."),
-]
-ConventionOpt = Annotated[
-    str | None,
-    typer.Option("--convention", metavar="NAME",
-                 help="Count as another tool does: exact (default), torchvision, fvcore, mmengine, thop, ptflops, "
-                      "ptflops-aten, calflops, torch, onnx-tool, or all (one row each); see `onnx-cost conventions`."),
-]
 
 
 @app.command(DEFAULT_COMMAND, epilog=EPILOG, context_settings=CONTEXT)
 def analyze(
     ctx: typer.Context,
-    model: Model,
+    model: ModelArg,
     fmt: FormatOpt = None,
     csv: CsvOpt = False,
     json_: JsonOpt = False,
     output: OutputOpt = None,
-    nodes: Nodes = False,
-    top: Top = 10,
-    input_: Inputs = None,
+    nodes: NodesOpt = False,
+    top: TopOpt = 10,
+    input_: InputOpt = None,
     dim: DimsOpt = None,
-    sweep: Sweep = None,
+    sweep: SweepOpt = None,
     formula: FormulaOpt = False,
-    rules: Rules = None,
-    strict: Strict = False,
+    rules: RulesOpt = None,
+    strict: StrictOpt = False,
     debug: DebugOpt = False,
-    by: By = None,
-    depth: Depth = 2,
-    sort: Sort = None,
+    by: ByOpt = None,
+    depth: DepthOpt = 2,
+    sort: SortOpt = None,
     # -- options other helpers add here (one line each, an Annotated alias above; the work in their module):
     device: DeviceOpt = None,
     tf32: Tf32Opt = False,

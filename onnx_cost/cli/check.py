@@ -14,55 +14,43 @@ from typing import Annotated
 
 import typer
 
-from onnx_cost.cli.common import DebugOpt, OutputOpt, emit, fail, format_flag, guarded, pairs
+from onnx_cost.cli.common import emit, fail, guarded, pairs
+from onnx_cost.cli.options import (
+    AllowUnknownOpt,
+    BaselineOpt,
+    BudgetOpt,
+    CheckConventionOpt,
+    CheckDeviceOpt,
+    CheckDimOpt,
+    CheckModelArg,
+    ConfigOpt,
+    DebugOpt,
+    IncreaseOpt,
+    InputOpt,
+    NoConfigOpt,
+    OutputOpt,
+    RulesOpt,
+    WarnOpt,
+    format_flag,
+)
 
 FORMATS = ("table", "json", "markdown", "junit")
-Model = Annotated[str, typer.Argument(help="The .onnx model to check.", metavar="MODEL")]
-BudgetOpt = Annotated[list[str] | None, typer.Option(
-    "--budget", metavar="METRIC<=VALUE",
-    help="A limit that fails the check: flops<=4G, peak_memory<=512MiB, latency<=10ms, coverage>=100% (repeatable).")]
-WarnOpt = Annotated[list[str] | None, typer.Option(
-    "--warn", metavar="METRIC<=VALUE", help="The same syntax: reported, never fails (repeatable).")]
-BaselineOpt = Annotated[str | None, typer.Option(
-    "--baseline", metavar="FILE", help="An .onnx model, or a JSON report written by onnx-cost --json.")]
-IncreaseOpt = Annotated[list[str] | None, typer.Option(
-    "--max-increase", metavar="METRIC=PCT",
-    help="Fail when the model exceeds the baseline by more than PCT: flops=5% (repeatable; 0% allowed).")]
-ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", metavar="FILE",
-    help="A TOML file with [tool.onnx-cost.check] (default: the nearest pyproject.toml or onnx-cost.toml).")]
-NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Read no config file.")]
-DimOpt = Annotated[list[str] | None, typer.Option(
-    "--dim", metavar="NAME=N|NAME=LO:HI",
-    help="Bind a dim, or give it a range: every value in it must pass (decided exactly; repeatable).")]
-InputOpt = Annotated[list[str] | None, typer.Option(
-    "--input", metavar="NAME=SHAPE", help="Bind a graph input shape: NAME=1x3x224x224 (repeatable).")]
-RulesOpt = Annotated[list[str] | None, typer.Option(
-    "--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md).")]
-DeviceOpt = Annotated[str | None, typer.Option(
-    "--device", metavar="NAME|FILE.toml|local",
-    help="The device of latency and peak-memory budgets (onnx-cost devices).")]
-ConventionOpt = Annotated[str | None, typer.Option(
-    "--convention", metavar="NAME", help="Whose flops, macs and params the budgets mean (default exact; "
-                                         "onnx-cost conventions); recorded in the verdict.")]
-AllowUnknownOpt = Annotated[bool, typer.Option(
-    "--allow-unknown", help="Exit 0 when no budget fails but some cannot be decided.")]
 CheckFormat = Annotated[str | None, format_flag(FORMATS)]
 
 
 def check(
-    model: Model,
+    model: CheckModelArg,
     budget: BudgetOpt = None,
     warn: WarnOpt = None,
     baseline: BaselineOpt = None,
     max_increase: IncreaseOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
-    dim: DimOpt = None,
+    dim: CheckDimOpt = None,
     input_: InputOpt = None,
     rules: RulesOpt = None,
-    device: DeviceOpt = None,
-    convention: ConventionOpt = None,
+    device: CheckDeviceOpt = None,
+    convention: CheckConventionOpt = None,
     allow_unknown: AllowUnknownOpt = False,
     fmt: CheckFormat = None,
     output: OutputOpt = None,

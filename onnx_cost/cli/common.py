@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -61,31 +61,6 @@ Format = enum.Enum("Format", {name.replace("-", "_"): name for name in FORMATS},
 Format.__doc__ = "The output formats (``--format``): the keys of ``FORMATS``."
 
 # The one format option, shared by every subcommand that writes a report.
-FormatOpt = Annotated[
-    Format | None,
-    typer.Option("--format", case_sensitive=False, metavar="|".join(FORMATS),
-                 help="Output format (default: table)."),
-]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/json.md).")]
-OutputOpt = Annotated[
-    str | None,
-    typer.Option("-o", "--output", metavar="FILE",
-                 help="Write to this file (atomically) instead of stdout; '-' is stdout."),
-]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of internal errors.")]
-DimsOpt = Annotated[
-    list[str] | None,
-    typer.Option("--dim", metavar="NAME=N", help="Bind a symbolic dim everywhere: NAME=VALUE (repeatable)."),
-]
-
-
-def format_flag(formats: tuple[str, ...]) -> Any:
-    """The ``--format`` option of a subcommand that writes only ``formats``, for
-    ``Annotated[str | None, format_flag(...)]`` and ``pick_format``: its help lists
-    exactly those, and any other value is one line, exit 2."""
-    return typer.Option("--format", metavar="|".join(formats),
-                        help=f"Output format: {', '.join(formats)} (default: table).")
 
 
 def pick_format(fmt: str | None, csv: bool, json_: bool, formats: tuple[str, ...], command: str) -> str:

@@ -8,7 +8,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from onnx_cost.cli.common import FormatOpt, OutputOpt, emit, fail, guarded
+from onnx_cost.cli.common import emit, fail, guarded
+from onnx_cost.cli.options import FormatOpt, OutputOpt
 
 if TYPE_CHECKING:
     import onnx

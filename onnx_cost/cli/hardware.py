@@ -8,9 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import typer
-
-from onnx_cost.cli.common import DebugOpt, OutputOpt, emit, fail, format_flag, guarded, parse_sweep, pick_format
+from onnx_cost.cli.common import emit, fail, guarded, parse_sweep, pick_format
+from onnx_cost.cli.options import DebugOpt, DeviceNameArg, DevicesJsonOpt, OutputOpt, format_flag
 
 _FORMATS = ("table", "json")  # the formats the hardware view is added to
 _HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
@@ -198,14 +197,11 @@ def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | 
 
 # -- the devices subcommand ------------------------------------------------------
 
-Name = Annotated[str | None, typer.Argument(
-    help="A preset (or device file) to show; default: all presets. 'calibrate': fit this machine (onnxruntime).")]
 DevicesFormat = Annotated[str | None, format_flag(_FORMATS)]
-DevicesJson = Annotated[bool, typer.Option("--json", help="Same as --format json: every figure with its source.")]
 
 
 def devices(
-    name: Name = None, fmt: DevicesFormat = None, json_: DevicesJson = False, output: OutputOpt = None,
+    name: DeviceNameArg = None, fmt: DevicesFormat = None, json_: DevicesJsonOpt = False, output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """List the device presets with their figures and sources (docs/hardware.md)."""

@@ -7,46 +7,40 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import typer
-
-from onnx_cost.cli.common import DebugOpt, DimsOpt, OutputOpt, emit, fail, format_flag, guarded, parse_dims, pick_format
+from onnx_cost.cli.common import emit, fail, guarded, parse_dims, pick_format
+from onnx_cost.cli.options import (
+    BatchOpt,
+    ContextOpt,
+    DebugOpt,
+    DimsOpt,
+    LlmDeviceOpt,
+    LlmJsonOpt,
+    LlmMeasureOpt,
+    LlmModelArg,
+    OutputOpt,
+    PastDimOpt,
+    PromptOpt,
+    RulesOpt,
+    SeqDimOpt,
+    format_flag,
+)
 
 LLM_FORMATS = ("table", "json", "markdown")
-Model = Annotated[str, typer.Argument(help="A decoder .onnx file exported with its KV cache.", metavar="MODEL")]
-Prompt = Annotated[int | None, typer.Option("--prompt", metavar="N", min=1,
-                                            help="Prefill: tokens in the prompt (default: --context).")]
-Context = Annotated[int, typer.Option("--context", metavar="N", min=0,
-                                      help="Decode: tokens already cached when one token is decoded.")]
-Batch = Annotated[int, typer.Option("--batch", metavar="B", min=1, help="Sequences decoded at once.")]
-Device = Annotated[str | None, typer.Option("--device", metavar="NAME",
-                                            help="A preset (onnx-cost devices), a device .toml file or local: "
-                                                 "latency, tokens/s, memory fit, batch scan.")]
-SeqDim = Annotated[str | None, typer.Option("--seq-dim", metavar="NAME", help="The new-token dim, when its name "
-                                                                            "does not say.")]
-PastDim = Annotated[str | None, typer.Option("--past-dim", metavar="NAME", help="The cached-tokens dim of the cache "
-                                                                              "inputs, when the graph does not say.")]
-Measure = Annotated[bool, typer.Option("--measure", help="Run the decode step with onnxruntime on this CPU: "
-                                                         "latency, achieved bandwidth, MBU (extra: runtime).")]
 LlmFormat = Annotated[str | None, format_flag(LLM_FORMATS)]
-LlmJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/json.md, llm).")]
-RulesOpt = Annotated[
-    list[str] | None,
-    typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
-]
 
 
 def llm(
-    model: Model,
-    prompt: Prompt = None,
-    context: Context = 2048,
-    batch: Batch = 1,
-    device: Device = None,
-    seq_dim: SeqDim = None,
-    past_dim: PastDim = None,
+    model: LlmModelArg,
+    prompt: PromptOpt = None,
+    context: ContextOpt = 2048,
+    batch: BatchOpt = 1,
+    device: LlmDeviceOpt = None,
+    seq_dim: SeqDimOpt = None,
+    past_dim: PastDimOpt = None,
     dim: DimsOpt = None,
-    measure: Measure = False,
+    measure: LlmMeasureOpt = False,
     fmt: LlmFormat = None,
-    json_: LlmJson = False,
+    json_: LlmJsonOpt = False,
     output: OutputOpt = None,
     rules: RulesOpt = None,
     debug: DebugOpt = False,

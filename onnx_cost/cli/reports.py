@@ -10,37 +10,44 @@ from typing import Annotated
 
 import typer
 
-from onnx_cost.cli.common import DebugOpt, DimsOpt, OutputOpt, emit, fail, format_flag, guarded, parse_dims, pick_format
+from onnx_cost.cli.common import emit, fail, guarded, parse_dims, pick_format
+from onnx_cost.cli.options import (
+    AfterArg,
+    BatchCsvOpt,
+    BatchJsonOpt,
+    BatchStrictOpt,
+    BeforeArg,
+    DebugOpt,
+    DiffCsvOpt,
+    DiffDepthOpt,
+    DiffDeviceOpt,
+    DiffJsonOpt,
+    DimsOpt,
+    JobsOpt,
+    OutputOpt,
+    ProgressOpt,
+    RulesOpt,
+    Specs,
+    TimeoutOpt,
+    format_flag,
+)
 
-Before = Annotated[str, typer.Argument(help="The model before (an .onnx file).", metavar="BEFORE")]
-After = Annotated[str, typer.Argument(help="The model after.", metavar="AFTER")]
-Depth = Annotated[int, typer.Option("--depth", metavar="N", min=1, help="Compare modules down to this many levels.")]
-RulesOpt = Annotated[
-    list[str] | None,
-    typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
-]
 DIFF_FORMATS = ("table", "csv", "json", "markdown")
 DiffFormat = Annotated[str | None, format_flag(DIFF_FORMATS)]
-DiffCsv = Annotated[bool, typer.Option(
-    "--csv", help="Same as --format csv: one row per model, total, view, op type, module and changed node.")]
-DeviceOpt = Annotated[str | None, typer.Option(
-    "--device", metavar="NAME|FILE.toml|local",
-    help="Add both models' latency and memory footprint on this device (table, JSON, Markdown).")]
-DiffJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Diff).")]
 
 
 def diff(
-    before: Before,
-    after: After,
+    before: BeforeArg,
+    after: AfterArg,
     fmt: DiffFormat = None,
-    csv: DiffCsv = False,
-    json_: DiffJson = False,
+    csv: DiffCsvOpt = False,
+    json_: DiffJsonOpt = False,
     output: OutputOpt = None,
-    depth: Depth = 2,
+    depth: DiffDepthOpt = 2,
     dim: DimsOpt = None,
     rules: RulesOpt = None,
     debug: DebugOpt = False,
-    device: DeviceOpt = None,
+    device: DiffDeviceOpt = None,
 ) -> None:
     """Compare two models' costs: totals side by side with deltas, per op type and per
     module, and the nodes added, removed and changed (matched by name, then by module,
@@ -98,33 +105,22 @@ def diff(
         emit(render(d), output)
 
 
-Specs = Annotated[
-    list[str], typer.Argument(help="Folders (searched for *.onnx), globs or files.", metavar="DIR_OR_GLOB...")
-]
-Jobs = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: one per CPU).")]
-Timeout = Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS",
-                                        help="Per-model time limit; a model past it is killed (0: none).")]
-ProgressOpt = Annotated[bool | None, typer.Option("--progress/--no-progress",
-                                                  help="Progress bar on stderr (default: when stderr is a terminal).")]
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when any model failed or timed out.")]
 BATCH_FORMATS = ("table", "csv", "json", "markdown")
 BatchFormat = Annotated[str | None, format_flag(BATCH_FORMATS)]
-BatchCsv = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per model.")]
-BatchJson = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Batch).")]
 
 
 def batch(
     specs: Specs,
     fmt: BatchFormat = None,
-    csv: BatchCsv = False,
-    json_: BatchJson = False,
+    csv: BatchCsvOpt = False,
+    json_: BatchJsonOpt = False,
     output: OutputOpt = None,
-    jobs: Jobs = None,
-    timeout: Timeout = 60.0,
+    jobs: JobsOpt = None,
+    timeout: TimeoutOpt = 60.0,
     dim: DimsOpt = None,
     rules: RulesOpt = None,
     progress: ProgressOpt = None,
-    strict: StrictOpt = False,
+    strict: BatchStrictOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Analyze many models in worker processes: one summary row per model (path,

@@ -3,7 +3,7 @@ footprint, utilization; measurement (``--measure``) and pictures (``--plot``) ar
 optional extras. docs/hardware.md explains the model and its limits.
 
 Importing this package is light (no onnx, no numpy). The CLI's hardware options are
-cli/hardware_options.py; measurement (runners/measure.py) and the plot (render/plot.py)
+declared in cli/options.py; measurement (runners/measure.py) and the plot (render/plot.py)
 load their extras when used.
 """
 
