@@ -65,6 +65,8 @@ MAPPING: dict[str, str] = {
     "onnx_cost.hardware.roofline": "onnx_cost.views.hardware.roofline",
     "onnx_cost.hardware.view": "onnx_cost.views.hardware.view",
     "onnx_cost.conventions": "onnx_cost.views.conventions",
+    "onnx_cost.conventions.text": "onnx_cost.render.conventions",
+    "onnx_cost.views.conventions.text": "onnx_cost.render.conventions",
     "onnx_cost.llmview": "onnx_cost.views.llm",
     "onnx_cost.llmview.roles": "onnx_cost.views.llm.roles",
     "onnx_cost.llmview.result": "onnx_cost.views.llm.result",

@@ -37,7 +37,7 @@ def results(report: Any, name: str, model: onnx.ModelProto | None, by_family: bo
 def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto | None) -> str:
     """The analysis output under convention ``name``: its header and totals in the table,
     its object in JSON, its columns in CSV (docs/json.md)."""
-    from onnx_cost.views.conventions.text import comparison_text, result_text
+    from onnx_cost.render.conventions import comparison_text, result_text
 
     res = results(report, name, model, by_family=fmt == "json")
     if fmt == "json":
@@ -59,7 +59,7 @@ def _html(text: str, res: list[Any], name: str) -> str:
     """The convention line as the first paragraph of the HTML body (escaped)."""
     import html
 
-    from onnx_cost.views.conventions.text import header
+    from onnx_cost.render.conventions import header
 
     line = ALL_HEADER.strip() if name == ALL else header(res[0])
     at = text.find("<body")
@@ -89,10 +89,10 @@ def _json(report: Any, text: str, res: list[Any], name: str) -> str:
 
 
 def _csv(report: Any, res: list[Any], name: str) -> str:
+    from onnx_cost.render.conventions import CSV_COLUMNS as EXTRA
+    from onnx_cost.render.conventions import csv_cells
     from onnx_cost.render.report import CSV_COLUMNS
     from onnx_cost.render.report import csv_row as node_row
-    from onnx_cost.views.conventions.text import CSV_COLUMNS as EXTRA
-    from onnx_cost.views.conventions.text import csv_cells
 
     buf = io.StringIO()
     if name == ALL:  # one row per profile
@@ -119,9 +119,9 @@ def conventions(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     and the tool version its formulas were read from (docs/conventions.md)."""
     name = fmt.value if fmt is not None else "table"  # markdown is ours even before the reports land
     with guarded():
+        from onnx_cost.render.conventions import conventions_markdown, conventions_text
         from onnx_cost.views.conventions import PROFILES
         from onnx_cost.views.conventions.families import FAMILIES
-        from onnx_cost.views.conventions.text import conventions_markdown, conventions_text
 
         profiles = list(PROFILES.values())
         if name == "json":
@@ -136,8 +136,8 @@ def conventions(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
 
 
 def _profile_json(p: Any) -> dict[str, Any]:
+    from onnx_cost.render.conventions import cell
     from onnx_cost.views.conventions.families import FAMILIES
-    from onnx_cost.views.conventions.text import cell
 
     return {
         "name": p.name,

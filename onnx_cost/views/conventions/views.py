@@ -12,9 +12,14 @@ from __future__ import annotations
 from onnx_cost.model.report import Report, View
 from onnx_cost.model.totals import Totals
 from onnx_cost.views.conventions.engine import Result
-from onnx_cost.views.conventions.text import header
 
 PREFIX = "convention:"
+
+
+def header(result: Result) -> str:
+    """The line every report under a convention starts with."""
+    p = result.profile
+    return f"convention: {p.name} ({p.summary}; source: {p.tool})"
 
 
 def as_view(result: Result) -> View:

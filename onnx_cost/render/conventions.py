@@ -13,12 +13,7 @@ from onnx_cost.errors import printable
 from onnx_cost.model.report import Report
 from onnx_cost.views.conventions.engine import F, Ignored, Profile, Result, Unsupported
 from onnx_cost.views.conventions.families import FAMILIES
-
-
-def header(result: Result) -> str:
-    """The line every report under a convention starts with."""
-    p = result.profile
-    return f"convention: {p.name} ({p.summary}; source: {p.tool})"
+from onnx_cost.views.conventions.views import header  # the CLI prints it too
 
 
 def cell(p: Profile, family: str) -> str:
