@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from onnx_cost._hooks import LOCAL_DEVICE as _LOCAL_DEVICE
@@ -22,44 +20,19 @@ from onnx_cost.errors import (
     UnsupportedModelError,
 )
 
-
-def analyze_many(
-    paths: Iterable[str | os.PathLike[str]], executor: Executor | None = None, **kwargs: Any
-) -> list[ModelRow]:
-    """Analyze many models in worker processes (or on ``executor``, any
-    ``concurrent.futures.Executor``): one summary row per model, failures included;
-    see ``onnx_cost.runners.many.analyze_many``."""
-    from onnx_cost.runners.many import analyze_many as _many
-
-    return _many(paths, executor, **kwargs)
+# analyze_many and llm load their layers (the worker pool, onnxruntime's runner) on first use,
+# so that ``import onnx_cost`` stays light; one signature each, where they are defined
+_LAZY = {"analyze_many": "onnx_cost.runners.many", "llm": "onnx_cost.runners.llm"}
 
 
-def llm(
-    model: ModelSource,
-    *,
-    prompt: int | None = None,
-    context: int = 2048,
-    batch: int = 1,
-    device: str | Device | None = None,
-    seq_dim: str | None = None,
-    past_dim: str | None = None,
-    dims: Mapping[str, int] | None = None,
-    measure: bool = False,
-    rules: RuleFiles = None,
-) -> LlmResult:
-    """The LLM deployment view of a decoder exported with its KV cache (docs/llm.md).
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
 
-    ``prompt``: prefill tokens (default ``context``); ``context``: tokens cached when one
-    decode step runs; ``batch``: sequences at once; ``device``: a preset, a device file or
-    a ``Device`` (latency, tokens/s, memory fit, batch scan); ``seq_dim``/``past_dim``:
-    the new-token and past dims when the graph does not say; ``dims``: other free dims;
-    ``measure``: time the decode step with onnxruntime. Returns a frozen ``LlmResult``
-    (``.prefill``, ``.decode``, ``.kv``, ``.ideal``, ``.memory``, ``.batch_scan``,
-    ``.to_dict()``); no KV cache: ``UnsupportedModelError``."""
-    from onnx_cost.runners.llm import llm as _llm
-
-    return _llm(model, prompt=prompt, context=context, batch=batch, device=device, seq_dim=seq_dim,
-                past_dim=past_dim, dims=dims, measure=measure, rules=rules)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'onnx_cost' has no attribute {name!r}")
 
 
 def _local_device() -> Device:
@@ -72,12 +45,9 @@ def _local_device() -> Device:
 _LOCAL_DEVICE.append(_local_device)
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
-    from onnx_cost.api import ModelSource, RuleFiles
-    from onnx_cost.runners.batch import ModelRow
+    from onnx_cost.runners.llm import llm
+    from onnx_cost.runners.many import analyze_many
     from onnx_cost.views.hardware.devices import Device
-    from onnx_cost.views.llm import LlmResult
 
 __all__ = [
     "__version__",
