@@ -110,3 +110,19 @@ def test_the_architecture_doc_names_every_report_field():
     doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     for name in ("NodeRecord", "Totals", "group", "GraphIndex", "views", "tensors", *FIELDS[Report][9:]):
         assert name in doc, name
+
+
+def test_llm_and_analyze_many_are_the_runners_own_and_load_on_first_use() -> None:
+    """One signature each: the package's names are the runners' functions, not copies, and
+    ``import onnx_cost`` loads no runner (the pool, onnxruntime's) until one is asked for."""
+    import subprocess
+    import sys
+
+    code = ("import sys, onnx_cost\n"
+            "before = sorted(m for m in sys.modules if m.startswith('onnx_cost.runners'))\n"
+            "from onnx_cost import llm, analyze_many\n"
+            "from onnx_cost.runners.llm import llm as l2\n"
+            "from onnx_cost.runners.many import analyze_many as a2\n"
+            "print(before, llm is l2, analyze_many is a2)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True True"
