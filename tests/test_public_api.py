@@ -96,7 +96,8 @@ def test_analyze_signature():
     assert onnx_cost.analyze.__doc__
 
 
-LLM_PARAMETERS = ("model", "prompt", "context", "batch", "device", "seq_dim", "past_dim", "dims", "measure", "rules")
+LLM_PARAMETERS = ("model", "prompt", "context", "batch", "device", "seq_dim", "past_dim", "dims", "tf32", "measure",
+                  "rules")
 
 
 def test_llm_signature():

@@ -92,8 +92,11 @@ def llm(
     when one decode step runs; ``batch``: sequences at once. ``device``: a preset name,
     a device file or a ``Device`` (latency, tokens/s, memory fit, batch scan).
     ``seq_dim``/``past_dim``: the new-token and past dims when their names do not say;
-    ``dims``: other free dims. ``measure``: run the decode step with onnxruntime.
-    Raises UnsupportedModelError (no KV cache) or BindingError (a role not found).
+    ``dims``: other free dims. ``tf32``: fp32 contractions at the device's TF32 peak.
+    ``measure``: run the decode step with onnxruntime. Returns a frozen ``LlmResult``
+    (``.prefill``, ``.decode``, ``.kv``, ``.ideal``, ``.memory``, ``.batch_scan``,
+    ``.to_dict()``). Raises UnsupportedModelError (no KV cache) or BindingError (a role
+    not found).
     """
     from onnx_cost import api
 
