@@ -71,8 +71,11 @@ class Overlay:
         self.report = report
         self.targets = targets(proto, report.nodes)
         self.hw = _hardware_rows(report)
-        self.values: dict[str, list[Value | None]] = {m: [self._value(m, t) for t in self.targets]
-                                                      for m in self.metrics}
+        # each target's records, read once for every metric; None: one is not counted
+        counted = [self._counted(t) for t in self.targets]
+        self.values: dict[str, list[Value | None]] = {
+            m: [None if recs is None else self._value(m, t, recs) for t, recs in zip(self.targets, counted)]
+            for m in self.metrics}
 
     @cached_property  # read once per node by netron_data: its scan of every row, once
     def metrics(self) -> tuple[str, ...]:
@@ -86,12 +89,18 @@ class Overlay:
                 out += [m for m in MEASURED if m != "measured_over_predicted" or "predicted_us" in out]
         return tuple(out)
 
-    def _value(self, metric: str, t: Target) -> Value | None:
+    def _counted(self, t: Target) -> list[NodeRecord] | None:
+        """The target's records, or None when it has none or one is not counted (or not ours):
+        no value then, never a silent 0."""
         recs = [self.report.nodes[i] for i in t.records]
         if not recs or any(r.status not in (COUNTED, ZERO) for r in recs):
-            return None  # not counted (or not ours): no value, never a silent 0
-        if metric in COUNTS:
-            return sum(COUNTS[metric](r) for r in recs)
+            return None
+        return recs
+
+    def _value(self, metric: str, t: Target, recs: list[NodeRecord]) -> Value | None:
+        count = COUNTS.get(metric)
+        if count is not None:  # (most targets are one node: its count as it is)
+            return count(recs[0]) if len(recs) == 1 else sum(count(r) for r in recs)
         rows = [self.hw[i] for i in t.records]
         if any(row is None for row in rows):
             return None
