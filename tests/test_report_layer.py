@@ -227,3 +227,18 @@ def test_records_carry_precision_and_zero_compute_has_none():
     m = make_model(nodes, [("x", "float16", [2, 3])], [("y", "float16", [6])], [init("shape", "int64", [1], [6])])
     r = onnx_cost.analyze(m)
     assert [n.precision for n in r.nodes] == ["fp16", ""]
+
+
+def test_record_of_is_the_dataclass_constructor():
+    """record_of fills NodeRecord's slots in field order: the same record as NodeRecord(*values),
+    still frozen, and a missing or extra value refused."""
+    from onnx_cost.model.report import NodeRecord, record_of
+
+    values = [f"value {i}" for i in range(len(dataclasses.fields(NodeRecord)))]  # each field its own
+    r = record_of(*values)
+    assert r == NodeRecord(*values)
+    assert [getattr(r, f.name) for f in dataclasses.fields(NodeRecord)] == values
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.name = "x"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        record_of(*values[:-1])

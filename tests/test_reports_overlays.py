@@ -391,3 +391,18 @@ def test_keys_are_the_adapters_node_ids(name, built):
         assert ops <= ours.get(gid, set()), (gid, ops - ours.get(gid, set()))
     data = model_explorer_data(ov, "ops")  # the file holds those keys only
     assert all(set(d["results"]) <= ours[gid] for gid, d in data.items())
+
+
+def test_overlay_text_is_the_stdlib_indented_json() -> None:
+    """_text writes json.dumps(indent=1)'s bytes itself (faster): the same text for every
+    kind of value, and the stdlib's own refusal of a NaN (allow_nan=False)."""
+    from onnx_cost.render.overlays import _text
+
+    data = {"signature": "netron:attachment", "é\u2028<&>": [1, -2, 2**70, 0.1, 1e300, -0.0, True, False, None],
+            "nested": {"a": {}, "b": [], "c": [{"x": "y"}, [[]], ()], "d": (1, "two")}, "n": 3, "f": 2.5,
+            "flag": True, "none": None, "list": [{"kind": "node", "value": 7}]}
+    want = json.dumps(data, indent=1, allow_nan=False)
+    assert _text(data) == want.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        _text({"v": [float("nan")]})
+    assert _text({1: "int key"}) == json.dumps({1: "int key"}, indent=1) + "\n"  # left to the stdlib

@@ -7,8 +7,10 @@ lengths) and nothing but the model file itself is opened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import threading
 import zipfile
 from collections.abc import Iterable
 from math import prod
@@ -195,6 +197,8 @@ def load_model(path: str | os.PathLike[str], warnings: list[str] | None = None) 
             f"{p}: {size} bytes, past protobuf's 2 GiB limit: not a loadable ONNX file "
             "(big models keep their weights in external data files)"
         )
+    if size >= _WARM_BYTES:
+        _warm_schemas()
     try:
         model = onnx.load(str(p), format="protobuf", load_external_data=False)
     except RecursionError:
@@ -222,6 +226,39 @@ def load_model(path: str | os.PathLike[str], warnings: list[str] | None = None) 
     if warnings is not None:
         warnings.extend(found)
     return model
+
+
+_WARM_BYTES = 4 << 20  # a file whose read takes a millisecond or more
+_WARMING: list[threading.Thread] = []  # the one warming thread of the process, once started
+
+
+def _warm_schemas() -> None:
+    """Build onnx's operator schema registry in a thread while this one reads the file.
+
+    The first schema lookup of a process builds the whole registry (about 12 ms here, in
+    the shape pass's first node); the file's read releases the GIL, so the two overlap.
+    Once per process; a later lookup waits for it as it would have for its own build."""
+    if _WARMING:
+        return
+    t = threading.Thread(target=_first_schema, name="onnx-cost-schemas")
+    _WARMING.append(t)
+    t.start()
+
+
+def _first_schema() -> None:
+    with contextlib.suppress(Exception):  # a warm-up only: the shape pass looks its schemas up itself
+        onnx.defs.get_schema("Relu", 14)  # any op: the first lookup builds them all
+
+
+def _settle() -> None:
+    """Wait for the warming thread: a fork in the middle of the registry's build (the lookup
+    releases the GIL) would leave the child a half-built registry whose lock nobody holds."""
+    for t in _WARMING:
+        t.join()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_settle)  # the hint child (onnx_infer.py), a batch pool's workers
 
 
 def model_warnings(model: onnx.ModelProto, base_dir: str | os.PathLike[str] | None) -> list[str]:

@@ -26,6 +26,7 @@ from onnx_cost.model.report import (
     DataIf,
     NodeRecord,
     nested_branch,
+    record_of,
 )
 from onnx_cost.rules import load_all
 from onnx_cost.rules.cost import ZERO as NO_COST
@@ -125,34 +126,13 @@ class Walker:
         learned = learned_sizes(node) if view.op_type in _LEARNED_OPS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
         path, classes = self._scopes.parse(view.name, metadata)
-        rec = NodeRecord(
-            name=view.name,
-            op_type=view.op_type,
-            domain=view.domain,
-            scope=self._scopes.text(path),
-            graph=graph_path,
-            input_names=in_names,
-            output_names=out_names,
-            inputs=shown[0],
-            outputs=shown[1],
-            dtype=shown[2],
-            status=c.status,
-            cost=c.cost,
-            params=params + learned[0],
-            param_bytes=pbytes + learned[1],
-            learned_params=learned[0],
-            learned_param_bytes=learned[1],
-            weight=0 if branch in (SMALLER, NOT_TAKEN) else scale,
-            detail=c.detail,  # printable already (count.Memo, invalid, _control)
-            missing=c.missing,
-            bytes_partial=c.bytes_partial,
-            per_iteration=per_iter,
-            metadata=metadata,
-            scope_path=path,
-            scope_classes=classes,
-            precision=prec,
-            branch=branch,
-            trips=c.trips,
+        rec = record_of(  # NodeRecord's fields, in order (filled through its slots: one per node)
+            view.name, view.op_type, view.domain, self._scopes.text(path), graph_path,  # name ... graph
+            in_names, out_names, shown[0], shown[1], shown[2],  # input_names ... dtype
+            c.status, c.cost, params + learned[0], pbytes + learned[1], learned[0], learned[1],  # status ... learned
+            0 if branch in (SMALLER, NOT_TAKEN) else scale,  # weight
+            c.detail, c.missing, c.bytes_partial, per_iter,  # detail (printable already) ... per_iteration
+            metadata, path, classes, prec, branch, c.trips,  # metadata ... trips
         )
         if flow:
             self.records[slot] = rec

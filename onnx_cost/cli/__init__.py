@@ -293,7 +293,8 @@ def analyze(
                 report, note = analyze_default(src, inputs, dims, **bind)
             if hw:
                 report = hw.attach(report, model)  # the hardware view, before rendering
-            text = renderer(fmt_name)(report, **kwargs)
+            # JSON: decorate builds the whole document from the report (a first render would be discarded)
+            text = renderer(fmt_name)(report, **kwargs) if fmt_name != "json" else ""
             if fmt_name not in OVERLAYS:
                 from onnx_cost.cli.conventions import decorate
 

@@ -75,10 +75,9 @@ def _json(report: Any, text: str, res: list[Any], name: str) -> str:
     for r in res:
         if r.profile.name != "exact":
             report = register(report, r)
+    # the renderer's dict, views registered above included: the free dims' formulas come from
+    # report.dynamic, as the CLI hands the renderer (``text`` is not read again: no second parse)
     d = to_dict(report)
-    rendered = json.loads(text)  # what only the renderer knew: the free dims' formulas
-    for key in ("free_dims", "default_binding", "bind_hint", "total_formula"):
-        d[key] = rendered.get(key, d.get(key))
     d["convention"] = name
     # a profile's numbers are per node: with symbolic dims there are none (the totals are polynomials)
     d["conventions"] = [] if report.symbolic else [r.as_dict() for r in res]

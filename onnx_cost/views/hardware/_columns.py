@@ -24,6 +24,19 @@ def _none(values: list[float]) -> list[float | None]:
     return [None if v != v else v for v in values]  # NaN -> None (v != v only for NaN)
 
 
+def _floats(values: Sequence[float]) -> Any:
+    """``values`` as a float64 array, each as float(v) (numpy rounds ints the same way, in C);
+    counts past 2^1024 as +-inf (text.to_float) where numpy refuses them."""
+    import numpy as np
+
+    try:
+        return np.array(values, dtype=np.float64)
+    except OverflowError:
+        from onnx_cost.text import to_float  # here: importing the analyzer at start would load onnx
+
+        return np.array([to_float(x) for x in values], dtype=np.float64)
+
+
 def columns(
     recs: Sequence[NodeRecord], device: Device, peak_of: Callable[[NodeRecord, bool], tuple[str, str, float | None]]
 ) -> dict[str, Any]:
@@ -40,10 +53,8 @@ def columns(
     memo = {k: peak_of(r, k[3]) for k, r in dict(zip(keys, recs)).items()}
     info = list(map(memo.__getitem__, keys))
     precs, used, peaks = (list(c) for c in zip(*info)) if info else ([], [], [])
-    from onnx_cost.text import to_float  # here: importing the analyzer at start would load onnx
-
-    o = np.array([to_float(x) for x in ops], dtype=np.float64)  # counts past 2^1024 are inf
-    b = np.array([to_float(x) for x in nbytes], dtype=np.float64)
+    o = _floats(ops)
+    b = _floats(nbytes)
     p = np.array(peaks, dtype=np.float64)  # None -> NaN
     bw = device.bandwidth_bytes_per_s or np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -79,7 +90,5 @@ def sum_by(keys: Sequence[Any], values: Sequence[float]) -> dict[Any, float]:
         return {}
     index = {k: i for i, k in enumerate(dict.fromkeys(keys))}  # first-seen order
     codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
-    from onnx_cost.text import to_float
-
-    sums = np.bincount(codes, weights=np.array([to_float(v) for v in values], dtype=np.float64), minlength=len(index))
+    sums = np.bincount(codes, weights=_floats(values), minlength=len(index))
     return dict(zip(index, sums.tolist()))

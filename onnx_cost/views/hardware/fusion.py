@@ -10,7 +10,7 @@ the transpose optimizer's layout rewrites) is listed there too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     graph order, by head); subgraph nodes are kernels of their own."""
     recs = list(records if records is not None else report.nodes)
     main = [r for r in recs if not r.graph]
+    ops = {r.op_type for r in main}  # the passes below whose trigger op is absent are skipped
     consumers: dict[str, list[NodeRecord]] = {}
     producer: dict[str, NodeRecord] = {}
     for r in main:
@@ -136,10 +137,10 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         ins = [t for t in r.input_names if t]
         if r.op_type in ("Identity", "Dropout") and not r.domain:
             claim(Kernel(r, [r], r.op_type.lower() + "_elimination", folded=True))
-            if ins and all(map(is_const, ins)):
+            if ins and const.issuperset(ins):
                 const.update(t for t in r.output_names if t)
             continue
-        foldable = r.op_type == "Constant" or (ins and all(map(is_const, ins)) and r.op_type not in _NO_FOLD)
+        foldable = r.op_type == "Constant" or (ins and const.issuperset(ins) and r.op_type not in _NO_FOLD)
         if r.op_type == "Shape" and not r.domain and r.inputs and r.inputs[0] is not None \
                 and all(isinstance(d, int) for d in r.inputs[0]):
             foldable = True  # a static shape is known at load
@@ -152,7 +153,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         return p if p is not None and p.op_type == "DequantizeLinear" and not p.domain else None
 
     # 2. QDQ groups and dynamic quantization (integer kernels)
-    for r in main:
+    for r in main if "DequantizeLinear" in ops or "MatMulInteger" in ops else ():
         if id(r) in taken or r.domain:
             continue
         if r.op_type in _QDQ_HEADS:
@@ -204,7 +205,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             claim(Kernel(r, members, "dynamic_quantize_matmul" if len(members) > 1 else "", precision="int8"))
 
     # 3. layer norm (decomposed) and GELU: whole subgraphs become one kernel
-    for r in main:
+    for r in main if "ReduceMean" in ops or "Erf" in ops else ():
         if id(r) in taken or r.domain:
             continue
         if r.op_type == "ReduceMean":
@@ -260,13 +261,15 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     out: list[Kernel] = []
     seen: set[int] = set()
     sizes: dict[str, int | None] = {}  # tensor -> bytes, each computed once
+    from onnx_cost.text import to_float  # here, once: importing the analyzer at start would load onnx
+
     for r in recs:
         found = taken.get(id(r))
         k = found if found is not None else Kernel(r, [r])
         if id(k) in seen:
             continue
         seen.add(id(k))
-        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes)
+        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float)
         out.append(k)
     return out
 
@@ -401,24 +404,33 @@ def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: An
 
 
 def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str],
-             sizes: dict[str, int | None]) -> None:
-    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts)."""
+             sizes: dict[str, int | None], to_float: Callable[[int | float], float]) -> None:
+    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts);
+    ``to_float``: text.to_float (counts past float's range, 2^1056 FLOPs, are inf, no OverflowError)."""
     if k.folded:
         return
-    from onnx_cost.text import to_float  # counts past float's range (2^1056 FLOPs) are inf, no OverflowError
-
-    k.ops = to_float(sum((m.cost.flops + m.cost.int_ops) * m.weight for m in k.members))
+    if len(k.members) == 1:
+        c = k.head.cost
+        k.ops = to_float((c.flops + c.int_ops) * k.head.weight)
+    else:
+        k.ops = to_float(sum((m.cost.flops + m.cost.int_ops) * m.weight for m in k.members))
     if sub or (len(k.members) == 1 and not report.tensors):
         h = k.head
         k.bytes = to_float(((h.cost.read_bytes or 0) + (h.cost.write_bytes or 0)) * h.weight)
         k.write_bytes = to_float((h.cost.write_bytes or 0) * h.weight)
         k.partial = h.bytes_partial
         return
-    inside = {id(m) for m in k.members}
-    produced = {t for m in k.members for t in m.output_names if t}
-    reads = {t for m in k.members for t in m.input_names if t and t not in produced}
-    writes = {t for m in k.members for t in m.output_names if t
-              and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
+    if len(k.members) == 1:  # most kernels: the same sets, without the member loops
+        h = k.head
+        outs = h.output_names
+        reads = {t for t in h.input_names if t and t not in outs}
+        writes = {t for t in outs if t and (t in graph_outputs or any(c is not h for c in consumers.get(t, ())))}
+    else:
+        inside = {id(m) for m in k.members}
+        produced = {t for m in k.members for t in m.output_names if t}
+        reads = {t for m in k.members for t in m.input_names if t and t not in produced}
+        writes = {t for m in k.members for t in m.output_names if t
+                  and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
     total, written, weights, partial = 0, 0, 0, False
     for t in (*reads, *writes):

@@ -176,6 +176,9 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
     it unless every reader is an integer kernel. Each costs a copy of the int8 tensor."""
     from onnx_cost.views.hardware.fusion import _bytes_of
 
+    convs = [kt for kt in times if kt.precision == "int8" and kt.kernel.head.op_type == "Conv" and kt.bound != "folded"]
+    if not convs:  # the common case: no integer convolution, no map of the graph to build
+        return
     producer = {t: kt for kt in times for t in kt.kernel.writes}
     readers: dict[str, list[KernelTime]] = {}
     for kt in times:
@@ -190,9 +193,7 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
         rate = eff.rate("movement", 2 * b) or eff.rate("elementwise", 2 * b)
         return eff.dispatch_s + (2 * b / rate if rate else 0.0)
 
-    for kt in times:
-        if kt.precision != "int8" or kt.kernel.head.op_type != "Conv" or kt.bound == "folded":
-            continue
+    for kt in convs:
         extra = 0.0
         data = [t for t in kt.kernel.reads if t not in const and not report.tensors.get(t, _NOT).static]
         for t in data[:1] if len(data) == 1 else [max(data, key=lambda t: _bytes_of(report, t) or 0)] if data else []:
