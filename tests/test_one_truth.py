@@ -299,3 +299,25 @@ def test_strict_exits_the_same_under_a_sweep_with_or_without_a_device(tmp_path, 
     r = cli(str(path), "--sweep", "seq=2,4", *device, "--strict")
     assert r.exit_code == 1, r.output
     assert "--strict: some node(s) not counted at seq=2, seq=4" in r.stderr
+
+
+def test_the_library_report_of_a_symbolic_model_says_the_same_everywhere(tmp_path):
+    """Review of issue 19, findings 1, 2, 7 and 23: ``group``, ``coverage``, ``not_counted``,
+    ``repr`` and arithmetic on the library's report of mlp_batch_seq (64·seq MACs, 120·seq
+    FLOPs at batch=1, params 64) give what --json gives, never the default binding's zeros."""
+    from onnx_cost.model.totals import by_op_type
+
+    mlp = onnx_cost.analyze(mlp_batch_seq(tmp_path))
+    g = mlp.group(by_op_type)
+    assert set(g) == {"MatMul"}
+    assert (g["MatMul"].macs, g["MatMul"].flops, g["MatMul"].params) == (None, None, 64)
+    # one node, counted (its count is a polynomial in seq): 1/1, as to_dict says
+    assert (mlp.coverage.counted, mlp.coverage.shape_unknown, mlp.not_counted) == (1, 0, [])
+    assert mlp.to_dict()["coverage"]["counted"] == 1
+    assert repr(mlp) == (f"<Report {mlp.model.path!r} at batch=1* (* default binding): 120·seq FLOPs, "
+                         "64·seq MACs, 64 params, 1/1 nodes counted or zero-compute>")
+    with pytest.raises(TypeError, match="dim left symbolic"):
+        mlp.total + mlp.total
+    # bound, the same report is numbers again: seq=3 -> 192 MACs, 360 FLOPs
+    bound = onnx_cost.analyze(mlp_batch_seq(tmp_path), dims={"seq": 3})
+    assert bound.group(by_op_type)["MatMul"].macs == 192 and (bound.total + bound.total).flops == 720

@@ -222,6 +222,10 @@ class Report:
     data_ifs: list[DataIf] = field(default_factory=list)  # Ifs on runtime data: the totals are upper bounds
     # data-dependent dims that would make nodes countable (analyzer/derived.py) -> what each is
     derived_dims: dict[str, str] = field(default_factory=dict)
+    # True on the library's report of a model with dims left symbolic (symbolic/symtotals.py):
+    # ``group`` then gives the JSON's numbers, None where a count is a polynomial, never the
+    # 0 of the records the default binding left unknown; the engine's reports group records as they are
+    _none_where_symbolic: bool = field(default=False, repr=False)
     # The report's one cache: what is computed from its fields on first use and kept (the
     # graph index of each graph, the totals per precision). Private, never part of the result.
     _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -293,7 +297,24 @@ class Report:
     def group(self, key: Callable[[NodeRecord], K | None]) -> dict[K, Totals]:
         """Totals of this report's nodes per ``key`` (``totals.by_op_type``, ``by_scope(2)``,
         ``by_precision`` or any function of a record); weights once per tensor per group."""
+        if self._none_where_symbolic and self.symbolic:
+            return self.cached(("symbolic_group", key), lambda: self._symbolic_group(key))
         return group(self.nodes, key, self.param_sizes, self.constant_sizes)
+
+    def _symbolic_group(self, key: Callable[[NodeRecord], K | None]) -> dict[K, Totals]:
+        """``group`` as the JSON gives totals: each group's counts fitted over the analyses
+        the polynomials were fitted on; None where one depends on a symbolic dim."""
+        from onnx_cost.model.schema import symbolic_totals
+        from onnx_cost.model.totals import symbolic_of
+
+        def raw(r: Report) -> dict[K, Totals]:
+            return r.cached(("raw_group", key), lambda: group(r.nodes, key, r.param_sizes, r.constant_sizes))
+
+        def part(k: K) -> Callable[[Report], Totals | None]:
+            return lambda r: raw(r).get(k)
+
+        keys = raw(next(iter(self.dynamic.formula.reports.values())))
+        return {k: symbolic_of(symbolic_totals(self, self.dynamic, part(k))) for k in keys}
 
     def graph_index(self, graph: str = "") -> GraphIndex:
         """Producer and consumers of each tensor of one graph (the main graph by default)."""

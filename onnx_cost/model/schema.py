@@ -102,9 +102,14 @@ def report_repr(report: Report) -> str:
         state += ", upper bound: an If on data"
     texts = symbolic_texts(report)
     flops, macs = (texts["flops"], texts["macs"]) if texts else (si(t.flops), si(t.macs))
-    params = texts["params"] if texts else si(t.params)
-    return (f"<Report {report.model.path!r}: {flops} FLOPs, {macs} MACs, {params} params, "
-            f"{cov.covered}/{cov.nodes} nodes counted{state}>")
+    params = texts["params"] if texts and t.params is None else si(t.params)
+    # the binding the numbers are at, when the analysis chose or was given one (batch=1*)
+    d = report.dynamic
+    at = ""
+    if d is not None and d.defaults:
+        at = " at " + ", ".join(f"{k}={v}*" for k, v in d.defaults.items()) + " (* default binding)"
+    return (f"<Report {report.model.path!r}{at}: {flops} FLOPs, {macs} MACs, {params} params, "
+            f"{cov.covered}/{cov.nodes} nodes counted or zero-compute{state}>")
 
 
 # -- JSON --------------------------------------------------------------------

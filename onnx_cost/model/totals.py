@@ -179,3 +179,46 @@ def by_scope(depth: int | None = None) -> Callable[[NodeRecord], str]:
         return "/" + "/".join(path) if path else ""
 
     return key
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolicTotals(Totals):
+    """``Totals`` whose counts that depend on a symbolic dim are None (the JSON's null):
+    every field, ``flops`` and ``ops`` included, is the number ``to_dict()["total"]`` gives.
+    Arithmetic on a None count raises TypeError: a polynomial is never summed as 0."""
+
+    derived: tuple[tuple[str, int | None], ...] = ()  # flops, ops (as the JSON), memory_bytes
+
+    @property
+    def flops(self) -> int | None:  # type: ignore[override]
+        return dict(self.derived)["flops"]
+
+    @property
+    def ops(self) -> int | None:  # type: ignore[override]
+        return dict(self.derived)["ops"]
+
+    @property
+    def memory_bytes(self) -> int | None:  # type: ignore[override]
+        return dict(self.derived)["memory_bytes"]
+
+    def __add__(self, other: Totals) -> Totals:
+        raise TypeError(_NO_SUM)
+
+    __radd__ = __sub__ = __rsub__ = __add__
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in fields(Totals)}
+        shown.update(dict(self.derived))
+        return "SymbolicTotals(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+_NO_SUM = ("these totals depend on a dim left symbolic (None: a polynomial, see Report.total_formula); "
+           "bind it (dims={...}) to add or subtract them")
+
+
+def symbolic_of(values: dict[str, int | None]) -> SymbolicTotals:
+    stored = {k: v for k, v in values.items() if k not in ("flops", "ops")}
+    r, w = values["read_bytes"], values["write_bytes"]
+    derived = (("flops", values["flops"]), ("ops", values["ops"]),
+               ("memory_bytes", None if r is None or w is None else r + w))
+    return SymbolicTotals(**stored, derived=derived)  # type: ignore[arg-type]  # None where symbolic
