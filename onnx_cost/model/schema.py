@@ -102,7 +102,7 @@ def report_repr(report: Report) -> str:
         state += ", upper bound: an If on data"
     texts = symbolic_texts(report)
     flops, macs = (texts["flops"], texts["macs"]) if texts else (si(t.flops), si(t.macs))
-    params = texts["params"] if texts and t.params is None else si(t.params)
+    params = texts["params"] if texts and not texts["params"].isdigit() else si(t.params)  # a constant: a number
     # the binding the numbers are at, when the analysis chose or was given one (batch=1*)
     d = report.dynamic
     at = ""
