@@ -105,7 +105,8 @@ def piecewise_check(f: Formula, unbound: Callable[[], Report]) -> Formula:
     grid = _decided(next(iter(f.reports.values())))
     if not grid or _decided(unbound()) == grid:
         return f
-    over = ", ".join(f.dims)
+    # which of them decides it is not known here: "one of" when there are several
+    over = ("one of " if len(f.dims) > 1 else "") + ", ".join(f.dims)
     return replace(f, verified=False, note=f"an If's branch depends on {over}: the counts are piecewise in "
                                              f"{'them' if len(f.dims) > 1 else 'it'}, not one polynomial; bind "
                                              f"{'them' if len(f.dims) > 1 else 'it'} with --dim")
