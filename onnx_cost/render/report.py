@@ -162,8 +162,10 @@ def formula_text(f: Any) -> str:
         lines.append(escape(f"{head}; {f.evaluations} analyses"))
     else:  # never called exact, and said before the polynomials: they hold on the grid only
         grid = "; ".join(f"{d} in {{{', '.join(map(str, g))}}}" for d, g in zip(f.dims, f.grids))
-        lines[:0] = [escape(f"# NOT exact: fitted on a grid of {over}, NOT verified: {f.note}; {f.evaluations} analyses"),
-                     escape(f"# these hold only at the points fitted on ({grid}): bind the dims for numbers elsewhere")]
+        lines[:0] = [
+            escape(f"# NOT exact: fitted on a grid of {over}, NOT verified: {f.note}; {f.evaluations} analyses"),
+            escape(f"# these hold only at the points fitted on ({grid}): bind the dims for numbers elsewhere"),
+        ]
     if f.partial:
         lines.append("# partial: some nodes were not counted at some points; the formula is a lower bound")
     return "\n".join(lines) + "\n"
