@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from onnx_cost.analyzer import Prepared
     from onnx_cost.model.report import Report
     from onnx_cost.symbolic.scaling import Formula, SweepRow
+    from onnx_cost.views.hardware.devices import Device
 
     # What ``model`` may be; a shape as a sequence or as text ("1x3x224x224"); rule files.
     ModelSource: TypeAlias = "str | os.PathLike[str] | bytes | onnx.ModelProto | Prepared"
@@ -184,6 +185,9 @@ def analyze(
     bind: str = "default",
     values: Mapping[str, object] | None = None,
     branches: Mapping[str, str] | None = None,
+    device: str | Device | None = None,
+    tf32: bool = False,
+    convention: str | None = None,
 ) -> Report:
     """Count the FLOPs, MACs, params and memory bytes of an ONNX model, per node and in total.
 
@@ -207,6 +211,13 @@ def analyze(
     ``dims`` bind.
     ``values``: the values of small inputs, ``{"sr": 16000}`` (an If on them is decided).
     ``branches``: the branch an If on runtime data takes, ``{"/If_0": "then"}``.
+    ``device``: a preset name (``onnx-cost devices``), a device file or ``"local"``, or a
+    ``Device``: adds ``report.views["hardware"]`` (roofline, latency floor and prediction,
+    footprint; ``views.hardware.data`` is the JSON's), as ``--device`` does; ``tf32``: fp32
+    contractions at the TF32 peak. ``convention``: another tool's way of counting
+    (``onnx-cost conventions``): adds ``report.views["convention:NAME"]``, as
+    ``--convention NAME`` does. Both need numbers: with a dim left symbolic they raise
+    ``BindingError`` naming the dim to bind.
 
     Returns a ``Report``: ``.total``, ``.by_op_type``, ``.nodes``, ``.coverage``,
     ``.to_dict()``, ``.to_json()`` (the same JSON as ``onnx-cost --json``). Raises an
@@ -217,8 +228,42 @@ def analyze(
     from onnx_cost.symbolic.symtotals import library_totals
 
     src = _prepare(model, rules)
-    return library_totals(analyze_bound(src, _shapes(inputs), _dims(dims), bind=bind, values=values,
-                                        branches=branches))
+    report = library_totals(analyze_bound(src, _shapes(inputs), _dims(dims), bind=bind, values=values,
+                                          branches=branches))
+    return _with_views(report, src, device, tf32, convention)
+
+
+def _with_views(report: Report, src: Prepared, device: str | Device | None, tf32: bool,
+                convention: str | None) -> Report:
+    """``report`` with the views asked for (the same builders as the command line's)."""
+    peer = convention not in (None, "exact")
+    if device is None and not peer:
+        if tf32:
+            raise BindingError("tf32 needs a device")
+        return report
+    if report.symbolic:
+        from onnx_cost.symbolic.dynamic import needs_numbers
+
+        raise BindingError(needs_numbers("device=" if device is not None else f"convention={convention!r}",
+                                         list(report.symbolic)))
+    if device is not None:
+        from onnx_cost.views.hardware.attach import with_hardware
+        from onnx_cost.views.hardware.devices import load_device
+
+        dev = load_device(device) if isinstance(device, str) else device
+        report = with_hardware(report, dev, tf32=tf32)
+    if peer:
+        from onnx_cost.views.conventions import apply, get
+        from onnx_cost.views.conventions.modes import string_attrs
+        from onnx_cost.views.conventions.views import register
+
+        assert convention is not None
+        try:
+            get(convention)
+        except ValueError as e:
+            raise BindingError(f"convention: {e}") from None
+        report = register(report, apply(report, convention, string_attrs(src.proto)))
+    return report
 
 
 def sweep(

@@ -321,3 +321,21 @@ def test_the_library_report_of_a_symbolic_model_says_the_same_everywhere(tmp_pat
     # bound, the same report is numbers again: seq=3 -> 192 MACs, 360 FLOPs
     bound = onnx_cost.analyze(mlp_batch_seq(tmp_path), dims={"seq": 3})
     assert bound.group(by_op_type)["MatMul"].macs == 192 and (bound.total + bound.total).flops == 720
+
+
+def test_the_library_attaches_the_views_the_command_line_does(tmp_path):
+    """Issue 19 item 1: ``analyze`` decides the views too. ``device=`` and ``convention=``
+    give the same ``views`` as ``--device`` and ``--convention`` in ``--json``; with a dim
+    left symbolic both refuse (there are no numbers to put on a device)."""
+    conv = conv_dynbatch(tmp_path)
+    lib = onnx_cost.analyze(conv, device="t4", convention="fvcore").to_dict()["views"]
+    out = runner.invoke(app, [conv, "--device", "t4", "--convention", "fvcore", "--json"])
+    assert out.exit_code == 0, out.output
+    assert lib == json.loads(out.stdout)["views"]
+    # fvcore counts one "flop" per MAC: the conv's 6,912 MACs at batch=1 (the Relu is not counted)
+    assert lib["convention:fvcore"]["total"]["flops"] == 6912
+    assert lib["hardware"]["data"]["device"]["name"]
+    with pytest.raises(onnx_cost.BindingError, match="seq"):
+        onnx_cost.analyze(mlp_batch_seq(tmp_path), device="t4")
+    with pytest.raises(onnx_cost.BindingError, match="convention"):
+        onnx_cost.analyze(conv, convention="no-such-tool")

@@ -15,9 +15,6 @@ _FORMATS = ("table", "json")  # the formats the hardware view is added to
 _HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
 
 
-VIEW = "hardware"  # the name of the view in Report.views (docs/json.md)
-
-
 @dataclass
 class Plan:
     """The hardware options of one run, checked. ``attach`` (before rendering) computes
@@ -33,42 +30,28 @@ class Plan:
     _text: str = ""
 
     def attach(self, report: Any, model: str) -> Any:
-        from onnx_cost.model.report import View
-        from onnx_cost.views.hardware.footprint import footprint
-        from onnx_cost.views.hardware.predict import predict
-        from onnx_cost.views.hardware.roofline import roofline
-        from onnx_cost.views.hardware.view import _time, hardware_dict, hardware_text
+        from onnx_cost.views.hardware.attach import VIEW, parts, view
+        from onnx_cost.views.hardware.view import hardware_text
 
         run = per_node = None
-        roof = roofline(report, self.device, tf32=self.tf32)
-        pred = predict(report, self.device, tf32=self.tf32, depth=self.depth)
+        p = parts(report, self.device, tf32=self.tf32, depth=self.depth)
         if self.measure:
             from onnx_cost.runners.measure import compare, measure
 
             run = measure(model, report)
-            per_node = compare(report, run, roof, pred)
+            per_node = compare(report, run, p.roof, p.pred)
         measured_s = run.median_s if run else self.measured_s
         if self.plot:
             from onnx_cost.render.plot import save
 
-            save(roof, self.plot, run.per_node_s if run else None)
-        fp = footprint(report, self.device)
-        data = hardware_dict(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp, pred=pred)
-        if run is not None:
-            data["run"] = _run_dict(run, per_node or [])
-        fits = "" if fp.fits is None else ("; fits its memory" if fp.fits else "; does NOT fit its memory")
-        view = View(
-            f"the same counts on {self.device.name}: latency floor {_time(pred.floor_s)}, predicted "
-            f"{_time(pred.predicted_s)}{'' if pred.calibrated else ' (uncalibrated)'}; "
-            f"{pred.verdict[0]}-bound {pred.verdict[1]:.0%} of the time{fits}",
-            report.total,
-            data=data,
-        )
-        self._text = hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=roof, fp=fp,
-                                   pred=pred)
+            save(p.roof, self.plot, run.per_node_s if run else None)
+        v = view(report, self.device, p, tf32=self.tf32, measured_s=measured_s,
+                 run=_run_dict(run, per_node or []) if run is not None else None)
+        self._text = hardware_text(report, self.device, tf32=self.tf32, measured_s=measured_s, roof=p.roof, fp=p.fp,
+                                   pred=p.pred)
         if run is not None:
             self._text += _run_text(run, per_node or [])
-        return report.with_view(VIEW, view)
+        return report.with_view(VIEW, v)
 
     def apply(self, report: Any, text: str, fmt: str) -> str:
         """The rendered analysis with the view's lines (floor, prediction, verdict,
