@@ -156,3 +156,20 @@ def test_the_markdown_fence_outlasts_any_backticks_in_the_text() -> None:
     assert _fenced("a\n") == "```\na\n```\n"
     # a name holding five backticks cannot close a fence of six
     assert _fenced("node x`````y\n") == "``````\nnode x`````y\n``````\n"
+
+
+def test_sweep_and_diff_state_the_single_runs_verdict(matmul: str, fake: str) -> None:
+    """Review of issue 19, finding 5: the sweep's row and diff's device section give the
+    prediction's verdict and prediction the single run gives at the same binding (the floor's
+    own bound is named apart, "floor bound")."""
+    sweep = json.loads(run(matmul, "--sweep", "batch=1,8", "--device", fake, "--json").output)
+    for row in sweep["rows"]:
+        one = json.loads(run(matmul, "--dim", f"batch={row['value']}", "--device", fake, "--json").output)
+        data = one["views"]["hardware"]["data"]
+        assert row["verdict"] == data["verdict"] and row["predicted_s"] == data["predicted_s"]
+        assert list(row["predicted_range_s"]) == data["predicted_range_s"] and row["floor_s"] == data["floor_s"]
+    table = run(matmul, "--sweep", "batch=1,8", "--device", fake).output
+    assert "floor bound" in table and "verdict (share of predicted time)" in table
+    d = json.loads(run("diff", matmul, matmul, "--dim", "batch=8", "--device", fake, "--json").output)
+    one = json.loads(run(matmul, "--dim", "batch=8", "--device", fake, "--json").output)["views"]["hardware"]["data"]
+    assert d["device"]["before"]["verdict"] == one["verdict"] == d["device"]["after"]["verdict"]

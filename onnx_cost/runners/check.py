@@ -116,9 +116,12 @@ def check(
     if device is not None and any(c.metric == "latency" for c in checks):
         from onnx_cost.views.hardware.view import hardware_dict
 
-        latency = latency_source(hardware_dict(space.report(space.lo, space.free_point()), device))
+        data = hardware_dict(space.report(space.lo, space.free_point()), device)
+        latency = latency_source(data)
         said = {PREDICTED: "latency: the hardware view's predicted time (predicted_s)",
                 FLOOR: "latency: the hardware view's roofline floor (floor_s), no prediction in this version"}[latency]
+        if latency == PREDICTED and not data.get("calibrated"):  # never a bare middle of a range
+            said += ", uncalibrated on this device: the middle of a x0.5-x2 range"
         for c in checks:
             if c.metric == "latency":
                 c.reason = f"{c.reason}; {said}" if c.reason else said

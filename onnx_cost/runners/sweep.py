@@ -1,8 +1,10 @@
-"""``--sweep NAME=V1,V2,... --device D``: the floor, the bound and the footprint at each
-value of a symbolic dim, and the value where the model turns compute-bound.
+"""``--sweep NAME=V1,V2,... --device D``: the floor, the prediction, the bounds and the
+footprint at each value of a symbolic dim, and the value where the floor turns compute-bound.
 
-The model counts as compute-bound at a value when the compute-bound nodes hold most of
-its latency floor (their floors sum to more than half of it).
+Two bounds, named apart: the floor's (``bound``: the model's floor is compute-bound at a value
+when the compute-bound nodes hold most of it, their floors summing to more than half) and
+the prediction's verdict (``verdict``: the bound holding the largest share of the predicted
+time, overhead included), the one the single run states.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class HardwareRow:
     predicted_s: float
     compute_share: float  # fraction of the floor held by compute-bound nodes
     bound: str  # "compute" or "memory": which kind of node holds most of the floor
+    verdict: dict[str, Any]  # the prediction's: {"bound": compute|memory|overhead, "share": of the predicted time}
+    predicted_range_s: tuple[float, float]  # the band (uncalibrated: x0.5..x2)
+    calibrated: bool
     ops: int
     bytes: int
     weight_bytes: int
@@ -56,8 +61,10 @@ def hardware_sweep(
         share = compute / roof.floor_s if roof.floor_s else 0.0
         rows.append(
             HardwareRow(
-                v, pred.floor_s, pred.predicted_s, share, "compute" if share > 0.5 else "memory", roof.ops, roof.bytes,
-                fp.weight_bytes, fp.peak_activation_bytes, fp.fits, bool(roof.skipped or fp.unknown_tensors),
+                v, pred.floor_s, pred.predicted_s, share, "compute" if share > 0.5 else "memory",
+                {"bound": pred.verdict[0], "share": pred.verdict[1]}, (pred.low_s, pred.high_s), pred.calibrated,
+                roof.ops, roof.bytes, fp.weight_bytes, fp.peak_activation_bytes, fp.fits,
+                bool(roof.skipped or fp.unknown_tensors),
             )
         )
     return rows
@@ -90,11 +97,17 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
     from onnx_cost.views.hardware.view import _bin, _si, _time, fit
 
     name = escape(dim)  # a dim name from the model
-    cols = [Column(name, right=True), Column("floor", right=True), Column("predicted", right=True), Column("bound"),
-            Column("compute", right=True, drop=2), Column("ops", right=True), Column("bytes", right=True),
-            Column("footprint", right=True, drop=1), Column("fits"), Column("")]
-    cells = [[str(r.value), _time(r.floor_s), _time(r.predicted_s), r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"),
-              _si(r.bytes, "B"),
+    cols = [Column(name, right=True), Column("floor", right=True), Column("predicted", right=True),
+            Column("verdict (share of predicted time)"), Column("floor bound"),
+            Column("compute share of floor", right=True, drop=2), Column("ops", right=True),
+            Column("bytes", right=True), Column("footprint", right=True, drop=1), Column("fits"), Column("")]
+
+    def predicted(r: HardwareRow) -> str:  # uncalibrated: the range, never its middle alone
+        low, high = r.predicted_range_s
+        return _time(r.predicted_s) if r.calibrated else f"{_time(low)} to {_time(high)}"
+
+    cells = [[str(r.value), _time(r.floor_s), predicted(r), f"{r.verdict['bound']}-bound {r.verdict['share']:.0%}",
+              r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"), _si(r.bytes, "B"),
               _bin(r.weight_bytes + r.peak_activation_bytes), "-" if r.fits is None else ("yes" if r.fits else "NO"),
               "(partial)" if r.partial else ""] for r in rows]
     lines = [f"Sweep of {name} on {escape(device.name)}"]
@@ -103,9 +116,9 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
         end = ["Some values are partial (nodes not counted or tensor sizes unknown): no bound verdict;"
                " bind the free dims with --dim."]
     elif x is not None:
-        end = [f"The model turns compute-bound at {name}={x}."]
+        end = [f"The model's floor turns compute-bound at {name}={x}."]
     elif rows and all(r.bound == rows[0].bound for r in rows):
-        end = [f"The model is {rows[0].bound}-bound at every value."]
+        end = [f"The model's floor is {rows[0].bound}-bound at every value."]
     else:
         end = []
     width = width or terminal_width()

@@ -50,6 +50,10 @@ def figures(report: Report, device: Any) -> tuple[dict[str, Any], str]:
         "peak_memory_bytes": fp["total_bytes"],
         "fits": fp["fits"],
         "skipped_nodes": data["skipped_nodes"],
+        # the single run's verdict, and whether the prediction is the middle of an uncalibrated range
+        "verdict": data.get("verdict"),
+        "calibrated": data.get("calibrated"),
+        "predicted_range_s": data.get("predicted_range_s"),
     }, src
 
 
@@ -83,8 +87,17 @@ def _pct(a: Any, b: Any) -> str:
 
 def rows(d: DeviceDiff) -> list[list[str]]:
     """[label, before, after, %] per figure, then whether each fits the device's memory."""
-    out = [[label + (f" ({d.source})" if key == "latency_s" else ""), _fmt(d.before[key], unit),
+    source = d.source
+    if source == "predicted_s" and not (d.before.get("calibrated") and d.after.get("calibrated")):
+        source = "uncalibrated prediction, x0.5-x2"  # its middle; the range is in the JSON
+    out = [[label + (f" ({source})" if key == "latency_s" else ""), _fmt(d.before[key], unit),
             _fmt(d.after[key], unit), _pct(d.before[key], d.after[key])] for key, label, unit in ROWS]
+
+    def verdict(v: Any) -> str:
+        return "-" if not v else f"{v['bound']}-bound {v['share']:.0%}"
+
+    out.append(["verdict (share of predicted time)", verdict(d.before.get("verdict")), verdict(d.after.get("verdict")),
+                ""])
     fits = {True: "fits", False: "does NOT fit", None: "-"}
     out.append(["fits the device memory", fits[d.before["fits"]], fits[d.after["fits"]], ""])
     return out
