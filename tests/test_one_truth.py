@@ -339,3 +339,18 @@ def test_the_library_attaches_the_views_the_command_line_does(tmp_path):
         onnx_cost.analyze(mlp_batch_seq(tmp_path), device="t4")
     with pytest.raises(onnx_cost.BindingError, match="convention"):
         onnx_cost.analyze(conv, convention="no-such-tool")
+
+
+def test_every_sweep_output_states_its_binding(tmp_path):
+    """Review of issue 19, finding 8: --sweep's CSV (on stderr: CSV has no place for it) and
+    the hardware sweep's JSON state the default binding the other dims were counted at."""
+    mlp = mlp_batch_seq(tmp_path)
+    r = runner.invoke(app, [mlp, "--sweep", "seq=2,3", "--csv"])
+    assert r.exit_code == 0 and "default binding: batch=1" in r.stderr
+    # seq=2 at batch=1: 64·2 = 128 MACs
+    assert "128" in r.stdout.splitlines()[1]
+    r = runner.invoke(app, [mlp, "--sweep", "seq=2,3", "--device", "t4", "--json"])
+    d = json.loads(r.stdout)
+    assert r.exit_code == 0 and d["default_binding"] == {"batch": 1} and d["onnx_cost_version"]
+    plain = json.loads(runner.invoke(app, [mlp, "--sweep", "seq=2,3", "--json"]).stdout)
+    assert plain["default_binding"] == d["default_binding"]

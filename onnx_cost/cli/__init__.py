@@ -261,8 +261,8 @@ def analyze(
         if sweep and hw:
             from onnx_cost.cli.hardware import sweep as hw_sweep
 
-            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name)
             at = _sweep_binding(src, inputs, dims, parse_sweep(sweep)[0])
+            text, not_counted = hw_sweep(hw, src, sweep, inputs, dims, fmt_name, at)
             if fmt_name == "table" and at:
                 from onnx_cost.text import escape
 
@@ -373,7 +373,12 @@ def _scaling(src: Any, inputs: dict[str, Any], dims: dict[str, int], sweep: str 
         partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
         partial = f"some node(s) not counted at {partial}" if partial else ""
         at = _sweep_binding(src, inputs, dims, name)
-        if fmt == "csv":
+        if fmt == "csv":  # CSV has no place for it: the binding goes to stderr, as plain --csv's note
+            if at:
+                from onnx_cost.text import escape
+
+                said = ", ".join(f"{escape(k)}={v}" for k, v in at.items())
+                typer.echo(f"note: other dims at their default binding: {said} (bind: --dim NAME=N)", err=True)
             return render.sweep_csv(name, rows), partial
         if fmt == "json":
             return json.dumps({**render.sweep_dict(name, rows), "default_binding": at}, indent=2) + "\n", partial

@@ -120,7 +120,8 @@ def plan(
     return Plan(dev, tf32, None if measured_ms is None else measured_ms / 1000.0, measure, plot, depth=max(depth, 1))
 
 
-def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> tuple[str, str]:
+def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str,
+          default_binding: Any = None) -> tuple[str, str]:
     """``--sweep NAME=V1,V2 --device D``: the text, and what ``--strict`` says of the rows
     that are partial ("" when none is), as the plain sweep says it."""
     from onnx_cost.runners.sweep import hardware_sweep, sweep_text
@@ -130,7 +131,8 @@ def sweep(plan: Plan, src: Any, spec: str, inputs: Any, dims: Any, fmt: str) -> 
     name, values = parse_sweep(spec)
     rows = hardware_sweep(src, name, values, plan.device, inputs=inputs, dims=dims, tf32=plan.tf32)
     partial = ", ".join(f"{name}={r.value}" for r in rows if r.partial)
-    return sweep_text(name, plan.device, rows, fmt), f"some node(s) not counted at {partial}" if partial else ""
+    return (sweep_text(name, plan.device, rows, fmt, default_binding=default_binding),
+            f"some node(s) not counted at {partial}" if partial else "")
 
 
 def _run_dict(run: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:

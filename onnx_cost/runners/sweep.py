@@ -78,21 +78,28 @@ def crossover(rows: Sequence[HardwareRow]) -> int | None:
     return None
 
 
-def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow]) -> dict[str, Any]:
+def sweep_dict(dim: str, device: Device, rows: Sequence[HardwareRow],
+               default_binding: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The sweep as JSON (docs/json.md), with the version and the default binding the other
+    dims were counted at, as the plain ``--sweep --json`` states them."""
+    from onnx_cost._version import __version__
+
     return {
+        "onnx_cost_version": __version__,
         "dim": dim,
         "device": device.name,
         "compute_bound_from": None if any(r.partial for r in rows) else crossover(rows),
         "rows": [r.__dict__ for r in rows],
+        "default_binding": dict(default_binding or {}),
     }
 
 
 def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str = "table",
-               width: int | None = None) -> str:
+               width: int | None = None, default_binding: Mapping[str, int] | None = None) -> str:
     """The sweep as a plain table in at most ``width`` columns (default: the terminal's;
     footprint, then compute share dropped first), or JSON."""
     if fmt == "json":
-        return json.dumps(sweep_dict(dim, device, rows), indent=2) + "\n"
+        return json.dumps(sweep_dict(dim, device, rows, default_binding), indent=2) + "\n"
     from onnx_cost.text import Column, escape, table, terminal_width
     from onnx_cost.views.hardware.view import _bin, _si, _time, fit
 
