@@ -21,8 +21,10 @@ from onnx_cost.errors import (
 )
 
 # analyze_many and llm load their layers (the worker pool, onnxruntime's runner) on first use,
-# so that ``import onnx_cost`` stays light; one signature each, where they are defined
-_LAZY = {"analyze_many": "onnx_cost.runners.many", "llm": "onnx_cost.runners.llm"}
+# so that ``import onnx_cost`` stays light; one signature each, where they are defined. The
+# result types (for type hints, and a View for Report.with_view) load on first use too.
+_LAZY = {"analyze_many": "onnx_cost.runners.many", "llm": "onnx_cost.runners.llm",
+         "Report": "onnx_cost.model.report", "View": "onnx_cost.model.report", "Totals": "onnx_cost.model.totals"}
 
 
 def __getattr__(name: str) -> Any:
@@ -45,6 +47,8 @@ def _local_device() -> Device:
 _LOCAL_DEVICE.append(_local_device)
 
 if TYPE_CHECKING:
+    from onnx_cost.model.report import Report, View
+    from onnx_cost.model.totals import Totals
     from onnx_cost.runners.llm import llm
     from onnx_cost.runners.many import analyze_many
     from onnx_cost.views.hardware.devices import Device
@@ -56,6 +60,9 @@ __all__ = [
     "sweep",
     "formula",
     "llm",
+    "Report",
+    "View",
+    "Totals",
     "BindingError",
     "OnnxCostError",
     "ModelFileError",

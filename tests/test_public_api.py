@@ -20,7 +20,7 @@ from onnx_cost.views.llm import LlmResult, Step
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPORTS = {
-    "__version__", "analyze", "analyze_many", "sweep", "formula", "llm",
+    "__version__", "analyze", "analyze_many", "sweep", "formula", "llm", "Report", "View", "Totals",
     "OnnxCostError", "ModelFileError", "NotOnnxError", "InvalidGraphError", "BindingError",
     "UnsupportedModelError", "ExternalDataError", "OutputError", "ResourceLimitError", "InternalError",
 }  # fmt: skip
