@@ -127,3 +127,19 @@ def test_llm_and_analyze_many_are_the_runners_own_and_load_on_first_use() -> Non
             "print(before, llm is l2, analyze_many is a2)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[] True True"
+
+
+def test_a_dim_out_of_range_is_a_binding_error(tmp_path):
+    """Review of issue 19, finding 16: dims={'seq': -1} is the caller's binding, not the graph,
+    that is wrong: BindingError (still an InvalidGraphError, as before)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["seq", 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["seq", 4])])
+    path = tmp_path / "relu.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    with pytest.raises(onnx_cost.BindingError, match="out of range"):
+        onnx_cost.analyze(path, dims={"seq": -1})
+    assert issubclass(onnx_cost.BindingError, onnx_cost.InvalidGraphError)

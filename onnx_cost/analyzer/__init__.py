@@ -288,9 +288,9 @@ def _bound_dim(where: str, v: Any) -> Any:
     try:
         n = operator.index(v)
     except TypeError:
-        raise InvalidGraphError(f"{where}: dim {v!r} is neither an integer nor a name") from None
-    if not 0 <= n < 2**63:
-        raise InvalidGraphError(f"{where}: dim {n} is out of range (0 to 2^63-1)")
+        raise BindingError(f"{where}: dim {v!r} is neither an integer nor a name") from None
+    if not 0 <= n < 2**63:  # the caller's binding, not the graph, is wrong (BindingError is an InvalidGraphError)
+        raise BindingError(f"{where}: dim {n} is out of range (0 to 2^63-1)")
     return n
 
 
