@@ -99,3 +99,18 @@ def test_an_unk_dim_is_refused_naming_the_input_to_bind(tmp_path):
     assert onnx_cost.analyze(path, inputs={"x": "3x8"}).total.macs == 192
     r = runner.invoke(app, [path, "--input", "x=3,8", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["total"]["macs"] == 192
+
+
+def test_analyze_many_runs_from_a_script_without_a_main_guard(tmp_path):
+    # review of issue 19, finding 14: a script file calling analyze_many at top level (no
+    # `if __name__ == "__main__":`) made every worker re-run it: each died with
+    # multiprocessing's bootstrapping error. Relu on [2, 3]: 6 FLOPs
+    path = _save(tmp_path, "relu", [h.make_node("Relu", ["x"], ["y"], name="r")],
+                 [h.make_tensor_value_info("x", T.FLOAT, [2, 3])], [h.make_tensor_value_info("y", T.FLOAT, [2, 3])], [])
+    script = tmp_path / "unguarded.py"
+    script.write_text("import sys, onnx_cost\n"
+                      f"rows = onnx_cost.analyze_many([{path!r}, {path!r}], jobs=2)\n"
+                      "print([(r.status, r.totals.get('flops')) for r in rows], sys.modules['__main__'].__file__)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"[('ok', 6), ('ok', 6)] {script}" and "Traceback" not in out.stderr

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import os
 import signal
 import sys
 import time
@@ -82,20 +81,27 @@ def _context() -> Any:
 
 @contextlib.contextmanager
 def _no_main_script() -> Iterator[None]:
-    """A new worker process re-runs the caller's ``__main__`` script by its path; a script
-    read from stdin (``python - <<EOF``) or a pipe has none to re-run, and every worker
-    died trying (``'<stdin>'``: no such file). The workers need nothing of ``__main__``
-    (they run ``_serve`` on paths), so while they start, such a path is hidden."""
+    """A new worker process re-runs the caller's ``__main__`` (by its path, or by its module
+    name under ``python -m``): a script that calls ``analyze_many`` without an
+    ``if __name__ == "__main__":`` guard then calls it again in every worker, and each died
+    with multiprocessing's bootstrapping error; a script read from stdin (``python - <<EOF``)
+    has no path to re-run, and every worker died trying. The workers need nothing of
+    ``__main__`` (they run ``_serve`` on paths), so while they start it is hidden."""
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None or getattr(main, "__spec__", None) is not None or os.path.isfile(path):
+    if main is None:
         yield
         return
-    del main.__file__
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if getattr(main, k, None) is not None}
+    for k in saved:
+        if k == "__spec__":
+            main.__spec__ = None
+        else:
+            delattr(main, k)
     try:
         yield
     finally:
-        main.__file__ = path
+        for k, v in saved.items():
+            setattr(main, k, v)
 
 
 def run_pool(
