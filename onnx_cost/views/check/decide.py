@@ -21,7 +21,7 @@ from typing import Any
 from onnx_cost.views.check.boxmax import Extremum, evaluate, maximize, minimize
 from onnx_cost.views.check.expr import UPPER, Budget, Increase, show_value
 from onnx_cost.views.check.metrics import Unknown, Value
-from onnx_cost.views.check.space import Fn, Point, Space, at_point
+from onnx_cost.views.check.space import MAX_POINTS, Fn, Point, Space, at_point
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
 
@@ -106,6 +106,14 @@ def budget(space: Space, b: Budget) -> Check:
         base.reason = why
         return base
     direct, why = _confirm(space, b.metric, ext, fn)
+    if why and direct is None and fn.terms is not None and space.size() <= MAX_POINTS:
+        # the polynomial missed the analysis (an If decided by a dim of the box: the counts
+        # are piecewise); a box this small is decided point by point instead
+        points = space.enumerate(b.metric)
+        if not isinstance(points, Unknown):
+            fn = points
+            ext, why = _extreme(fn, space, upper)
+            assert ext is not None  # every point has its value
     if why:
         base.reason = why
         return base

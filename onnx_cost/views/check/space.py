@@ -128,7 +128,7 @@ class Space:
                 return self._polynomial(metric, f)
             if self.free:
                 return Unknown(self._free_reason(self.free, f"{metric} (not a polynomial here: {f.note}) may depend"))
-        return self._enumerate(metric)
+        return self.enumerate(metric)
 
     def _polynomial(self, metric: str, f: Formula) -> Fn | Unknown:
         def get(r: Report) -> int:
@@ -148,7 +148,8 @@ class Space:
         why = "some node was not counted at some point of the box: the values are lower bounds" if f.partial else ""
         return Fn(terms=terms, lower=f.partial, why=why)
 
-    def _enumerate(self, metric: str) -> Fn | Unknown:
+    def enumerate(self, metric: str) -> Fn | Unknown:
+        """``metric`` at every point of the box, each by its own analysis (at most ``MAX_POINTS``)."""
         if self.size() > MAX_POINTS:
             return Unknown(f"{metric} is not a polynomial of {', '.join(self.rdims)}, and a box of "
                            f"{self.size():,} points is more than the {MAX_POINTS} decided point by point")
