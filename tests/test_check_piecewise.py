@@ -45,3 +45,13 @@ def test_a_piecewise_count_is_decided_point_by_point(tmp_path):
     assert "pass    flops <= 1,000,000: 163,840 within 1,000,000; maximum over seq=1:20 at seq=20" in r.output
     r = CliRunner().invoke(app, ["check", model, "--budget", "flops<=163839", "--dim", "seq=1:20", "--no-config"])
     assert r.exit_code == 1 and "fail" in r.output and "163,840" in r.output
+
+
+def test_an_if_on_a_shape_names_the_remedy_that_decides_it(tmp_path):
+    # review finding 11: the If reads the shape of x; --value cannot decide it, binding seq can.
+    # Both branches are uncountable with seq free (0 FLOPs each): neither is "the larger"
+    model = if_on_seq(str(tmp_path / "ifm.onnx"))
+    out = CliRunner().invoke(app, [model]).output
+    assert "(the shape of 'x' via Greater)" in out and "(the larger)" not in out
+    assert "decide it: --dim NAME=N or --input for the dims it reads, or --branch if_long=then|else" in out.replace(
+        "\n  ", " ")
