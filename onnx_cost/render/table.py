@@ -110,8 +110,8 @@ def _header(report: Report, dynamic: Dynamic | None, width: int) -> list[str]:
         if d.weight:
             name = escape(d.name)
             # a condition on a shape is decided by binding the dims it reads; one on data by a value or a branch
-            how = ("--dim NAME=N or --input for the dims it reads, or --branch" if d.condition.startswith("the shape of")
-                   else "--value or --branch")
+            on_shape = d.condition.startswith("the shape of")
+            how = "--dim NAME=N or --input for the dims it reads, or --branch" if on_shape else "--value or --branch"
             larger = " (the larger)" if d.then_cost.flops != d.else_cost.flops else ""
             lines += wrap(f"UPPER BOUND: If {name}'s condition is not known statically ({escape(d.condition)}): "
                           f"then {si(d.then_cost.flops)} FLOPs, else {si(d.else_cost.flops)} FLOPs; the {d.counted} "
