@@ -218,12 +218,15 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = f32(m_, k_)
         add(f"matmul{m_}x{k_}x{n_}", "gemm",
             model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
-    # attention's MatMuls: both operands computed (scores q·kᵀ, context p·v), batched over heads;
-    # one row per head is a decoder step over its cache
+    # attention's MatMuls: both operands computed (scores q·kᵀ with k stored [tokens, head dim],
+    # onnxruntime's FusedMatMul with transB; context p·v), batched over heads; one row per
+    # head is a decoder step over its cache
     for h, s, t, dh in ((4, 64, 64, 32), (8, 128, 128, 64), (12, 256, 256, 64), (8, 1, 256, 64)):
-        a, b = f32(1, h, s, dh), f32(1, h, dh, t)
+        a, b = f32(1, h, s, dh), f32(1, h, t, dh)
         add(f"scores{h}x{s}x{t}x{dh}", "gemm_act",
-            model([helper.make_node("MatMul", ["a", "b"], ["y"])], [("a", a), ("b", b)], ["y"], {}), {"a": a, "b": b})
+            model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
+                   helper.make_node("MatMul", ["a", "bt"], ["y"])], [("a", a), ("b", b)], ["y"], {}),
+            {"a": a, "b": b})
         p, v = f32(1, h, s, t), f32(1, h, t, dh)
         add(f"context{h}x{s}x{t}x{dh}", "gemm_act",
             model([helper.make_node("MatMul", ["p", "v"], ["y"])], [("p", p), ("v", v)], ["y"], {}), {"p": p, "v": v})
@@ -281,8 +284,8 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     def i8(*shape: int) -> Any:
         return rng.integers(-127, 127, shape).astype(np.int8)
 
-    for m_, k_, n_ in ((64, 512, 512), (256, 1024, 1024), (32, 768, 768), (128, 256, 1024), (128, 1024, 256),
-                       (1, 768, 768), (1, 1024, 4096)):
+    for m_, k_, n_ in ((16, 256, 256), (64, 256, 256), (64, 512, 512), (256, 1024, 1024), (32, 768, 768),
+                       (128, 256, 1024), (128, 1024, 256), (1, 768, 768), (1, 1024, 4096)):
         x = u8(m_, k_)
         add(f"qmatmul{m_}x{k_}x{n_}", "int_gemm" if m_ > 8 else "int_gemm_skinny",
             qdq([helper.make_node("MatMul", ["x_d", "w_d"], ["yf"])], {"x": x}, {"w": i8(k_, n_)}), {"x": x})
@@ -308,8 +311,8 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"dynquantize{n}", "quant", model([helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "s", "z"])],
                                               [("x", x)], ["y"], {}), {"x": x})
     # dynamic quantization (onnxruntime: DynamicQuantizeMatMul), at several reduction depths
-    for m_, k_, n_ in ((64, 512, 2048), (256, 256, 1024), (128, 1024, 256), (32, 768, 768), (1, 1024, 1024),
-                       (1, 768, 3072)):
+    for m_, k_, n_ in ((16, 256, 256), (64, 256, 256), (64, 512, 2048), (256, 256, 1024), (128, 1024, 256),
+                       (32, 768, 768), (1, 1024, 1024), (1, 768, 3072)):
         x = f32(m_, k_)
         nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
                  helper.make_node("MatMulInteger", ["xq", "wq", "xz", "wz"], ["acc"]),
