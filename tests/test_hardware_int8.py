@@ -30,33 +30,39 @@ def _scales() -> list:  # type: ignore[type-arg]
 
 
 def test_attention_matmul_is_its_own_class_by_hand() -> None:
-    """q [1,2,8,8] · kᵀ, k [1,2,4,8] computed (a Transpose of an input): gemm_act; the same MatMul with a
-    constant second operand stays gemm."""
+    """q [1,2,16,8] · kᵀ, k [1,2,4,8] computed (a Transpose of an input): gemm_act; one query row
+    per head (a decoder step): gemm_act_skinny; the same MatMul with a constant second operand
+    stays gemm."""
     report, ks = _fused(
         [helper.make_node("Transpose", ["k"], ["kt"], name="t", perm=[0, 1, 3, 2]),
          helper.make_node("MatMul", ["q", "kt"], ["s"], name="scores"),
-         helper.make_node("MatMul", ["s", "W"], ["y"], name="proj")],
-        [("q", "float32", [1, 2, 8, 8]), ("k", "float32", [1, 2, 4, 8])], [("y", "float32", [1, 2, 8, 4])],
+         helper.make_node("MatMul", ["s", "W"], ["y"], name="proj"),
+         helper.make_node("Transpose", ["k"], ["kt2"], name="t2", perm=[0, 1, 3, 2]),
+         helper.make_node("MatMul", ["q1", "kt2"], ["y2"], name="step")],
+        [("q", "float32", [1, 2, 16, 8]), ("k", "float32", [1, 2, 4, 8]), ("q1", "float32", [1, 2, 1, 8])],
+        [("y", "float32", [1, 2, 16, 4]), ("y2", "float32", [1, 2, 1, 4])],
         [init("W", "float32", [4, 4])],
     )
     by = {k.head.name: k for k in ks}
     assert by["scores"].fusion == "matmul_transpose" and by["scores"].computed_operands
-    assert kernel_class(by["scores"]) == "gemm_act"
+    assert kernel_class(by["scores"]) == "gemm_act" and kernel_class(by["step"]) == "gemm_act_skinny"
     assert not by["proj"].computed_operands and kernel_class(by["proj"]) == "gemm"
-    # scores [1,2,8,4]: per head 2·8·8·4 - 8·4 = 480 ops, two heads: 960 ops. On a device with
-    # gemm_act at 1e9 op/s, gemm at 1e10 op/s, 1 us dispatch, no run cost: 1 us + 960 / 1e9 s
+    # scores [1,2,16,4]: per head 2·16·8·4 - 16·4 = 960 ops, two heads: 1,920 ops. On a device with
+    # gemm_act at 1e9 op/s, gemm at 1e10 op/s, 1 us dispatch, no run cost: 1 us + 1,920 / 1e9 s
     eff = Efficiency({"gemm_act": Curve(((1.0, 1e9),)), "gemm": Curve(((1.0, 1e10),))}, 1e-6, 0.0)
     dev = Device("t", "T", {"fp32": Figure(1e12)}, bandwidth=Figure(1e11), efficiency=eff)
     p = predict(report, dev)
     kt = next(t for t in p.kernels if t.kernel.head.name == "scores")
-    assert by["scores"].ops == 960 and math.isclose(kt.predicted_s, 1e-6 + 960 / 1e9)
+    assert by["scores"].ops == 1920 and math.isclose(kt.predicted_s, 1e-6 + 1920 / 1e9)
 
 
 def test_a_device_file_without_the_new_class_prices_it_as_before() -> None:
-    """gemm_act falls back to gemm, int_conv_dw to conv_dw, quant to elementwise."""
+    """gemm_act falls back to gemm, gemm_act_skinny to gemm_skinny, int_conv_dw to conv_dw, quant to
+    elementwise."""
     eff = Efficiency({"gemm": Curve(((1.0, 1e10),)), "conv_dw": Curve(((1.0, 2e9),)),
-                      "elementwise": Curve(((1.0, 3e9),))}, 0.0, 0.0)
+                      "elementwise": Curve(((1.0, 3e9),)), "gemm_skinny": Curve(((1.0, 4e9),))}, 0.0, 0.0)
     assert eff.rate("gemm_act", 1e6) == 1e10 and eff.rate("int_conv_dw", 1e6) == 2e9
+    assert eff.rate("gemm_act_skinny", 1e6) == 4e9
     assert eff.rate("quant", 1e6) == 3e9 and eff.rate("dyn_gemm", 1e6) is None  # int_gemm absent too
 
 

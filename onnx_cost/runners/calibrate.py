@@ -221,14 +221,15 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # attention's MatMuls: both operands computed (scores q·kᵀ with k stored [tokens, head dim],
     # onnxruntime's FusedMatMul with transB; context p·v), batched over heads; one row per
     # head is a decoder step over its cache
-    for h, s, t, dh in ((4, 64, 64, 32), (8, 128, 128, 64), (12, 256, 256, 64), (8, 1, 256, 64)):
+    for h, s, t, dh in ((4, 64, 64, 32), (8, 128, 128, 64), (12, 256, 256, 64), (8, 1, 256, 64), (12, 1, 1024, 64)):
+        cls = "gemm_act_skinny" if s <= 8 else "gemm_act"
         a, b = f32(1, h, s, dh), f32(1, h, t, dh)
-        add(f"scores{h}x{s}x{t}x{dh}", "gemm_act",
+        add(f"scores{h}x{s}x{t}x{dh}", cls,
             model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
                    helper.make_node("MatMul", ["a", "bt"], ["y"])], [("a", a), ("b", b)], ["y"], {}),
             {"a": a, "b": b})
         p, v = f32(1, h, s, t), f32(1, h, t, dh)
-        add(f"context{h}x{s}x{t}x{dh}", "gemm_act",
+        add(f"context{h}x{s}x{t}x{dh}", cls,
             model([helper.make_node("MatMul", ["p", "v"], ["y"])], [("p", p), ("v", v)], ["y"], {}), {"p": p, "v": v})
     for k_, n_ in ((256, 256), (768, 768), (1024, 4096)):
         x = f32(1, k_)

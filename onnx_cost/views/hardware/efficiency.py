@@ -28,7 +28,10 @@ CLASSES: dict[str, tuple[str, str]] = {
     "conv": ("ops", "dense convolution (group 1), fp32"),
     "conv_dw": ("ops", "depthwise and grouped convolution, fp32"),
     "conv_stem": ("ops", "dense convolution reading fewer than 8 channels (a stem on the image), fp32"),
-    "gemm_act": ("ops", "MatMul of two computed operands (attention's scores and context): no packed weights"),
+    "gemm_act": ("ops", "MatMul of two computed operands (attention's scores and context), more than 8 rows "
+                        "per batch: no packed weights"),
+    "gemm_act_skinny": ("bytes", "MatMul of two computed operands with at most 8 rows per batch (a decoder step's "
+                                 "attention over its cache)"),
     "int_gemm": ("ops", "integer MatMul kernels of a QDQ group (QLinearMatMul, QGemm), more than 8 rows"),
     "int_gemm_skinny": ("bytes", "integer MatMul kernels of a QDQ group with at most 8 rows"),
     "int_gemm_act": ("ops", "integer MatMul of two computed operands (a QDQ attention's scores and context)"),
@@ -53,7 +56,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
 }
 # a class split off later -> the class a device file written before the split priced it with
-FALLBACK: dict[str, str] = {"gemm_act": "gemm", "int_gemm_act": "int_gemm", "dyn_gemm": "int_gemm",
+FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny", "int_gemm_act": "int_gemm", "dyn_gemm": "int_gemm",
                             "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
                             "conv_stem": "conv", "int_conv_stem": "int_conv",
                             "batchnorm": "norm"}
@@ -165,6 +168,13 @@ def _conv_class(h: Any, op: str, integer: bool) -> str:
     return "int_conv" if integer else "conv"
 
 
+def _batch_rows(r: Any) -> int:
+    """Rows of one matrix of a batched MatMul's output (the second-to-last dim; 9 when unknown)."""
+    shp = r.outputs[0] if r.outputs else None
+    d = shp[-2] if shp is not None and len(shp) >= 2 else None
+    return d if isinstance(d, int) else 9
+
+
 def _gemm_class(k: Kernel, op: str, integer: bool) -> str:
     """A MatMul's class: dynamic quantization's kernels apart from the QDQ integer ones (they
     quantize their float input every run and dequantize their output), two computed
@@ -175,7 +185,7 @@ def _gemm_class(k: Kernel, op: str, integer: bool) -> str:
     if op in _DYNAMIC:
         return "dyn_gemm_skinny" if skinny else "dyn_gemm"
     if k.computed_operands:
-        return "int_gemm_act" if integer else "gemm_act"
+        return "int_gemm_act" if integer else "gemm_act_skinny" if _batch_rows(k.head) <= 8 else "gemm_act"
     if integer:
         return "int_gemm_skinny" if skinny else "int_gemm"
     return "gemm_skinny" if skinny else "gemm"
@@ -229,7 +239,7 @@ def default_efficiency(peak_fp32: float | None, peak_int8: float | None, bandwid
     p8 = peak_int8 or p32
     bw = bandwidth or 1e11
     compute = {"gemm": (0.1, 0.6, p32), "conv": (0.1, 0.5, p32), "conv_dw": (0.02, 0.1, p32),
-               "gemm_act": (0.05, 0.3, p32), "int_gemm": (0.1, 0.5, p8), "int_gemm_act": (0.05, 0.3, p8),
+               "gemm_act": (0.1, 0.6, p32), "int_gemm": (0.1, 0.5, p8), "int_gemm_act": (0.1, 0.5, p8),
                "dyn_gemm": (0.05, 0.4, p8), "int_conv": (0.1, 0.4, p8), "int_conv_dw": (0.02, 0.1, p8),
                "conv_stem": (0.02, 0.2, p32), "int_conv_stem": (0.02, 0.2, p8),
                "recurrent": (0.02, 0.2, p32)}
