@@ -56,7 +56,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
 }
 # a class split off later -> the class a device file written before the split priced it with
-FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny", "int_gemm_act": "int_gemm", "dyn_gemm": "int_gemm",
+FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny", "int_gemm_act": "int_gemm",
+                            "dyn_gemm": "int_gemm",
                             "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
                             "conv_stem": "conv", "int_conv_stem": "int_conv",
                             "batchnorm": "norm"}
