@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from onnx_cost.views.hardware import Device, Figure
 from onnx_cost.runners.calibrate import Sample, fit
+from onnx_cost.views.hardware import Device, Figure
 from onnx_cost.views.hardware.efficiency import Curve, Efficiency, kernel_class
 from onnx_cost.views.hardware.fusion import kernels
 from onnx_cost.views.hardware.predict import predict

@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from onnx_cost.views.hardware.efficiency import COMPUTE, Efficiency, amount, curve_size, default_efficiency, kernel_class
+from onnx_cost.views.hardware.efficiency import (
+    COMPUTE,
+    Efficiency,
+    amount,
+    curve_size,
+    default_efficiency,
+    kernel_class,
+)
 from onnx_cost.views.hardware.fusion import Kernel, kernels
 from onnx_cost.views.hardware.roofline import _COUNTED_STATES, node_precision, pick_peak
 
