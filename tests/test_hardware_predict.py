@@ -175,7 +175,7 @@ def test_dynamic_quantize_matmul() -> None:
     k = next(k for k in ks if k.head.name == "mmi")
     assert k.fusion == "dynamic_quantize_matmul"
     assert [m.name for m in k.members] == ["mmi", "dql", "cast", "smul", "mul"]
-    assert kernel_class(k) == "int_gemm_skinny"
+    assert kernel_class(k) == "dyn_gemm_skinny"  # 4 rows; dynamic quantization is its own class
 
 
 def test_identity_and_dropout_are_eliminated() -> None:

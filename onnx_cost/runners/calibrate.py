@@ -33,6 +33,7 @@ GOOD_SPREAD = 0.15  # below this one round is enough
 ROUNDS = 3
 MIN_ROUNDS = 2  # each benchmark keeps its best of at least two rounds: one slow round is an outlier
 FLOOR_HEADROOM = 1.5  # the floor's peaks: the best rate any benchmark reached, times this
+MERGE_RATIO = 1.5  # benchmarks of one class whose sizes are within this factor make one point of its curve
 
 
 class CalibrationError(OnnxCostError):
@@ -51,6 +52,7 @@ class Sample:
     seconds: float  # the typical time (median of a round; the best round's)
     best_s: float = 0.0  # the fastest single run: what the machine can reach (floor peaks)
     units: int = 1  # how many of the kernels are of ``cls`` (a chain of four convolutions: 4)
+    size: float = 0.0  # where on the class's curve (efficiency.curve_size); 0: the amount of one unit
 
 
 def _lstsq_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
@@ -61,6 +63,23 @@ def _lstsq_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
     slope = max(slope, 0.0)
     return max(my - slope * mx, 0.0), slope
+
+
+def _merge_close(pts: dict[float, list[float]], ratio: float = MERGE_RATIO) -> tuple[tuple[float, float], ...]:
+    """A curve's points from its samples (size -> rates): sizes within ``ratio`` of the
+    group's first are one point, at their geometric mean size and the rate that does their
+    summed amount in their summed time (the harmonic mean: each sample's time weighs in).
+    Two shapes of nearly the same size (a GEMM with K = 256 and one with K = 1024) make one
+    point of their average behaviour, not a jump of the curve between neighbours."""
+    flat = sorted((a, r) for a, rs in pts.items() for r in rs)
+    groups: list[list[tuple[float, float]]] = []
+    for a, r in flat:
+        if groups and a <= groups[-1][0][0] * ratio:
+            groups[-1].append((a, r))
+        else:
+            groups.append([(a, r)])
+    return tuple((g[0][0] if len(g) == 1 else math.exp(statistics.fmean(math.log(a) for a, _ in g)),
+                  sum(a for a, _ in g) / sum(a / r for a, r in g)) for g in groups)
 
 
 def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
@@ -95,17 +114,14 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
         work = s.seconds - run_s - dispatch_s * s.kernels
         work = max(work, 0.05 * s.seconds)  # a kernel faster than the overheads' scatter: 5 % of its time
         # the curve's size is one kernel's: a chain of four convolutions is four points of a quarter
-        by.setdefault(s.cls, {}).setdefault(amount / max(s.units, 1), []).append(amount / work)
+        by.setdefault(s.cls, {}).setdefault(s.size or amount / max(s.units, 1), []).append(amount / work)
         best = max((s.best_s or s.seconds) - run_s - dispatch_s * s.kernels, 0.05 * (s.best_s or s.seconds))
         if compute and s.ops > 0:
-            key = "int8" if s.cls.startswith("int_") else "fp32"
+            key = "int8" if s.cls.startswith(("int_", "dyn_")) else "fp32"
             peaks[key] = max(peaks.get(key, 0.0), s.ops / best)
         elif s.cls in ("elementwise", "movement") and s.bytes > 0:
             mem_rates.append((s.bytes, s.bytes / best))
-    curves = {
-        c: Curve(tuple((a, statistics.fmean(rs)) for a, rs in sorted(pts.items())))
-        for c, pts in by.items()
-    }
+    curves = {c: Curve(_merge_close(pts)) for c, pts in by.items()}
     # A floor must hold for kernels faster than any benchmark: the peaks and the cache
     # bandwidth get FLOOR_HEADROOM on top of the best rate seen (docs/hardware.md).
     figures = {**{k: v * FLOOR_HEADROOM for k, v in peaks.items()}, **figures_stream}
@@ -202,6 +218,19 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = f32(m_, k_)
         add(f"matmul{m_}x{k_}x{n_}", "gemm",
             model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
+    # attention's MatMuls: both operands computed (scores q·kᵀ with k stored [tokens, head dim],
+    # onnxruntime's FusedMatMul with transB; context p·v), batched over heads; one row per
+    # head is a decoder step over its cache
+    for h, s, t, dh in ((4, 64, 64, 32), (8, 128, 128, 64), (12, 256, 256, 64), (8, 1, 256, 64), (12, 1, 1024, 64)):
+        cls = "gemm_act_skinny" if s <= 8 else "gemm_act"
+        a, b = f32(1, h, s, dh), f32(1, h, t, dh)
+        add(f"scores{h}x{s}x{t}x{dh}", cls,
+            model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
+                   helper.make_node("MatMul", ["a", "bt"], ["y"])], [("a", a), ("b", b)], ["y"], {}),
+            {"a": a, "b": b})
+        p, v = f32(1, h, s, t), f32(1, h, t, dh)
+        add(f"context{h}x{s}x{t}x{dh}", cls,
+            model([helper.make_node("MatMul", ["p", "v"], ["y"])], [("p", p), ("v", v)], ["y"], {}), {"p": p, "v": v})
     for k_, n_ in ((256, 256), (768, 768), (1024, 4096)):
         x = f32(1, k_)
         add(f"gemv{k_}x{n_}", "gemm_skinny",
@@ -218,6 +247,13 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
                  for i in range(4)]
         inits = {**{f"w{i}": f32(c, c, k, k) * 0.1 for i in range(4)}, **{f"b{i}": f32(c) for i in range(4)}}
         add(f"conv{c}x{h}k{k}", "conv", model(nodes, [("c0", x)], ["c4"], inits), {"c0": x})
+    stems: list[tuple[int, int, int, dict[str, Any], Any]] = []
+    for co, h, k in ((16, 128, 3), (32, 224, 3), (64, 224, 7)):  # stems: an image of 3 channels, stride 2
+        x, xq = f32(1, 3, h, h), rng.integers(0, 255, (1, 3, h, h)).astype(np.uint8)
+        conv: dict[str, Any] = {"pads": [k // 2] * 4, "strides": [2, 2]}
+        add(f"stem{co}x{h}k{k}", "conv_stem", model([helper.make_node("Conv", ["x", "w"], ["y"], **conv)], [("x", x)],
+                                                     ["y"], {"w": f32(co, 3, k, k) * 0.1}), {"x": x})
+        stems.append((co, h, k, conv, xq))
     for c, h in ((32, 112), (96, 56), (256, 14), (960, 7)):
         x = f32(1, c, h, h)
         nodes = [helper.make_node("Conv", [f"c{i}", f"w{i}", f"b{i}"], [f"c{i + 1}"], pads=[1] * 4, group=c)
@@ -225,52 +261,92 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         inits = {**{f"w{i}": f32(c, 1, 3, 3) * 0.3 for i in range(4)}, **{f"b{i}": f32(c) for i in range(4)}}
         add(f"dwconv{c}x{h}", "conv_dw", model(nodes, [("c0", x)], ["c4"], inits), {"c0": x})
 
-    def qdq(op_nodes: list[Any], x: Any, w_shape: tuple[int, ...], extra: dict[str, Any]) -> Any:
-        wq = rng.integers(-127, 127, w_shape).astype(np.int8)
-        inits = {"xs": np.array(0.05, np.float32), "xz": np.array(0, np.uint8), "wq": wq,
-                 "ws": np.array(0.01, np.float32), "wz": np.array(0, np.int8),
-                 "ys": np.array(0.1, np.float32), "yz": np.array(0, np.uint8), **extra}
-        nodes = [
-            helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
-            helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
-            helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"]),
-            *op_nodes,
-            helper.make_node("QuantizeLinear", ["yf", "ys", "yz"], ["yq"]),
-            helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"]),
-        ]
-        return model(nodes, [("x", x)], ["y"], inits)
+    # Integer kernels, isolated: uint8 in and uint8 out, so that onnxruntime runs the integer
+    # kernel alone (no QuantizeLinear of a float input, no DequantizeLinear of the result:
+    # those are the "quant" class, below).
+    def u8(*shape: int) -> Any:
+        return rng.integers(0, 255, shape).astype(np.uint8)
 
-    for m_, k_, n_ in ((64, 512, 512), (256, 1024, 1024), (32, 768, 768), (1, 768, 768), (1, 1024, 4096)):
-        x = f32(m_, k_)
-        cls = "int_gemm" if m_ > 8 else "int_gemm_skinny"
-        add(f"qmatmul{m_}x{k_}x{n_}", cls, qdq([helper.make_node("MatMul", ["xd", "wd"], ["yf"])], x, (k_, n_), {}),
-            {"x": x})
-    for n in (16384, 262144, 2 << 20):  # QDQ elementwise and softmax (QLinearAdd, QLinearSoftmax)
-        x = f32(n // 256, 256)
-        x2 = f32(n // 256, 256)
-        m = qdq([helper.make_node("QuantizeLinear", ["x2", "xs", "xz"], ["x2q"]),
-                 helper.make_node("DequantizeLinear", ["x2q", "xs", "xz"], ["x2d"]),
-                 helper.make_node("Add", ["xd", "x2d"], ["yf"])], x, (1,), {})
-        m.graph.input.append(helper.make_tensor_value_info("x2", TensorProto.FLOAT, list(x2.shape)))
-        add(f"qadd{n}", "int_elementwise", m, {"x": x, "x2": x2})
+    qinit = {"xs": np.array(0.05, np.float32), "xz": np.array(128, np.uint8), "ws": np.array(0.01, np.float32),
+             "wz": np.array(0, np.int8), "ys": np.array(0.1, np.float32), "yz": np.array(128, np.uint8)}
+
+    def dq(src: str, dst: str, w: bool = False) -> Any:
+        return helper.make_node("DequantizeLinear", [src, "ws" if w else "xs", "wz" if w else "xz"], [dst])
+
+    def q(src: str, dst: str) -> Any:
+        return helper.make_node("QuantizeLinear", [src, "ys", "yz"], [dst])
+
+    def qdq(ops: list[Any], ins: dict[str, Any], weights: dict[str, Any]) -> Any:
+        """DequantizeLinear of every uint8 input ``i`` (as ``i_d``) and int8 weight ``w`` (as
+        ``w_d``), ``ops`` from those to ``yf``, QuantizeLinear to the uint8 output."""
+        nodes = [dq(n, n + "_d") for n in ins] + [dq(n, n + "_d", w=True) for n in weights] + ops + [q("yf", "y")]
+        return model(nodes, list(ins.items()), ["y"], {**qinit, **weights})
+
+    def i8(*shape: int) -> Any:
+        return rng.integers(-127, 127, shape).astype(np.int8)
+
+    for m_, k_, n_ in ((16, 256, 256), (64, 256, 256), (64, 512, 512), (256, 1024, 1024), (32, 768, 768),
+                       (128, 256, 1024), (128, 1024, 256), (1, 768, 768), (1, 1024, 4096)):
+        x = u8(m_, k_)
+        add(f"qmatmul{m_}x{k_}x{n_}", "int_gemm" if m_ > 8 else "int_gemm_skinny",
+            qdq([helper.make_node("MatMul", ["x_d", "w_d"], ["yf"])], {"x": x}, {"w": i8(k_, n_)}), {"x": x})
+    for h, s, dh in ((4, 64, 32), (8, 128, 64), (12, 256, 64)):  # attention: scores, then context
+        a, b = u8(1, h, s, dh), u8(1, h, dh, s)
+        add(f"qscores{h}x{s}x{dh}", "int_gemm_act",
+            qdq([helper.make_node("MatMul", ["a_d", "b_d"], ["yf"])], {"a": a, "b": b}, {}), {"a": a, "b": b})
+        p, v = u8(1, h, s, s), u8(1, h, s, dh)
+        add(f"qcontext{h}x{s}x{dh}", "int_gemm_act",
+            qdq([helper.make_node("MatMul", ["p_d", "v_d"], ["yf"])], {"p": p, "v": v}, {}), {"p": p, "v": v})
+    for n in (16384, 262144, 2 << 20):  # QLinearAdd, QLinearSoftmax
+        a, b = u8(n // 256, 256), u8(n // 256, 256)
+        add(f"qadd{n}", "int_elementwise", qdq([helper.make_node("Add", ["a_d", "b_d"], ["yf"])], {"a": a, "b": b},
+                                               {}), {"a": a, "b": b})
         add(f"qsoftmax{n}", "int_softmax",
-            qdq([helper.make_node("Softmax", ["xd"], ["yf"], axis=-1)], x, (1,), {}), {"x": x})
-    for m_, k_, n_ in ((64, 512, 2048), (256, 256, 1024), (1, 1024, 1024)):  # dynamic quantization
+            qdq([helper.make_node("Softmax", ["a_d"], ["yf"], axis=-1)], {"a": a}, {}), {"a": a})
+    for n in (16384, 262144, 2 << 20):  # standalone quantization at a float/int8 boundary
+        x, xq = f32(n // 256, 256), u8(n // 256, 256)
+        add(f"quantize{n}", "quant", model([helper.make_node("QuantizeLinear", ["x", "ys", "yz"], ["y"])],
+                                           [("x", x)], ["y"], qinit), {"x": x})
+        add(f"dequantize{n}", "quant", model([helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["y"])],
+                                             [("x", xq)], ["y"], qinit), {"x": xq})
+        add(f"dynquantize{n}", "quant", model([helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "s", "z"])],
+                                              [("x", x)], ["y"], {}), {"x": x})
+    # dynamic quantization (onnxruntime: DynamicQuantizeMatMul), at several reduction depths
+    for m_, k_, n_ in ((16, 256, 256), (64, 256, 256), (64, 512, 2048), (256, 256, 1024), (128, 1024, 256),
+                       (32, 768, 768), (1, 1024, 1024), (1, 768, 3072)):
         x = f32(m_, k_)
         nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
                  helper.make_node("MatMulInteger", ["xq", "wq", "xz", "wz"], ["acc"]),
                  helper.make_node("Cast", ["acc"], ["accf"], to=1),
                  helper.make_node("Mul", ["xs", "ws"], ["sc"]),
                  helper.make_node("Mul", ["accf", "sc"], ["y"])]
-        inits = {"wq": rng.integers(-127, 127, (k_, n_)).astype(np.int8), "wz": np.array(0, np.int8),
-                 "ws": np.array(0.01, np.float32)}
-        add(f"dynmatmul{m_}x{k_}x{n_}", "int_gemm" if m_ > 8 else "int_gemm_skinny",
+        inits = {"wq": i8(k_, n_), "wz": np.array(0, np.int8), "ws": np.array(0.01, np.float32)}
+        add(f"dynmatmul{m_}x{k_}x{n_}", "dyn_gemm" if m_ > 8 else "dyn_gemm_skinny",
             model(nodes, [("x", x)], ["y"], inits), {"x": x})
-    for c, h in ((32, 28), (64, 56), (128, 28)):
+    # integer convolutions in chains of four (onnxruntime keeps NHWC between them), dense and depthwise
+    for c, h, k, dw in ((32, 28, 3, False), (64, 56, 3, False), (128, 28, 3, False), (64, 56, 1, False),
+                        (32, 112, 3, True), (96, 56, 3, True), (256, 14, 3, True), (960, 7, 3, True)):
+        x = u8(1, c, h, h)
+        nodes, ws = [], {}
+        for i in range(4):
+            src = "x_d" if i == 0 else f"q{i}_d"
+            ws[f"w{i}"] = i8(c, 1 if dw else c, k, k)
+            nodes.append(helper.make_node("Conv", [src, f"w{i}_d"], [f"c{i}" if i < 3 else "yf"], pads=[k // 2] * 4,
+                                          group=c if dw else 1))
+            if i < 3:
+                nodes += [q(f"c{i}", f"q{i + 1}"), helper.make_node("DequantizeLinear", [f"q{i + 1}", "ys", "yz"],
+                                                                     [f"q{i + 1}_d"])]
+        add(f"qconv{'dw' if dw else ''}{c}x{h}k{k}", "int_conv_dw" if dw else "int_conv",
+            qdq(nodes, {"x": x}, ws), {"x": x})
+    for co, h, k, conv, xq in stems:
+        add(f"qstem{co}x{h}k{k}", "int_conv_stem", qdq([helper.make_node("Conv", ["x_d", "w_d"], ["yf"], **conv)],
+                                                       {"x": xq}, {"w": i8(co, 3, k, k)}), {"x": xq})
+    for c, h in ((32, 56), (64, 112), (128, 112)):  # a BatchNormalization left standalone (after a QDQ Conv)
         x = f32(1, c, h, h)
-        add(f"qconv{c}x{h}", "int_conv",
-            qdq([helper.make_node("Conv", ["xd", "wd"], ["yf"], pads=[1] * 4)], x, (c, c, 3, 3), {}), {"x": x})
-    for hsz, seq in ((64, 16), (256, 32)):
+        add(f"batchnorm{c}x{h}", "batchnorm",
+            model([helper.make_node("BatchNormalization", ["x", "g", "b", "m", "v"], ["y"])], [("x", x)], ["y"],
+                  {"g": f32(c), "b": f32(c), "m": f32(c), "v": np.abs(f32(c)) + 1}), {"x": x})
+    for hsz, seq in ((64, 16), (128, 16), (256, 32)):
         x = f32(seq, 1, hsz)
         add(f"lstm{hsz}x{seq}", "recurrent",
             model([helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], hidden_size=hsz)], [("x", x)], ["y"],
@@ -279,8 +355,9 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     return out
 
 
-def _amounts(m: Any, cls: str) -> tuple[float, float, int, int]:
-    """(ops, bytes, kernels, kernels of ``cls``) of a benchmark model, as the prediction counts them."""
+def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float]:
+    """(ops, bytes, kernels, kernels of ``cls``, curve size of one) of a benchmark model, as the
+    prediction counts them."""
     from onnx_cost import api
     from onnx_cost.views.hardware.fusion import kernels
     from onnx_cost.views.hardware.roofline import _COUNTED_STATES
@@ -288,17 +365,17 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int]:
     report = api.analyze(m)
     ks = [k for k in kernels(report, [r for r in report.nodes if r.status in _COUNTED_STATES]) if not k.folded]
     if cls == OVERHEAD:
-        return 0.0, 0.0, len(ks), len(ks)
+        return 0.0, 0.0, len(ks), len(ks), 0.0
     if cls == STREAM:
-        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks)
-    from onnx_cost.views.hardware.efficiency import amount, kernel_class
+        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0
+    from onnx_cost.views.hardware.efficiency import amount, curve_size, kernel_class
 
     main = [k for k in ks if kernel_class(k) == cls]
     if not main:  # the analysis and the class table disagree: a bug, not a verdict on the machine
         raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
     ops = sum(k.ops for k in main)
     nbytes = sum(amount(k, cls) if cls not in COMPUTE else k.bytes for k in main)
-    return ops, nbytes, len(ks), len(main)
+    return ops, nbytes, len(ks), len(main), curve_size(main[0], cls)
 
 
 def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
@@ -332,8 +409,8 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
         so.log_severity_level = 3
         so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
         sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-        ops, nbytes, n, units = _amounts(m, cls)
-        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units))
+        ops, nbytes, n, units, size = _amounts(m, cls)
+        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units, size))
     best: dict[str, tuple[float, float]] = {}
     spread = float("inf")
     done = 0
@@ -350,8 +427,8 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
             progress(f"round {done}: run-to-run spread {spread:.0%}")
         if spread <= GOOD_SPREAD and done >= MIN_ROUNDS:
             break
-    samples = [Sample(name, cls, ops, nbytes, n, *best[name], units=u)
-               for name, cls, _s, _f, ops, nbytes, n, u in sessions]
+    samples = [Sample(name, cls, ops, nbytes, n, *best[name], units=u, size=sz)
+               for name, cls, _s, _f, ops, nbytes, n, u, sz in sessions]
     return samples, spread, done
 
 

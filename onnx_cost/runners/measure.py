@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -264,15 +265,46 @@ def map_kernels(measured: dict[str, float], prediction: Any) -> dict[str, tuple[
                 head_of.setdefault(t, h)
     names = sorted(head_of, key=len, reverse=True)
     out: dict[str, list[float]] = {h: [p, 0.0] for h, p in pred.items()}
+    unmapped: dict[str, float] = {}
     for name, t in measured.items():
         h = head_of.get(name)
         if h is None:
             h = next((head_of[n] for n in names if n and name.startswith(n)), None)
         if h is None:
-            out.setdefault("(runtime-inserted)", [0.0, 0.0])[1] += t
+            unmapped[name] = t
         else:
             out[h][1] += t
+    for name, h in _by_fusion_order(unmapped, prediction).items():
+        out[h][1] += unmapped.pop(name)
+    if unmapped:
+        out.setdefault("(runtime-inserted)", [0.0, 0.0])[1] += sum(unmapped.values())
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+# onnxruntime's name for a fused node it names after its op type -> our fusion rule
+_FUSED_NAMES = {"SkipLayerNormalization": "skip_layer_norm", "Gelu": "gelu", "BiasGelu": "bias_gelu",
+                "LayerNormalization": "layer_norm"}
+_TOKEN = re.compile(r"^(?P<base>[A-Za-z]+?)(?:_token_(?P<n>\d+))?$")
+
+
+def _by_fusion_order(unmapped: dict[str, float], prediction: Any) -> dict[str, str]:
+    """Profiled names onnxruntime gave its fused nodes after their op type, not a member
+    (``SkipLayerNormalization``, ``SkipLayerNormalization_token_3``: ``Graph::GenerateNodeName``
+    adds a growing counter), mapped to our kernels of that fusion: the n-th name in the
+    counter's order to the n-th such kernel in graph order (the fusions walk the graph in
+    order). Returns profiled name -> our head node's name."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for name in unmapped:
+        m = _TOKEN.match(name)
+        if m and m.group("base") in _FUSED_NAMES:
+            groups.setdefault(m.group("base"), []).append((-1 if m.group("n") is None else int(m.group("n")), name))
+    found: dict[str, str] = {}
+    for base, got in groups.items():
+        ours = [kt.kernel.head.name for kt in prediction.kernels
+                if kt.bound != "folded" and kt.kernel.fusion == _FUSED_NAMES[base]]
+        for (_, name), head in zip(sorted(got), ours):
+            found[name] = head
+    return found
 
 
 def rank_correlation(a: list[float], b: list[float]) -> float | None:

@@ -26,22 +26,41 @@ CLASSES: dict[str, tuple[str, str]] = {
     "gemm": ("ops", "MatMul/Gemm with more than 8 rows, fp32"),
     "gemm_skinny": ("bytes", "MatMul/Gemm with at most 8 rows (a GEMV: reads its weights once)"),
     "conv": ("ops", "dense convolution (group 1), fp32"),
-    "conv_dw": ("ops", "depthwise and grouped convolution"),
-    "int_gemm": ("ops", "integer MatMul kernels (QDQ MatMul, MatMulInteger, DynamicQuantizeMatMul), more than 8 rows"),
-    "int_gemm_skinny": ("bytes", "integer MatMul kernels with at most 8 rows"),
+    "conv_dw": ("ops", "depthwise and grouped convolution, fp32"),
+    "conv_stem": ("ops", "dense convolution reading fewer than 8 channels (a stem on the image), fp32"),
+    "gemm_act": ("ops", "MatMul of two computed operands (attention's scores and context), more than 8 rows "
+                        "per batch: no packed weights"),
+    "gemm_act_skinny": ("bytes", "MatMul of two computed operands with at most 8 rows per batch (a decoder step's "
+                                 "attention over its cache)"),
+    "int_gemm": ("ops", "integer MatMul kernels of a QDQ group (QLinearMatMul, QGemm), more than 8 rows"),
+    "int_gemm_skinny": ("bytes", "integer MatMul kernels of a QDQ group with at most 8 rows"),
+    "int_gemm_act": ("ops", "integer MatMul of two computed operands (a QDQ attention's scores and context)"),
+    "dyn_gemm": ("ops", "dynamic quantization's MatMul (DynamicQuantizeMatMul, MatMulIntegerToFloat, "
+                        "MatMulInteger), more than 8 rows"),
+    "dyn_gemm_skinny": ("bytes", "dynamic quantization's MatMul with at most 8 rows"),
     "int_conv": ("ops", "integer convolutions (QDQ Conv, QLinearConv, ConvInteger)"),
+    "int_conv_dw": ("ops", "integer depthwise and grouped convolution"),
+    "int_conv_stem": ("ops", "integer convolution reading fewer than 8 channels (a stem on the image)"),
     "recurrent": ("ops", "LSTM, GRU, RNN"),
     "int_elementwise": ("bytes", "QDQ groups of other ops (QLinearAdd, QLinearMul, pooling, ...): int8 bytes"),
     "int_softmax": ("bytes", "a QDQ Softmax (QLinearSoftmax): int8 bytes"),
-    "elementwise": ("bytes", "unary and binary elementwise, activations, casts, standalone Q/DQ"),
+    "quant": ("bytes", "standalone QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear"),
+    "elementwise": ("bytes", "unary and binary elementwise, activations, casts"),
     "reduction": ("bytes", "Reduce*, pooling, ArgMax/ArgMin"),
-    "norm": ("bytes", "Softmax, LayerNormalization (and its decomposed form), BatchNormalization, other norms"),
+    "norm": ("bytes", "Softmax, LayerNormalization (and its decomposed form), other norms"),
+    "batchnorm": ("bytes", "a BatchNormalization left standalone (not folded into a convolution)"),
     "skip_norm": ("bytes", "a residual Add fused into a layer norm (SkipLayerNormalization)"),
     "gelu": ("bytes", "GELU and BiasGelu fusions, Erf"),
     "movement": ("bytes", "Transpose, Concat, Slice, Split, Pad, Expand, Tile, Resize and other copies"),
     "gather": ("bytes", "Gather, GatherElements, GatherND, Scatter* (bytes: twice the rows written)"),
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
 }
+# a class split off later -> the class a device file written before the split priced it with
+FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny", "int_gemm_act": "int_gemm",
+                            "dyn_gemm": "int_gemm",
+                            "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
+                            "conv_stem": "conv", "int_conv_stem": "int_conv",
+                            "batchnorm": "norm"}
 COMPUTE = frozenset(c for c, (axis, _) in CLASSES.items() if axis == "ops")
 
 _REDUCTION = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -80,27 +99,35 @@ def amount(k: Kernel, cls: str) -> float:
     return k.bytes
 
 
+STEM_CHANNELS = 8  # a dense convolution reading fewer input channels is a stem (conv_stem)
+_DYNAMIC = {"MatMulInteger", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"}
+_QUANT = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
+
+
+def curve_size(k: Kernel, cls: str) -> float:
+    """Where a kernel reads its class's curve: ``amount``, except a recurrent cell, read at
+    its operations per time step: it runs its steps one after the other (onnxruntime's
+    deep_cpu_lstm.cc: one GEMM of the recurrent weights per step), so a longer sequence of
+    the same cell is not a larger, more efficient kernel. The steps are the first dim of its
+    input (layout 0, what exporters write)."""
+    if cls == "recurrent":
+        x = k.head.inputs[0] if k.head.inputs else None
+        steps = x[0] if x and isinstance(x[0], int) and x[0] > 0 else 1
+        return k.ops / steps
+    return amount(k, cls)
+
+
 def kernel_class(k: Kernel) -> str:
     """The op class of a kernel, from its head node (and its fusion)."""
     h = k.head
     op = h.op_type
-    integer = k.precision == "int8" or op in ("QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger",
-                                               "DynamicQuantizeMatMul", "MatMulIntegerToFloat")
+    integer = k.precision == "int8" or op in ("QLinearConv", "QLinearMatMul", "ConvInteger") or op in _DYNAMIC
     if op in ("Conv", "ConvTranspose", "QLinearConv", "ConvInteger"):
-        w = h.inputs[3 if op == "QLinearConv" else 1] if len(h.inputs) > 1 else None
-        x = h.inputs[0] if h.inputs else None
-        grouped = (w is not None and x is not None and len(w) > 1 and len(x) > 1 and isinstance(w[1], int)
-                   and isinstance(x[1], int) and w[1] < x[1] and op != "ConvTranspose")
-        if grouped:
-            return "conv_dw"
-        return "int_conv" if integer else "conv"
-    if op in ("MatMul", "Gemm", "QLinearMatMul", "MatMulInteger", "FusedMatMul", "DynamicQuantizeMatMul",
-              "MatMulIntegerToFloat"):
-        rows = _rows(h)
-        skinny = rows is not None and rows <= 8
-        if integer:
-            return "int_gemm_skinny" if skinny else "int_gemm"
-        return "gemm_skinny" if skinny else "gemm"
+        return _conv_class(h, op, integer)
+    if op in ("MatMul", "Gemm", "QLinearMatMul", "FusedMatMul") or op in _DYNAMIC:
+        return _gemm_class(k, op, integer)
+    if op in _QUANT and not k.fusion:
+        return "quant"
     if op in _RECURRENT:
         return "recurrent"
     if k.fusion == "qdq" and op not in _VIEW and op not in _MOVEMENT:
@@ -111,6 +138,8 @@ def kernel_class(k: Kernel) -> str:
         return "norm"
     if k.fusion in ("gelu", "bias_gelu") or op == "Erf":
         return "gelu"
+    if op == "BatchNormalization":
+        return "batchnorm"
     if op in _NORM:
         return "norm"
     if op in _REDUCTION:
@@ -122,6 +151,45 @@ def kernel_class(k: Kernel) -> str:
     if op in _VIEW:
         return "view"
     return "elementwise"
+
+
+def _conv_class(h: Any, op: str, integer: bool) -> str:
+    """Dense, grouped (depthwise) or a stem (few input channels), fp32 or integer: six
+    curves. MLAS has a depthwise kernel of its own (qlinearconv.cc: MlasConvDepthwise);
+    a stem reduces over a handful of channels, too few to fill the GEMM's vectors, and
+    onnxruntime's NCHWc layout starts after it (nchwc_transformer.cc)."""
+    w = h.inputs[3 if op == "QLinearConv" else 1] if len(h.inputs) > 1 else None
+    x = h.inputs[0] if h.inputs else None
+    grouped = (w is not None and x is not None and len(w) > 1 and len(x) > 1 and isinstance(w[1], int)
+               and isinstance(x[1], int) and w[1] < x[1] and op != "ConvTranspose")
+    if grouped:
+        return "int_conv_dw" if integer else "conv_dw"
+    if w is not None and len(w) > 1 and isinstance(w[1], int) and w[1] < STEM_CHANNELS and op != "ConvTranspose":
+        return "int_conv_stem" if integer else "conv_stem"
+    return "int_conv" if integer else "conv"
+
+
+def _batch_rows(r: Any) -> int:
+    """Rows of one matrix of a batched MatMul's output (the second-to-last dim; 9 when unknown)."""
+    shp = r.outputs[0] if r.outputs else None
+    d = shp[-2] if shp is not None and len(shp) >= 2 else None
+    return d if isinstance(d, int) else 9
+
+
+def _gemm_class(k: Kernel, op: str, integer: bool) -> str:
+    """A MatMul's class: dynamic quantization's kernels apart from the QDQ integer ones (they
+    quantize their float input every run and dequantize their output), two computed
+    operands (no weights packed at load: attention) apart from a constant weight, and
+    at most 8 rows (a GEMV, bound by reading its weights) apart from more."""
+    rows = _rows(k.head)
+    skinny = rows is not None and rows <= 8
+    if op in _DYNAMIC:
+        return "dyn_gemm_skinny" if skinny else "dyn_gemm"
+    if k.computed_operands:
+        return "int_gemm_act" if integer else "gemm_act_skinny" if _batch_rows(k.head) <= 8 else "gemm_act"
+    if integer:
+        return "int_gemm_skinny" if skinny else "int_gemm"
+    return "gemm_skinny" if skinny else "gemm"
 
 
 @dataclass(frozen=True)
@@ -159,7 +227,7 @@ class Efficiency:
     info: Mapping[str, Any] = field(default_factory=dict)  # date, cpu, threads, onnxruntime, spread
 
     def rate(self, cls: str, size: float) -> float | None:
-        c = self.curves.get(cls)
+        c = self.curves.get(cls) or self.curves.get(FALLBACK.get(cls, ""))
         return c.rate(size) if c is not None else None
 
 
@@ -172,7 +240,10 @@ def default_efficiency(peak_fp32: float | None, peak_int8: float | None, bandwid
     p8 = peak_int8 or p32
     bw = bandwidth or 1e11
     compute = {"gemm": (0.1, 0.6, p32), "conv": (0.1, 0.5, p32), "conv_dw": (0.02, 0.1, p32),
-               "int_gemm": (0.1, 0.5, p8), "int_conv": (0.1, 0.4, p8), "recurrent": (0.02, 0.2, p32)}
+               "gemm_act": (0.1, 0.6, p32), "int_gemm": (0.1, 0.5, p8), "int_gemm_act": (0.1, 0.5, p8),
+               "dyn_gemm": (0.05, 0.4, p8), "int_conv": (0.1, 0.4, p8), "int_conv_dw": (0.02, 0.1, p8),
+               "conv_stem": (0.02, 0.2, p32), "int_conv_stem": (0.02, 0.2, p8),
+               "recurrent": (0.02, 0.2, p32)}
     curves = {c: Curve(((1e6, lo * p), (1e9, hi * p))) for c, (lo, hi, p) in compute.items()}
     for c in CLASSES:
         if c not in curves:

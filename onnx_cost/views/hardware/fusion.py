@@ -75,6 +75,7 @@ class Kernel:
     writes: tuple[str, ...] = ()  # and out
     partial: bool = False  # a boundary tensor's size was unknown
     extra_kernels: int = 0  # kernels the runtime adds for it (the Reshapes around a Gemm made of a 3-D MatMul)
+    computed_operands: bool = False  # a MatMul whose both operands are computed (attention): no packed weight
 
     @property
     def op_type(self) -> str:
@@ -270,8 +271,31 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             continue
         seen.add(id(k))
         _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float)
+        k.computed_operands = _computed_operands(k, producer, const)
         out.append(k)
     return out
+
+
+def _computed_operands(k: Kernel, producer: dict[str, NodeRecord], const: set[str]) -> bool:
+    """Whether a MatMul kernel's second operand is computed every run, not a weight: through
+    the DequantizeLinear or Transpose fused into it, back to a non-constant tensor.
+    onnxruntime packs a constant B once at load (matmul.cc, qlinearmatmul.cc PrePack); a
+    computed one is packed on every run."""
+    h = k.head
+    if h.op_type not in ("MatMul", "QLinearMatMul", "FusedMatMul") or k.folded:
+        return False
+    names = [t for t in h.input_names if t]
+    if len(names) < 2:
+        return False
+    b = names[3 if h.op_type == "QLinearMatMul" else 1]
+    inside = {id(m) for m in k.members}
+    for _ in range(2):  # a DequantizeLinear (of a weight, shared or not), a Transpose fused into it
+        p = producer.get(b)
+        if p is None or not p.input_names or not (
+                p.op_type == "DequantizeLinear" or (p.op_type == "Transpose" and id(p) in inside)):
+            break
+        b = p.input_names[0]
+    return b not in const
 
 
 def _conv_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any) -> Kernel:

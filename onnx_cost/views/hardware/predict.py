@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from onnx_cost.views.hardware.efficiency import COMPUTE, Efficiency, amount, default_efficiency, kernel_class
+from onnx_cost.views.hardware.efficiency import (
+    COMPUTE,
+    Efficiency,
+    amount,
+    curve_size,
+    default_efficiency,
+    kernel_class,
+)
 from onnx_cost.views.hardware.fusion import Kernel, kernels
 from onnx_cost.views.hardware.roofline import _COUNTED_STATES, node_precision, pick_peak
 
@@ -135,7 +142,7 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         if cls == "view":
             work = 0.0
         elif cls in COMPUTE and k.ops > 0:
-            rate = eff.rate(cls, k.ops)
+            rate = eff.rate(cls, curve_size(k, cls))
             work = max(k.ops / rate if rate else compute_s, w_cold)
         else:
             size = amount(k, cls)
@@ -172,8 +179,12 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
 
 def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency) -> None:
     """onnxruntime runs an integer convolution in NHWC on x86 (nhwc_transformer.cc): a
-    Transpose before it unless its input comes from another integer kernel, and one after
-    it unless every reader is an integer kernel. Each costs a copy of the int8 tensor."""
+    Transpose before it unless its input comes from another integer kernel of a QDQ group
+    (QLinearConv, QLinearAdd, QLinearGlobalAveragePool... carry NHWC on), and one after it
+    unless every reader is one. A standalone QuantizeLinear/DequantizeLinear does not
+    count: the float op beside it (a BatchNormalization left unfolded) wants NCHW. Each
+    costs a copy of the int8 tensor, once per tensor (two convolutions reading one input
+    share its Transpose), charged to the convolution that needs it first."""
     from onnx_cost.views.hardware.fusion import _bytes_of
 
     convs = [kt for kt in times if kt.precision == "int8" and kt.kernel.head.op_type == "Conv" and kt.bound != "folded"]
@@ -186,6 +197,9 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
             readers.setdefault(t, []).append(kt)
     const = set(report.initializers)
 
+    def nhwc(kt: KernelTime | None) -> bool:
+        return kt is not None and kt.precision == "int8" and kt.kernel.fusion == "qdq"
+
     def copy(t: str) -> float:
         b = _bytes_of(report, t)
         if not b:
@@ -193,15 +207,17 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
         rate = eff.rate("movement", 2 * b) or eff.rate("elementwise", 2 * b)
         return eff.dispatch_s + (2 * b / rate if rate else 0.0)
 
+    done: set[str] = set()
     for kt in convs:
         extra = 0.0
         data = [t for t in kt.kernel.reads if t not in const and not report.tensors.get(t, _NOT).static]
         for t in data[:1] if len(data) == 1 else [max(data, key=lambda t: _bytes_of(report, t) or 0)] if data else []:
-            p = producer.get(t)
-            if p is None or p.precision != "int8":
+            if not nhwc(producer.get(t)) and t not in done:
+                done.add(t)
                 extra += copy(t)
         for t in kt.kernel.writes:
-            if any(r.precision != "int8" for r in readers.get(t, [])) or not readers.get(t):
+            if (any(not nhwc(r) for r in readers.get(t, [])) or not readers.get(t)) and t not in done:
+                done.add(t)
                 extra += copy(t)
         kt.layout_s = extra
         kt.predicted_s += extra
