@@ -105,19 +105,20 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
 
     name = escape(dim)  # a dim name from the model
     cols = [Column(name, right=True), Column("floor", right=True), Column("predicted", right=True),
-            Column("verdict (share of predicted time)"), Column("floor bound"),
-            Column("compute share of floor", right=True, drop=2), Column("ops", right=True),
-            Column("bytes", right=True), Column("footprint", right=True, drop=1), Column("fits"), Column("")]
+            Column("verdict"), Column("floor bound", drop=3), Column("compute of floor", right=True, drop=2),
+            Column("ops", right=True, drop=4), Column("bytes", right=True, drop=4),
+            Column("footprint", right=True, drop=1), Column("fits"), Column("")]
 
     def predicted(r: HardwareRow) -> str:  # uncalibrated: the range, never its middle alone
         low, high = r.predicted_range_s
         return _time(r.predicted_s) if r.calibrated else f"{_time(low)} to {_time(high)}"
 
-    cells = [[str(r.value), _time(r.floor_s), predicted(r), f"{r.verdict['bound']}-bound {r.verdict['share']:.0%}",
+    cells = [[str(r.value), _time(r.floor_s), predicted(r), f"{r.verdict['bound']} {r.verdict['share']:.0%}",
               r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"), _si(r.bytes, "B"),
               _bin(r.weight_bytes + r.peak_activation_bytes), "-" if r.fits is None else ("yes" if r.fits else "NO"),
               "(partial)" if r.partial else ""] for r in rows]
-    lines = [f"Sweep of {name} on {escape(device.name)}"]
+    lines = [f"Sweep of {name} on {escape(device.name)} (verdict: the bound holding most of the predicted time, "
+             "as the single run states it; floor bound: that of the latency floor)"]
     x = crossover(rows)
     if any(r.partial for r in rows):  # a verdict on uncounted nodes would be a guess
         end = ["Some values are partial (nodes not counted or tensor sizes unknown): no bound verdict;"
