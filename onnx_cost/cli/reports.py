@@ -72,7 +72,7 @@ def diff(
         from onnx_cost.analyzer.external import refuse_model_data
         from onnx_cost.output import check_writable, refuse_model
         from onnx_cost.render import diff as diff_render
-        from onnx_cost.symbolic.binding import analyze_bound, check_declared, refuse_symbolic
+        from onnx_cost.symbolic.binding import analyze_at_binding, check_declared, refuse_symbolic
         from onnx_cost.views.diff import diff as compare
 
         target = None if output in (None, "-") else output
@@ -91,7 +91,7 @@ def diff(
             refuse_model_data(target, pb)
         check_declared([pa, pb], dims)
         refuse_symbolic([pa, pb], dims, "diff")
-        (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
+        (a, ba), (b, bb) = analyze_at_binding(pa, dims), analyze_at_binding(pb, dims)
         d = compare(a, b, depth, (ba, bb))
         from onnx_cost.views.interface import interface_changes
 
