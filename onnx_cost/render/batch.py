@@ -75,7 +75,7 @@ def to_json(rows: Sequence[ModelRow]) -> str:
 
 def unused_dims(rows: Sequence[ModelRow], dims: Mapping[str, int]) -> str:
     """The --dim names no analyzed model declares ('' when each is used, or none was
-    analyzed): what the batch warns about, since each model takes only its own."""
+    analyzed): what the batch refuses (exit 2), since each model takes only its own."""
     analyzed = [r for r in rows if not r.failed]
     if not analyzed:
         return ""
