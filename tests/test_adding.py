@@ -32,3 +32,33 @@ def test_a_format_is_one_formats_entry():
     assert [f.value for f in Format] == list(FORMATS)
     for name in FORMATS:
         assert callable(renderer(name)), name
+
+
+def option_sentences(doc: str) -> list[str]:
+    """The sentences of ``doc`` that say where an option alias (``Annotated``) is declared."""
+    return [s for s in re.split(r"\.\s+(?=[A-Z])", " ".join(doc.split())) if "`Annotated`" in s]
+
+
+def test_the_doc_puts_an_option_where_options_are_declared():
+    # the one module that declares options (tests/test_cli_options.py) is the only CLI module
+    # the page may name for an option alias
+    import ast
+
+    def declares(path: Path) -> bool:
+        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                   and n.func.attr in ("Option", "Argument") for n in ast.walk(ast.parse(path.read_text("utf-8"))))
+
+    declaring = {f"onnx_cost/cli/{p.name}" for p in sorted((ROOT / "onnx_cost" / "cli").glob("*.py")) if declares(p)}
+    assert declaring == {"onnx_cost/cli/options.py"}
+    sentences = option_sentences(DOC)
+    assert sentences, "docs/adding-a-rule.md no longer says where a view's option is declared"
+    for s in sentences:
+        named = set(re.findall(r"`(onnx_cost/cli/[\w/]+\.py)`", s))
+        assert named == declaring, f"docs/adding-a-rule.md puts an option in {sorted(named)}: {s}"
+
+
+def test_the_option_check_can_fail():
+    old = ("a view that needs a command-line option takes one `Annotated` option alias and one "
+           "parameter line in `onnx_cost/cli/__init__.py` `analyze`.")
+    (s,) = option_sentences(old)
+    assert set(re.findall(r"`(onnx_cost/cli/[\w/]+\.py)`", s)) == {"onnx_cost/cli/__init__.py"}

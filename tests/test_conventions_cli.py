@@ -145,4 +145,4 @@ def test_alias_and_formats_the_conventions_command_refuses(model):
     a, b = run(model, "--convention", "mmengine", "--json"), run(model, "--convention", "fvcore", "--json")
     assert json.loads(a.stdout)["conventions"] == json.loads(b.stdout)["conventions"]
     r = run("conventions", "--format", "csv")
-    assert r.exit_code == 2 and "does not apply to `conventions`" in r.output
+    assert r.exit_code == 2 and "does not apply to conventions (use table, markdown, json)" in r.output

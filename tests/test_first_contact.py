@@ -56,7 +56,7 @@ def test_dynamic_batch_table_is_exact_at_batch_1(tmp_path, monkeypatch):
     assert body.startswith(
         "m.onnx  opset 17  inputs: x 1x4 float32\n"
         "free dims: batch (shown at batch=1)\n"
-        "  bind them: --dim batch=1\n"
+        "  bind it: --dim batch=1\n"
         "\n"
         "Totals at batch=1\n"
         "  ops (FLOPs + integer ops)          28     28\n"
@@ -142,7 +142,7 @@ def test_dim_binding_reaches_value_info_and_outputs(tmp_path):
 def test_unnamed_input_dims_point_to_input(tmp_path):
     r = cli(_matmul(tmp_path, [None]))  # skl2onnx's X: [?, 4]
     assert r.exit_code == 0
-    assert "  bind them: --input x=N,4" in r.stdout.splitlines()
+    assert "  bind it: --input x=N,4" in r.stdout.splitlines()
 
 
 def test_shape_unknown_nodes_are_summarized_unless_nodes(tmp_path):
@@ -296,7 +296,7 @@ def test_csv_of_a_dynamic_model_counts_at_the_default_binding_and_says_so():
     # 16 x 16 = 256 MACs, 16 x (16 mul + 15 add) = 496 FLOPs
     assert (row["node"], row["inputs"], row["status"], row["macs"], row["flops"]) == (
         "/fc1/MatMul", "1x16;16x16", "counted", "256", "496")
-    assert r.stderr == "onnx-cost: note: counted at batch=1 (default binding) (bind: --dim batch=1)\n"
+    assert r.stderr == "onnx-cost: note: counted at batch=1 by the default binding (bind: --dim batch=1)\n"
 
 
 def test_csv_names_the_dims_it_cannot_bind():

@@ -69,10 +69,22 @@ def test_batch_dim_binds_each_model_that_declares_it(models):
     assert [x["totals"]["macs"] for x in json.loads(both.stdout)["rows"]] == [32 * 2, 32 * 5]
 
 
-def test_batch_warns_about_a_dim_no_model_declares(models):
-    r = runner.invoke(app, ["batch", models[0], "-j", "1", "--csv", "--dim", "bacth=2"])
-    assert r.exit_code == 0
-    assert r.stderr == "onnx-cost: warning: --dim bacth: no model analyzed declares it\n"
+def test_batch_refuses_a_dim_no_model_declares(models, tmp_path):
+    # as analyze and diff refuse it: one line, exit 2, nothing written
+    out = tmp_path / "rows.csv"
+    r = runner.invoke(app, ["batch", models[0], "-j", "1", "--csv", "--dim", "bacth=2", "-o", str(out)])
+    assert r.exit_code == 2 and not out.exists()
+    assert r.stderr == "onnx-cost: error: --dim bacth: no model analyzed has a dim of that name\n"
+    # a dim one model declares (seq) and the other not stays fine: it binds the one that does
+    r = runner.invoke(app, ["batch", *models, "-j", "1", "--json", "--dim", "seq=7"])
+    assert r.exit_code == 0, r.output
+    assert [x["totals"]["macs"] for x in json.loads(r.stdout)["rows"]] == [32 * 1, 32 * 7]
+
+
+def test_diff_refuses_a_dim_neither_model_declares(models):
+    r = runner.invoke(app, ["diff", models[0], models[0], "--dim", "bacth=2"])
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("onnx-cost: error: --dim bacth: the model has no dim of that name")
 
 
 def test_diff_applies_the_default_binding_and_dim(models):

@@ -397,6 +397,6 @@ def _aggregate(
         param_sizes=param_sizes,
         constant_sizes=const_sizes,
     )
-    for attach in REPORT_VIEWS:  # the views every report carries (views/qdq.py registers one)
+    for attach in REPORT_VIEWS:  # the views every report carries (api.py registers one: views/qdq.py's)
         report = attach(report)
     return report

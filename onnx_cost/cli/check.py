@@ -22,6 +22,7 @@ from onnx_cost.cli.options import (
     CheckConventionOpt,
     CheckDeviceOpt,
     CheckDimOpt,
+    CheckJsonOpt,
     CheckModelArg,
     ConfigOpt,
     DebugOpt,
@@ -53,6 +54,7 @@ def check(
     convention: CheckConventionOpt = None,
     allow_unknown: AllowUnknownOpt = False,
     fmt: CheckFormat = None,
+    json_: CheckJsonOpt = False,
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -68,7 +70,9 @@ def check(
       onnx-cost check model.onnx --dim batch=1:64 --budget 'peak_memory<=2GiB' --device a100-40gb
       onnx-cost check model.onnx --baseline release.json --max-increase flops=5% --format junit -o check.xml
     """
-    name = (fmt or "table").lower()
+    if json_ and fmt is not None and fmt.lower() != "json":
+        fail(f"--json and --format are exclusive (asked for json and {fmt})")
+    name = "json" if json_ else (fmt or "table").lower()
     if name not in FORMATS:
         fail(f"--format {fmt} does not apply to check (use {', '.join(FORMATS)})")
     code = 0

@@ -33,7 +33,7 @@ class OutputFormat:
     """How one format is rendered: ``renderer`` is "module:function" (imported only
     when used; None = not available yet), called as ``renderer(report, **options)``
     with the table options (``options``: CLI flag -> keyword) that apply to it, and
-    ``dynamic=`` (analyzer.dynamic.Dynamic or None: the free dims' formulas) when
+    ``dynamic=`` (symbolic.dynamic.Dynamic or None: the free dims' formulas) when
     ``dynamic`` is True."""
 
     renderer: str | None

@@ -8,8 +8,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from onnx_cost.cli.common import emit, fail, guarded
-from onnx_cost.cli.options import FormatOpt, OutputOpt
+from onnx_cost.cli.common import emit, fail, guarded, pick_format
+from onnx_cost.cli.options import CONVENTIONS_FORMATS, ConventionsFormatOpt, ConventionsJsonOpt, OutputOpt
 
 if TYPE_CHECKING:
     import onnx
@@ -113,10 +113,10 @@ def _csv(report: Any, res: list[Any], name: str) -> str:
     return buf.getvalue()
 
 
-def conventions(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
+def conventions(fmt: ConventionsFormatOpt = None, json_: ConventionsJsonOpt = False, output: OutputOpt = None) -> None:
     """What each counting convention (--convention NAME) counts, op family by op family,
     and the tool version its formulas were read from (docs/conventions.md)."""
-    name = fmt.value if fmt is not None else "table"  # markdown is ours even before the reports land
+    name = pick_format(fmt, False, json_, CONVENTIONS_FORMATS, "conventions")
     with guarded():
         from onnx_cost.render.conventions import conventions_markdown, conventions_text
         from onnx_cost.views.conventions import PROFILES

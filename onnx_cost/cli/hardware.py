@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from onnx_cost.cli.common import emit, fail, guarded, parse_sweep, pick_format
 from onnx_cost.cli.options import DebugOpt, DeviceNameArg, DevicesJsonOpt, OutputOpt, format_flag
 
-_FORMATS = ("table", "json")  # the formats the hardware view is added to
-_HTML_ONLY = "html"  # the HTML report draws the roofline itself (reports.render.html, from roofline_dict)
+_FORMATS = ("table", "json")  # devices' formats; the hardware view also goes to markdown, html, the overlays
+_HTML_ONLY = "html"  # the HTML report draws the roofline itself (render/html.py, from roofline_dict)
 
 
 @dataclass

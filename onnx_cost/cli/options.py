@@ -33,7 +33,7 @@ VersionOpt = Annotated[bool, typer.Option("--version", callback=_version, is_eag
 FormatOpt = Annotated[
     Format | None,
     typer.Option("--format", case_sensitive=False, metavar="|".join(FORMATS),
-                 help="Output format (default: table)."),
+                 help=f"Output format: {', '.join(FORMATS)} (default: table)."),
 ]
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Same as --format csv: one row per node (RFC 4180).")]
@@ -54,12 +54,15 @@ DimsOpt = Annotated[
 ]
 
 
-# the hardware view (--device and its companions)
+# the hardware view (--device and its companions); every --device takes the same values, said one way
+DEVICE_METAVAR = "NAME|FILE.toml|local"
+DEVICE_VALUES = ("a preset (onnx-cost devices), a device file (docs/hardware.md) or 'local' "
+                 "(this machine, measured once)")
+
 DeviceOpt = Annotated[
     str | None,
-    typer.Option("--device", metavar="NAME|FILE.toml|local",
-                 help="Roofline, latency floor and memory footprint on a device: a preset (onnx-cost devices), "
-                      "a device file (docs/hardware.md) or 'local' (this machine, measured once)."),
+    typer.Option("--device", metavar=DEVICE_METAVAR,
+                 help=f"Roofline, latency floor and memory footprint on a device: {DEVICE_VALUES}."),
 ]
 
 Tf32Opt = Annotated[
@@ -162,7 +165,8 @@ class SortChoice(str, enum.Enum):
 
 ByOpt = Annotated[
     ByChoice | None,
-    typer.Option("--by", case_sensitive=False, help="Table: one row per module (a tree), op type or node."),
+    typer.Option("--by", case_sensitive=False, metavar="|".join(c.value for c in ByChoice),
+                 help="Table: one row per module (a tree), op type or node."),
 ]
 
 DepthOpt = Annotated[
@@ -171,7 +175,8 @@ DepthOpt = Annotated[
 
 SortOpt = Annotated[
     SortChoice | None,
-    typer.Option("--sort", case_sensitive=False, help="Rank rows (and modules) by this; --top N keeps the first N."),
+    typer.Option("--sort", case_sensitive=False, metavar="|".join(c.value for c in SortChoice),
+                 help="Rank rows (and modules) by this; --top N keeps the first N."),
 ]
 
 ConventionOpt = Annotated[
@@ -210,8 +215,9 @@ CheckDimOpt = Annotated[list[str] | None, typer.Option(
     help="Bind a dim, or give it a range: every value in it must pass (decided exactly; repeatable).")]
 
 CheckDeviceOpt = Annotated[str | None, typer.Option(
-    "--device", metavar="NAME|FILE.toml|local",
-    help="The device of latency and peak-memory budgets (onnx-cost devices).")]
+    "--device", metavar=DEVICE_METAVAR, help=f"The device of latency and peak-memory budgets: {DEVICE_VALUES}.")]
+
+CheckJsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/ci.md, Outputs).")]
 
 CheckConventionOpt = Annotated[str | None, typer.Option(
     "--convention", metavar="NAME", help="Whose flops, macs and params the budgets mean (default exact; "
@@ -221,7 +227,19 @@ AllowUnknownOpt = Annotated[bool, typer.Option(
     "--allow-unknown", help="Exit 0 when no budget fails but some cannot be decided.")]
 
 
+# conventions
+CONVENTIONS_FORMATS = ("table", "markdown", "json")
+ConventionsFormatOpt = Annotated[str | None, format_flag(CONVENTIONS_FORMATS)]
+ConventionsJsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Same as --format json: every profile with its sources, and the op families.")]
+
+
 # diff and batch
+ModelsDimsOpt = Annotated[list[str] | None, typer.Option(
+    "--dim", metavar="NAME=N",
+    help="Bind a symbolic dim in each model that declares it: NAME=VALUE (repeatable; a name no model declares "
+         "is exit 2).")]
+
 BeforeArg = Annotated[str, typer.Argument(help="The model before (an .onnx file).", metavar="BEFORE")]
 
 AfterArg = Annotated[str, typer.Argument(help="The model after.", metavar="AFTER")]
@@ -234,8 +252,8 @@ DiffCsvOpt = Annotated[bool, typer.Option(
     "--csv", help="Same as --format csv: one row per model, total, view, op type, module and changed node.")]
 
 DiffDeviceOpt = Annotated[str | None, typer.Option(
-    "--device", metavar="NAME|FILE.toml|local",
-    help="Add both models' latency and memory footprint on this device (table, JSON, Markdown).")]
+    "--device", metavar=DEVICE_METAVAR,
+    help=f"Add both models' latency and memory footprint (table, JSON, Markdown) on a device: {DEVICE_VALUES}.")]
 
 DiffJsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/reports.md, Diff).")]
 
@@ -243,7 +261,8 @@ Specs = Annotated[
     list[str], typer.Argument(help="Folders (searched for *.onnx), globs or files.", metavar="DIR_OR_GLOB...")
 ]
 
-JobsOpt = Annotated[int | None, typer.Option("-j", "--jobs", min=1, help="Worker processes (default: one per CPU).")]
+JobsOpt = Annotated[int | None, typer.Option("-j", "--jobs", min=1, metavar="N",
+                                                 help="Worker processes (default: one per CPU).")]
 
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0, metavar="SECONDS",
                                         help="Per-model time limit; a model past it is killed (0: none).")]
@@ -269,9 +288,9 @@ ContextOpt = Annotated[int, typer.Option("--context", metavar="N", min=0,
 
 BatchOpt = Annotated[int, typer.Option("--batch", metavar="B", min=1, help="Sequences decoded at once.")]
 
-LlmDeviceOpt = Annotated[str | None, typer.Option("--device", metavar="NAME",
-                                            help="A preset (onnx-cost devices), a device .toml file or local: "
-                                                 "latency, tokens/s, memory fit, batch scan.")]
+LlmDeviceOpt = Annotated[str | None, typer.Option(
+    "--device", metavar=DEVICE_METAVAR,
+    help=f"Latency, tokens/s, memory fit and batch scan on a device: {DEVICE_VALUES}.")]
 
 SeqDimOpt = Annotated[str | None, typer.Option("--seq-dim", metavar="NAME", help="The new-token dim, when its name "
                                                                             "does not say.")]
@@ -280,13 +299,14 @@ PastDimOpt = Annotated[str | None, typer.Option("--past-dim", metavar="NAME", he
                                                                               "inputs, when the graph does not say.")]
 
 LlmMeasureOpt = Annotated[bool, typer.Option("--measure", help="Run the decode step with onnxruntime on this CPU: "
-                                                         "latency, achieved bandwidth, MBU (extra: runtime).")]
+                                                         "latency, achieved bandwidth, MBU (onnx-cost[runtime]).")]
 
 LlmJsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json (schema: docs/json.md, llm).")]
 
 
 # devices
 DeviceNameArg = Annotated[str | None, typer.Argument(
+    metavar="[NAME]",
     help="A preset (or device file) to show; default: all presets. 'calibrate': fit this machine (onnxruntime).")]
 
 DevicesJsonOpt = Annotated[bool, typer.Option("--json", help="Same as --format json: every figure with its source.")]

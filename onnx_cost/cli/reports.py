@@ -22,8 +22,8 @@ from onnx_cost.cli.options import (
     DiffDepthOpt,
     DiffDeviceOpt,
     DiffJsonOpt,
-    DimsOpt,
     JobsOpt,
+    ModelsDimsOpt,
     OutputOpt,
     ProgressOpt,
     RulesOpt,
@@ -44,7 +44,7 @@ def diff(
     json_: DiffJsonOpt = False,
     output: OutputOpt = None,
     depth: DiffDepthOpt = 2,
-    dim: DimsOpt = None,
+    dim: ModelsDimsOpt = None,
     rules: RulesOpt = None,
     debug: DebugOpt = False,
     device: DiffDeviceOpt = None,
@@ -72,7 +72,7 @@ def diff(
         from onnx_cost.analyzer.external import refuse_model_data
         from onnx_cost.output import check_writable, refuse_model
         from onnx_cost.render import diff as diff_render
-        from onnx_cost.symbolic.binding import analyze_bound, check_declared, refuse_symbolic
+        from onnx_cost.symbolic.binding import analyze_at_binding, check_declared, refuse_symbolic
         from onnx_cost.views.diff import diff as compare
 
         target = None if output in (None, "-") else output
@@ -91,7 +91,7 @@ def diff(
             refuse_model_data(target, pb)
         check_declared([pa, pb], dims)
         refuse_symbolic([pa, pb], dims, "diff")
-        (a, ba), (b, bb) = analyze_bound(pa, dims), analyze_bound(pb, dims)
+        (a, ba), (b, bb) = analyze_at_binding(pa, dims), analyze_at_binding(pb, dims)
         d = compare(a, b, depth, (ba, bb))
         from onnx_cost.views.interface import interface_changes
 
@@ -117,7 +117,7 @@ def batch(
     output: OutputOpt = None,
     jobs: JobsOpt = None,
     timeout: TimeoutOpt = 60.0,
-    dim: DimsOpt = None,
+    dim: ModelsDimsOpt = None,
     rules: RulesOpt = None,
     progress: ProgressOpt = None,
     strict: BatchStrictOpt = False,
@@ -157,8 +157,8 @@ def batch(
         finally:
             bar.close()
         unused = batch_render.unused_dims(rows, dims)
-        if unused:
-            sys.stderr.write(f"onnx-cost: warning: --dim {unused}: no model analyzed declares it\n")
+        if unused:  # as analyze and diff refuse a dim their model(s) do not declare; nothing is written
+            fail(f"--dim {unused}: no model analyzed has a dim of that name")
         render = {"table": batch_render.to_table, "csv": batch_render.to_csv, "json": batch_render.to_json,
                   "markdown": batch_render.to_markdown}[name]
         emit(render(rows), output)

@@ -75,7 +75,7 @@ def to_json(rows: Sequence[ModelRow]) -> str:
 
 def unused_dims(rows: Sequence[ModelRow], dims: Mapping[str, int]) -> str:
     """The --dim names no analyzed model declares ('' when each is used, or none was
-    analyzed): what the batch warns about, since each model takes only its own."""
+    analyzed): what the batch refuses (exit 2), since each model takes only its own."""
     analyzed = [r for r in rows if not r.failed]
     if not analyzed:
         return ""
@@ -109,18 +109,27 @@ def _notes(rows: Sequence[ModelRow]) -> list[str]:
     out = []
     if any(r.default_binding for r in rows if not r.failed):
         out.append(DEFAULT_LEGEND)
-    if any(r.symbolic_dims for r in rows if not r.failed):
+    exact = any(r.symbolic_dims for r in rows if not r.failed)
+    uncounted = any(set(r.binding.unbound) - set(r.symbolic_dims) for r in rows if not r.failed)
+    if exact and uncounted:  # one legend for one mark, saying which rows read which way
+        out.append("=? a free dim without a value: the counts that depend on it are its exact polynomials, or, in a"
+                   " partial row (no exact polynomial), the nodes it reaches are not counted")
+    elif exact:
         out.append("=? a free dim without a value: the counts that depend on it are its exact polynomials")
-    if any(set(r.binding.unbound) - set(r.symbolic_dims) for r in rows if not r.failed):
+    elif uncounted:
         out.append("=? a free dim without a value and no exact polynomial: the nodes it reaches are not counted"
                    " (partial)")
     return out
 
 
+def _models(n: int) -> str:
+    return f"{n} model" + ("" if n == 1 else "s")
+
+
 def to_markdown(rows: Sequence[ModelRow]) -> str:
     body = [_cells(r, md_text) + [md_text(r.error)] for r in rows]
     notes = "".join(f"\n{md_text(n)}\n" for n in _notes(rows))
-    return (f"# onnx-cost batch: {len(rows)} models\n\n"
+    return (f"# onnx-cost batch: {_models(len(rows))}\n\n"
             + md_table([*HEADERS, "error"], body, [h in _RIGHT for h in [*HEADERS, "error"]]) + notes)
 
 
@@ -128,7 +137,7 @@ def to_table(rows: Sequence[ModelRow], width: int | None = None) -> str:
     """One row per model in at most ``width`` columns (default: the terminal's), then
     the failed models' errors, whole and wrapped."""
     width = width or terminal_width()
-    lines = [f"{len(rows)} models", *table(_COLUMNS, [_cells(r, escape) for r in rows], width)]
+    lines = [_models(len(rows)), *table(_COLUMNS, [_cells(r, escape) for r in rows], width)]
     lines += [line for n in _notes(rows) for line in wrap(n, width)]
     failed = [r for r in rows if r.failed]
     if failed:

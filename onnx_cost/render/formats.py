@@ -35,7 +35,7 @@ def table(
 
 
 def _binding(dynamic: Any) -> Any:
-    """The default binding the analysis applied to free dims (reports.binding.Binding), or None."""
+    """The default binding the analysis applied to free dims (symbolic.binding.Binding), or None."""
     if dynamic is None or not dynamic.free:
         return None
     from onnx_cost.symbolic.binding import Binding

@@ -139,7 +139,8 @@ def _free_line(d: Dynamic) -> tuple[str, str]:
     else:
         shown = f"shown at {at}"
     unnamed = "; inputs with unnamed dims: " + ", ".join(escape(n) for n in d.unnamed) if d.unnamed else ""
-    return f"free dims: {free}{unnamed} ({shown})", f"bind them: {escape(d.hint)}"
+    them = "them" if len(d.free) + len(d.unnamed) > 1 else "it"
+    return f"free dims: {free}{unnamed} ({shown})", f"bind {them}: {escape(d.hint)}"
 
 
 def _totals(report: Report, dyn: Dynamic | None, width: int) -> list[str]:
@@ -287,6 +288,8 @@ def _node_values(rec: NodeRecord, i: int, dyn: Dynamic | None) -> dict[str, Valu
 
 
 def _top_nodes(report: Report, dyn: Dynamic | None, sort: str, top: int, all_nodes: bool, width: int) -> list[str]:
+    if top == 0 and not all_nodes:  # --top 0: no section, rather than a header over an empty table
+        return []
     chosen = [(i, r) for i, r in enumerate(report.nodes) if r.weight or all_nodes]
     if dyn is not None and not dyn.aligned:
         dyn = None

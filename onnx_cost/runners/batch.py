@@ -113,9 +113,9 @@ def analyze_one(
     path: str, rules: Sequence[str] = (), timeout: float | None = None, dims: Mapping[str, int] | None = None
 ) -> ModelRow:
     """Analyze one model into its row, at ``dims`` (those it declares) and the default
-    binding (reports.binding); never raises for a bad or slow model."""
+    binding (symbolic.binding); never raises for a bad or slow model."""
     from onnx_cost import api
-    from onnx_cost.symbolic.binding import analyze_bound
+    from onnx_cost.symbolic.binding import analyze_at_binding
 
     start = time.perf_counter()
     armed = bool(timeout) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -123,7 +123,7 @@ def analyze_one(
         old = signal.signal(signal.SIGALRM, _alarm)
         signal.setitimer(signal.ITIMER_REAL, float(timeout))  # type: ignore[arg-type]  # armed: timeout set
     try:
-        report, binding = analyze_bound(api._prepare(path, list(rules)), dims or {})
+        report, binding = analyze_at_binding(api._prepare(path, list(rules)), dims or {})
         return summarize(path, report, time.perf_counter() - start, binding)
     except _Timeout:
         return ModelRow(path, TIMEOUT, f"stopped after the {timeout:g} s time limit", time.perf_counter() - start)

@@ -59,11 +59,11 @@ def bind(p: Prepared, dims: Mapping[str, int]) -> Binding:
     return Binding(given, tuple(free), default_binding(p.proto, free))
 
 
-def analyze_bound(p: Prepared, dims: Mapping[str, int]) -> tuple[Report, Binding]:
+def analyze_at_binding(p: Prepared, dims: Mapping[str, int]) -> tuple[Report, Binding]:
     """The analysis of ``p`` at its binding (``bind``), and that binding, by the policy every
-    output shares (analyzer.dynamic.analyze_bound): a dim left free with no default makes the
+    output shares (symbolic.dynamic.analyze_bound): a dim left free with no default makes the
     counts polynomials, and a total that depends on it is None, as the library and the JSON
-    give it (analyzer.symtotals)."""
+    give it (symbolic.symtotals)."""
     from onnx_cost.symbolic.dynamic import analyze_bound as policy
     from onnx_cost.symbolic.symtotals import library_totals
 

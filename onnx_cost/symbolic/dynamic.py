@@ -263,7 +263,7 @@ def analyze_default(
     left = [d for d in free if d not in defaults] + [f"input {name}" for name in unnamed]
     said = []
     if defaults:
-        said.append("counted at " + ", ".join(f"{d}={v}" for d, v in defaults.items()) + " (default binding)")
+        said.append("counted at " + ", ".join(f"{d}={v}" for d, v in defaults.items()) + " by the default binding")
     if left:
         said.append(f"{', '.join(left)} free: rows that need {'them' if len(left) > 1 else 'it'} are shape_unknown")
     return report, "; ".join(said) + f" (bind: {bind_hint(free, unnamed, defaults)})"

@@ -89,7 +89,7 @@ class ModelDiff:
     precision: tuple[Counter[str], Counter[str]] = field(default_factory=lambda: (Counter(), Counter()))
     depth: int = 2
     views: dict[str, Pair] = field(default_factory=dict)  # e.g. "qdq_fused" when either model has it
-    bindings: tuple[Binding, Binding] | None = None  # the dims each model was analyzed at (reports.binding)
+    bindings: tuple[Binding, Binding] | None = None  # the dims each model was analyzed at (symbolic.binding)
     interface: list[Any] = field(default_factory=list)  # interface.InterfaceChange: inputs/outputs that differ
     device: Any = None  # diff_device.DeviceDiff with --device
 

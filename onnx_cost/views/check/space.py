@@ -2,7 +2,7 @@
 ranges (``--dim NAME=LO:HI``: a box) and the free ones (no value, no range).
 
 ``Space.function(metric)`` is the metric as a function on the box: an exact polynomial
-in the ranged dims (the totals: ``analyzer.scaling.formula`` fits them from analyses on
+in the ranged dims (the totals: ``symbolic.scaling.formula`` fits them from analyses on
 an integer grid starting at each range's LO, and checks them off the grid), a table of
 every point's value (a box of at most ``MAX_POINTS`` points, for what is not a
 polynomial: peak memory, latency, coverage, strided shapes), or ``Unknown`` with why.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from onnx_cost.symbolic.scaling import Formula
 
 MAX_POINTS = 64  # a box this small is decided point by point, whatever the metric
-MAX_DIMS = 3  # the formula's own limit (analyzer.scaling.formula)
+MAX_DIMS = 3  # the formula's own limit (symbolic.scaling.formula)
 Point = tuple[int, ...]
 
 

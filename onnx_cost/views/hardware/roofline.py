@@ -19,7 +19,7 @@ from onnx_cost.views.hardware.devices import Device
 if TYPE_CHECKING:  # the analyzer (and onnx) load only when a report exists anyway
     from onnx_cost.model.report import NodeRecord, Report
 
-_COUNTED_STATES = ("counted", "zero")  # analyzer.report.COUNTED, ZERO: nodes with a cost
+_COUNTED_STATES = ("counted", "zero")  # model.report.COUNTED, ZERO: nodes with a cost
 
 # The record's precision, else derived from its dtype until the field exists.
 _DTYPE_PRECISION = {
