@@ -213,7 +213,7 @@ class Report:
     constant_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # static non-weight: the same
     # initializers no node reads -> (elements, bytes): in no total (analyzer/params.py)
     unused_params: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # What the free symbolic dims do to this report (analyzer.dynamic.Dynamic): the binding
+    # What the free symbolic dims do to this report (symbolic.dynamic.Dynamic): the binding
     # the analysis applied and the totals as exact polynomials; None when no dim was free
     # or the caller asked for no binding (``onnx_cost.analyze(..., bind="none")``).
     dynamic: Any = None
@@ -258,7 +258,7 @@ class Report:
 
     @property
     def total_formula(self) -> dict[str, Any] | None:
-        """The totals as exact polynomials (``analyzer.polynomial.Polynomial``) in the free
+        """The totals as exact polynomials (``symbolic.polynomial.Polynomial``) in the free
         dims, by count name (``flops``, ``macs``, ... as the JSON's ``total_formula``); None
         when no dim was free. Fitted when first read (a few more analyses)."""
         d = self.dynamic

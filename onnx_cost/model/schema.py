@@ -199,7 +199,7 @@ def _precision_part(key: str) -> Callable[[Report], Totals | None]:
 
 def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
     """The whole report as plain JSON-able data (schema in docs/json.md); ``dynamic``
-    (analyzer.dynamic.Dynamic) adds the free dims and the totals' formulas."""
+    (symbolic.dynamic.Dynamic) adds the free dims and the totals' formulas."""
     counts = _Counts()
     m = report.model
     if dynamic is None:

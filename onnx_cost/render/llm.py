@@ -1,7 +1,7 @@
 """``onnx-cost llm`` as a table (plain text), Markdown or JSON.
 
 Input, dim and op names come from the model: text escapes them (``analyzer.text.escape``),
-Markdown makes them inert (``reports.markdown.md_text``), JSON carries them as strings.
+Markdown makes them inert (``render.markdown.md_text``), JSON carries them as strings.
 """
 
 from __future__ import annotations
