@@ -354,3 +354,12 @@ def test_every_sweep_output_states_its_binding(tmp_path):
     assert r.exit_code == 0 and d["default_binding"] == {"batch": 1} and d["onnx_cost_version"]
     plain = json.loads(runner.invoke(app, [mlp, "--sweep", "seq=2,3", "--json"]).stdout)
     assert plain["default_binding"] == d["default_binding"]
+
+
+def test_bind_none_lists_the_dims_it_left_free(tmp_path):
+    """Review of issue 19, finding 10: with bind="none" no default binding applies, and the
+    JSON's free_dims (docs/json.md: symbolic input dims nothing binds) lists them, with the hint."""
+    d = onnx_cost.analyze(mlp_batch_seq(tmp_path), bind="none").to_dict()
+    assert d["free_dims"] == ["batch", "seq"] and d["bind_hint"] == "--dim batch=N --dim seq=N"
+    d = onnx_cost.analyze(mlp_batch_seq(tmp_path), bind="none", dims={"seq": 4}).to_dict()
+    assert d["free_dims"] == ["batch"] and d["default_binding"] == {}

@@ -197,6 +197,15 @@ def _precision_part(key: str) -> Callable[[Report], Totals | None]:
     return lambda r: _precisions(r).get(key)
 
 
+def _unbound_dims(report: Report) -> list[str]:
+    """The named dims of the graph inputs that nothing bound (``bind="none"`` leaves them
+    so: no default binding was applied, and no ``Dynamic`` lists them), in order."""
+    out: list[str] = []
+    for _, _, shape in report.model.inputs:
+        out += [d for d in shape or () if isinstance(d, str) and d not in out]
+    return out
+
+
 def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
     """The whole report as plain JSON-able data (schema in docs/json.md); ``dynamic``
     (symbolic.dynamic.Dynamic) adds the free dims and the totals' formulas."""
@@ -225,9 +234,10 @@ def to_dict(report: Report, dynamic: Any = None) -> dict[str, Any]:
         ],
         "total": symbolic_totals(report, dynamic),
         "symbolic_dims": list(report.symbolic),
-        "free_dims": [] if dynamic is None else list(dynamic.free),
+        "free_dims": _unbound_dims(report) if dynamic is None else list(dynamic.free),
         "default_binding": {} if dynamic is None else dict(dynamic.defaults),
-        "bind_hint": " ".join([*([dynamic.hint] if dynamic is not None and dynamic.hint else []),
+        "bind_hint": " ".join([*([dynamic.hint] if dynamic is not None and dynamic.hint else
+                                 [f"--dim {d}=N" for d in _unbound_dims(report)] if dynamic is None else []),
                                *(f"--dim {d}=N" for d in report.derived_dims)]),
         "derived_dims": dict(report.derived_dims),
         "total_formula": formula_json(dynamic),
