@@ -123,7 +123,10 @@ RulesOpt = Annotated[
     typer.Option("--rules", metavar="FILE", help="A Python file of extra rules (repeatable; docs/plugins.md)."),
 ]
 
-StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 1 when any node is not counted.")]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Exit 1 when any node is not counted (uncounted, shape-unknown or invalid). A loop whose trip "
+                     "count is unknown is counted per iteration: its totals are lower bounds (JSON bound: lower), "
+                     "not a failure of --strict.")]
 
 ValuesOpt = Annotated[
     list[str] | None,
