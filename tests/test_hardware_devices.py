@@ -126,3 +126,15 @@ def test_ridge_of_a_preset() -> None:
     # T4 fp32: 8.1e12 op/s / 320e9 B/s = 25.3125 op/B
     assert t4.bandwidth is not None
     assert math.isclose(t4.peaks["fp32"].value / t4.bandwidth.value, 25.3125)
+
+
+def test_devices_lists_bytes_in_decimal_naming_the_vendors_binary_figure() -> None:
+    """Review of issue 19, finding 15: one byte family on every screen. The A100 40GB preset
+    holds 40 * 2^30 bytes of memory = 42.95 GB, and 40 * 2^20 bytes of L2 = 41.94 MB."""
+    from typer.testing import CliRunner
+
+    from onnx_cost.cli import app
+
+    out = CliRunner().invoke(app, ["devices", "a100-40gb"], env={"COLUMNS": "200"}).output
+    assert "capacity         42.95 GB    the vendor's 40 GiB (binary);" in out
+    assert "cache            41.94 MB    the vendor's 40 MiB (binary);" in out

@@ -241,7 +241,9 @@ def _devices_text(table: dict[str, Any], width: int | None = None) -> str:
     from onnx_cost.text import escape, terminal_width, wrap
 
     width = width or terminal_width()
-    units = {"bandwidth": (1e9, "GB/s"), "capacity": (2**30, "GB"), "cache": (2**20, "MB")}
+    # decimal on every screen, as the hardware view; capacity and cache name the vendor's binary figure
+    units = {"bandwidth": (1e9, "GB/s"), "capacity": (1e9, "GB"), "cache": (1e6, "MB")}
+    binary = {"capacity": (2**30, "GiB"), "cache": (2**20, "MiB")}
     lines: list[str] = []
 
     def figure(head: str, source: str) -> None:
@@ -263,7 +265,10 @@ def _devices_text(table: dict[str, Any], width: int | None = None) -> str:
         for k, (scale, unit) in units.items():
             f = getattr(d, k)
             if f is not None:
-                figure(f"  {k:<12} {f.value / scale:>9.4g} {unit:<4}  ", f.source)
+                source = f.source
+                if k in binary and f.value % binary[k][0] == 0:
+                    source = f"the vendor's {f.value / binary[k][0]:g} {binary[k][1]} (binary); {source}"
+                figure(f"  {k:<12} {f.value / scale:>9.4g} {unit:<4}  ", source)
         for k, why in d.not_found.items():
             figure(f"  {escape(k):<12} {'-':>9}       ", f"not found: {why}")
         if d.note:
