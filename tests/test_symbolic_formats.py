@@ -135,3 +135,35 @@ def test_html_data_has_no_zero_where_a_polynomial_is(blk):
     # the charts cannot draw a polynomial: the page says so (the script's note) instead of zero bars
     assert "a polynomial is not a bar" in " ".join(d["warnings"])
     assert "No charts: the counts are polynomials in " in page
+
+
+# -- in a real browser (skipped without chromium, as tests/test_reports_html.py) -------------
+
+from test_reports_html import browser, errors, open_page  # noqa: E402, F401  # the fixture
+
+
+def test_browser_shows_polynomials_and_no_bars(browser, tmp_path, blk):  # noqa: F811
+    b = open_page(browser, tmp_path, _out(blk, "--format", "html"))
+    assert b.find_elements("css selector", "#charts rect.bar") == []
+    assert "No charts: the counts are polynomials in seq" in b.find_element("css selector", "#charts").text
+    first = b.execute_script("return Array.from(document.querySelector('table.nodes tbody tr').cells)"
+                             ".map(c => c.textContent)")
+    # sorted by FLOPs (growth), av first: node, op, module, status, FLOPs, MACs, ops, params, bytes
+    assert first[0] == "av" and first[4:9] == ["128·seq^2 - 64·seq", "64·seq^2", "128·seq^2 - 64·seq", "0",
+                                               "4·seq^2 + 512·seq B"]
+    root = b.execute_script("return Array.from(document.querySelector('table.tree tbody tr').cells)"
+                            ".map(c => c.textContent)")
+    assert root[1] == "260·seq^2 + 32962·seq" and root[-1] == ""
+    assert errors(b) == []
+
+
+def test_browser_draws_the_convention_under_the_title(browser, tmp_path, blk):  # noqa: F811
+    page = _out(blk, "--dim", "seq=4", "--format", "html", "--convention", "torch")
+    b = open_page(browser, tmp_path, page)
+    order = b.execute_script("return Array.from(document.querySelectorAll('#app > *')).map(e => e.tagName + ':' + "
+                             "(e.id || e.className))")
+    assert order[:3] == ["H1:", "DIV:meta", "DIV:meta"]  # the title, the model line, the dims line
+    assert order[3] == "SECTION:convention" and order[4] == "SECTION:totals"
+    text = b.find_element("css selector", "#convention pre").text
+    assert text.startswith("convention: torch (")
+    assert errors(b) == []

@@ -30,6 +30,7 @@ from onnx_cost.views.scope import full_path
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+DATA_OPEN = '<script type="application/json" id="onnx-cost-data">'  # the page's one data block
 _NOT_ASCII = re.compile(r"[^\x00-\x7e]")
 
 
@@ -168,6 +169,6 @@ def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = No
         "<link rel=\"icon\" href=\"data:,\">\n"
         f"<title>{title}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n"
         "<noscript>This report draws its tables and charts with JavaScript.</noscript>\n<main id=\"app\"></main>\n"
-        f"<script type=\"application/json\" id=\"onnx-cost-data\">{data}</script>\n"
+        f"{DATA_OPEN}{data}</script>\n"
         f"<script>{script}</script>\n</body>\n</html>\n"
     )

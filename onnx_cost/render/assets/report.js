@@ -60,6 +60,16 @@
     DATA.warnings.forEach(function (w) { app.appendChild(el("div", "partial", "warning: " + w)); });
   }
 
+  function convention() {
+    // --convention NAME (not the default): its block, under the title and the binding's line
+    var block = document.getElementById("onnx-cost-convention");
+    if (!block) return;
+    var C = JSON.parse(block.textContent);
+    var s = section("convention", "Convention: " + C.name);
+    s.appendChild(el("div", "meta", C.header));
+    s.appendChild(el("pre", "convention", C.text));
+  }
+
   function totals() {
     var s = section("totals", "Totals"), box = el("div", "cards"), t = DATA.total, f = DATA.formula || {};
     // a total that depends on a symbolic dim is its polynomial (DATA.formula), never a number
@@ -280,6 +290,7 @@
   }
 
   header();
+  convention();
   totals();
   tree();
   charts();
