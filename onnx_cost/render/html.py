@@ -77,12 +77,12 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
     if report.symbolic:  # the polynomials in place of the default binding's 0s
         _symbolic_nodes(report, nodes)
         for c, x in zip(cut, T.cut(root, depth)):
-            _put(c, S.module_values(report, x.path, S.FIELDS))
+            _put(c, S.module_values(report, x.path, S.SHOWN))
         _symbolic_tree(report, tree)
         rank: dict[str, tuple[Any, ...]] = {}
         for o in ops:
             key = str(o["op"])
-            v = S.op_values(report, key, S.FIELDS)
+            v = S.op_values(report, key, S.SHOWN)
             _put(o, v)
             rank[key] = S.rank(v["ops"])
         ops.sort(key=lambda o: (rank[str(o["op"])], str(o["op"])))  # the table's and Markdown's order
@@ -110,14 +110,17 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
 
 def _put(row: dict[str, Any], values: S.Values) -> None:
     """``row``'s counts from their polynomials: a number where one is, else null with its
-    text in ``row["text"]`` (the page shows the text; the charts draw nothing)."""
+    text in ``row["text"]`` (the page shows the text; the charts draw nothing). The counts
+    the page does not show (dots, arith, ...) are dropped rather than fitted."""
     nums, texts = S.numbers(values)
+    for k in S.UNSHOWN:  # the default binding's numbers (0 where a dim is needed): not carried
+        row.pop(k, None)
     row.update(nums)
     row["text"] = texts
 
 
 def _symbolic_tree(report: Report, d: dict[str, Any]) -> None:
-    _put(d, S.module_values(report, tuple(d["path"]), S.FIELDS))
+    _put(d, S.module_values(report, tuple(d["path"]), S.SHOWN))
     for c in d["children"]:
         _symbolic_tree(report, c)
 

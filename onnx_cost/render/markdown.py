@@ -126,19 +126,22 @@ def module_section(report: Report, depth: int = 2, sort: str = "order") -> str:
 
 
 def _symbolic_nodes(report: Report, top: int, sort: str) -> list[tuple[NodeRecord, S.Values]] | None:
-    """The nodes with their polynomials, ranked by ``sort`` as the table ranks them (ties in
-    node order); None when the grid's analyses do not line up node for node."""
-    items = []
-    for i, r in enumerate(report.nodes):
-        v = S.node_values(report, i)
-        if v is None:
-            return None
-        items.append((i, r, v))
+    """The ``top`` nodes with their polynomials, ranked by ``sort`` as the table ranks them
+    (ties in node order); None when the grid's analyses do not line up node for node."""
+    if not report.dynamic.aligned:
+        return None
+    items = list(enumerate(report.nodes))
     if sort == "name":
         items.sort(key=lambda x: x[1].name)
     elif sort in S.METRICS:
-        items.sort(key=lambda x: (S.rank(x[2][sort]), x[0]))
-    return [(r, v) for _, r, v in items[:top]]
+        key = {i: S.rank(S.node_value(report, i, sort)) for i, _ in items}  # type: ignore[arg-type]
+        items.sort(key=lambda x: (key[x[0]], x[0]))
+    out = []
+    for i, r in items[:top]:
+        v = S.node_values(report, i)
+        assert v is not None
+        out.append((r, v))
+    return out
 
 
 def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:
