@@ -164,7 +164,8 @@ def test_table_block_after_the_binding_line(batch_model, name):
     lines = out.splitlines()
     assert lines[0].startswith(batch_model)
     assert lines[1] == "free dims: batch (shown at batch=1)"
-    _before(out, "bind them: --dim batch=1", f"convention: {name} (")
+    assert lines[2].startswith("  bind ") and lines[2].endswith(": --dim batch=1")  # the binding's flag
+    _before(out, "--dim batch=1\n", f"convention: {name} (")
     if name == "all":  # the comparison alone, under the binding
         assert "\nfvcore" in out and "23,040" in out and "Totals" not in out
     else:
