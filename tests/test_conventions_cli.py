@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import onnx
@@ -48,8 +49,10 @@ def test_default_convention_adds_no_line(model, fmt):
 def test_table_under_fvcore(model):
     r = run(model, "--convention", "fvcore")
     assert r.exit_code == 0, r.output
-    first = r.stdout.splitlines()[0]
-    assert first.startswith("convention: fvcore (") and "fvcore 0.1.6" in first
+    lines = r.stdout.splitlines()
+    # the model line first, then (after its blank line) the convention's block
+    assert lines[0].startswith(model) and lines[1] == ""
+    assert lines[2].startswith("convention: fvcore (") and "fvcore 0.1.6" in lines[2]
     # fvcore: conv 13,824 + BN 2·512 = 1,024 + bilinear upsample 4·2,048 = 8,192 → 23,040; Relu ignored.
     assert "23,040" in r.stdout
     assert "exact counts (docs/counting.md):" in r.stdout
@@ -79,7 +82,9 @@ def test_csv_carries_the_convention(model):
 def test_all_prints_one_row_per_profile(model):
     r = run(model, "--convention", "all")
     assert r.exit_code == 0, r.output
-    names = [line.split()[0] for line in r.stdout.splitlines()[4:]]
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(model) and lines[2].startswith("convention: all (")
+    names = [line.split()[0] for line in lines[lines.index(next(x for x in lines if x.startswith("---"))) + 1:]]
     assert names == ["exact", "torchvision", "fvcore", "thop", "ptflops", "ptflops-aten", "calflops", "torch", "onnx-tool"]
     rows = list(csv.DictReader(io.StringIO(run(model, "--convention", "all", "--csv").stdout)))
     assert {r["convention"]: r["macs"] for r in rows}["torchvision"] == "13824"
@@ -121,11 +126,83 @@ def test_docs_table_matches_the_profiles():
 
 def test_markdown_and_html_name_the_convention(model):
     md = run(model, "--format", "markdown", "--convention", "torch").stdout
-    assert md.startswith("```\nconvention: torch (")
+    assert md.startswith("# onnx-cost: ")
+    assert "\n```\nconvention: torch (" in md
     # torch: 2·13,824 = 27,648 (conv only)
     assert "27,648" in md.split("```")[1]
     page = run(model, "--format", "html", "--convention", "fvcore").stdout
-    assert '<p class="convention">convention: fvcore (' in page
+    block = re.search(r'id="onnx-cost-convention">(.*?)</script>', page, re.S)
+    assert block is not None
+    c = json.loads(block.group(1))
+    assert c["name"] == "fvcore" and c["header"].startswith("convention: fvcore (")
+    assert "23,040" in c["text"]  # the fvcore total (test_table_under_fvcore) reaches the page
+
+
+# -- a non-default convention on a model with a default binding: under the lines stating it ----
+
+
+@pytest.fixture(scope="module")
+def batch_model(tmp_path_factory) -> str:
+    # the module fixture's model with a free batch (counted at batch=1, the default binding):
+    # the same numbers as above, fvcore 23,040 flops, torch 27,648
+    b = Builder(external=False)
+    y = b.conv_bn("x", 3, 8, 3, 1, "Relu")
+    b.node("Resize", [y, "", b.const([1.0, 1.0, 2.0, 2.0])], mode="linear")
+    path = tmp_path_factory.mktemp("convb") / "m.onnx"
+    onnx.save(b.model(("x", ["batch", 3, 8, 8]), opset=13), path)
+    return str(path)
+
+
+def _before(text: str, first: str, then: str) -> None:
+    assert first in text and then in text, (first, then)
+    assert text.index(first) < text.index(then), (first, then)
+
+
+@pytest.mark.parametrize("name", ["fvcore", "torch", "all"])
+def test_table_block_after_the_binding_line(batch_model, name):
+    out = run(batch_model, "--convention", name).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith(batch_model)
+    assert lines[1] == "free dims: batch (shown at batch=1)"
+    assert lines[2].startswith("  bind ") and lines[2].endswith(": --dim batch=1")  # the binding's flag
+    _before(out, "--dim batch=1\n", f"convention: {name} (")
+    if name == "all":  # the comparison alone, under the binding
+        assert "\nfvcore" in out and "23,040" in out and "Totals" not in out
+    else:
+        _before(out, f"convention: {name} (", "exact counts (docs/counting.md):\nTotals at batch=1")
+        assert ("23,040" if name == "fvcore" else "27,648") in out.split("exact counts")[0]
+
+
+@pytest.mark.parametrize("name", ["fvcore", "all"])
+def test_markdown_block_after_heading_and_dims(batch_model, name):
+    md = run(batch_model, "--format", "markdown", "--convention", name).stdout
+    assert md.startswith("# onnx-cost: ")
+    _before(md, "\nDims: batch=1\\*", f"\n```\nconvention: {name} (")
+    _before(md, "Dims: batch=1", "23,040")
+    if name == "all":
+        assert "## Totals" not in md and md.rstrip().endswith("```")
+    else:
+        _before(md, "\n```\n\nexact counts (docs/counting.md):\n\n## Totals", "## By op type")
+
+
+@pytest.mark.parametrize("name", ["fvcore", "all"])
+def test_html_block_drawn_after_the_title(batch_model, name):
+    page = run(batch_model, "--format", "html", "--convention", name).stdout
+    # no markup above the page's app; the convention is data the script draws after the header
+    assert '<p class="convention">' not in page
+    _before(page, '<main id="app">', 'id="onnx-cost-convention"')
+    c = json.loads(re.search(r'id="onnx-cost-convention">(.*?)</script>', page, re.S).group(1))
+    assert c["name"] == name and "23,040" in c["text"]
+    _before(page, "  header();\n  convention();\n", "  totals();")
+
+
+def test_json_and_csv_under_fvcore_with_a_binding(batch_model):
+    d = json.loads(run(batch_model, "--convention", "fvcore", "--json").stdout)
+    assert d["convention"] == "fvcore" and d["default_binding"] == {"batch": 1}
+    assert d["conventions"][0]["total"] == {"flops": 23_040}
+    rows = list(csv.DictReader(io.StringIO(run(batch_model, "--csv", "--convention", "fvcore").stdout)))
+    # fvcore per node: conv 13,824, BN 1,024, Relu 0 (ignored), Resize 8,192
+    assert [r["convention_flops"] for r in rows] == ["13824", "1024", "0", "8192"]
 
 
 def test_json_views_carry_each_peer_convention(model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from onnx_cost.cli.common import emit, fail, guarded, pick_format
@@ -36,7 +37,8 @@ def results(report: Any, name: str, model: onnx.ModelProto | None, by_family: bo
 
 def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto | None) -> str:
     """The analysis output under convention ``name``: its header and totals in the table,
-    its object in JSON, its columns in CSV (docs/json.md)."""
+    Markdown and HTML (under the lines that name the model and state the binding its numbers
+    are counted at, never above them), its object in JSON, its columns in CSV (docs/json.md)."""
     from onnx_cost.render.conventions import comparison_text, result_text
 
     res = results(report, name, model, by_family=fmt == "json")
@@ -47,25 +49,41 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
     exact = name != ALL and res[0].profile.name == "exact"
     if exact and fmt in ("table", "markdown", "html"):
         return text  # the default convention needs no line above the report (docs/conventions.md)
+    block = ALL_HEADER + comparison_text(report, res) if name == ALL else result_text(res[0])
     if fmt == "html":
-        return _html(text, res, name)
-    fence, sep = ("```\n", "\n\n") if fmt == "markdown" else ("", "\n")  # plain text in Markdown: a code block
-    if name == ALL:
-        return fence + ALL_HEADER + comparison_text(report, res) + fence
-    return fence + result_text(res[0]) + fence + "exact counts (docs/counting.md):" + sep + text
+        return _html(text, res, name, block)
+    if fmt == "markdown":  # the heading and the Dims line, the block as code, then the sections
+        head, body = _split(text, "\n## ")
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", block)), default=0))  # op types: no way out
+        out = head.rstrip("\n") + f"\n\n{fence}\n" + block.rstrip("\n") + f"\n{fence}\n"
+        return out if name == ALL else out + "\nexact counts (docs/counting.md):\n\n" + body
+    head, body = _split(text, "\n\n")  # the table: the model line and the binding's lines first
+    out = head + "\n" + block
+    return out if name == ALL else out + "exact counts (docs/counting.md):\n" + body
 
 
-def _html(text: str, res: list[Any], name: str) -> str:
-    """The convention line as the first paragraph of the HTML body (escaped)."""
-    import html
+def _split(text: str, sep: str) -> tuple[str, str]:
+    """``text`` cut after the line that ends before the first ``sep``: its head (the lines
+    that name the model and state the binding) and the rest; all head when there is none."""
+    at = text.find(sep)
+    if at < 0:
+        return text, ""
+    return text[: at + 1], text[at + 1:].lstrip("\n")
 
+
+def _html(text: str, res: list[Any], name: str, block: str) -> str:
+    """The convention as a data block the page's script draws under its title and the line
+    that states the binding (the page is drawn by the script: a paragraph in the HTML would
+    come above them); its text is escaped as the report's data is (render.html.embed_json)."""
     from onnx_cost.render.conventions import header
+    from onnx_cost.render.html import DATA_OPEN, embed_json
 
     line = ALL_HEADER.strip() if name == ALL else header(res[0])
-    at = text.find("<body")
-    end = text.find(">", at) + 1 if at >= 0 else 0
-    para = f'<p class="convention">{html.escape(line)}</p>\n'
-    return text[:end] + "\n" + para + text[end:] if end else para + text
+    data = embed_json({"name": name if name == ALL else res[0].profile.name, "header": line,
+                       "text": block.rstrip("\n")})
+    tag = f'<script type="application/json" id="onnx-cost-convention">{data}</script>\n'
+    at = text.find(DATA_OPEN)
+    return text[:at] + tag + text[at:] if at >= 0 else text
 
 
 def _json(report: Any, text: str, res: list[Any], name: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from onnx_cost._version import __version__
 from onnx_cost.model.report import Report
+from onnx_cost.render import symbolic as S
 from onnx_cost.render.report import coverage_line, shape_str, symbolic_texts, symbolic_totals
 from onnx_cost.render.tables import node_totals
 from onnx_cost.symbolic.binding import DEFAULT_LEGEND, Binding
@@ -29,6 +30,7 @@ from onnx_cost.views.scope import full_path
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+DATA_OPEN = '<script type="application/json" id="onnx-cost-data">'  # the page's one data block
 _NOT_ASCII = re.compile(r"[^\x00-\x7e]")
 
 
@@ -70,6 +72,20 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
         })
     cut = [{"label": T.path_label(x), **x.totals.as_dict(),
             "memory_bytes": x.totals.memory_bytes} for x in T.cut(root, depth)]
+    tree = T.module_dict(root)
+    ops = [{"op": k, **v.as_dict(), "memory_bytes": v.memory_bytes} for k, v in report.by_op_type.items()]
+    if report.symbolic:  # the polynomials in place of the default binding's 0s
+        _symbolic_nodes(report, nodes)
+        for c, x in zip(cut, T.cut(root, depth)):
+            _put(c, S.module_values(report, x.path, S.SHOWN))
+        _symbolic_tree(report, tree)
+        rank: dict[str, tuple[Any, ...]] = {}
+        for o in ops:
+            key = str(o["op"])
+            v = S.op_values(report, key, S.SHOWN)
+            _put(o, v)
+            rank[key] = S.rank(v["ops"])
+        ops.sort(key=lambda o: (rank[str(o["op"])], str(o["op"])))  # the table's and Markdown's order
     return {
         "version": __version__,
         "model": {
@@ -81,9 +97,10 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
         "formula": symbolic_texts(report),
         "coverage": {"percent": round(100.0 * report.counted_coverage.fraction, 2), "line": coverage_line(report)},
         "depth": depth,
-        "tree": T.module_dict(root),
+        "tree": tree,
         "cut": cut,
-        "ops": [{"op": k, **v.as_dict(), "memory_bytes": v.memory_bytes} for k, v in report.by_op_type.items()],
+        "ops": ops,
+        "symbolic": list(report.symbolic),
         "nodes": nodes,
         "roofline": roofline,
         "warnings": report.warnings + _symbolic_warning(report),
@@ -91,14 +108,52 @@ def html_data(report: Report, depth: int = 2, roofline: dict[str, Any] | None = 
     }
 
 
+def _put(row: dict[str, Any], values: S.Values) -> None:
+    """``row``'s counts from their polynomials: a number where one is, else null with its
+    text in ``row["text"]`` (the page shows the text; the charts draw nothing). The counts
+    the page does not show (dots, arith, ...) are dropped rather than fitted."""
+    nums, texts = S.numbers(values)
+    for k in S.UNSHOWN:  # the default binding's numbers (0 where a dim is needed): not carried
+        row.pop(k, None)
+    row.update(nums)
+    row["text"] = texts
+
+
+def _symbolic_tree(report: Report, d: dict[str, Any]) -> None:
+    _put(d, S.module_values(report, tuple(d["path"]), S.SHOWN))
+    for c in d["children"]:
+        _symbolic_tree(report, c)
+
+
+def _symbolic_nodes(report: Report, nodes: list[dict[str, Any]]) -> None:
+    """Each node's counts as polynomials (null and text), and per count its rank among the
+    nodes (0: the largest) for the page's sorting; nulls without text when the grid's
+    analyses do not line up node for node."""
+    values = [S.node_values(report, i) for i in range(len(nodes))]
+    if any(v is None for v in values):
+        for n in nodes:
+            n.update(dict.fromkeys(S.METRICS))
+            n["text"] = {}
+        return
+    for n, v in zip(nodes, values):
+        assert v is not None
+        n.update(S.numbers(v)[0])
+        n["text"] = S.numbers(v)[1]
+    for k in S.METRICS:
+        order = sorted(range(len(nodes)), key=lambda i: (S.rank(values[i][k]), i))  # type: ignore[index]
+        for pos, i in enumerate(order):
+            nodes[i].setdefault("rank", {})[k] = pos
+
+
 def _symbolic_warning(report: Report) -> list[str]:
-    """With symbolic dims, the page's per-module and per-node figures are those of the default
-    binding, where the nodes that need them are not counted: say so above them."""
+    """With symbolic dims the page's counts are polynomials: the tables show them, the
+    charts (which need numbers) are not drawn; say so above them."""
     if not report.symbolic:
         return []
     dims = ", ".join(report.symbolic)
-    return [f"the totals are exact polynomials in {dims}; modules, op types and nodes are counted at the default "
-            f"binding, where {dims} stay free: the ones that need {dims} show 0 (bind with --dim to count them)"]
+    flags = " ".join(f"--dim {d}=N" for d in report.symbolic)
+    return [f"the counts are exact polynomials in {dims} at the default binding: the tables show them, "
+            f"the charts are not drawn (a polynomial is not a bar; bind with {flags} to draw them)"]
 
 
 def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = None,
@@ -117,6 +172,6 @@ def to_html(report: Report, depth: int = 2, roofline: dict[str, Any] | None = No
         "<link rel=\"icon\" href=\"data:,\">\n"
         f"<title>{title}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n"
         "<noscript>This report draws its tables and charts with JavaScript.</noscript>\n<main id=\"app\"></main>\n"
-        f"<script type=\"application/json\" id=\"onnx-cost-data\">{data}</script>\n"
+        f"{DATA_OPEN}{data}</script>\n"
         f"<script>{script}</script>\n</body>\n</html>\n"
     )

@@ -9,10 +9,10 @@ node name can neither break a table nor inject HTML.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from onnx_cost.errors import printable
-from onnx_cost.model.report import Report, Totals
+from onnx_cost.model.report import NodeRecord, Report, Totals
+from onnx_cost.render import symbolic as S
 from onnx_cost.render.report import coverage_line, si, symbolic_texts
 from onnx_cost.render.tables import ranked_nodes
 from onnx_cost.symbolic.binding import DEFAULT_LEGEND, Binding
@@ -78,51 +78,87 @@ def totals_section(report: Report) -> str:
 
 def op_section(report: Report, top: int | None = None) -> str:
     total = report.total.flops
-    items = list(report.by_op_type.items())[:top] if top is not None else list(report.by_op_type.items())
-    if report.symbolic:  # each op type's counts as polynomials in the symbolic dims
-        d = report.dynamic
-
-        def poly(k: str, get: Any) -> str:
-            return md_text(d.at_defaults(d.op_type(k, get)).to_str(), 500)
-
-        rows = [[md_text(k), str(v.nodes), poly(k, lambda t: t.flops), poly(k, lambda t: t.macs),
-                 poly(k, lambda t: t.ops), str(v.params), poly(k, lambda t: t.memory_bytes), ""] for k, v in items]
+    items = list(report.by_op_type.items())
+    if report.symbolic:  # each op type's counts as polynomials, ranked as the table ranks them (by ops)
+        polys = {k: S.op_values(report, k) for k, _ in items}
+        items.sort(key=lambda kv: (S.rank(polys[kv[0]]["ops"]), kv[0]))
+        rows = [[md_text(k), str(v.nodes), *_poly_cells(polys[k])] for k, v in items[:top]]
     else:
-        rows = [[md_text(k), str(v.nodes), *_cells(v, total, v.flops)] for k, v in items]
+        rows = [[md_text(k), str(v.nodes), *_cells(v, total, v.flops)] for k, v in items[:top]]
     return "## By op type\n\n" + md_table(("op type", "nodes", *COST_HEADERS, "% FLOPs"), rows)
 
 
-def _symbolic_note(report: Report) -> str:
+def _poly_cells(v: S.Values) -> list[str]:
+    """FLOPs, MACs, ops, params, bytes as exact polynomials (a number when one), no share."""
+    return [md_text(v[k].to_str(), 500) for k in S.METRICS] + [""]
+
+
+def _symbolic_note(report: Report, exact: bool = True) -> str:
     """Above the per-module and per-node tables of a model counted as polynomials."""
     if not report.symbolic:
         return ""
     dims = ", ".join(report.symbolic)
+    if exact:
+        return md_text(f"Exact polynomials in {dims} at the default binding (no share: a polynomial has "
+                       f"no percentage; --dim {dims.split(', ')[0]}=N gives numbers).", 1000) + "\n\n"
     flags = " ".join(f"--dim {d}=N" for d in report.symbolic)
     return md_text(f"Counted at the default binding, where {dims} stays free: rows that need it show 0 "
                    f"(the totals above are exact in it; bind it for these rows: {flags}).", 1000) + "\n\n"
 
 
 def module_section(report: Report, depth: int = 2, sort: str = "order") -> str:
-    root = T.build_tree(report)
     m = sort if sort in T.METRICS else "flops"
-    f, total = T.metric(m), T.metric(m)(report.total)
     rows = []
-    for r in T.rows(root, depth, sort):
-        indent = "&emsp;" * r.depth
-        fold = f" (+{r.hidden})" if r.hidden else ""
-        rows.append([indent + md_text(r.module.label) + fold, *_cells(r.module.totals, total, f(r.module.totals))])
+    if report.symbolic:  # each module's counts as polynomials (the grid's trees), never the 0s
+        for r, v in S.module_rows(report, depth, sort):
+            fold = f" (+{r.hidden})" if r.hidden else ""
+            rows.append(["&emsp;" * r.depth + md_text(r.module.label) + fold, *_poly_cells(v)])
+    else:
+        root = T.build_tree(report)
+        f, total = T.metric(m), T.metric(m)(report.total)
+        for r in T.rows(root, depth, sort):
+            fold = f" (+{r.hidden})" if r.hidden else ""
+            rows.append(["&emsp;" * r.depth + md_text(r.module.label) + fold,
+                         *_cells(r.module.totals, total, f(r.module.totals))])
     note = _symbolic_note(report)
     note += "Each module counts the nodes at or below it; (+N): modules folded below the depth.\n\n"
     return f"## By module (depth {depth})\n\n" + note + md_table(("module", *COST_HEADERS, f"% {T.HEADINGS[m]}"), rows)
 
 
+def _symbolic_nodes(report: Report, top: int, sort: str) -> list[tuple[NodeRecord, S.Values]] | None:
+    """The ``top`` nodes with their polynomials, ranked by ``sort`` as the table ranks them
+    (ties in node order); None when the grid's analyses do not line up node for node."""
+    if not report.dynamic.aligned:
+        return None
+    items = list(enumerate(report.nodes))
+    if sort == "name":
+        items.sort(key=lambda x: x[1].name)
+    elif sort in S.METRICS:
+        key = {i: S.rank(S.node_value(report, i, sort)) for i, _ in items}  # type: ignore[arg-type]
+        items.sort(key=lambda x: (key[x[0]], x[0]))
+    out = []
+    for i, r in items[:top]:
+        v = S.node_values(report, i)
+        assert v is not None
+        out.append((r, v))
+    return out
+
+
 def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:
     total = report.total.flops
     rows = []
-    for r, t in ranked_nodes(report, top, sort if sort != "order" else "flops"):
-        rows.append([md_text(r.name or "-"), md_text(r.op_type), md_text(full_path(r)), *_cells(t, total, t.flops)])
+    sort = sort if sort != "order" else "flops"
+    ranked = _symbolic_nodes(report, top, sort) if report.symbolic else None
+    if ranked is not None:
+        for r, v in ranked:
+            rows.append([md_text(r.name or "-"), md_text(r.op_type), md_text(full_path(r)), *_poly_cells(v)])
+        note = _symbolic_note(report)
+    else:
+        for r, t in ranked_nodes(report, top, sort):
+            rows.append([md_text(r.name or "-"), md_text(r.op_type), md_text(full_path(r)), *_cells(t, total, t.flops)])
+        note = _symbolic_note(report, exact=False)
     headers = ("node", "op", "module", *COST_HEADERS, "% FLOPs")
-    return f"## Top {len(rows)} nodes\n\n" + _symbolic_note(report) + md_table(headers, rows, [False] * 3 + [True] * 6)
+    return f"## Top {len(rows)} nodes\n\n" + note + md_table(headers, rows, [False] * 3 + [True] * 6)
 
 
 def to_markdown(report: Report, depth: int = 2, top: int = 10, sort: str | None = None,

@@ -40,10 +40,11 @@ _GENERATED = re.compile(r"^(node_)?[A-Za-z][A-Za-z0-9]*_\d+$")
 
 
 def show(v: Value, unit: str = "") -> str:
-    """A count for a table cell: SI units, or a compact polynomial."""
+    """A count for a table cell: SI units, or a polynomial with its exact coefficients
+    (a formula is never rounded: Markdown and HTML print the same text)."""
     if isinstance(v, Polynomial):
         n = integer(v)
-        return si(n, unit) if n is not None else escape(v.to_str(compact=True)) + (f" {unit}" if unit else "")
+        return si(n, unit) if n is not None else escape(v.to_str()) + (f" {unit}" if unit else "")
     return si(v, unit)
 
 

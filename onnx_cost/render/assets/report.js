@@ -32,11 +32,14 @@
     return String(n) + (u ? " " + u : "");
   }
   function pct(v, total) { return total ? (100 * v / total).toFixed(1) : "0.0"; }
-  function numCell(v, unit) {
+  function numCell(v, unit, text) {
+    // a count that depends on a symbolic dim is null, with its polynomial as text: never 0
+    if (v === null || v === undefined) return el("td", "n", (text || "?") + (unit ? " " + unit : ""));
     var td = el("td", "n", si(v, unit));
     td.setAttribute("title", String(v));
     return td;
   }
+  function tx(r, k) { return r.text ? r.text[k] : undefined; }
   function label(m) { return (m.name || "(model)") + (m["class"] ? " (" + m["class"] + ")" : ""); }
   function scroll(child) { var d = el("div", "scroll"); d.appendChild(child); return d; }
   function section(id, title) {
@@ -55,6 +58,16 @@
     if (DATA.binding) app.appendChild(el("div", "meta", "dims: " + DATA.binding));
     if (DATA.partial) app.appendChild(el("div", "partial", "Partial: some nodes could not be counted; totals are lower bounds."));
     DATA.warnings.forEach(function (w) { app.appendChild(el("div", "partial", "warning: " + w)); });
+  }
+
+  function convention() {
+    // --convention NAME (not the default): its block, under the title and the binding's line
+    var block = document.getElementById("onnx-cost-convention");
+    if (!block) return;
+    var C = JSON.parse(block.textContent);
+    var s = section("convention", "Convention: " + C.name);
+    s.appendChild(el("div", "meta", C.header));
+    s.appendChild(el("pre", "convention", C.text));
   }
 
   function totals() {
@@ -109,9 +122,11 @@
       td.appendChild(el("span", "label", label(m)));
       td.setAttribute("title", m.path.join("/"));
       tr.appendChild(td);
-      tr.appendChild(numCell(m.flops)); tr.appendChild(numCell(m.macs)); tr.appendChild(numCell(m.ops));
-      tr.appendChild(numCell(m.params)); tr.appendChild(numCell(m.memory_bytes, "B"));
-      tr.appendChild(el("td", "n", pct(m.flops, DATA.total.flops)));
+      tr.appendChild(numCell(m.flops, "", tx(m, "flops"))); tr.appendChild(numCell(m.macs, "", tx(m, "macs")));
+      tr.appendChild(numCell(m.ops, "", tx(m, "ops"))); tr.appendChild(numCell(m.params, "", tx(m, "params")));
+      tr.appendChild(numCell(m.memory_bytes, "B", tx(m, "memory_bytes")));
+      var share = m.flops === null || DATA.total.flops === null ? "" : pct(m.flops, DATA.total.flops);
+      tr.appendChild(el("td", "n", share));
       body.appendChild(tr);
       var n = { tr: tr, btn: btn, kids: [], open: false, depth: depth };
       nodes.push(n);
@@ -153,6 +168,7 @@
       for (var i = 0; i < DATA.nodes.length; i++) if (!q || hay[i].indexOf(q) >= 0) rows.push(DATA.nodes[i]);
       rows.sort(function (a, b) {
         var x = a[key], y = b[key];
+        if (a.rank && a.rank[key] !== undefined) { x = -a.rank[key]; y = -b.rank[key]; }  // polynomials: by growth
         if (x < y) return -dir;
         if (x > y) return dir;
         return a.index - b.index;
@@ -164,8 +180,9 @@
         var tr = el("tr");
         tr.appendChild(el("td", "s", r.name || "-")); tr.appendChild(el("td", "s", r.op));
         tr.appendChild(el("td", "s", r.module)); tr.appendChild(el("td", "s", r.status));
-        tr.appendChild(numCell(r.flops)); tr.appendChild(numCell(r.macs)); tr.appendChild(numCell(r.ops));
-        tr.appendChild(numCell(r.params)); tr.appendChild(numCell(r.bytes, "B"));
+        tr.appendChild(numCell(r.flops, "", tx(r, "flops"))); tr.appendChild(numCell(r.macs, "", tx(r, "macs")));
+        tr.appendChild(numCell(r.ops, "", tx(r, "ops"))); tr.appendChild(numCell(r.params, "", tx(r, "params")));
+        tr.appendChild(numCell(r.bytes, "B", tx(r, "bytes")));
         tr.appendChild(el("td", "s", r.output));
         body.appendChild(tr);
       });
@@ -197,6 +214,11 @@
 
   function charts() {
     var s = section("charts", "Where the cost is");
+    if (DATA.symbolic && DATA.symbolic.length) {  // a polynomial is not a bar: no chart, and say so
+      s.appendChild(el("div", "partial", "No charts: the counts are polynomials in " + DATA.symbolic.join(", ") +
+        " (the tables above and below show them); bind with --dim to draw the charts."));
+      return;
+    }
     var ctl = el("div", "controls"), pick = el("select");
     pick.id = "chart-metric";
     Object.keys(METRICS).forEach(function (k) { var o = el("option", null, METRICS[k]); o.value = k; pick.appendChild(o); });
@@ -268,6 +290,7 @@
   }
 
   header();
+  convention();
   totals();
   tree();
   charts();
