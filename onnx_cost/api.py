@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from onnx_cost._numbers import count_value, shown
 from onnx_cost.errors import BindingError, NotOnnxError
-from onnx_cost.model import REPORT_VIEWS
+from onnx_cost.model import JSON_PARTS, REPORT_VIEWS
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -372,4 +372,23 @@ def _qdq_view(report: Report) -> Report:
 
 
 REPORT_VIEWS.append(_qdq_view)
+
+
+def _conventions_json(report: Report, d: dict[str, Any]) -> None:
+    """``convention`` and ``conventions`` of ``Report.to_dict()``, as ``--json`` writes them:
+    the exact profile's result (none with symbolic dims: its numbers are per node), or the
+    convention view ``analyze(..., convention=)`` attached."""
+    from onnx_cost.views.conventions import exact_result
+    from onnx_cost.views.conventions.views import PREFIX
+
+    named = [k for k in report.views if k.startswith(PREFIX)]
+    if named:
+        d["convention"] = named[0][len(PREFIX):]
+        d["conventions"] = [report.views[k].data for k in named]
+        return
+    d["convention"] = "exact"
+    d["conventions"] = [] if report.symbolic else [exact_result(report).as_dict()]
+
+
+JSON_PARTS.append(_conventions_json)
 

@@ -363,3 +363,15 @@ def test_bind_none_lists_the_dims_it_left_free(tmp_path):
     assert d["free_dims"] == ["batch", "seq"] and d["bind_hint"] == "--dim batch=N --dim seq=N"
     d = onnx_cost.analyze(mlp_batch_seq(tmp_path), bind="none", dims={"seq": 4}).to_dict()
     assert d["free_dims"] == ["batch"] and d["default_binding"] == {}
+
+
+def test_the_librarys_json_is_the_commands_json(tmp_path):
+    """Review of issue 19, finding 17: analyze(...).to_json() is --json, key for key, the
+    conventions' part included (it lacked "convention" and "conventions")."""
+    for path in models(tmp_path):
+        out = runner.invoke(app, [path, "--json"])
+        assert out.exit_code in (0, 1), out.output
+        assert json.loads(onnx_cost.analyze(path).to_json()) == json.loads(out.stdout), path
+    d = onnx_cost.analyze(conv_dynbatch(tmp_path)).to_dict()
+    # the exact profile at batch=1: the conv's 6,912 MACs, 14,080 FLOPs with the Relu (docstring above)
+    assert d["convention"] == "exact" and d["conventions"][0]["total"] == {"flops": 14080, "macs": 6912}

@@ -5,7 +5,7 @@ rules and the root helpers (docs/architecture.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from onnx_cost.model.report import Report
@@ -17,3 +17,8 @@ if TYPE_CHECKING:
 # must not import the records (and numpy) when ``import onnx_cost`` runs.
 REPORT_VIEWS: list[Callable[[Report], Report]] = []
 
+
+# What the layers above add to ``Report.to_dict()``/``to_json()`` (``fn(report, d)``, in place),
+# so that the library's JSON is the command's ``--json``: api.py registers the conventions part
+# (``convention``, ``conventions``), which the model layer cannot compute (it is a view's).
+JSON_PARTS: list[Callable[[Report, dict[str, Any]], None]] = []

@@ -327,16 +327,21 @@ class Report:
         return report_repr(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-able data (the ``--json`` schema, docs/json.md)."""
+        """The report as JSON-able data: what ``--json`` prints (docs/json.md), the parts the
+        layers above add included (``model.JSON_PARTS``: the conventions)."""
+        from onnx_cost.model import JSON_PARTS
         from onnx_cost.model.schema import to_dict
 
-        return to_dict(self)
+        d = to_dict(self)
+        for part in JSON_PARTS:
+            part(self, d)
+        return d
 
     def to_json(self) -> str:
         """The report as the JSON text ``--json`` prints."""
-        from onnx_cost.model.schema import to_json
+        import json
 
-        return to_json(self)
+        return json.dumps(self.to_dict(), separators=(",", ":")) + "\n"
 
     def to_dataframe(self) -> Any:
         """One row per node as a pandas DataFrame (the CSV columns; needs pandas)."""
