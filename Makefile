@@ -32,7 +32,8 @@ lint: $(LINT_STAMP)  ## ruff (rules in pyproject.toml) and mypy on onnx_cost/
 fixtures: $(STAMP)  ## regenerate fixtures/ and the golden CSVs
 	$(BIN)/python scripts/make_fixtures.py
 
-docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md
+docs: $(STAMP)  ## regenerate the per-op table of docs/counting.md and the rule index rules/_index.py
+	$(BIN)/python scripts/gen_rule_index.py
 	$(BIN)/python scripts/gen_counting_doc.py
 	$(BIN)/python scripts/gen_conventions_doc.py
 

@@ -817,8 +817,9 @@ def render(results: list[Result], start: tuple[float, float] | None, total_s: fl
         "## Start-up",
         "",
         "`onnx-cost --help` imports typer, the CLI modules and the hardware package's light",
-        "modules, not onnx; the analysis imports onnx, the analyzer, every rule module and the",
-        "renderer the format needs. typer is held below 0.29: from 0.29 it depends on pydantic and builds a",
+        "modules, not onnx; the analysis imports onnx, the analyzer, the rule modules of the ops the",
+        "model holds (found in rules/_index.py when an op is first met) and the renderer the format",
+        "needs. typer is held below 0.29: from 0.29 it depends on pydantic and builds a",
         "pydantic `TypeAdapter` for every option on every run, which cost 0.10-0.11 s per command",
         "here (measured from the CLI's entry to the model load, typer 0.29.2 against 0.28.0).",
     ]

@@ -223,3 +223,10 @@ def test_alias_and_formats_the_conventions_command_refuses(model):
     assert json.loads(a.stdout)["conventions"] == json.loads(b.stdout)["conventions"]
     r = run("conventions", "--format", "csv")
     assert r.exit_code == 2 and "does not apply to conventions (use table, markdown, json)" in r.output
+
+
+def test_the_cli_names_the_default_convention_as_the_profiles_do() -> None:
+    from onnx_cost.cli.conventions import EXACT
+    from onnx_cost.views.conventions import DEFAULT
+
+    assert EXACT == DEFAULT

@@ -75,8 +75,10 @@ def load_entry_points() -> None:
 
     from onnx_cost.rules import load_all
 
-    load_all()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    found = entry_points(group=ENTRY_POINT_GROUP)
+    if found:  # the built-in rules first (a duplicate is caught at the plugin's line); else they load on first use
+        load_all()
+    for ep in found:
         _origins.setdefault(ep.value.partition(":")[0].partition(".")[0], f"plugin {ep.name} ({ep.value})")
         try:
             ep.load()

@@ -33,9 +33,8 @@ from onnx_cost.analyzer.signature import violation
 from onnx_cost.analyzer.topo import graph_reads, sort
 from onnx_cost.analyzer.values import SMALL, tensor_value
 from onnx_cost.model.dtypes import dtype_of, is_param_dtype
-from onnx_cost.rules import load_all
 from onnx_cost.rules.node import TensorInfo, is_float_dtype
-from onnx_cost.rules.registry import SHAPES, SHAPES_FIRST, is_onnx_domain, norm_domain
+from onnx_cost.rules.registry import SHAPES, SHAPES_FIRST, ensure, is_onnx_domain, norm_domain
 
 # Ops whose outputs are weights when their inputs are static (weightless zoo models
 # build every weight with ConstantOfShape).
@@ -88,7 +87,6 @@ class ShapeEngine:
         base_dir: str | None = None,
     ) -> None:
         self.base_dir = base_dir  # the model's folder: small int tensors stored externally are read
-        load_all()  # rule modules also register shape functions
         self.extra_hints = hints or {}  # onnx's whole-graph inference (symbolic dims)
         self.opsets = opsets
         self.ir_version = ir_version
@@ -197,6 +195,7 @@ class ShapeEngine:
         nd = norm_domain(domain)
         declared = self.opsets.get(nd)
         schema = None if declared is None else _schema(op_type, declared, nd)
+        ensure((nd, op_type))  # rule modules also register shape functions: the op's, imported now
         fn = SHAPES.get((nd, op_type))
         first = schema is None or not schema.has_type_and_shape_inference_function or (nd, op_type) in SHAPES_FIRST
         op = Op(

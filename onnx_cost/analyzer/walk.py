@@ -28,7 +28,6 @@ from onnx_cost.model.report import (
     nested_branch,
     record_of,
 )
-from onnx_cost.rules import load_all
 from onnx_cost.rules.cost import ZERO as NO_COST
 from onnx_cost.rules.cost import Cost
 from onnx_cost.rules.node import NodeView, nbytes, numel
@@ -53,7 +52,6 @@ class Walker:
     are replaced (by copies at weight 0) once both branches are known."""
 
     def __init__(self, opsets: dict[str, int]) -> None:
-        load_all()
         self.opsets = opsets
         self.records: list[NodeRecord] = []
         self._scopes = ScopeParser()

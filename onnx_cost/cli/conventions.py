@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import onnx
 
 ALL = "all"
+EXACT = "exact"  # views.conventions.DEFAULT, named here so the default table needs no import of the profiles
 ALL_HEADER = "convention: all (one row per profile; `onnx-cost conventions` says what each counts)\n"
 
 
@@ -39,6 +40,8 @@ def decorate(report: Any, text: str, fmt: str, name: str, model: onnx.ModelProto
     """The analysis output under convention ``name``: its header and totals in the table,
     Markdown and HTML (under the lines that name the model and state the binding its numbers
     are counted at, never above them), its object in JSON, its columns in CSV (docs/json.md)."""
+    if name == EXACT and fmt in ("table", "markdown", "html"):
+        return text  # the default convention needs no line above the report (docs/conventions.md)
     from onnx_cost.render.conventions import comparison_text, result_text
 
     res = results(report, name, model, by_family=fmt == "json")

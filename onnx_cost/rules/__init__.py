@@ -1,6 +1,7 @@
 """Counting rules: one module per op family, all registered in ``registry``.
 
-Importing this package imports every family module, which fills the registry.
+Importing this package imports no family module: ``registry.lookup`` (and ``ensure``)
+imports the one that registers an op when the op is first met; ``load_all`` imports them all.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pkgutil
 
 from onnx_cost.rules.cost import Cost
 from onnx_cost.rules.node import NodeView, RuleError, ShapeUnknown, TensorInfo
-from onnx_cost.rules.registry import REGISTRY, SHAPES, Entry, lookup, rule, shape_of, zero_compute
+from onnx_cost.rules.registry import REGISTRY, SHAPES, Entry, loaded_all, lookup, rule, shape_of, zero_compute
 
 __all__ = [
     "Cost",
@@ -40,4 +41,5 @@ def load_all() -> None:
     for info in pkgutil.iter_modules(__path__):
         if info.name not in _CORE and not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
+    loaded_all()
     _loaded = True

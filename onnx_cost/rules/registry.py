@@ -3,10 +3,17 @@
 Rules register by decorator; a duplicate registration raises at import.
 Every op is a counting rule, a zero-compute op (with a reason), or absent
 (and then reported as uncounted by name, never counted as 0).
+
+A family module is imported when one of its ops is first looked up (``ensure``, through
+the generated index rules/_index.py), not all of them at start: importing the 29 family
+modules cost tens of ms per process. ``rules.load_all`` imports every one (the docs, the
+plugins, whatever reads the whole registry).
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -52,6 +59,49 @@ class Entry:
 
 REGISTRY: dict[tuple[str, str], Entry] = {}
 
+# (domain, op_type) -> the family modules not imported yet that register something for it
+# (built from the generated index on first use; emptied by load_all).
+_pending: dict[tuple[str, str], list[str]] | None = None
+_LOCK = threading.RLock()  # a thread that finds a key taken waits for its module's import
+
+
+def _pending_keys() -> dict[tuple[str, str], list[str]]:
+    global _pending
+    if _pending is None:
+        from onnx_cost.rules._index import OPS
+
+        pending: dict[tuple[str, str], list[str]] = {}
+        for module, domains in OPS.items():
+            for domain, ops in domains.items():
+                for op in ops:
+                    pending.setdefault((domain, op), []).append(module)
+        _pending = pending
+    return _pending
+
+
+def ensure(key: tuple[str, str]) -> None:
+    """Import the family modules that register something for ``key`` (domain normalized),
+    once; the registries hold the key's entries afterwards."""
+    with _LOCK:
+        modules = _pending_keys().pop(key, None)
+        for module in modules or ():
+            importlib.import_module(f"onnx_cost.rules.{module}")
+
+
+def loaded_all() -> None:
+    """Every family module is imported (rules.load_all): nothing is pending."""
+    global _pending
+    with _LOCK:
+        _pending = {}
+
+
+def _ensure_builtin(key: tuple[str, str], module: str) -> None:
+    """Before code outside onnx-cost's rules registers ``key``, import the built-in module
+    of the key: a duplicate is then caught at the plugin's own line, and a plugin's
+    override replaces the built-in rule rather than being met by it later."""
+    if not module.startswith("onnx_cost.rules."):
+        ensure(key)
+
 
 class DuplicateRule(RuntimeError):
     """A second rule for an op, without ``override=True``."""
@@ -88,6 +138,7 @@ def rule(
         if not text:
             raise RuntimeError(f"rule {fn.__name__} has no docstring or doc")
         for op in op_types:
+            _ensure_builtin((norm_domain(domain), op), fn.__module__)
             _add(Entry(norm_domain(domain), op, fn, text, _family(fn.__module__)), override)
         return fn
 
@@ -134,6 +185,7 @@ def shape_of(*op_types: str, domain: str, first: bool = False) -> Callable[[Shap
     def deco(fn: ShapeFn) -> ShapeFn:
         for op in op_types:
             key = (norm_domain(domain), op)
+            _ensure_builtin(key, fn.__module__)
             if key in SHAPES:
                 raise RuntimeError(f"duplicate shape function for {key}")
             SHAPES[key] = fn
@@ -146,4 +198,9 @@ def shape_of(*op_types: str, domain: str, first: bool = False) -> Callable[[Shap
 
 def lookup(domain: str, op_type: str) -> Entry | None:
     """The entry for an op, or None when no rule knows it."""
-    return REGISTRY.get((norm_domain(domain), op_type))
+    key = (norm_domain(domain), op_type)
+    entry = REGISTRY.get(key)
+    if entry is None:
+        ensure(key)
+        entry = REGISTRY.get(key)
+    return entry

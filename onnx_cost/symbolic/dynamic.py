@@ -36,6 +36,8 @@ class Dynamic:
     hint: str
     inputs: list[tuple[str, str, Any]] = field(default_factory=list)  # (name, dtype, shape) at the default binding
     _node_polys: dict[tuple[int, str], Polynomial] = field(default_factory=dict)
+    # id(polynomial) -> (it, it at the defaults): the nodes of repeated layers share polynomials
+    _at_defaults: dict[int, tuple[Polynomial, Polynomial]] = field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
     def formula(self) -> Formula | None:
@@ -53,7 +55,12 @@ class Dynamic:
         return tuple(d for d in self.free if d not in self.defaults)
 
     def at_defaults(self, p: Polynomial) -> Polynomial:
-        return p.substitute(self.defaults)
+        hit = self._at_defaults.get(id(p))
+        if hit is not None and hit[0] is p:
+            return hit[1]
+        out = p.substitute(self.defaults)
+        self._at_defaults[id(p)] = (p, out)  # the entry holds p: its id stays its own
+        return out
 
     def total(self, name: str) -> Polynomial:
         assert self.formula is not None

@@ -59,11 +59,22 @@ class Formula:
     degrees: tuple[int, ...] = ()  # the degree in each dim
     grids: list[list[int]] = field(default_factory=list)  # the values of each dim fitted on
     reports: dict[tuple[int, ...], Report] = field(default_factory=dict)  # grid index -> its analysis
+    # the grid's integer values -> their polynomial: the nodes of repeated layers have the same
+    # values, fitted once (the table ranks every node by its polynomial)
+    _fits: dict[tuple[int, ...], Polynomial] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def quantity(self, get: Callable[[Report], int]) -> Polynomial:
         """Any other count (an op type's, a node's) fitted on the same grid: exact where
-        the totals are (a part of a sum of non-negative counts has no higher degree)."""
-        return fit(self.dims, self.grids, {idx: get(r) for idx, r in self.reports.items()})
+        the totals are (a part of a sum of non-negative counts has no higher degree).
+        The polynomial may be shared with other quantities of the same values: read-only."""
+        values = {idx: get(r) for idx, r in self.reports.items()}
+        key = tuple(values.values())
+        if not all(type(v) is int for v in key):
+            return fit(self.dims, self.grids, values)
+        poly = self._fits.get(key)
+        if poly is None:
+            poly = self._fits[key] = fit(self.dims, self.grids, values)
+        return poly
 
 
 def _differences_vanish(values: list[tuple[int, ...]]) -> bool:

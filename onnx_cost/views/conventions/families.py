@@ -9,7 +9,7 @@ this table for their nodes.
 
 from __future__ import annotations
 
-from onnx_cost.rules.registry import REGISTRY, norm_domain
+from onnx_cost.rules.registry import lookup
 
 # family -> one line saying what it holds (the `onnx-cost conventions` table rows, in order)
 FAMILIES: dict[str, str] = {
@@ -126,5 +126,5 @@ def family_of(op_type: str, domain: str, status: str) -> str:
     fam = FAMILY_OF_OP.get(op_type)
     if fam is not None:
         return fam
-    entry = REGISTRY.get((norm_domain(domain), op_type))
+    entry = lookup(domain, op_type)
     return "movement" if entry is not None and entry.family == "movement" else "other"
