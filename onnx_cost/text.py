@@ -217,3 +217,31 @@ def si(n: int | float, unit: str = "") -> str:
         if abs(n) >= scale:
             return f"{n / scale:.3g} {prefix}{unit}".rstrip()
     return f"{n:g} {unit}".rstrip() if isinstance(n, float) else f"{n} {unit}".rstrip()
+
+
+def unit_text(x: float | None, unit: str) -> str:
+    """``x`` with an SI prefix and ``unit`` (3 significant digits): rates, ops; "-" for None."""
+    if x is None:
+        return "-"
+    for scale, p in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g} {p}{unit}"
+    return f"{x:.3g} {unit}"
+
+
+def bytes_text(x: float | None) -> str:
+    """Bytes in the decimal units of every table (1 KB = 1,000 B, as ``si``): one unit
+    family on every screen, so a footprint reads against the totals' bytes above it."""
+    if x is None:
+        return "-"
+    return si(int(x) if float(x).is_integer() else x, "B")
+
+
+def time_text(s: float | None) -> str:
+    """Seconds in s, ms, us or ns (3 significant digits); "-" for None."""
+    if s is None:
+        return "-"
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"

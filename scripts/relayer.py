@@ -63,7 +63,7 @@ MAPPING: dict[str, str] = {
     "onnx_cost.hardware.latency": "onnx_cost.views.hardware.latency",
     "onnx_cost.hardware.predict": "onnx_cost.views.hardware.predict",
     "onnx_cost.hardware.roofline": "onnx_cost.views.hardware.roofline",
-    "onnx_cost.hardware.view": "onnx_cost.views.hardware.view",
+    "onnx_cost.hardware.view": "onnx_cost.views.hardware.view",  # its text: render/hardware.py
     "onnx_cost.conventions": "onnx_cost.views.conventions",
     "onnx_cost.conventions.text": "onnx_cost.render.conventions",
     "onnx_cost.views.conventions.text": "onnx_cost.render.conventions",

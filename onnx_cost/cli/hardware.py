@@ -30,8 +30,8 @@ class Plan:
     _text: str = ""
 
     def attach(self, report: Any, model: str) -> Any:
+        from onnx_cost.render.hardware import hardware_text
         from onnx_cost.views.hardware.attach import VIEW, parts, view
-        from onnx_cost.views.hardware.view import hardware_text
 
         run = per_node = None
         p = parts(report, self.device, tf32=self.tf32, depth=self.depth)
@@ -156,17 +156,17 @@ def _stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _run_text(run: Any, rows: list[dict[str, Any]], top: int = 10, width: int | None = None) -> str:
     """--measure's lines: the run, then the slowest nodes beside their floors (a plain table)."""
-    from onnx_cost.text import Column, escape, table, terminal_width
-    from onnx_cost.views.hardware.view import _time, fit
+    from onnx_cost.render.hardware import fit
+    from onnx_cost.text import Column, escape, table, terminal_width, time_text
 
-    head = fit([f"Measured with onnxruntime {run.onnxruntime} on this CPU: median {_time(run.median_s)} over"
+    head = fit([f"Measured with onnxruntime {run.onnxruntime} on this CPU: median {time_text(run.median_s)} over"
                 f" {run.runs} runs ({run.warmup} warm-up); per kernel (profiled with its default optimizations,"
                 " fused kernels under their first node's name; the profiler adds its own time), slowest first:"],
                width)
     cols = [Column("node", shrink=True), Column("op", shrink=True), Column("measured", right=True),
             Column("predicted", right=True, drop=1), Column("floor", right=True), Column("x floor", right=True)]
-    cells = [[escape(r["name"]), escape(r["op_type"]), _time(r["measured_s"]),
-              _time(r["predicted_s"]) if r.get("predicted_s") is not None else "-", _time(r["floor_s"]),
+    cells = [[escape(r["name"]), escape(r["op_type"]), time_text(r["measured_s"]),
+              time_text(r["predicted_s"]) if r.get("predicted_s") is not None else "-", time_text(r["floor_s"]),
               f"{r['ratio']:.1f}" if r["ratio"] is not None else "-"] for r in rows[:top]]
     lines = table(cols, cells, width or terminal_width())
     st = _stats(rows)

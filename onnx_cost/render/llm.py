@@ -10,8 +10,7 @@ import json
 from collections.abc import Callable
 
 from onnx_cost.errors import printable
-from onnx_cost.views.hardware.view import _bin, _si
-from onnx_cost.views.hardware.view import _time as _hw_time
+from onnx_cost.text import bytes_text, time_text, unit_text
 from onnx_cost.views.llm.result import LlmResult, Step
 
 Esc = Callable[[str], str]
@@ -25,15 +24,11 @@ def _bytes(x: float | None) -> str:
     """Bytes in the decimal units of every other screen (the hardware view's), with the exact count."""
     if x is None:
         return "-"
-    return f"{_bin(x)} ({int(x):,} B)" if abs(x) >= 1000 else f"{int(x):,} B"
-
-
-def _time(s: float | None) -> str:
-    return "-" if s is None else _hw_time(s)
+    return f"{bytes_text(x)} ({int(x):,} B)" if abs(x) >= 1000 else f"{int(x):,} B"
 
 
 def _rate(x: float | None, unit: str) -> str:
-    return _si(x, unit)
+    return unit_text(x, unit)
 
 
 def _dim(d: str | int, esc: Esc) -> str:
@@ -53,7 +48,7 @@ def rows(r: LlmResult, esc: Esc) -> list[list[str]]:
         return (f(pre) if pre is not None else "no prefill"), f(dec)
 
     def latency(s: Step) -> str:
-        return _time(s.latency_s) + (" to first token" if s.phase == "prefill" else " per token")
+        return time_text(s.latency_s) + (" to first token" if s.phase == "prefill" else " per token")
 
     out = [
         ["new tokens", *both(lambda s: _n(s.new_tokens))],
@@ -68,7 +63,7 @@ def rows(r: LlmResult, esc: Esc) -> list[list[str]]:
             [f"latency ({dec.latency_basis})", *both(latency)],
             ["tokens/s" + (f" (batch {r.batch})" if r.batch > 1 else ""), *both(lambda s: _rate(s.tokens_per_s,
                                                                                                 "tok/s"))],
-            ["latency floor (a lower bound)", *both(lambda s: _time(s.floor_s))],
+            ["latency floor (a lower bound)", *both(lambda s: time_text(s.floor_s))],
             ["bound (roofline)", *both(lambda s: s.bound or "-")],
         ]
     return out
@@ -122,7 +117,7 @@ def lines(r: LlmResult, esc: Esc) -> list[str]:
     if me is not None:
         mbu = f"{me.mbu:.3g}" if me.mbu is not None else "-"
         out.append(
-            f"Measured decode (onnxruntime {esc(me.onnxruntime)}, median of {me.runs}): {_time(me.latency_s)}; "
+            f"Measured decode (onnxruntime {esc(me.onnxruntime)}, median of {me.runs}): {time_text(me.latency_s)}; "
             f"achieved {_rate(me.achieved_bytes_per_s, 'B/s')} as written, {_rate(me.ideal_bytes_per_s, 'B/s')} "
             f"ideal; MBU {mbu} of {_rate(me.bandwidth_bytes_per_s, 'B/s')}"
             + (f" ({me.mbu_as_written:.3g} as written)" if me.mbu_as_written is not None else "") + "."
@@ -137,8 +132,8 @@ def _title(r: LlmResult) -> tuple[str, str, str]:
 
 
 def to_table(r: LlmResult, width: int | None = None) -> str:
+    from onnx_cost.render.hardware import fit
     from onnx_cost.text import Column, escape, table, terminal_width
-    from onnx_cost.views.hardware.view import fit
 
     def esc(s: str) -> str:
         return escape(printable(s, 300))

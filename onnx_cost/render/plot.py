@@ -16,8 +16,8 @@ import tempfile
 from typing import Any
 
 from onnx_cost.errors import OnnxCostError, printable
+from onnx_cost.text import time_text
 from onnx_cost.views.hardware.roofline import Roofline
-from onnx_cost.views.hardware.view import _time
 
 POINTS_GID = "roofline-nodes"  # the SVG group holding one marker per plotted node
 _MAX_TYPES = 9  # op types with their own colour; the rest are "other"
@@ -82,7 +82,7 @@ def _roofline_axes(ax: Any, roof: Roofline, measured: dict[str, float], top: int
     ax.set_xlim(lo, hi)
     ax.set_xlabel("arithmetic intensity (operations / byte)")
     ax.set_ylabel("measured throughput (op/s)" if measured else "attainable throughput (op/s)")
-    ax.set_title(label(f"{dev.name}: latency floor {_time(roof.floor_s)}", 90), fontsize=10)
+    ax.set_title(label(f"{dev.name}: latency floor {time_text(roof.floor_s)}", 90), fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=7, loc="lower right")
 

@@ -201,9 +201,9 @@ def _step(phase: str, rep: Report, batch: int, new: int, past: int, dims: Mappin
 
 
 def _fmt_s(x: float) -> str:
-    from onnx_cost.render.llm import _time
+    from onnx_cost.text import time_text
 
-    return _time(x)
+    return time_text(x)
 
 
 def view_data(rep: Report, dev: Device, roof: Roofline, tf32: bool) -> dict[str, Any]:

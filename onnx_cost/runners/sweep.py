@@ -100,8 +100,8 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
     footprint, then compute share dropped first), or JSON."""
     if fmt == "json":
         return json.dumps(sweep_dict(dim, device, rows, default_binding), indent=2) + "\n"
-    from onnx_cost.text import Column, escape, table, terminal_width
-    from onnx_cost.views.hardware.view import _bin, _si, _time, fit
+    from onnx_cost.render.hardware import fit
+    from onnx_cost.text import Column, bytes_text, escape, table, terminal_width, time_text, unit_text
 
     name = escape(dim)  # a dim name from the model
     cols = [Column(name, right=True), Column("floor", right=True), Column("predicted", right=True),
@@ -111,11 +111,12 @@ def sweep_text(dim: str, device: Device, rows: Sequence[HardwareRow], fmt: str =
 
     def predicted(r: HardwareRow) -> str:  # uncalibrated: the range, never its middle alone
         low, high = r.predicted_range_s
-        return _time(r.predicted_s) if r.calibrated else f"{_time(low)} to {_time(high)}"
+        return time_text(r.predicted_s) if r.calibrated else f"{time_text(low)} to {time_text(high)}"
 
-    cells = [[str(r.value), _time(r.floor_s), predicted(r), f"{r.verdict['bound']} {r.verdict['share']:.0%}",
-              r.bound, f"{r.compute_share:.0%}", _si(r.ops, "op"), _si(r.bytes, "B"),
-              _bin(r.weight_bytes + r.peak_activation_bytes), "-" if r.fits is None else ("yes" if r.fits else "NO"),
+    cells = [[str(r.value), time_text(r.floor_s), predicted(r), f"{r.verdict['bound']} {r.verdict['share']:.0%}",
+              r.bound, f"{r.compute_share:.0%}", unit_text(r.ops, "op"), unit_text(r.bytes, "B"),
+              bytes_text(r.weight_bytes + r.peak_activation_bytes),
+              "-" if r.fits is None else ("yes" if r.fits else "NO"),
               "(partial)" if r.partial else ""] for r in rows]
     lines = [f"Sweep of {name} on {escape(device.name)} (verdict: the bound holding most of the predicted time, "
              "as the single run states it; floor bound: that of the latency floor)"]

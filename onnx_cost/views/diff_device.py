@@ -70,12 +70,12 @@ def _fmt(v: Any, unit: str) -> str:
     if v is None:
         return "-"
     if unit == "s":
-        from onnx_cost.views.hardware.view import _time
+        from onnx_cost.text import time_text
 
-        return _time(float(v))
-    from onnx_cost.views.hardware.view import _bin
+        return time_text(float(v))
+    from onnx_cost.text import bytes_text
 
-    return _bin(v)
+    return bytes_text(v)
 
 
 def _pct(a: Any, b: Any) -> str:

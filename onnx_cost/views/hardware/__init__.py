@@ -12,9 +12,9 @@ from __future__ import annotations
 from onnx_cost.views.hardware.devices import Device, DeviceError, Figure, load_device, load_device_file, presets
 from onnx_cost.views.hardware.footprint import Footprint, footprint
 from onnx_cost.views.hardware.roofline import NodeRoof, Roofline, roofline, utilization
-from onnx_cost.views.hardware.view import hardware_dict, hardware_text, roofline_dict
+from onnx_cost.views.hardware.view import hardware_dict, roofline_dict
 
 __all__ = [
     "Device", "DeviceError", "Figure", "Footprint", "NodeRoof", "Roofline", "footprint", "hardware_dict",
-    "hardware_text", "load_device", "load_device_file", "presets", "roofline", "roofline_dict", "utilization",
+    "load_device", "load_device_file", "presets", "roofline", "roofline_dict", "utilization",
 ]

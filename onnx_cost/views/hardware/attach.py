@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from onnx_cost.model.report import View
+from onnx_cost.text import time_text
 from onnx_cost.views.hardware.footprint import Footprint, footprint
 from onnx_cost.views.hardware.predict import Prediction, predict
 from onnx_cost.views.hardware.roofline import Roofline, roofline
-from onnx_cost.views.hardware.view import _time, hardware_dict
+from onnx_cost.views.hardware.view import hardware_dict
 
 if TYPE_CHECKING:
     from onnx_cost.model.report import Report
@@ -46,8 +47,8 @@ def view(report: Report, device: Device, p: Parts, *, tf32: bool = False, measur
         data["run"] = run
     fits = "" if fp.fits is None else ("; fits its memory" if fp.fits else "; does NOT fit its memory")
     return View(
-        f"the same counts on {device.name}: latency floor {_time(pred.floor_s)}, predicted "
-        f"{_time(pred.predicted_s)}{'' if pred.calibrated else ' (uncalibrated)'}; "
+        f"the same counts on {device.name}: latency floor {time_text(pred.floor_s)}, predicted "
+        f"{time_text(pred.predicted_s)}{'' if pred.calibrated else ' (uncalibrated)'}; "
         f"{pred.verdict[0]}-bound {pred.verdict[1]:.0%} of the time{fits}",
         report.total,
         data=data,
