@@ -164,10 +164,11 @@ def node_section(report: Report, top: int = 10, sort: str = "flops") -> str:
 def to_markdown(report: Report, depth: int = 2, top: int = 10, sort: str | None = None,
                 binding: Binding | None = None) -> str:
     """The whole Markdown report; ``binding``: the dims free dims were counted at."""
-    title = f"# onnx-cost: {md_text(report.model.path)}\n\n"
+    title = f"# onnx-cost: {md_text(report.model.path)}\n"  # each part is joined after one blank line
     if binding is not None:
-        legend = f" ({md_text(DEFAULT_LEGEND, 500)})" if binding.defaults else ""
-        title += f"Dims: {md_text(binding.text(str), 1000)}{legend}\n\n"
+        # the legend as its own sentence: it has parentheses of its own
+        legend = f" — {md_text(DEFAULT_LEGEND, 500)}" if binding.defaults else ""
+        title += f"\nDims: {md_text(binding.text(str), 1000)}{legend}\n"
     parts = [
         title,
         totals_section(report),
