@@ -274,3 +274,24 @@ def test_fit_places_a_chain_at_one_kernels_size() -> None:
     # = 1e11 op/s, at the size of one of them (1e8 ops), not of the four (4e8)
     eff, _ = fit([Sample("c", "conv", 4e8, 1e6, 4, 4e-3, 4e-3, units=4)])
     assert eff.curves["conv"].points == ((1e8, pytest.approx(1e11)),)
+
+
+def test_graph_inputs_and_outputs_stream_when_the_run_outgrows_the_hot_cache() -> None:
+    """A KV-cache Concat: past [1,8,256,64] fp32 (524,288 B) and new [1,8,1,64] (2,048 B),
+    both graph inputs, into present [1,8,257,64] (526,336 B), a graph output: 1,052,672 B,
+    all of them graph I/O. Elementwise (movement's fallback) at 1e10 B/s, 2 us dispatch, 10 us run."""
+    report, (k,) = _fused([helper.make_node("Concat", ["past", "new"], ["present"], axis=2)],
+                          [("past", "float32", [1, 8, 256, 64]), ("new", "float32", [1, 8, 1, 64])],
+                          [("present", "float32", [1, 8, 257, 64])])
+    assert k.bytes == 1_052_672 and k.io_bytes == 1_052_672 and k.weight_bytes == 0
+
+    def pred(hot: float, stream: float) -> float:
+        eff = Efficiency(EFF.curves, 2e-6, 1e-5, info={"hot_cache": hot, "stream_bandwidth": stream})
+        return predict(report, Device("t", "T", {"fp32": Figure(1e12)}, bandwidth=Figure(1e11), efficiency=eff)).predicted_s
+
+    # fits a 1e7 B hot cache: 10 + 2 + 1,052,672 / 1e10 (105.2672 us) = 117.2672 us
+    assert math.isclose(pred(1e7, 5e9), 117.2672e-6)
+    # outgrows a 1e5 B hot cache: streamed at 5e9 B/s, 1,052,672 / 5e9 = 210.5344 us -> 222.5344 us
+    assert math.isclose(pred(1e5, 5e9), 222.5344e-6)
+    # a stream faster than the kernel's own rate does not speed it up: max(21.05344, 105.2672) us
+    assert math.isclose(pred(1e5, 5e10), 117.2672e-6)

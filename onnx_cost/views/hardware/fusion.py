@@ -71,6 +71,7 @@ class Kernel:
     bytes: float = 0.0
     write_bytes: float = 0.0  # of ``bytes``, what the kernel writes
     weight_bytes: float = 0.0  # of ``bytes``, the constants it reads (weights): the same every run
+    io_bytes: float = 0.0  # of ``bytes``, the graph inputs it reads and graph outputs it writes (a KV cache)
     reads: tuple[str, ...] = ()  # the tensors crossing its boundary, in
     writes: tuple[str, ...] = ()  # and out
     partial: bool = False  # a boundary tensor's size was unknown
@@ -110,6 +111,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             if t:
                 producer[t] = r
     graph_outputs = {name for name, _, _ in report.model.outputs}
+    graph_inputs = {name for name, _, _ in report.model.inputs}
     const: set[str] = set(report.initializers)
     const.update(n for n, t in report.tensors.items() if t.static and n not in producer)
     taken: dict[int, Kernel] = {}
@@ -270,7 +272,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         if id(k) in seen:
             continue
         seen.add(id(k))
-        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float)
+        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float, graph_inputs)
         k.computed_operands = _computed_operands(k, producer, const)
         out.append(k)
     return out
@@ -428,8 +430,10 @@ def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: An
 
 
 def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str],
-             sizes: dict[str, int | None], to_float: Callable[[int | float], float]) -> None:
-    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts);
+             sizes: dict[str, int | None], to_float: Callable[[int | float], float],
+             graph_inputs: set[str] | frozenset[str] = frozenset()) -> None:
+    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts), and of
+    them the weights' and the graph inputs' (``graph_inputs``) and outputs';
     ``to_float``: text.to_float (counts past float's range, 2^1056 FLOPs, are inf, no OverflowError)."""
     if k.folded:
         return
@@ -456,7 +460,7 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         writes = {t for m in k.members for t in m.output_names if t
                   and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
-    total, written, weights, partial = 0, 0, 0, False
+    total, written, weights, io, partial = 0, 0, 0, 0, False
     for t in (*reads, *writes):
         b = sizes[t] if t in sizes else sizes.setdefault(t, _bytes_of(report, t))
         if b is None:
@@ -465,11 +469,14 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
             total += b
             written += b if t in writes else 0
             weights += b if t in const and t in reads else 0
+            fresh = (t in graph_inputs and t in reads and t not in const) or (t in graph_outputs and t in writes)
+            io += b if fresh else 0
     if k.head.op_type in _VIEW_OPS:
-        total = written = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
+        total = written = io = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
     k.bytes = to_float(total * k.head.weight)
     k.write_bytes = to_float(written * k.head.weight)
     k.weight_bytes = to_float(weights * k.head.weight)
+    k.io_bytes = to_float(io * k.head.weight)
     k.partial = partial
 
 

@@ -110,11 +110,13 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     cache_bw: float | None = eff.info.get("cache_bandwidth") if eff.calibrated else None
     times: list[KernelTime] = []
     ks = kernels(report, recs)
-    # weights stay hot between runs only if they all fit the cores' private caches
+    # weights, graph inputs and graph outputs (a KV cache read and written back) stay hot
+    # between runs only if they all fit the cores' private caches: else each run streams
+    # them from beyond those caches
     hot = eff.info.get("hot_cache") if eff.calibrated else None
     stream = eff.info.get("stream_bandwidth") if eff.calibrated else None
-    total_weights = sum(k.weight_bytes for k in ks if not k.folded)
-    cold = bool(hot and stream and total_weights > float(hot))
+    total_streamed = sum(k.weight_bytes + k.io_bytes for k in ks if not k.folded)
+    cold = bool(hot and stream and total_streamed > float(hot))
     peaks: dict[tuple[str, bool], float | None] = {}  # one lookup per (precision, compute class)
     for k in ks:
         cls = kernel_class(k)
@@ -138,7 +140,8 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         else:
             mem_floor = moved / bw if bw else 0.0
         floor = max(compute_s, mem_floor)
-        w_cold = k.weight_bytes / float(stream) if cold and stream else 0.0  # weights from beyond the caches
+        streamed = k.weight_bytes + k.io_bytes if cold else 0.0  # from (and to) beyond the caches
+        w_cold = streamed / float(stream) if streamed and stream else 0.0
         if cls == "view":
             work = 0.0
         elif cls in COMPUTE and k.ops > 0:
@@ -147,8 +150,10 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         else:
             size = amount(k, cls)
             rate = eff.rate(cls, size) or eff.rate("elementwise", size)
-            hot_part = size - (k.weight_bytes if w_cold else 0.0)
+            hot_part = size - (streamed if w_cold else 0.0)
             work = (hot_part / rate if rate and hot_part > 0 else 0.0) + w_cold
+            if rate:  # cold data slows a kernel down, never speeds it past its own rate
+                work = max(work, size / rate)
         pred = max(eff.dispatch_s * (1 + k.extra_kernels) + work, floor)  # never below the floor
         if eff.dispatch_s >= work:
             bound = "overhead"
