@@ -295,3 +295,23 @@ def test_graph_inputs_and_outputs_stream_when_the_run_outgrows_the_hot_cache() -
     assert math.isclose(pred(1e5, 5e9), 222.5344e-6)
     # a stream faster than the kernel's own rate does not speed it up: max(21.05344, 105.2672) us
     assert math.isclose(pred(1e5, 5e10), 117.2672e-6)
+
+
+def test_layout_transposes_are_priced_on_the_layout_curve() -> None:
+    """A QDQ Conv on a uint8 graph input [1,8,8,8] (512 B) writing a uint8 graph output
+    [1,8,8,8] (512 B): onnxruntime runs it in NHWC, a Transpose in and one out. Each copies
+    512 B in and out (1,024 B) at the layout curve's 1e9 B/s plus 2 us dispatch:
+    2 x (2 us + 1.024 us) = 6.048 us."""
+    sc = [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.uint8), "z"),
+          numpy_helper.from_array(np.array(0, np.int8), "wz"), numpy_helper.from_array(np.ones((8, 8, 3, 3), np.int8), "W")]
+    report = analyze_model(make_model(
+        [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["xd"]),
+         helper.make_node("DequantizeLinear", ["W", "s", "wz"], ["wd"]),
+         helper.make_node("Conv", ["xd", "wd"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+         helper.make_node("QuantizeLinear", ["c", "s", "z"], ["y"])],
+        [("x", "uint8", [1, 8, 8, 8])], [("y", "uint8", [1, 8, 8, 8])], sc, opset=17))
+    eff = Efficiency({"layout": Curve(((1.0, 1e9),)), "movement": Curve(((1.0, 1e10),))}, 2e-6, 1e-5)
+    p = predict(report, Device("t", "T", {"fp32": Figure(1e12), "int8": Figure(4e12)}, bandwidth=Figure(1e11),
+                               efficiency=eff))
+    (conv,) = [t for t in p.kernels if t.kernel.head.name == "conv"]
+    assert math.isclose(conv.layout_s, 6.048e-6)

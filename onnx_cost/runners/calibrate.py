@@ -341,6 +341,13 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     for co, h, k, conv, xq in stems:
         add(f"qstem{co}x{h}k{k}", "int_conv_stem", qdq([helper.make_node("Conv", ["x_d", "w_d"], ["yf"], **conv)],
                                                        {"x": xq}, {"w": i8(co, 3, k, k)}), {"x": xq})
+    # the layout Transposes around an integer convolution: uint8, the channel axis moved in
+    # and out (onnxruntime: transpose_helper.cc, one axis moved)
+    for c, h in ((64, 56), (128, 28), (256, 14), (512, 7)):
+        xq = u8(1, c, h, h)
+        for d, perm in (("nhwc", [0, 2, 3, 1]), ("nchw", [0, 3, 1, 2])):
+            add(f"layout{c}x{h}{d}", "layout", model([helper.make_node("Transpose", ["x"], ["y"], perm=perm)],
+                                                    [("x", xq)], ["y"], {}), {"x": xq})
     for c, h in ((32, 56), (64, 112), (128, 112)):  # a BatchNormalization left standalone (after a QDQ Conv)
         x = f32(1, c, h, h)
         add(f"batchnorm{c}x{h}", "batchnorm",
@@ -370,7 +377,8 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float]:
         return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0
     from onnx_cost.views.hardware.efficiency import amount, curve_size, kernel_class
 
-    main = [k for k in ks if kernel_class(k) == cls]
+    # a layout benchmark is a lone 8-bit Transpose: what _layout_transposes prices on that curve
+    main = [k for k in ks if (k.head.op_type == "Transpose" if cls == "layout" else kernel_class(k) == cls)]
     if not main:  # the analysis and the class table disagree: a bug, not a verdict on the machine
         raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
     ops = sum(k.ops for k in main)

@@ -52,6 +52,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "skip_norm": ("bytes", "a residual Add fused into a layer norm (SkipLayerNormalization)"),
     "gelu": ("bytes", "GELU and BiasGelu fusions, Erf"),
     "movement": ("bytes", "Transpose, Concat, Slice, Split, Pad, Expand, Tile, Resize and other copies"),
+    "layout": ("bytes", "the NCHW<->NHWC Transposes onnxruntime inserts around an integer convolution (8-bit, "
+                        "one axis moved)"),
     "gather": ("bytes", "Gather, GatherElements, GatherND, Scatter* (bytes: twice the rows written)"),
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
 }
@@ -60,7 +62,7 @@ FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny"
                             "dyn_gemm": "int_gemm",
                             "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
                             "conv_stem": "conv", "int_conv_stem": "int_conv",
-                            "batchnorm": "norm"}
+                            "batchnorm": "norm", "layout": "movement"}
 COMPUTE = frozenset(c for c, (axis, _) in CLASSES.items() if axis == "ops")
 
 _REDUCTION = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",

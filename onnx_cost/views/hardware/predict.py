@@ -188,8 +188,9 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
     (QLinearConv, QLinearAdd, QLinearGlobalAveragePool... carry NHWC on), and one after it
     unless every reader is one. A standalone QuantizeLinear/DequantizeLinear does not
     count: the float op beside it (a BatchNormalization left unfolded) wants NCHW. Each
-    costs a copy of the int8 tensor, once per tensor (two convolutions reading one input
-    share its Transpose), charged to the convolution that needs it first."""
+    costs a copy of the int8 tensor on the "layout" curve (one axis moved:
+    transpose_helper.cc), once per tensor (two convolutions reading one input share its
+    Transpose), charged to the convolution that needs it first."""
     from onnx_cost.views.hardware.fusion import _bytes_of
 
     convs = [kt for kt in times if kt.precision == "int8" and kt.kernel.head.op_type == "Conv" and kt.bound != "folded"]
@@ -209,7 +210,7 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
         b = _bytes_of(report, t)
         if not b:
             return 0.0
-        rate = eff.rate("movement", 2 * b) or eff.rate("elementwise", 2 * b)
+        rate = eff.rate("layout", 2 * b) or eff.rate("elementwise", 2 * b)
         return eff.dispatch_s + (2 * b / rate if rate else 0.0)
 
     done: set[str] = set()
