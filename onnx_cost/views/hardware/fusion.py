@@ -45,6 +45,9 @@ FUSIONS: dict[str, tuple[str, str]] = {
     "qdq": ("DequantizeLinear -> op -> QuantizeLinear -> the integer kernel (QLinearConv, QLinearMatMul, "
             "QLinearAdd...): reads int8, computes int8", _SRC + "qdq_transformer/selectors_actions/"
             "qdq_selector_action_transformer.cc"),
+    "unique_dq": ("a DequantizeLinear read by several QDQ node units -> one copy per unit, each fused into its "
+                  "integer kernel; the original runs only for a float reader or a graph output",
+                  _SRC + "qdq_transformer/ensure_unique_dq_for_node_unit.cc"),
     "dynamic_quantize_matmul": ("DynamicQuantizeLinear + MatMulInteger + Cast + Mul (+ Add) -> "
                                 "DynamicQuantizeMatMul", _SRC + "dynamic_quantize_matmul_fusion.cc"),
 }
@@ -130,9 +133,10 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     def is_const(t: str) -> bool:
         return t in const
 
-    def claim(k: Kernel) -> Kernel:
+    def claim(k: Kernel, shared: Sequence[NodeRecord] = ()) -> Kernel:
         for m in k.members:
-            taken[id(m)] = k
+            if not any(m is d for d in shared):
+                taken[id(m)] = k
         return k
 
     # 1. constant folding and eliminations (in graph order, so chains of constants fold)
@@ -156,6 +160,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         return p if p is not None and p.op_type == "DequantizeLinear" and not p.domain else None
 
     # 2. QDQ groups and dynamic quantization (integer kernels)
+    copies: dict[int, tuple[NodeRecord, list[NodeRecord]]] = {}  # a shared DQ -> the units holding a copy
     for r in main if "DequantizeLinear" in ops or "MatMulInteger" in ops else ():
         if id(r) in taken or r.domain:
             continue
@@ -176,15 +181,20 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             )
             if not all_q and r.op_type not in ("MatMul", "Gemm"):
                 continue  # DQ -> MatMul with a float output is still an integer kernel (MatMulIntegerToFloat)
-            members = [r]
+            members, shared = [r], []
             for d in dqs:
                 assert d is not None
-                sole = all(c is r for t in d.output_names if t for c in consumers.get(t, []))
-                if sole and id(d) not in taken:
-                    members.append(d)
+                if id(d) in taken or any(d is m for m in members):
+                    continue
+                members.append(d)
+                # read by other nodes too: onnxruntime gives this unit a copy of its own
+                # (ensure_unique_dq_for_node_unit.cc); the original is settled below
+                if not all(c is r for t in d.output_names if t for c in consumers.get(t, [])):
+                    shared.append(d)
+                    copies.setdefault(id(d), (d, []))[1].append(r)
             if all_q:
                 members += [q for q in qs if id(q) not in taken]
-            claim(Kernel(r, members, "qdq", precision="int8"))
+            claim(Kernel(r, members, "qdq", precision="int8"), shared)
         elif r.op_type == "MatMulInteger":
             members = [r]
             a = producer.get(r.input_names[0]) if r.input_names else None
@@ -206,6 +216,14 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
                 members.append(nxt)
                 nxt = only_consumer(nxt)
             claim(Kernel(r, members, "dynamic_quantize_matmul" if len(members) > 1 else "", precision="int8"))
+
+    # a shared DequantizeLinear whose every reader got a copy runs no more (unique_dq)
+    for d, units in copies.values():
+        outs = [t for t in d.output_names if t]
+        readers = [c for t in outs for c in consumers.get(t, [])]
+        if id(d) not in taken and not any(t in graph_outputs for t in outs) \
+                and all(any(c is u for u in units) for c in readers):
+            claim(Kernel(d, [d], "unique_dq", folded=True))
 
     # 3. layer norm (decomposed) and GELU: whole subgraphs become one kernel
     for r in main if "ReduceMean" in ops or "Erf" in ops else ():
@@ -457,7 +475,9 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         inside = {id(m) for m in k.members}
         produced = {t for m in k.members for t in m.output_names if t}
         reads = {t for m in k.members for t in m.input_names if t and t not in produced}
+        # a QDQ unit's DequantizeLinear writes nothing out: its copy feeds this kernel only
         writes = {t for m in k.members for t in m.output_names if t
+                  and not (k.fusion == "qdq" and m.op_type == "DequantizeLinear")
                   and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
     total, written, weights, io, partial = 0, 0, 0, 0, False

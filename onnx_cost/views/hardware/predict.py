@@ -185,12 +185,13 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
 def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency) -> None:
     """onnxruntime runs an integer convolution in NHWC on x86 (nhwc_transformer.cc): a
     Transpose before it unless its input comes from another integer kernel of a QDQ group
-    (QLinearConv, QLinearAdd, QLinearGlobalAveragePool... carry NHWC on), and one after it
-    unless every reader is one. A standalone QuantizeLinear/DequantizeLinear does not
-    count: the float op beside it (a BatchNormalization left unfolded) wants NCHW. Each
-    costs a copy of the int8 tensor on the "layout" curve (one axis moved:
-    transpose_helper.cc), once per tensor (two convolutions reading one input share its
-    Transpose), charged to the convolution that needs it first."""
+    that carries NHWC on (QLinearConv; QLinearAdd, QLinearGlobalAveragePool... when all
+    their inputs are NHWC), and one after it unless every reader is one. A standalone
+    QuantizeLinear/DequantizeLinear does not count: the float op beside it (a
+    BatchNormalization left unfolded) wants NCHW. Each costs a copy of the int8 tensor on
+    the "layout" curve (one axis moved: transpose_helper.cc), once per tensor (two
+    convolutions reading one input share its Transpose), charged to the convolution that
+    needs it first."""
     from onnx_cost.views.hardware.fusion import _bytes_of
 
     convs = [kt for kt in times if kt.precision == "int8" and kt.kernel.head.op_type == "Conv" and kt.bound != "folded"]
@@ -203,8 +204,22 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
             readers.setdefault(t, []).append(kt)
     const = set(report.initializers)
 
+    # which kernels leave their output NHWC: an integer convolution; another QDQ kernel when
+    # all of its data inputs come NHWC (the transpose optimizer moves a layout Transpose
+    # through an op only when that removes Transposes: onnx_transpose_optimization.cc).
+    # One pass in graph order: a producer is settled before its readers.
+    out_nhwc: dict[int, bool] = {}
+    for kt in times:
+        if kt.precision != "int8" or kt.kernel.fusion != "qdq":
+            continue
+        if kt.kernel.head.op_type == "Conv":
+            out_nhwc[id(kt)] = True
+            continue
+        ins = [producer.get(t) for t in kt.kernel.reads if t not in const and not report.tensors.get(t, _NOT).static]
+        out_nhwc[id(kt)] = bool(ins) and all(p is not None and out_nhwc.get(id(p), False) for p in ins)
+
     def nhwc(kt: KernelTime | None) -> bool:
-        return kt is not None and kt.precision == "int8" and kt.kernel.fusion == "qdq"
+        return kt is not None and out_nhwc.get(id(kt), False)
 
     def copy(t: str) -> float:
         b = _bytes_of(report, t)
