@@ -386,3 +386,19 @@ def test_an_integer_add_with_an_nchw_input_does_not_carry_nhwc() -> None:
     by = {t.kernel.head.name: t for t in p.kernels}
     assert by["add"].kernel.fusion == "qdq"
     assert math.isclose(by["conv1"].layout_s, 6.048e-6) and math.isclose(by["conv2"].layout_s, 6.048e-6)
+
+
+@pytest.mark.parametrize(("rows", "scale", "cls"), [(1, True, "gemm_act_scaled"), (1, False, "gemm_act_skinny"),
+                                                    (4, True, "gemm_act_skinny")])
+def test_a_scaled_one_row_attention_score_is_its_own_class(rows: int, scale: bool, cls: str) -> None:
+    """q [1,8,rows,64] · Transpose(k [1,8,256,64]) (· 0.125): with the scale fused in
+    (FusedMatMul alpha) and one row per head, MLAS cannot use its one-row kernel (sgemm.cpp:
+    M == 1 and alpha == 1 only)."""
+    nodes = [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+             helper.make_node("MatMul", ["q", "kt"], ["m" if scale else "y"], name="mm")]
+    if scale:
+        nodes.append(helper.make_node("Mul", ["m", "s"], ["y"]))
+    _, ks = _fused(nodes, [("q", "float32", [1, 8, rows, 64]), ("k", "float32", [1, 8, 256, 64])],
+                   [("y", "float32", [1, 8, rows, 256])], [init("s", "float32", [], [0.125])] if scale else [])
+    (k,) = [k for k in ks if k.head.name == "mm"]
+    assert k.computed_operands and kernel_class(k) == cls

@@ -231,6 +231,13 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         p, v = f32(1, h, s, t), f32(1, h, t, dh)
         add(f"context{h}x{s}x{t}x{dh}", cls,
             model([helper.make_node("MatMul", ["p", "v"], ["y"])], [("p", p), ("v", v)], ["y"], {}), {"p": p, "v": v})
+    # a decoder step's scores with the scale fused in (FusedMatMul alpha): MLAS packs the cache
+    for h, t, dh in ((8, 256, 64), (8, 512, 64), (12, 1024, 64)):
+        a, b = f32(1, h, 1, dh), f32(1, h, t, dh)
+        add(f"scaledscores{h}x{t}x{dh}", "gemm_act_scaled",
+            model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
+                   helper.make_node("MatMul", ["a", "bt"], ["m"]), helper.make_node("Mul", ["m", "sc"], ["y"])],
+                  [("a", a), ("b", b)], ["y"], {"sc": np.array(0.125, np.float32)}), {"a": a, "b": b})
     for k_, n_ in ((256, 256), (768, 768), (1024, 4096)):
         x = f32(1, k_)
         add(f"gemv{k_}x{n_}", "gemm_skinny",
