@@ -274,3 +274,131 @@ def test_fit_places_a_chain_at_one_kernels_size() -> None:
     # = 1e11 op/s, at the size of one of them (1e8 ops), not of the four (4e8)
     eff, _ = fit([Sample("c", "conv", 4e8, 1e6, 4, 4e-3, 4e-3, units=4)])
     assert eff.curves["conv"].points == ((1e8, pytest.approx(1e11)),)
+
+
+def test_graph_inputs_and_outputs_stream_when_the_run_outgrows_the_hot_cache() -> None:
+    """A KV-cache Concat: past [1,8,256,64] fp32 (524,288 B) and new [1,8,1,64] (2,048 B),
+    both graph inputs, into present [1,8,257,64] (526,336 B), a graph output: 1,052,672 B,
+    all of them graph I/O. Elementwise (movement's fallback) at 1e10 B/s, 2 us dispatch, 10 us run."""
+    report, (k,) = _fused([helper.make_node("Concat", ["past", "new"], ["present"], axis=2)],
+                          [("past", "float32", [1, 8, 256, 64]), ("new", "float32", [1, 8, 1, 64])],
+                          [("present", "float32", [1, 8, 257, 64])])
+    assert k.bytes == 1_052_672 and k.io_bytes == 1_052_672 and k.weight_bytes == 0
+
+    def pred(hot: float, stream: float) -> float:
+        eff = Efficiency(EFF.curves, 2e-6, 1e-5, info={"hot_cache": hot, "stream_bandwidth": stream})
+        return predict(report, Device("t", "T", {"fp32": Figure(1e12)}, bandwidth=Figure(1e11), efficiency=eff)).predicted_s
+
+    # fits a 1e7 B hot cache: 10 + 2 + 1,052,672 / 1e10 (105.2672 us) = 117.2672 us
+    assert math.isclose(pred(1e7, 5e9), 117.2672e-6)
+    # outgrows a 1e5 B hot cache: streamed at 5e9 B/s, 1,052,672 / 5e9 = 210.5344 us -> 222.5344 us
+    assert math.isclose(pred(1e5, 5e9), 222.5344e-6)
+    # a stream faster than the kernel's own rate does not speed it up: max(21.05344, 105.2672) us
+    assert math.isclose(pred(1e5, 5e10), 117.2672e-6)
+
+
+def _shared_dq(float_reader: bool):  # type: ignore[no-untyped-def]
+    """xq [16,64] uint8 -> one DequantizeLinear read by two QDQ MatMuls ([64,64] int8 weights),
+    and (``float_reader``) by a float Relu too. One scale and zero point per role: xs/xz, ws/wz, ys/yz."""
+    inits = [numpy_helper.from_array(np.array(0.1, np.float32), "xs"), numpy_helper.from_array(np.array(0, np.uint8), "xz"),
+             numpy_helper.from_array(np.array(0.1, np.float32), "ws"), numpy_helper.from_array(np.array(0, np.int8), "wz"),
+             numpy_helper.from_array(np.array(0.1, np.float32), "ys"), numpy_helper.from_array(np.array(0, np.uint8), "yz"),
+             numpy_helper.from_array(np.ones((64, 64), np.int8), "W1"), numpy_helper.from_array(np.ones((64, 64), np.int8), "W2")]
+    nodes = [helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="dqx")]
+    outs = [("y1", "uint8", [16, 64]), ("y2", "uint8", [16, 64])]
+    for i in (1, 2):
+        nodes += [helper.make_node("DequantizeLinear", [f"W{i}", "ws", "wz"], [f"w{i}d"], name=f"dqw{i}"),
+                  helper.make_node("MatMul", ["xd", f"w{i}d"], [f"m{i}"], name=f"mm{i}"),
+                  helper.make_node("QuantizeLinear", [f"m{i}", "ys", "yz"], [f"y{i}"], name=f"q{i}")]
+    if float_reader:
+        nodes.append(helper.make_node("Relu", ["xd"], ["r"], name="relu"))
+        outs.append(("r", "float32", [16, 64]))
+    report = analyze_model(make_model(nodes, [("xq", "uint8", [16, 64])], outs, inits, opset=17))
+    return kernels(report)
+
+
+def test_a_shared_dequantize_is_copied_into_each_qdq_unit() -> None:
+    """onnxruntime gives each QDQ unit its own copy of a shared DequantizeLinear
+    (ensure_unique_dq_for_node_unit.cc): both MatMuls are integer kernels reading the uint8
+    input, and the original runs no more."""
+    ks = _shared_dq(float_reader=False)
+    mm1, mm2 = (next(k for k in ks if k.head.name == n) for n in ("mm1", "mm2"))
+    for k in (mm1, mm2):
+        assert k.fusion == "qdq" and "dqx" in {m.name for m in k.members}
+        # reads xq 1,024 + xs 4 + xz 1 + W 4,096 + ws 4 + wz 1 + ys 4 + yz 1 = 5,135 B; writes y 1,024 B
+        # (not the copy's float output, 4,096 B)
+        assert k.bytes == 5_135 + 1_024 and k.write_bytes == 1_024 and k.weight_bytes == 5_135 - 1_024
+    (dq,) = [k for k in ks if k.head.name == "dqx"]
+    assert dq.folded and dq.fusion == "unique_dq"
+
+
+def test_a_shared_dequantize_with_a_float_reader_still_runs_for_it() -> None:
+    ks = _shared_dq(float_reader=True)
+    (dq,) = [k for k in ks if k.head.name == "dqx"]
+    assert not dq.folded and dq.members == [dq.head]
+    # it reads xq 1,024 + xs 4 + xz 1 and writes the float xd 4,096 B (the Relu reads it)
+    assert dq.bytes == 1_024 + 5 + 4_096
+    mm1 = next(k for k in ks if k.head.name == "mm1")
+    assert mm1.fusion == "qdq" and mm1.bytes == 5_135 + 1_024
+
+
+def test_layout_transposes_are_priced_on_the_layout_curve() -> None:
+    """A QDQ Conv on a uint8 graph input [1,8,8,8] (512 B) writing a uint8 graph output
+    [1,8,8,8] (512 B): onnxruntime runs it in NHWC, a Transpose in and one out. Each copies
+    512 B in and out (1,024 B) at the layout curve's 1e9 B/s plus 2 us dispatch:
+    2 x (2 us + 1.024 us) = 6.048 us."""
+    sc = [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.uint8), "z"),
+          numpy_helper.from_array(np.array(0, np.int8), "wz"), numpy_helper.from_array(np.ones((8, 8, 3, 3), np.int8), "W")]
+    report = analyze_model(make_model(
+        [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["xd"]),
+         helper.make_node("DequantizeLinear", ["W", "s", "wz"], ["wd"]),
+         helper.make_node("Conv", ["xd", "wd"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+         helper.make_node("QuantizeLinear", ["c", "s", "z"], ["y"])],
+        [("x", "uint8", [1, 8, 8, 8])], [("y", "uint8", [1, 8, 8, 8])], sc, opset=17))
+    eff = Efficiency({"layout": Curve(((1.0, 1e9),)), "movement": Curve(((1.0, 1e10),))}, 2e-6, 1e-5)
+    p = predict(report, Device("t", "T", {"fp32": Figure(1e12), "int8": Figure(4e12)}, bandwidth=Figure(1e11),
+                               efficiency=eff))
+    (conv,) = [t for t in p.kernels if t.kernel.head.name == "conv"]
+    assert math.isclose(conv.layout_s, 6.048e-6)
+
+
+def test_an_integer_add_with_an_nchw_input_does_not_carry_nhwc() -> None:
+    """conv1 (QDQ) -> a QDQ Add whose other input is a uint8 graph input (NCHW) -> conv2
+    (QDQ) -> a graph output; every tensor [1,8,8,8] uint8 (512 B). The Add does not run in
+    NHWC (one of its inputs is NCHW), so conv2 needs a Transpose in and one out:
+    2 x (2 us + 1,024 B / 1e9 B/s) = 6.048 us, as does conv1 (its input, and its output for the Add)."""
+    sc = [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.uint8), "z"),
+          numpy_helper.from_array(np.array(0, np.int8), "wz"), numpy_helper.from_array(np.ones((8, 8, 3, 3), np.int8), "W")]
+    dq, q = "DequantizeLinear", "QuantizeLinear"
+    report = analyze_model(make_model(
+        [helper.make_node(dq, ["x", "s", "z"], ["xd"]), helper.make_node(dq, ["W", "s", "wz"], ["wd1"]),
+         helper.make_node("Conv", ["xd", "wd1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+         helper.make_node(q, ["c1", "s", "z"], ["c1q"]), helper.make_node(dq, ["c1q", "s", "z"], ["c1d"]),
+         helper.make_node(dq, ["x2", "s", "z"], ["x2d"]), helper.make_node("Add", ["c1d", "x2d"], ["a"], name="add"),
+         helper.make_node(q, ["a", "s", "z"], ["aq"]), helper.make_node(dq, ["aq", "s", "z"], ["ad"]),
+         helper.make_node(dq, ["W", "s", "wz"], ["wd2"]),
+         helper.make_node("Conv", ["ad", "wd2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+         helper.make_node(q, ["c2", "s", "z"], ["y"])],
+        [("x", "uint8", [1, 8, 8, 8]), ("x2", "uint8", [1, 8, 8, 8])], [("y", "uint8", [1, 8, 8, 8])], sc, opset=17))
+    eff = Efficiency({"layout": Curve(((1.0, 1e9),))}, 2e-6, 1e-5)
+    p = predict(report, Device("t", "T", {"fp32": Figure(1e12), "int8": Figure(4e12)}, bandwidth=Figure(1e11),
+                               efficiency=eff))
+    by = {t.kernel.head.name: t for t in p.kernels}
+    assert by["add"].kernel.fusion == "qdq"
+    assert math.isclose(by["conv1"].layout_s, 6.048e-6) and math.isclose(by["conv2"].layout_s, 6.048e-6)
+
+
+@pytest.mark.parametrize(("rows", "scale", "cls"), [(1, True, "gemm_act_scaled"), (1, False, "gemm_act_skinny"),
+                                                    (4, True, "gemm_act_skinny")])
+def test_a_scaled_one_row_attention_score_is_its_own_class(rows: int, scale: bool, cls: str) -> None:
+    """q [1,8,rows,64] · Transpose(k [1,8,256,64]) (· 0.125): with the scale fused in
+    (FusedMatMul alpha) and one row per head, MLAS cannot use its one-row kernel (sgemm.cpp:
+    M == 1 and alpha == 1 only)."""
+    nodes = [helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+             helper.make_node("MatMul", ["q", "kt"], ["m" if scale else "y"], name="mm")]
+    if scale:
+        nodes.append(helper.make_node("Mul", ["m", "s"], ["y"]))
+    _, ks = _fused(nodes, [("q", "float32", [1, 8, rows, 64]), ("k", "float32", [1, 8, 256, 64])],
+                   [("y", "float32", [1, 8, rows, 256])], [init("s", "float32", [], [0.125])] if scale else [])
+    (k,) = [k for k in ks if k.head.name == "mm"]
+    assert k.computed_operands and kernel_class(k) == cls

@@ -231,6 +231,13 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         p, v = f32(1, h, s, t), f32(1, h, t, dh)
         add(f"context{h}x{s}x{t}x{dh}", cls,
             model([helper.make_node("MatMul", ["p", "v"], ["y"])], [("p", p), ("v", v)], ["y"], {}), {"p": p, "v": v})
+    # a decoder step's scores with the scale fused in (FusedMatMul alpha): MLAS packs the cache
+    for h, t, dh in ((8, 256, 64), (8, 512, 64), (12, 1024, 64)):
+        a, b = f32(1, h, 1, dh), f32(1, h, t, dh)
+        add(f"scaledscores{h}x{t}x{dh}", "gemm_act_scaled",
+            model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
+                   helper.make_node("MatMul", ["a", "bt"], ["m"]), helper.make_node("Mul", ["m", "sc"], ["y"])],
+                  [("a", a), ("b", b)], ["y"], {"sc": np.array(0.125, np.float32)}), {"a": a, "b": b})
     for k_, n_ in ((256, 256), (768, 768), (1024, 4096)):
         x = f32(1, k_)
         add(f"gemv{k_}x{n_}", "gemm_skinny",
@@ -341,6 +348,13 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     for co, h, k, conv, xq in stems:
         add(f"qstem{co}x{h}k{k}", "int_conv_stem", qdq([helper.make_node("Conv", ["x_d", "w_d"], ["yf"], **conv)],
                                                        {"x": xq}, {"w": i8(co, 3, k, k)}), {"x": xq})
+    # the layout Transposes around an integer convolution: uint8, the channel axis moved in
+    # and out (onnxruntime: transpose_helper.cc, one axis moved)
+    for c, h in ((64, 56), (128, 28), (256, 14), (512, 7)):
+        xq = u8(1, c, h, h)
+        for d, perm in (("nhwc", [0, 2, 3, 1]), ("nchw", [0, 3, 1, 2])):
+            add(f"layout{c}x{h}{d}", "layout", model([helper.make_node("Transpose", ["x"], ["y"], perm=perm)],
+                                                    [("x", xq)], ["y"], {}), {"x": xq})
     for c, h in ((32, 56), (64, 112), (128, 112)):  # a BatchNormalization left standalone (after a QDQ Conv)
         x = f32(1, c, h, h)
         add(f"batchnorm{c}x{h}", "batchnorm",
@@ -370,7 +384,8 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float]:
         return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0
     from onnx_cost.views.hardware.efficiency import amount, curve_size, kernel_class
 
-    main = [k for k in ks if kernel_class(k) == cls]
+    # a layout benchmark is a lone 8-bit Transpose: what _layout_transposes prices on that curve
+    main = [k for k in ks if (k.head.op_type == "Transpose" if cls == "layout" else kernel_class(k) == cls)]
     if not main:  # the analysis and the class table disagree: a bug, not a verdict on the machine
         raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
     ops = sum(k.ops for k in main)

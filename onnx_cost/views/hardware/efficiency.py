@@ -32,6 +32,8 @@ CLASSES: dict[str, tuple[str, str]] = {
                         "per batch: no packed weights"),
     "gemm_act_skinny": ("bytes", "MatMul of two computed operands with at most 8 rows per batch (a decoder step's "
                                  "attention over its cache)"),
+    "gemm_act_scaled": ("bytes", "a decoder step's attention scores with the scale fused in (FusedMatMul, alpha "
+                                 "not 1) and one row per batch: MLAS packs the cache instead of its one-row kernel"),
     "int_gemm": ("ops", "integer MatMul kernels of a QDQ group (QLinearMatMul, QGemm), more than 8 rows"),
     "int_gemm_skinny": ("bytes", "integer MatMul kernels of a QDQ group with at most 8 rows"),
     "int_gemm_act": ("ops", "integer MatMul of two computed operands (a QDQ attention's scores and context)"),
@@ -52,6 +54,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "skip_norm": ("bytes", "a residual Add fused into a layer norm (SkipLayerNormalization)"),
     "gelu": ("bytes", "GELU and BiasGelu fusions, Erf"),
     "movement": ("bytes", "Transpose, Concat, Slice, Split, Pad, Expand, Tile, Resize and other copies"),
+    "layout": ("bytes", "the NCHW<->NHWC Transposes onnxruntime inserts around an integer convolution (8-bit, "
+                        "one axis moved)"),
     "gather": ("bytes", "Gather, GatherElements, GatherND, Scatter* (bytes: twice the rows written)"),
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
 }
@@ -60,7 +64,7 @@ FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny"
                             "dyn_gemm": "int_gemm",
                             "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
                             "conv_stem": "conv", "int_conv_stem": "int_conv",
-                            "batchnorm": "norm"}
+                            "batchnorm": "norm", "layout": "movement", "gemm_act_scaled": "gemm_act_skinny"}
 COMPUTE = frozenset(c for c, (axis, _) in CLASSES.items() if axis == "ops")
 
 _REDUCTION = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -180,13 +184,20 @@ def _gemm_class(k: Kernel, op: str, integer: bool) -> str:
     """A MatMul's class: dynamic quantization's kernels apart from the QDQ integer ones (they
     quantize their float input every run and dequantize their output), two computed
     operands (no weights packed at load: attention) apart from a constant weight, and
-    at most 8 rows (a GEMV, bound by reading its weights) apart from more."""
+    at most 8 rows (a GEMV, bound by reading its weights) apart from more; and one row per
+    batch with a scale fused in (FusedMatMul's alpha) apart: MLAS's one-row kernel runs
+    only for alpha 1 (sgemm.cpp), else the other operand is packed first."""
     rows = _rows(k.head)
     skinny = rows is not None and rows <= 8
     if op in _DYNAMIC:
         return "dyn_gemm_skinny" if skinny else "dyn_gemm"
     if k.computed_operands:
-        return "int_gemm_act" if integer else "gemm_act_skinny" if _batch_rows(k.head) <= 8 else "gemm_act"
+        if integer:
+            return "int_gemm_act"
+        rows = _batch_rows(k.head)
+        if rows == 1 and k.fusion == "matmul_scale":
+            return "gemm_act_scaled"  # MLAS's one-row kernel wants alpha 1 (sgemm.cpp): it packs instead
+        return "gemm_act_skinny" if rows <= 8 else "gemm_act"
     if integer:
         return "int_gemm_skinny" if skinny else "int_gemm"
     return "gemm_skinny" if skinny else "gemm"

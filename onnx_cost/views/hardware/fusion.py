@@ -45,6 +45,9 @@ FUSIONS: dict[str, tuple[str, str]] = {
     "qdq": ("DequantizeLinear -> op -> QuantizeLinear -> the integer kernel (QLinearConv, QLinearMatMul, "
             "QLinearAdd...): reads int8, computes int8", _SRC + "qdq_transformer/selectors_actions/"
             "qdq_selector_action_transformer.cc"),
+    "unique_dq": ("a DequantizeLinear read by several QDQ node units -> one copy per unit, each fused into its "
+                  "integer kernel; the original runs only for a float reader or a graph output",
+                  _SRC + "qdq_transformer/ensure_unique_dq_for_node_unit.cc"),
     "dynamic_quantize_matmul": ("DynamicQuantizeLinear + MatMulInteger + Cast + Mul (+ Add) -> "
                                 "DynamicQuantizeMatMul", _SRC + "dynamic_quantize_matmul_fusion.cc"),
 }
@@ -71,6 +74,7 @@ class Kernel:
     bytes: float = 0.0
     write_bytes: float = 0.0  # of ``bytes``, what the kernel writes
     weight_bytes: float = 0.0  # of ``bytes``, the constants it reads (weights): the same every run
+    io_bytes: float = 0.0  # of ``bytes``, the graph inputs it reads and graph outputs it writes (a KV cache)
     reads: tuple[str, ...] = ()  # the tensors crossing its boundary, in
     writes: tuple[str, ...] = ()  # and out
     partial: bool = False  # a boundary tensor's size was unknown
@@ -110,6 +114,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             if t:
                 producer[t] = r
     graph_outputs = {name for name, _, _ in report.model.outputs}
+    graph_inputs = {name for name, _, _ in report.model.inputs}
     const: set[str] = set(report.initializers)
     const.update(n for n, t in report.tensors.items() if t.static and n not in producer)
     taken: dict[int, Kernel] = {}
@@ -128,9 +133,10 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     def is_const(t: str) -> bool:
         return t in const
 
-    def claim(k: Kernel) -> Kernel:
+    def claim(k: Kernel, shared: Sequence[NodeRecord] = ()) -> Kernel:
         for m in k.members:
-            taken[id(m)] = k
+            if not any(m is d for d in shared):
+                taken[id(m)] = k
         return k
 
     # 1. constant folding and eliminations (in graph order, so chains of constants fold)
@@ -154,6 +160,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         return p if p is not None and p.op_type == "DequantizeLinear" and not p.domain else None
 
     # 2. QDQ groups and dynamic quantization (integer kernels)
+    copies: dict[int, tuple[NodeRecord, list[NodeRecord]]] = {}  # a shared DQ -> the units holding a copy
     for r in main if "DequantizeLinear" in ops or "MatMulInteger" in ops else ():
         if id(r) in taken or r.domain:
             continue
@@ -174,15 +181,20 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
             )
             if not all_q and r.op_type not in ("MatMul", "Gemm"):
                 continue  # DQ -> MatMul with a float output is still an integer kernel (MatMulIntegerToFloat)
-            members = [r]
+            members, shared = [r], []
             for d in dqs:
                 assert d is not None
-                sole = all(c is r for t in d.output_names if t for c in consumers.get(t, []))
-                if sole and id(d) not in taken:
-                    members.append(d)
+                if id(d) in taken or any(d is m for m in members):
+                    continue
+                members.append(d)
+                # read by other nodes too: onnxruntime gives this unit a copy of its own
+                # (ensure_unique_dq_for_node_unit.cc); the original is settled below
+                if not all(c is r for t in d.output_names if t for c in consumers.get(t, [])):
+                    shared.append(d)
+                    copies.setdefault(id(d), (d, []))[1].append(r)
             if all_q:
                 members += [q for q in qs if id(q) not in taken]
-            claim(Kernel(r, members, "qdq", precision="int8"))
+            claim(Kernel(r, members, "qdq", precision="int8"), shared)
         elif r.op_type == "MatMulInteger":
             members = [r]
             a = producer.get(r.input_names[0]) if r.input_names else None
@@ -204,6 +216,14 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
                 members.append(nxt)
                 nxt = only_consumer(nxt)
             claim(Kernel(r, members, "dynamic_quantize_matmul" if len(members) > 1 else "", precision="int8"))
+
+    # a shared DequantizeLinear whose every reader got a copy runs no more (unique_dq)
+    for d, units in copies.values():
+        outs = [t for t in d.output_names if t]
+        readers = [c for t in outs for c in consumers.get(t, [])]
+        if id(d) not in taken and not any(t in graph_outputs for t in outs) \
+                and all(any(c is u for u in units) for c in readers):
+            claim(Kernel(d, [d], "unique_dq", folded=True))
 
     # 3. layer norm (decomposed) and GELU: whole subgraphs become one kernel
     for r in main if "ReduceMean" in ops or "Erf" in ops else ():
@@ -270,7 +290,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
         if id(k) in seen:
             continue
         seen.add(id(k))
-        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float)
+        _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float, graph_inputs)
         k.computed_operands = _computed_operands(k, producer, const)
         out.append(k)
     return out
@@ -428,8 +448,10 @@ def _gelu(r: NodeRecord, producer: Any, consumers: Any, taken: Any, is_const: An
 
 
 def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub: bool, const: set[str],
-             sizes: dict[str, int | None], to_float: Callable[[int | float], float]) -> None:
-    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts);
+             sizes: dict[str, int | None], to_float: Callable[[int | float], float],
+             graph_inputs: set[str] | frozenset[str] = frozenset()) -> None:
+    """ops and boundary bytes of ``k`` (a subgraph node: its record's own counts), and of
+    them the weights' and the graph inputs' (``graph_inputs``) and outputs';
     ``to_float``: text.to_float (counts past float's range, 2^1056 FLOPs, are inf, no OverflowError)."""
     if k.folded:
         return
@@ -453,10 +475,12 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         inside = {id(m) for m in k.members}
         produced = {t for m in k.members for t in m.output_names if t}
         reads = {t for m in k.members for t in m.input_names if t and t not in produced}
+        # a QDQ unit's DequantizeLinear writes nothing out: its copy feeds this kernel only
         writes = {t for m in k.members for t in m.output_names if t
+                  and not (k.fusion == "qdq" and m.op_type == "DequantizeLinear")
                   and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
-    total, written, weights, partial = 0, 0, 0, False
+    total, written, weights, io, partial = 0, 0, 0, 0, False
     for t in (*reads, *writes):
         b = sizes[t] if t in sizes else sizes.setdefault(t, _bytes_of(report, t))
         if b is None:
@@ -465,11 +489,14 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
             total += b
             written += b if t in writes else 0
             weights += b if t in const and t in reads else 0
+            fresh = (t in graph_inputs and t in reads and t not in const) or (t in graph_outputs and t in writes)
+            io += b if fresh else 0
     if k.head.op_type in _VIEW_OPS:
-        total = written = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
+        total = written = io = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
     k.bytes = to_float(total * k.head.weight)
     k.write_bytes = to_float(written * k.head.weight)
     k.weight_bytes = to_float(weights * k.head.weight)
+    k.io_bytes = to_float(io * k.head.weight)
     k.partial = partial
 
 

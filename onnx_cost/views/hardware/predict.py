@@ -110,11 +110,13 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     cache_bw: float | None = eff.info.get("cache_bandwidth") if eff.calibrated else None
     times: list[KernelTime] = []
     ks = kernels(report, recs)
-    # weights stay hot between runs only if they all fit the cores' private caches
+    # weights, graph inputs and graph outputs (a KV cache read and written back) stay hot
+    # between runs only if they all fit the cores' private caches: else each run streams
+    # them from beyond those caches
     hot = eff.info.get("hot_cache") if eff.calibrated else None
     stream = eff.info.get("stream_bandwidth") if eff.calibrated else None
-    total_weights = sum(k.weight_bytes for k in ks if not k.folded)
-    cold = bool(hot and stream and total_weights > float(hot))
+    total_streamed = sum(k.weight_bytes + k.io_bytes for k in ks if not k.folded)
+    cold = bool(hot and stream and total_streamed > float(hot))
     peaks: dict[tuple[str, bool], float | None] = {}  # one lookup per (precision, compute class)
     for k in ks:
         cls = kernel_class(k)
@@ -138,7 +140,8 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         else:
             mem_floor = moved / bw if bw else 0.0
         floor = max(compute_s, mem_floor)
-        w_cold = k.weight_bytes / float(stream) if cold and stream else 0.0  # weights from beyond the caches
+        streamed = k.weight_bytes + k.io_bytes if cold else 0.0  # from (and to) beyond the caches
+        w_cold = streamed / float(stream) if streamed and stream else 0.0
         if cls == "view":
             work = 0.0
         elif cls in COMPUTE and k.ops > 0:
@@ -147,8 +150,10 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         else:
             size = amount(k, cls)
             rate = eff.rate(cls, size) or eff.rate("elementwise", size)
-            hot_part = size - (k.weight_bytes if w_cold else 0.0)
+            hot_part = size - (streamed if w_cold else 0.0)
             work = (hot_part / rate if rate and hot_part > 0 else 0.0) + w_cold
+            if rate:  # cold data slows a kernel down, never speeds it past its own rate
+                work = max(work, size / rate)
         pred = max(eff.dispatch_s * (1 + k.extra_kernels) + work, floor)  # never below the floor
         if eff.dispatch_s >= work:
             bound = "overhead"
@@ -180,11 +185,13 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
 def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency) -> None:
     """onnxruntime runs an integer convolution in NHWC on x86 (nhwc_transformer.cc): a
     Transpose before it unless its input comes from another integer kernel of a QDQ group
-    (QLinearConv, QLinearAdd, QLinearGlobalAveragePool... carry NHWC on), and one after it
-    unless every reader is one. A standalone QuantizeLinear/DequantizeLinear does not
-    count: the float op beside it (a BatchNormalization left unfolded) wants NCHW. Each
-    costs a copy of the int8 tensor, once per tensor (two convolutions reading one input
-    share its Transpose), charged to the convolution that needs it first."""
+    that carries NHWC on (QLinearConv; QLinearAdd, QLinearGlobalAveragePool... when all
+    their inputs are NHWC), and one after it unless every reader is one. A standalone
+    QuantizeLinear/DequantizeLinear does not count: the float op beside it (a
+    BatchNormalization left unfolded) wants NCHW. Each costs a copy of the int8 tensor on
+    the "layout" curve (one axis moved: transpose_helper.cc), once per tensor (two
+    convolutions reading one input share its Transpose), charged to the convolution that
+    needs it first."""
     from onnx_cost.views.hardware.fusion import _bytes_of
 
     convs = [kt for kt in times if kt.precision == "int8" and kt.kernel.head.op_type == "Conv" and kt.bound != "folded"]
@@ -197,14 +204,28 @@ def _layout_transposes(report: Report, times: list[KernelTime], eff: Efficiency)
             readers.setdefault(t, []).append(kt)
     const = set(report.initializers)
 
+    # which kernels leave their output NHWC: an integer convolution; another QDQ kernel when
+    # all of its data inputs come NHWC (the transpose optimizer moves a layout Transpose
+    # through an op only when that removes Transposes: onnx_transpose_optimization.cc).
+    # One pass in graph order: a producer is settled before its readers.
+    out_nhwc: dict[int, bool] = {}
+    for kt in times:
+        if kt.precision != "int8" or kt.kernel.fusion != "qdq":
+            continue
+        if kt.kernel.head.op_type == "Conv":
+            out_nhwc[id(kt)] = True
+            continue
+        ins = [producer.get(t) for t in kt.kernel.reads if t not in const and not report.tensors.get(t, _NOT).static]
+        out_nhwc[id(kt)] = bool(ins) and all(p is not None and out_nhwc.get(id(p), False) for p in ins)
+
     def nhwc(kt: KernelTime | None) -> bool:
-        return kt is not None and kt.precision == "int8" and kt.kernel.fusion == "qdq"
+        return kt is not None and out_nhwc.get(id(kt), False)
 
     def copy(t: str) -> float:
         b = _bytes_of(report, t)
         if not b:
             return 0.0
-        rate = eff.rate("movement", 2 * b) or eff.rate("elementwise", 2 * b)
+        rate = eff.rate("layout", 2 * b) or eff.rate("elementwise", 2 * b)
         return eff.dispatch_s + (2 * b / rate if rate else 0.0)
 
     done: set[str] = set()
