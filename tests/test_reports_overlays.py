@@ -270,9 +270,16 @@ def test_the_netron_model_has_the_floor_and_the_latency_the_view_gives():
     assert "predicted_us" not in model() and model()["floor_us"] == pytest.approx(2.0, rel=1e-12)
 
 
-def test_measured_metrics_are_the_runs_rows():
+def test_measured_metrics_are_the_runs_rows(tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")  # the runtime extra
+    from test_hardware_local import write_fake_calibration
+
     from onnx_cost.cli.hardware import plan
+
+    # --measure's default device is local: a cached fake calibration, never this machine's
+    # real one written into the user's cache (it took tens of seconds and left a file behind)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_fake_calibration()
 
     path = FIX / "tiny_cnn.onnx"
     report = onnx_cost.analyze(path)

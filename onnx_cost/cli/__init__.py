@@ -275,8 +275,10 @@ def analyze(
             form = FORMATS[fmt_name]
             options: dict[str, Any] = {"all_nodes": nodes, "top": top if given(ctx, "top") else None, "depth": depth,
                                        "by": by.value if by else None, "sort": sort.value if sort else None,
-                                       "device": hw.device if hw else None, "metric": metric}
+                                       "metric": metric}
             kwargs = {k: options[k] for _, k in form.options if k in options}
+            if hw and any(k == "device" for _, k in form.options):
+                kwargs["device"] = hw.device
             if fmt_name in OVERLAYS:  # the viewers read the model file; --metric all writes a folder
                 kwargs.update(source=src, output=output)
             if form.dynamic:

@@ -21,7 +21,9 @@ class Plan:
     the view, runs ``--measure``, draws ``--plot`` and returns the report with the view
     (``Report.with_view``); ``apply`` (after rendering) adds its lines to the table."""
 
-    device: Any  # Device
+    # the Device, or how to get it when first needed: --device local may calibrate this
+    # machine (tens of seconds), which a run refused before (--measure's inputs) must not do
+    source: Any
     tf32: bool
     measured_s: float | None
     measure: bool
@@ -29,11 +31,21 @@ class Plan:
     depth: int = 1  # module depth of the per-module shares
     _text: str = ""
 
+    @property
+    def device(self) -> Any:
+        if callable(self.source):
+            self.source = self.source()
+        return self.source
+
     def attach(self, report: Any, model: str) -> Any:
         from onnx_cost.render.hardware import hardware_text
         from onnx_cost.views.hardware.attach import VIEW, parts, view
 
         run = per_node = None
+        if self.measure:  # refuse inputs it cannot allocate before the device is loaded (calibrated)
+            from onnx_cost.runners.measure import check_inputs
+
+            check_inputs(report)
         p = parts(report, self.device, tf32=self.tf32, depth=self.depth)
         if self.measure:
             from onnx_cost.runners.measure import compare, measure
@@ -111,12 +123,15 @@ def plan(
 
     if recalibrate and (device or "local").strip().lower() != "local":
         fail("--recalibrate applies to --device local (this machine)")
+    dev: Any
     if recalibrate:
         from onnx_cost.runners.calibrate import load_local
 
-        dev = load_local(recalibrate=True)
+        dev = lambda: load_local(recalibrate=True)  # noqa: E731
+    elif (device or "local").strip().lower() == "local":
+        dev = lambda: load_device("local")  # noqa: E731  # loaded (measured once) when first needed
     else:
-        dev = load_device(device or "local")
+        dev = load_device(device or "")  # a preset or a file: checked before the analysis
     return Plan(dev, tf32, None if measured_ms is None else measured_ms / 1000.0, measure, plot, depth=max(depth, 1))
 
 

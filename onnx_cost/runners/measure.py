@@ -75,6 +75,12 @@ def check_weights(path: str) -> None:
                 )
 
 
+def check_inputs(report: Report) -> None:
+    """MeasureError when the graph inputs' random arrays would not fit this machine (before
+    anything is allocated or calibrated)."""
+    _check_input_sizes(report)
+
+
 def random_inputs(report: Report, seed: int = 0) -> dict[str, Any]:
     """Random arrays of the graph inputs' bound shapes and dtypes."""
     import numpy as np
