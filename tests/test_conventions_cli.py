@@ -19,16 +19,20 @@ from models import Builder
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> str:
-    # Conv 3→8 3×3 pad 1 (no bias) on 1×3×8×8, BatchNormalization, Relu, Resize ×2 (linear).
-    # Conv MACs 64·8·27 = 13,824; BN N = 512; Resize out 1×8×16×16 = 2,048.
+def _conv_model(folder, batch: int | str) -> str:
+    # Conv 3→8 3×3 pad 1 (no bias) on batch×3×8×8, BatchNormalization, Relu, Resize ×2 (linear).
+    # At batch 1: Conv MACs 64·8·27 = 13,824; BN N = 512; Resize out 1×8×16×16 = 2,048.
     b = Builder(external=False)
     y = b.conv_bn("x", 3, 8, 3, 1, "Relu")
     b.node("Resize", [y, "", b.const([1.0, 1.0, 2.0, 2.0])], mode="linear")
-    path = tmp_path_factory.mktemp("conv") / "m.onnx"
-    onnx.save(b.model(("x", [1, 3, 8, 8]), opset=13), path)
+    path = folder / "m.onnx"
+    onnx.save(b.model(("x", [batch, 3, 8, 8]), opset=13), path)
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    return _conv_model(tmp_path_factory.mktemp("conv"), 1)
 
 
 def run(*args: str):
@@ -145,12 +149,7 @@ def test_markdown_and_html_name_the_convention(model):
 def batch_model(tmp_path_factory) -> str:
     # the module fixture's model with a free batch (counted at batch=1, the default binding):
     # the same numbers as above, fvcore 23,040 flops, torch 27,648
-    b = Builder(external=False)
-    y = b.conv_bn("x", 3, 8, 3, 1, "Relu")
-    b.node("Resize", [y, "", b.const([1.0, 1.0, 2.0, 2.0])], mode="linear")
-    path = tmp_path_factory.mktemp("convb") / "m.onnx"
-    onnx.save(b.model(("x", ["batch", 3, 8, 8]), opset=13), path)
-    return str(path)
+    return _conv_model(tmp_path_factory.mktemp("convb"), "batch")
 
 
 def _before(text: str, first: str, then: str) -> None:

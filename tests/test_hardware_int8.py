@@ -106,7 +106,10 @@ def test_standalone_quantization_and_batchnorm_by_hand() -> None:
     assert ks[1].bytes == 505 and math.isclose(kt.predicted_s, 1e-6 + 505e-9)
 
 
-def test_dynamic_quantization_with_many_rows_is_dyn_gemm() -> None:
+@pytest.mark.parametrize(("rows", "cls"), [(4, "dyn_gemm_skinny"), (16, "dyn_gemm")])
+def test_dynamic_quantize_matmul_is_one_kernel_of_its_own_class(rows: int, cls: str) -> None:
+    # dynamic quantization of x, the integer MatMul, the cast and the two scale Muls: one
+    # DynamicQuantizeMatMul kernel headed by the MatMul; a few rows make it skinny
     s = numpy_helper.from_array(np.array(0.1, np.float32), "ws")
     _, ks = _fused(
         [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"], name="dql"),
@@ -114,11 +117,12 @@ def test_dynamic_quantization_with_many_rows_is_dyn_gemm() -> None:
          helper.make_node("Cast", ["acc"], ["accf"], name="cast", to=1),
          helper.make_node("Mul", ["xs", "ws"], ["scale"], name="smul"),
          helper.make_node("Mul", ["accf", "scale"], ["y"], name="mul")],
-        [("x", "float32", [16, 8])], [("y", "float32", [16, 8])],
+        [("x", "float32", [rows, 8])], [("y", "float32", [rows, 8])],
         [numpy_helper.from_array(np.ones((8, 8), np.int8), "Wq"), s],
     )
     (k,) = ks
-    assert k.fusion == "dynamic_quantize_matmul" and kernel_class(k) == "dyn_gemm"
+    assert k.fusion == "dynamic_quantize_matmul" and kernel_class(k) == cls
+    assert [m.name for m in k.members] == ["mmi", "dql", "cast", "smul", "mul"]
 
 
 def test_fit_merges_benchmarks_of_nearly_the_same_size() -> None:

@@ -161,23 +161,6 @@ def test_transpose_of_a_weight_is_folded_and_stored_once() -> None:
     assert footprint(report).weight_bytes == 4 * 8 * 4  # W once (128 B), not W and Wt
 
 
-def test_dynamic_quantize_matmul() -> None:
-    s = numpy_helper.from_array(np.array(0.1, np.float32), "ws")
-    _, ks = _fused(
-        [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"], name="dql"),
-         helper.make_node("MatMulInteger", ["xq", "Wq", "xz"], ["acc"], name="mmi"),
-         helper.make_node("Cast", ["acc"], ["accf"], name="cast", to=1),
-         helper.make_node("Mul", ["xs", "ws"], ["scale"], name="smul"),
-         helper.make_node("Mul", ["accf", "scale"], ["y"], name="mul")],
-        [("x", "float32", [4, 8])], [("y", "float32", [4, 8])],
-        [numpy_helper.from_array(np.ones((8, 8), np.int8), "Wq"), s],
-    )
-    k = next(k for k in ks if k.head.name == "mmi")
-    assert k.fusion == "dynamic_quantize_matmul"
-    assert [m.name for m in k.members] == ["mmi", "dql", "cast", "smul", "mul"]
-    assert kernel_class(k) == "dyn_gemm_skinny"  # 4 rows; dynamic quantization is its own class
-
-
 def test_identity_and_dropout_are_eliminated() -> None:
     _, ks = _fused([helper.make_node("Identity", ["x"], ["a"]), helper.make_node("Relu", ["a"], ["y"], name="r")],
                    [("x", "float32", [4])], [("y", "float32", [4])])
