@@ -5,6 +5,8 @@ by point instead of giving up."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 from onnx import TensorProto as T
@@ -55,3 +57,17 @@ def test_an_if_on_a_shape_names_the_remedy_that_decides_it(tmp_path):
     assert "(the shape of 'x' via Greater)" in out and "(the larger)" not in out
     assert "decide it: --dim NAME=N or --input for the dims it reads, or --branch if_long=then|else" in out.replace(
         "\n  ", " ")
+
+
+def test_a_branch_a_known_condition_overrides_is_said(tmp_path):
+    # review finding 4: with seq=8 bound the If's condition (8 > 16) is known: else. A
+    # --branch if_long=then cannot apply; the else branch is counted (Relu on 1·8·64 = 512
+    # FLOPs) and a warning says the user's choice was not applied, instead of dropping it
+    model = if_on_seq(str(tmp_path / "ifm.onnx"))
+    out = CliRunner().invoke(app, [model, "--dim", "seq=8", "--dim", "batch=1", "--branch", "if_long=then", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    # the Relu's 512 compares in flops; the Greater's one compare of int64 scalars in int_ops
+    assert (d["total"]["flops"], d["total"]["int_ops"]) == (512, 1)
+    assert any(w.startswith("--branch if_long=then not applied: the If's condition is known here") and
+               w.endswith("it takes else") for w in d["warnings"])

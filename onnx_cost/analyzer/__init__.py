@@ -121,10 +121,11 @@ def _analyze(
         dims = {**value_dims(graph, values), **dims}
     bound = bind_values(graph, _bind_inputs(graph, inputs, dims), values or {})
     chosen = check_branches(proto, branches or {})
+    notes: dict[str, str] = {}  # --branch choices a known condition overrides (shared by both passes)
     with _declared_bound(graph, dims):
         gs = None
         if all(t.known for t in bound.values()):
-            engine = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims)
+            engine = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims, notes)
             gs = engine.run(graph, bound_inputs=bound)
         if gs is None or _unknown(gs):
             # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
@@ -133,7 +134,7 @@ def _analyze(
             if why:
                 warnings.append(f"onnx shape inference failed ({why}); shapes come from our own pass only")
             if hints or gs is None:
-                gs = _engine(ShapeEngine(opsets, proto.ir_version, hints, base_dir), chosen, dims).run(
+                gs = _engine(ShapeEngine(opsets, proto.ir_version, hints, base_dir), chosen, dims, notes).run(
                     graph, bound_inputs=bound)
     statics = split_statics(proto, gs)
     apply_split(statics, gs)  # params as users mean them (analyzer/params.py)
@@ -147,14 +148,15 @@ def _analyze(
     return replace(
         report, unused_params=statics.unused, data_ifs=walker.data_ifs, quant_params=statics.quant,
         derived_dims=describe(graph, report.missing_dims),
-        warnings=[*report.warnings, *warnings, *[w for w in [statics.warning()] if w],
+        warnings=[*report.warnings, *warnings, *notes.values(), *[w for w in [statics.warning()] if w],
                   *lenient_warnings(walker.records)])
 
 
-def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding) -> ShapeEngine:
+def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding, notes: dict[str, str]) -> ShapeEngine:
     from onnx_cost.analyzer.derived import is_derived
 
     engine.branches = chosen
+    engine.branch_notes = notes
     engine.derived = {k: int(v) for k, v in dims.items() if is_derived(k)}
     return engine
 

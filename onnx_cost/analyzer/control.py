@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 
 from onnx_cost.analyzer.infos import info_from_type
+from onnx_cost.errors import printable
 from onnx_cost.rules.node import TensorInfo
 
 if TYPE_CHECKING:
@@ -106,6 +107,14 @@ def infer_control_flow(
             gs.subgraphs[(id(node), key)] = sub
             results.append([sub.tensors.get(o.name) for o in graphs[key].output])
         cond = ins[0].value if ins and ins[0] is not None else None
+        if cond is not None and getattr(cond, "size", 0) == 1 and node.name in engine.branches \
+                and bool(cond.reshape(-1)[0]) != engine.branches[node.name]:
+            # the condition is known (a bound dim or a value decides it): the user's branch
+            # is not applied, and the output says so rather than ignore it silently
+            static = "then" if bool(cond.reshape(-1)[0]) else "else"
+            engine.branch_notes[node.name] = (
+                f"--branch {printable(node.name, 80)}={'then' if engine.branches[node.name] else 'else'} not applied: "
+                f"the If's condition is known here (the bound dims or values decide it), and it takes {static}")
         if (cond is None or getattr(cond, "size", 0) != 1) and node.name in engine.branches:
             cond = np.array(engine.branches[node.name])  # the user's --branch decides an If on data
             gs.chosen[id(node)] = engine.branches[node.name]

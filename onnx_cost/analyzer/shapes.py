@@ -97,6 +97,8 @@ class ShapeEngine:
         self._dropped: list[Any] = []  # the decodings of dropped passes
         self._evaluated: dict[tuple[Any, ...], Any] = {}  # node_values' memo
         self.branches: dict[str, bool] = {}  # If node name -> the condition the user chose (--branch)
+        # If node name -> why the user's --branch was not applied (its condition is known statically)
+        self.branch_notes: dict[str, str] = {}
         self.derived: dict[str, int] = {}  # data-dependent dims the user bound (derived.py: "length@/x/Range")
 
     # Entry point ----------------------------------------------------------

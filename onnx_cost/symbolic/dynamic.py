@@ -112,11 +112,12 @@ def piecewise_check(f: Formula, unbound: Callable[[], Report]) -> Formula:
     grid = _decided(next(iter(f.reports.values())))
     if not grid or _decided(unbound()) == grid:
         return f
-    # which of them decides it is not known here: "one of" when there are several
-    over = ("one of " if len(f.dims) > 1 else "") + ", ".join(f.dims)
-    return replace(f, verified=False, note=f"an If's branch depends on {over}: the counts are piecewise in "
-                                             f"{'them' if len(f.dims) > 1 else 'it'}, not one polynomial; bind "
-                                             f"{'them' if len(f.dims) > 1 else 'it'} with --dim")
+    # which dim decides it is not known here, nor even that one does: a condition on a shape
+    # whose other dims are free is undecided too (our pass holds no partly symbolic shape value)
+    over, them = ", ".join(f.dims), "them" if len(f.dims) > 1 else "it"
+    return replace(f, verified=False, note=f"an If's branch is decided at every point fitted on but not with {over} "
+                                             f"free: the counts may be piecewise in {them}, not one polynomial; "
+                                             f"bind {them} with --dim")
 
 
 def free_dims(p: Prepared, inputs: Mapping[str, Sequence[int | str]], dims: Mapping[str, int]) -> list[str]:
