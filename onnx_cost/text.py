@@ -220,13 +220,11 @@ def si(n: int | float, unit: str = "") -> str:
 
 
 def unit_text(x: float | None, unit: str) -> str:
-    """``x`` with an SI prefix and ``unit`` (3 significant digits): rates, ops; "-" for None."""
+    """``x`` with ``si``'s prefixes and ``unit`` (rates, ops: 3 significant digits, a float
+    under a thousand too); "-" for None."""
     if x is None:
         return "-"
-    for scale, p in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g} {p}{unit}"
-    return f"{x:.3g} {unit}"
+    return si(x, unit) if abs(x) >= 1000 else f"{x:.3g} {unit}"
 
 
 def bytes_text(x: float | None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from onnx_cost.errors import printable
 from onnx_cost.model.report import Report
+from onnx_cost.text import si
 from onnx_cost.views.conventions.engine import F, Ignored, Profile, Result, Unsupported
 from onnx_cost.views.conventions.families import FAMILIES
 from onnx_cost.views.conventions.views import header  # the CLI prints it too
@@ -112,12 +113,6 @@ def csv_cells(result: Result) -> list[dict[str, Any]]:
     return out
 
 
-def _si(n: int) -> str:
-    for scale, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= scale:
-            return f"{n / scale:.3f} {prefix}"
-    return str(n)
-
 
 def result_text(result: Result) -> str:
     """The block a single non-exact convention puts above the exact report."""
@@ -125,8 +120,8 @@ def result_text(result: Result) -> str:
     lines = [header(result)]
     if result.partial:
         lines.append("PARTIAL: some nodes could not be counted here; totals are lower bounds")
-    lines += [f"  {c:<6} {_si(t[c]):>12}  {t[c]:>20,}" for c in p.columns]
-    lines.append(f"  {'params':<6} {_si(result.params):>12}  {result.params:>20,}  ({p.params})")
+    lines += [f"  {c:<6} {si(t[c]):>12}  {t[c]:>20,}" for c in p.columns]
+    lines.append(f"  {'params':<6} {si(result.params):>12}  {result.params:>20,}  ({p.params})")
     fams = [(f, v) for f, v in result.by_family.items() if any(v.values())]
     if fams:
         width = max(len(f) for f, _ in fams)

@@ -27,10 +27,6 @@ def _bytes(x: float | None) -> str:
     return f"{bytes_text(x)} ({int(x):,} B)" if abs(x) >= 1000 else f"{int(x):,} B"
 
 
-def _rate(x: float | None, unit: str) -> str:
-    return unit_text(x, unit)
-
-
 def _dim(d: str | int, esc: Esc) -> str:
     return esc(d) if isinstance(d, str) else f"fixed at {d}"
 
@@ -61,7 +57,7 @@ def rows(r: LlmResult, esc: Esc) -> list[list[str]]:
     if dec.latency_s is not None:
         out += [
             [f"latency ({dec.latency_basis})", *both(latency)],
-            ["tokens/s" + (f" (batch {r.batch})" if r.batch > 1 else ""), *both(lambda s: _rate(s.tokens_per_s,
+            ["tokens/s" + (f" (batch {r.batch})" if r.batch > 1 else ""), *both(lambda s: unit_text(s.tokens_per_s,
                                                                                                 "tok/s"))],
             ["latency floor (a lower bound)", *both(lambda s: time_text(s.floor_s))],
             ["bound (roofline)", *both(lambda s: s.bound or "-")],
@@ -110,7 +106,7 @@ def lines(r: LlmResult, esc: Esc) -> list[str]:
     if scan is not None:
         cross = f"at batch {_n(scan.crossover)}" if scan.crossover else "never (memory time grows as fast)"
         per = ", ".join(f"{esc(k)} {_n(v) if v else 'never'}" for k, v in scan.by_op_type.items())
-        tps = ", ".join(f"{b}: {_rate(v, 'tok/s')}" for b, v in scan.tokens_per_s.items())
+        tps = ", ".join(f"{b}: {unit_text(v, 'tok/s')}" for b, v in scan.tokens_per_s.items())
         out.append(f"Batch (decode, per-node roofline {scan.basis}s): turns compute-bound {cross}; by op type: {per}.")
         out.append(f"Tokens/s by batch (from the per-node roofline {scan.basis}s, not the prediction): {tps}.")
     me = r.measured
@@ -118,8 +114,8 @@ def lines(r: LlmResult, esc: Esc) -> list[str]:
         mbu = f"{me.mbu:.3g}" if me.mbu is not None else "-"
         out.append(
             f"Measured decode (onnxruntime {esc(me.onnxruntime)}, median of {me.runs}): {time_text(me.latency_s)}; "
-            f"achieved {_rate(me.achieved_bytes_per_s, 'B/s')} as written, {_rate(me.ideal_bytes_per_s, 'B/s')} "
-            f"ideal; MBU {mbu} of {_rate(me.bandwidth_bytes_per_s, 'B/s')}"
+            f"achieved {unit_text(me.achieved_bytes_per_s, 'B/s')} as written, "
+            f"{unit_text(me.ideal_bytes_per_s, 'B/s')} ideal; MBU {mbu} of {unit_text(me.bandwidth_bytes_per_s, 'B/s')}"
             + (f" ({me.mbu_as_written:.3g} as written)" if me.mbu_as_written is not None else "") + "."
         )
     out += [f"Note: {esc(n)}." for n in r.notes]

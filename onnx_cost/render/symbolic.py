@@ -13,7 +13,7 @@ from onnx_cost.model.report import NodeRecord, Report, Totals
 from onnx_cost.model.totals import TOTAL_FIELDS
 from onnx_cost.render.table import SORT_KEYS
 from onnx_cost.symbolic.dynamic import integer
-from onnx_cost.symbolic.polynomial import Polynomial, fit
+from onnx_cost.symbolic.polynomial import Polynomial
 from onnx_cost.views import tree as T
 
 Values = dict[str, Polynomial]
@@ -35,22 +35,15 @@ def _field(name: str) -> Callable[[Totals], int]:
 
 
 def _poly(report: Report, get: Callable[[Report], int]) -> Polynomial:
-    """``get`` of each analysis of the grid fitted as ``Formula.quantity`` fits it, at the
-    default binding."""
-    return _fitted(report, {idx: get(r) for idx, r in report.dynamic.formula.reports.items()})
+    """``get`` of each analysis of the grid fitted (``Formula.quantity``), at the default binding."""
+    d = report.dynamic
+    return d.at_defaults(d.formula.quantity(get))
 
 
 def _fitted(report: Report, values: dict[tuple[int, ...], int]) -> Polynomial:
-    """Grid values fitted (``polynomial.fit``, as ``Formula.quantity``) at the default binding;
-    one fit per distinct column of values (a model's repeated layers have the same ones)."""
+    """Grid values fitted (``Formula.fit_values``: one fit per distinct column), at the default binding."""
     d = report.dynamic
-    f = d.formula
-    fits: dict[tuple[int, ...], Polynomial] = report.cached("render.symbolic.fits", dict)
-    key = tuple(values.values())
-    p = fits.get(key)
-    if p is None:
-        p = fits[key] = d.at_defaults(fit(f.dims, f.grids, values))
-    return p
+    return d.at_defaults(d.formula.fit_values(values))
 
 
 def op_values(report: Report, key: str, names: tuple[str, ...] = METRICS) -> Values:

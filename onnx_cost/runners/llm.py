@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from onnx_cost.errors import BindingError
+from onnx_cost.text import time_text
 from onnx_cost.views.llm.result import BatchScan, Ideal, KvCache, LlmResult, Memory, Step
 from onnx_cost.views.llm.roles import Roles, expression_dims, find_roles
 
@@ -193,17 +194,11 @@ def _step(phase: str, rep: Report, batch: int, new: int, past: int, dims: Mappin
     bound = max(roof.by_bound, key=lambda k: roof.by_bound[k]) if roof.by_bound else ""
     if src == PREDICTED and not data.get("calibrated"):
         lo, hi = data.get("predicted_range_s") or (None, None)
-        span = f" (range {_fmt_s(lo)} to {_fmt_s(hi)})" if lo is not None and hi is not None else ""
+        span = f" (range {time_text(lo)} to {time_text(hi)})" if lo is not None and hi is not None else ""
         notes.append(f"{phase} latency: the hardware view's uncalibrated prediction for {dev.name}{span}: "
                      "generic efficiencies, no calibration of this device (docs/hardware.md)")
     return Step(**base, latency_s=float(data[src]), latency_basis="predicted" if src == PREDICTED else "floor",
                 floor_s=float(data[FLOOR]), bound=bound, share_by_op_type=roof.share(roof.by_op_type))
-
-
-def _fmt_s(x: float) -> str:
-    from onnx_cost.text import time_text
-
-    return time_text(x)
 
 
 def view_data(rep: Report, dev: Device, roof: Roofline, tf32: bool) -> dict[str, Any]:

@@ -67,7 +67,11 @@ class Formula:
         """Any other count (an op type's, a node's) fitted on the same grid: exact where
         the totals are (a part of a sum of non-negative counts has no higher degree).
         The polynomial may be shared with other quantities of the same values: read-only."""
-        values = {idx: get(r) for idx, r in self.reports.items()}
+        return self.fit_values({idx: get(r) for idx, r in self.reports.items()})
+
+    def fit_values(self, values: dict[tuple[int, ...], int]) -> Polynomial:
+        """``values`` (grid index -> a count) fitted on this grid; one fit per distinct column
+        of integer values (a model's repeated layers share them): read-only, as ``quantity``."""
         key = tuple(values.values())
         if not all(type(v) is int for v in key):
             return fit(self.dims, self.grids, values)
