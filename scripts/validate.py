@@ -9,7 +9,16 @@ per-node rank correlation (predicted vs profiled time per kernel), and whether t
 ever came out above the measurement. `--save-band` writes the measured band into the
 calibration file, where the prediction's error band is read from.
 
-Usage: python scripts/validate.py [--only NAME] [--recalibrate] [--save-band]
+By default the calibration and the measurements are interleaved (``--rounds``, 3): each
+round runs every calibration benchmark once, then times every model once; the device model
+is fitted on each benchmark's median over the rounds and compared with each model's median
+over the same rounds. On a shared host whose speed drifts by tens of percent within a
+minute (docs/hardware.md), this pairs the prediction and the measurement with the same
+machine states; the calibration is written to a temporary file, never to the user's cache.
+``--cached`` instead predicts with this machine's cached calibration (``--recalibrate``:
+redone first) and measures once, as ``--measure`` does.
+
+Usage: python scripts/validate.py [--only NAME] [--rounds N | --cached [--recalibrate]] [--save-band]
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,7 +39,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from validate_models import MODELS, quantized
 
 from onnx_cost import api
-from onnx_cost.runners.calibrate import cache_path, calibrate
+from onnx_cost.runners.calibrate import (
+    bench_round,
+    bench_sessions,
+    cache_path,
+    calibrate,
+    device_info,
+    device_toml,
+    fit,
+    samples_of,
+)
 from onnx_cost.runners.measure import kernel_times, random_inputs, rank_correlation
 from onnx_cost.views.hardware.devices import load_device_file
 from onnx_cost.views.hardware.predict import predict
@@ -63,11 +82,73 @@ def measure(ort: Any, data: bytes, feeds: dict[str, Any], threads: int = 0,
     return statistics.median(times), min(times), events
 
 
+def session(ort: Any, data: bytes, threads: int, profile_prefix: str | None = None) -> Any:
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = threads
+    if profile_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+
+
+def time_runs(sess: Any, feeds: dict[str, Any], budget_s: float, clock: Any) -> tuple[float, float]:
+    """(median, best) of ``sess.run`` over ``budget_s`` (10 to 200 runs) after 3 warm-up runs."""
+    for _ in range(3):
+        sess.run(None, feeds)
+    times: list[float] = []
+    while len(times) < 10 or (sum(times) < budget_s and len(times) < 200):
+        t0 = clock()
+        sess.run(None, feeds)
+        times.append(clock() - t0)
+    return statistics.median(times), min(times)
+
+
+def paired(ort: Any, variants: list[tuple[str, Any]], rounds: int, threads: int, clock: Any,
+           tmp: str) -> tuple[Any, dict[str, tuple[float, float, Any]]]:
+    """The interleaved protocol: per round, the calibration benchmarks then every model.
+    Returns (the device fitted on the benchmarks' medians over the rounds, name ->
+    (median over the rounds of each round's median, best run, profile events))."""
+    benches = bench_sessions(threads)
+    models = [(name, session(ort, m.SerializeToString(), threads), random_inputs(api.analyze(m)))
+              for name, m in variants]
+    cal: dict[str, list[tuple[float, float]]] = {}
+    got: dict[str, list[tuple[float, float]]] = {}
+    t0 = time.perf_counter()
+    for r in range(rounds):
+        for name, t in bench_round(benches, 0.12, clock).items():
+            cal.setdefault(name, []).append(t)
+        for name, sess, feeds in models:
+            got.setdefault(name, []).append(time_runs(sess, feeds, 0.3, clock))
+        print(f"  round {r + 1}/{rounds} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    timed = {n: (statistics.median(m for m, _ in v), min(b for _, b in v)) for n, v in cal.items()}
+    spread = statistics.median(max(m for m, _ in v) / min(m for m, _ in v) - 1 for v in cal.values())
+    eff, figures = fit(samples_of(benches, timed))
+    info = device_info(threads, clock is time.thread_time, spread, rounds, time.perf_counter() - t0)
+    path = Path(tmp) / "paired.toml"
+    path.write_text(device_toml(eff, figures, info), encoding="utf-8")
+    out = {}
+    for name, m in variants:
+        prof = session(ort, m.SerializeToString(), threads, os.path.join(tmp, "p"))
+        feeds = next(f for n, _s, f in models if n == name)
+        for _ in range(5):
+            prof.run(None, feeds)
+        with open(prof.end_profiling(), encoding="utf-8") as fh:
+            events = json.load(fh)
+        v = got[name]
+        out[name] = (statistics.median(m for m, _ in v), min(b for _, b in v), events)
+    return load_device_file(str(path)), out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
-    ap.add_argument("--recalibrate", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of calibration and measurement")
+    ap.add_argument("--cached", action="store_true",
+                    help="predict with this machine's cached calibration and measure once (not interleaved)")
+    ap.add_argument("--recalibrate", action="store_true", help="with --cached: calibrate again first")
     ap.add_argument("--save-band", action="store_true")
+    ap.add_argument("--device-out", metavar="PATH", help="also write the interleaved rounds' device file here")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--threads", type=int, default=0,
                     help="onnxruntime intra-op threads for calibration and measurement (0: its default); "
@@ -80,43 +161,51 @@ def main() -> int:
 
     t_start = time.perf_counter()
     cpu = args.cpu_time and args.threads == 1
-    path = cache_path() if not args.threads else \
-        Path(tempfile.gettempdir()) / f"onnx-cost-{args.threads}t{'-cpu' if cpu else ''}.toml"
-    if args.recalibrate or not path.is_file():
-        print(f"calibrating this machine (written to {path}) ...", flush=True)
-        calibrate(path, progress=lambda s: print("  " + s, flush=True), threads=args.threads, cpu_time=cpu)
-    device = load_device_file(str(path))
-    cal = device.efficiency.info if device.efficiency else {}
-    print(f"device: {device.name}; calibrated {cal.get('date', '?')}, onnxruntime {cal.get('onnxruntime', '?')}, "
-          f"spread {cal.get('spread', 0):.0%}")
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    clock = time.thread_time if cpu else time.perf_counter
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        variants: list[tuple[str, Any]] = []
         for name, (build, twins) in MODELS.items():
             if args.only and args.only not in name:
                 continue
             base = build()
-            variants = [(name, base)] + [(f"{name}-{'int8-qdq' if t == 'static' else 'dyn-int8'}",
-                                          quantized(base, t, tmp)) for t in twins]
-            for vname, m in variants:
-                data = m.SerializeToString()
-                report = api.analyze(m)
-                pred = predict(report, device)
-                feeds = random_inputs(report)
-                measured, best, events = measure(ort, data, feeds, args.threads, cpu_time=cpu)
-                per_kernel = kernel_times(events, pred)
-                pairs = [(p, t) for p, t in per_kernel.values() if t > 0]
-                rho = rank_correlation([p for p, _ in pairs], [t for _, t in pairs])
-                err = pred.predicted_s / measured - 1
-                rows.append((vname, pred.predicted_s, pred.floor_s, measured, err, rho, len(pairs), best))
-                print(f"{vname:28s} predicted {pred.predicted_s * 1e3:8.3f} ms  floor {pred.floor_s * 1e3:8.3f} ms  "
-                      f"measured {measured * 1e3:8.3f} ms (best {best * 1e3:8.3f})  error {err:+6.1%} "
-                      f"(vs best {pred.predicted_s / best - 1:+6.1%})  rank rho "
-                      f"{'-' if rho is None else f'{rho:.2f}'} ({len(pairs)} kernels)"
-                      + ("  FLOOR ABOVE MEASUREMENT" if pred.floor_s > measured else ""), flush=True)
-                if args.verbose:
-                    for k, (p, t) in sorted(per_kernel.items(), key=lambda kv: -kv[1][1])[:12]:
-                        print(f"    {k[:50]:50s} pred {p * 1e6:9.1f} us  measured {t * 1e6:9.1f} us")
+            variants += [(name, base)] + [(f"{name}-{'int8-qdq' if t == 'static' else 'dyn-int8'}",
+                                           quantized(base, t, tmp)) for t in twins]
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        if args.cached:
+            path = cache_path() if not args.threads else \
+                Path(tempfile.gettempdir()) / f"onnx-cost-{args.threads}t{'-cpu' if cpu else ''}.toml"
+            if args.recalibrate or not path.is_file():
+                print(f"calibrating this machine (written to {path}) ...", flush=True)
+                calibrate(path, progress=lambda s: print("  " + s, flush=True), threads=args.threads, cpu_time=cpu)
+            device = load_device_file(str(path))
+            timed = {vname: measure(ort, m.SerializeToString(), random_inputs(api.analyze(m)), args.threads,
+                                    cpu_time=cpu) for vname, m in variants}
+        else:
+            path = cache_path()
+            print(f"calibrating and measuring interleaved, {args.rounds} rounds ...", flush=True)
+            device, timed = paired(ort, variants, args.rounds, args.threads, clock, tmp)
+            if args.device_out:
+                shutil.copyfile(Path(tmp) / "paired.toml", args.device_out)
+        cal = device.efficiency.info if device.efficiency else {}
+        print(f"device: {device.name}; calibrated {cal.get('date', '?')}, onnxruntime {cal.get('onnxruntime', '?')}, "
+              f"spread {cal.get('spread', 0):.0%} ({'cached' if args.cached else 'interleaved with the measurements'})")
+        for vname, m in variants:
+            pred = predict(api.analyze(m), device)
+            measured, best, events = timed[vname]
+            per_kernel = kernel_times(events, pred)
+            pairs = [(p, t) for p, t in per_kernel.values() if t > 0]
+            rho = rank_correlation([p for p, _ in pairs], [t for _, t in pairs])
+            err = pred.predicted_s / measured - 1
+            rows.append((vname, pred.predicted_s, pred.floor_s, measured, err, rho, len(pairs), best))
+            print(f"{vname:28s} predicted {pred.predicted_s * 1e3:8.3f} ms  floor {pred.floor_s * 1e3:8.3f} ms  "
+                  f"measured {measured * 1e3:8.3f} ms (best {best * 1e3:8.3f})  error {err:+6.1%} "
+                  f"(vs best {pred.predicted_s / best - 1:+6.1%})  rank rho "
+                  f"{'-' if rho is None else f'{rho:.2f}'} ({len(pairs)} kernels)"
+                  + ("  FLOOR ABOVE MEASUREMENT" if pred.floor_s > measured else ""), flush=True)
+            if args.verbose:
+                for k, (p, t) in sorted(per_kernel.items(), key=lambda kv: -kv[1][1])[:12]:
+                    print(f"    {k[:50]:50s} pred {p * 1e6:9.1f} us  measured {t * 1e6:9.1f} us")
     errs = [abs(r[4]) for r in rows]
     rhos = [r[5] for r in rows if r[5] is not None]
     n = len(rows)
@@ -133,7 +222,7 @@ def main() -> int:
     print(f"\nagainst each model's best run instead of its median: median |error| {statistics.median(best_errs):.1%},"
           f" within ±25 % {sum(e <= 0.25 for e in best_errs)}/{n}")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}; {time.perf_counter() - t_start:.0f} s")
-    if args.save_band:
+    if args.save_band and path.is_file():
         from onnx_cost.runners.calibrate import save_band
 
         band = sorted(errs)[int(0.9 * (n - 1))]  # the 90th percentile of |error|

@@ -409,6 +409,33 @@ def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
     return statistics.median(times), min(times)
 
 
+def bench_sessions(threads: int = 0) -> list[tuple[str, str, Any, dict[str, Any], float, float, int, int, float]]:
+    """One onnxruntime session per benchmark: (name, class, session, feeds, ops, bytes,
+    kernels, units, size)."""
+    ort = _ort()
+    sessions = []
+    for name, cls, m, feeds in benchmarks():
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
+        sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        ops, nbytes, n, units, size = _amounts(m, cls)
+        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units, size))
+    return sessions
+
+
+def bench_round(sessions: Sequence[tuple[Any, ...]], budget_s: float,
+                clock: Callable[[], float] = time.perf_counter) -> dict[str, tuple[float, float]]:
+    """One round: every benchmark timed once, name -> (median, best) seconds."""
+    return {s[0]: _time(s[2], s[3], budget_s, clock=clock) for s in sessions}
+
+
+def samples_of(sessions: Sequence[tuple[Any, ...]], timed: dict[str, tuple[float, float]]) -> list[Sample]:
+    """The fit's samples from one (median, best) per benchmark."""
+    return [Sample(name, cls, ops, nbytes, n, *timed[name], units=u, size=sz)
+            for name, cls, _s, _f, ops, nbytes, n, u, sz in sessions]
+
+
 def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Callable[[str], None] | None = None,
                    threads: int = 0, cpu_time: bool = False) -> tuple[list[Sample], float, int]:
     """Every benchmark timed; rounds repeat while the spread is above GOOD_SPREAD, each
@@ -416,35 +443,22 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
     (with ``threads`` 1: onnxruntime computes on the calling thread) times the thread's CPU
     time instead of the wall clock: what a run costs without the waits a busy machine adds."""
     clock = time.thread_time if cpu_time and threads == 1 else time.perf_counter
-    ort = _ort()
-    benches = benchmarks()
-    sessions = []
-    for name, cls, m, feeds in benches:
-        so = ort.SessionOptions()
-        so.log_severity_level = 3
-        so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
-        sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-        ops, nbytes, n, units, size = _amounts(m, cls)
-        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units, size))
+    sessions = bench_sessions(threads)
     best: dict[str, tuple[float, float]] = {}
     spread = float("inf")
     done = 0
     for r in range(rounds):
-        spreads = []
-        for name, _cls, sess, feeds, *_ in sessions:
-            med, lo = _time(sess, feeds, budget_s, clock=clock)
-            spreads.append(med / lo - 1.0)
+        timed = bench_round(sessions, budget_s, clock)
+        spread = statistics.median(med / lo - 1.0 for med, lo in timed.values())
+        for name, (med, lo) in timed.items():
             old = best.get(name)
             best[name] = (min(med, old[0]), min(lo, old[1])) if old else (med, lo)
-        spread = statistics.median(spreads)
         done = r + 1
         if progress:
             progress(f"round {done}: run-to-run spread {spread:.0%}")
         if spread <= GOOD_SPREAD and done >= MIN_ROUNDS:
             break
-    samples = [Sample(name, cls, ops, nbytes, n, *best[name], units=u, size=sz)
-               for name, cls, _s, _f, ops, nbytes, n, u, sz in sessions]
-    return samples, spread, done
+    return samples_of(sessions, best), spread, done
 
 
 # -- the device file -----------------------------------------------------------------
@@ -518,13 +532,36 @@ def device_toml(eff: Efficiency, figures: dict[str, float], info: dict[str, Any]
     return "\n".join(lines) + "\n"
 
 
+def device_info(threads: int, cpu_clock: bool, spread: float, rounds: int, seconds: float) -> dict[str, Any]:
+    """The ``[calibration]`` table's facts about this machine and this calibration run."""
+    from onnx_cost.runners.local import cpu_model
+
+    try:
+        mem = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        mem = 0.0
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": cpu_model() or platform.machine(),
+        "threads": threads or os.cpu_count() or 0,
+        "onnxruntime": str(_ort().__version__),
+        "spread": float(spread),
+        "rounds": rounds,
+        "clock": "thread CPU time" if cpu_clock else "wall",
+        "seconds": seconds,
+        "memory_bytes": mem,
+        "llc_bytes": llc_bytes(),
+        # what stays hot between runs: the private L2 of each core the kernels run on
+        "hot_cache": (llc_bytes(2) or 0) * (threads or os.cpu_count() or 1),
+    }
+
+
 def calibrate(path: Path | None = None, progress: Callable[[str], None] | None = None,
               budget_s: float = 0.12, threads: int = 0, cpu_time: bool = False) -> tuple[Path, str]:
     """Run the benchmarks, fit, and save the device file (whole or not at all).
     Returns (path, its text). Refuses (CalibrationError) when the spread stays above
     MAX_SPREAD after every round."""
-    ort = _ort()
-    from onnx_cost.runners.local import cpu_model
+    _ort()  # onnxruntime missing: say so before any work
 
     t0 = time.perf_counter()
     samples, spread, rounds = run_benchmarks(budget_s, progress=progress, threads=threads, cpu_time=cpu_time)
@@ -534,24 +571,7 @@ def calibrate(path: Path | None = None, progress: Callable[[str], None] | None =
             f"(at most {MAX_SPREAD:.0%} is trusted): the machine is too busy; try again when it is quieter"
         )
     eff, figures = fit(samples)
-    try:
-        mem = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        mem = 0.0
-    info = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpu": cpu_model() or platform.machine(),
-        "threads": threads or os.cpu_count() or 0,
-        "onnxruntime": str(ort.__version__),
-        "spread": float(spread),
-        "rounds": rounds,
-        "clock": "thread CPU time" if cpu_time and threads == 1 else "wall",
-        "seconds": time.perf_counter() - t0,
-        "memory_bytes": mem,
-        "llc_bytes": llc_bytes(),
-        # what stays hot between runs: the private L2 of each core the kernels run on
-        "hot_cache": (llc_bytes(2) or 0) * (threads or os.cpu_count() or 1),
-    }
+    info = device_info(threads, cpu_time and threads == 1, spread, rounds, time.perf_counter() - t0)
     text = device_toml(eff, figures, info)
     path = path or cache_path()
     from onnx_cost.views.hardware.devices import _read_toml, parse_device
