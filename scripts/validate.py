@@ -106,20 +106,22 @@ def time_runs(sess: Any, feeds: dict[str, Any], budget_s: float, clock: Any) -> 
 
 def paired(ort: Any, variants: list[tuple[str, Any]], rounds: int, threads: int, clock: Any,
            tmp: str) -> tuple[Any, dict[str, tuple[float, float, Any]]]:
-    """The interleaved protocol: per round, the calibration benchmarks then every model.
-    Returns (the device fitted on the benchmarks' medians over the rounds, name ->
-    (median over the rounds of each round's median, best run, profile events))."""
+    """The interleaved protocol: per round, the calibration benchmarks then every model, each
+    in a session made for it and dropped after (as calibration does). Returns (the device
+    fitted on the benchmarks' medians over the rounds, name -> (median over the rounds of
+    each round's median, best run, profile events))."""
     benches = bench_sessions(threads)
-    models = [(name, session(ort, m.SerializeToString(), threads), random_inputs(api.analyze(m)))
-              for name, m in variants]
+    models = [(name, m.SerializeToString(), random_inputs(api.analyze(m))) for name, m in variants]
     cal: dict[str, list[tuple[float, float]]] = {}
     got: dict[str, list[tuple[float, float]]] = {}
     t0 = time.perf_counter()
     for r in range(rounds):
-        for name, t in bench_round(benches, 0.12, clock).items():
+        for name, t in bench_round(benches, 0.12, threads, clock).items():
             cal.setdefault(name, []).append(t)
-        for name, sess, feeds in models:
+        for name, data, feeds in models:
+            sess = session(ort, data, threads)
             got.setdefault(name, []).append(time_runs(sess, feeds, 0.3, clock))
+            del sess
         print(f"  round {r + 1}/{rounds} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     timed = {n: (statistics.median(m for m, _ in v), min(b for _, b in v)) for n, v in cal.items()}
     spread = statistics.median(max(m for m, _ in v) / min(m for m, _ in v) - 1 for v in cal.values())
@@ -128,13 +130,13 @@ def paired(ort: Any, variants: list[tuple[str, Any]], rounds: int, threads: int,
     path = Path(tmp) / "paired.toml"
     path.write_text(device_toml(eff, figures, info), encoding="utf-8")
     out = {}
-    for name, m in variants:
-        prof = session(ort, m.SerializeToString(), threads, os.path.join(tmp, "p"))
-        feeds = next(f for n, _s, f in models if n == name)
+    for name, data, feeds in models:
+        prof = session(ort, data, threads, os.path.join(tmp, "p"))
         for _ in range(5):
             prof.run(None, feeds)
         with open(prof.end_profiling(), encoding="utf-8") as fh:
             events = json.load(fh)
+        del prof
         v = got[name]
         out[name] = (statistics.median(m for m, _ in v), min(b for _, b in v), events)
     return load_device_file(str(path)), out

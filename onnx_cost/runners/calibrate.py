@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from onnx_cost.errors import OnnxCostError
+from onnx_cost.runners.stream_probe import FOOTPRINTS_MIB, probe
 from onnx_cost.views.hardware.efficiency import CLASSES, COMPUTE, Curve, Efficiency
 
 OVERHEAD = "overhead"  # the pseudo-class of the chains of tiny nodes
@@ -53,6 +54,7 @@ class Sample:
     best_s: float = 0.0  # the fastest single run: what the machine can reach (floor peaks)
     units: int = 1  # how many of the kernels are of ``cls`` (a chain of four convolutions: 4)
     size: float = 0.0  # where on the class's curve (efficiency.curve_size); 0: the amount of one unit
+    pre_ops: float = 0.0  # of ``ops``, those run as a GEMM first (a recurrent cell's input projection)
 
 
 def _lstsq_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
@@ -82,7 +84,7 @@ def _merge_close(pts: dict[float, list[float]], ratio: float = MERGE_RATIO) -> t
                   sum(a for a, _ in g) / sum(a / r for a, r in g)) for g in groups)
 
 
-def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
+def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
     """The efficiency table from benchmark timings, and the floor figures.
 
     Dispatch: the slope of time against kernel count over the chains of tiny nodes; the
@@ -99,12 +101,14 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
     by: dict[str, dict[float, list[float]]] = {}
     peaks: dict[str, float] = {}
     mem_rates: list[tuple[float, float]] = []
-    figures_stream = {}
-    for s in samples:
-        if s.cls == STREAM and s.bytes > 0:  # one long benchmark, fragile on a busy machine: its best run
-            t = s.best_s or s.seconds
-            work = max(t - run_s - dispatch_s * s.kernels, 0.05 * t)
-            figures_stream["stream_bandwidth"] = s.bytes / work
+    streams: list[tuple[float, float]] = []  # (bytes streamed per run, B/s)
+    # a recurrent cell's input projection runs as one GEMM (efficiency.input_projection_ops):
+    # its samples come after the others, their GEMM time taken off on the fitted gemm curve
+    gemm_first = [s for s in samples if not s.pre_ops] + [s for s in samples if s.pre_ops]
+    for s in gemm_first:
+        if s.cls == STREAM and s.bytes > 0:  # a run's weights streamed from beyond the caches
+            work = max(s.seconds - run_s - dispatch_s * s.kernels, 0.05 * s.seconds)
+            streams.append((s.bytes, s.bytes / work))
         if s.cls == OVERHEAD or s.cls not in CLASSES:
             continue
         compute = s.cls in COMPUTE
@@ -112,6 +116,10 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
         if amount <= 0:
             continue
         work = s.seconds - run_s - dispatch_s * s.kernels
+        if s.pre_ops and "gemm" in by:
+            gemm = Curve(_merge_close(by["gemm"]))
+            work -= s.pre_ops / gemm.rate(s.pre_ops)
+            amount -= s.pre_ops
         work = max(work, 0.05 * s.seconds)  # a kernel faster than the overheads' scatter: 5 % of its time
         # the curve's size is one kernel's: a chain of four convolutions is four points of a quarter
         by.setdefault(s.cls, {}).setdefault(s.size or amount / max(s.units, 1), []).append(amount / work)
@@ -124,7 +132,11 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, float]]:
     curves = {c: Curve(_merge_close(pts)) for c, pts in by.items()}
     # A floor must hold for kernels faster than any benchmark: the peaks and the cache
     # bandwidth get FLOOR_HEADROOM on top of the best rate seen (docs/hardware.md).
-    figures = {**{k: v * FLOOR_HEADROOM for k, v in peaks.items()}, **figures_stream}
+    figures: dict[str, Any] = {k: v * FLOOR_HEADROOM for k, v in peaks.items()}
+    if streams:
+        streams.sort()
+        figures["stream_bandwidth"] = streams[-1][1]  # at the largest footprint
+        figures["stream_points"] = [list(p) for p in streams]
     if mem_rates:
         figures["cache_bandwidth"] = max(r for _, r in mem_rates) * FLOOR_HEADROOM
         figures["bandwidth"] = max(mem_rates)[1]  # at the largest working set
@@ -242,11 +254,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = f32(1, k_)
         add(f"gemv{k_}x{n_}", "gemm_skinny",
             model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
-    # a stream of distinct weights larger than the caches: GEMVs reading 64 MiB per run
-    x = f32(1, 1024)
-    nodes = [helper.make_node("MatMul", [f"s{i}", f"w{i}"], [f"s{i + 1}"]) for i in range(16)]
-    add("stream64M", STREAM, model(nodes, [("s0", x)], ["s16"], {f"w{i}": f32(1024, 1024) for i in range(16)}),
-        {"s0": x})
+    # the streams of weights larger than the caches run in a process of their own (stream_probe)
     # convolutions in chains of four: a network keeps onnxruntime's blocked layout between them
     for c, h, k in ((16, 56, 3), (64, 28, 3), (64, 56, 3), (128, 28, 3), (256, 14, 3), (64, 56, 1)):
         x = f32(1, c, h, h)
@@ -369,9 +377,9 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     return out
 
 
-def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float]:
-    """(ops, bytes, kernels, kernels of ``cls``, curve size of one) of a benchmark model, as the
-    prediction counts them."""
+def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float, float]:
+    """(ops, bytes, kernels, kernels of ``cls``, curve size of one, ops run as a GEMM first) of
+    a benchmark model, as the prediction counts them."""
     from onnx_cost import api
     from onnx_cost.views.hardware.fusion import kernels
     from onnx_cost.views.hardware.roofline import _COUNTED_STATES
@@ -379,10 +387,10 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float]:
     report = api.analyze(m)
     ks = [k for k in kernels(report, [r for r in report.nodes if r.status in _COUNTED_STATES]) if not k.folded]
     if cls == OVERHEAD:
-        return 0.0, 0.0, len(ks), len(ks), 0.0
+        return 0.0, 0.0, len(ks), len(ks), 0.0, 0.0
     if cls == STREAM:
-        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0
-    from onnx_cost.views.hardware.efficiency import amount, curve_size, kernel_class
+        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0, 0.0
+    from onnx_cost.views.hardware.efficiency import amount, curve_size, input_projection_ops, kernel_class
 
     # a layout benchmark is a lone 8-bit Transpose: what _layout_transposes prices on that curve
     main = [k for k in ks if (k.head.op_type == "Transpose" if cls == "layout" else kernel_class(k) == cls)]
@@ -390,7 +398,7 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float]:
         raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
     ops = sum(k.ops for k in main)
     nbytes = sum(amount(k, cls) if cls not in COMPUTE else k.bytes for k in main)
-    return ops, nbytes, len(ks), len(main), curve_size(main[0], cls)
+    return ops, nbytes, len(ks), len(main), curve_size(main[0], cls), sum(input_projection_ops(k) for k in main)
 
 
 def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
@@ -409,31 +417,52 @@ def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
     return statistics.median(times), min(times)
 
 
-def bench_sessions(threads: int = 0) -> list[tuple[str, str, Any, dict[str, Any], float, float, int, int, float]]:
-    """One onnxruntime session per benchmark: (name, class, session, feeds, ops, bytes,
-    kernels, units, size)."""
-    ort = _ort()
-    sessions = []
+def bench_sessions(threads: int = 0) -> list[tuple[Any, ...]]:
+    """Every benchmark, ready to time: (name, class, serialized model, feeds, ops, bytes,
+    kernels, units, size, pre_ops); the streams (timed by ``stream_probe``) with no model
+    and the thread count as their feeds."""
+    sessions: list[tuple[Any, ...]] = []
     for name, cls, m, feeds in benchmarks():
-        so = ort.SessionOptions()
-        so.log_severity_level = 3
-        so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
-        sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-        ops, nbytes, n, units, size = _amounts(m, cls)
-        sessions.append((name, cls, sess, feeds, ops, nbytes, n, units, size))
+        sessions.append((name, cls, m.SerializeToString(), feeds, *_amounts(m, cls)))
+    for mib in FOOTPRINTS_MIB:  # timed by stream_probe in a fresh process: no model here
+        n = mib // 4
+        sessions.append((f"stream{mib}M", STREAM, None, {"threads": threads}, 0.0, float(mib * 2**20), n, n, 0.0, 0.0))
     return sessions
 
 
-def bench_round(sessions: Sequence[tuple[Any, ...]], budget_s: float,
+def ort_session(data: bytes, threads: int) -> Any:
+    """An onnxruntime CPU session with its default optimizations, ``threads`` intra-op threads."""
+    so = _ort().SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
+    return _ort().InferenceSession(data, so, providers=["CPUExecutionProvider"])
+
+
+def bench_round(sessions: Sequence[tuple[Any, ...]], budget_s: float, threads: int = 0,
                 clock: Callable[[], float] = time.perf_counter) -> dict[str, tuple[float, float]]:
-    """One round: every benchmark timed once, name -> (median, best) seconds."""
-    return {s[0]: _time(s[2], s[3], budget_s, clock=clock) for s in sessions}
+    """One round: every benchmark timed once, name -> (median, best) seconds. Each runs in a
+    session made for it and dropped after: on the development VM a kernel ran up to 4x
+    slower in a process holding the hundred other benchmarks' sessions than in one holding
+    only its own, as a deployed model's process does. The streams run in a fresh process
+    (``stream_probe``), wall clock."""
+    timed: dict[str, tuple[float, float]] = {}
+    for s in sessions:
+        if s[2] is not None:
+            sess = ort_session(s[2], threads)
+            timed[s[0]] = _time(sess, s[3], budget_s, clock=clock)
+            del sess
+    streams = {s[5]: s[0] for s in sessions if s[2] is None}
+    if streams:
+        for nbytes, med, lo, _n in probe(threads, budget_s):
+            if nbytes in streams:
+                timed[streams[nbytes]] = (med, lo)
+    return timed
 
 
 def samples_of(sessions: Sequence[tuple[Any, ...]], timed: dict[str, tuple[float, float]]) -> list[Sample]:
     """The fit's samples from one (median, best) per benchmark."""
-    return [Sample(name, cls, ops, nbytes, n, *timed[name], units=u, size=sz)
-            for name, cls, _s, _f, ops, nbytes, n, u, sz in sessions]
+    return [Sample(name, cls, ops, nbytes, n, *timed[name], units=u, size=sz, pre_ops=pre)
+            for name, cls, _s, _f, ops, nbytes, n, u, sz, pre in sessions]
 
 
 def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Callable[[str], None] | None = None,
@@ -448,7 +477,7 @@ def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Calla
     spread = float("inf")
     done = 0
     for r in range(rounds):
-        timed = bench_round(sessions, budget_s, clock)
+        timed = bench_round(sessions, budget_s, threads, clock)
         spread = statistics.median(med / lo - 1.0 for med, lo in timed.values())
         for name, (med, lo) in timed.items():
             old = best.get(name)
@@ -493,7 +522,7 @@ def _q(s: str) -> str:
     return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in s) + '"'
 
 
-def device_toml(eff: Efficiency, figures: dict[str, float], info: dict[str, Any]) -> str:
+def device_toml(eff: Efficiency, figures: dict[str, Any], info: dict[str, Any]) -> str:
     """The device file: the preset format plus ``[efficiency]`` and ``[calibration]``."""
     src = f"calibrated on this machine on {info['date']} (onnx-cost devices calibrate)"
     lines = [
@@ -519,11 +548,15 @@ def device_toml(eff: Efficiency, figures: dict[str, float], info: dict[str, Any]
         lines.append(f"cache = {{ value = {info['llc_bytes'] / 2**20:.6g}, source = \"sysfs: largest CPU cache\" }}")
     lines += ["", "[calibration]"]
     for k in ("date", "cpu", "threads", "onnxruntime", "spread", "rounds", "seconds", "clock", "hot_cache",
-              "cache_bandwidth", "stream_bandwidth"):
+              "cache_bandwidth", "stream_bandwidth", "stream_points"):
         v = info.get(k) if k not in figures else figures.get(k)
         if v is None:
             continue
-        lines.append(f"{k} = {_q(v) if isinstance(v, str) else f'{v:.6g}' if isinstance(v, float) else v}")
+        if isinstance(v, list):  # stream_points: [bytes per run, B/s] pairs
+            text = "[" + ", ".join(f"[{a:.6g}, {r:.6g}]" for a, r in v) + "]"
+        else:
+            text = _q(v) if isinstance(v, str) else f"{v:.6g}" if isinstance(v, float) else str(v)
+        lines.append(f"{k} = {text}")
     lines += ["", "[efficiency]", f"dispatch_us = {eff.dispatch_s * 1e6:.6g}", f"run_us = {eff.run_s * 1e6:.6g}"]
     for c, curve in eff.curves.items():
         unit = "op/s" if c in COMPUTE else "B/s"

@@ -108,16 +108,34 @@ _DYNAMIC = {"MatMulInteger", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"}
 _QUANT = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
 
 
+def input_projection_ops(k: Kernel) -> float:
+    """Of a recurrent cell's operations, the input projection: onnxruntime multiplies the
+    inputs of every time step by the input weights in one GEMM before the steps
+    (deep_cpu_lstm.cc, deep_cpu_gru.cc, rnn.cc: ``ComputeGemm`` over seq_length·batch rows),
+    so that part runs at a GEMM's rate and only the recurrent product waits on the previous
+    step. ``2·seq·batch·|W|`` (W: [directions, gates·hidden, input]; layout 0), at most the
+    kernel's operations; 0 when a dim is unknown or the op is not recurrent."""
+    h = k.head
+    if h.op_type not in _RECURRENT or len(h.inputs) < 2:
+        return 0.0
+    x, w = h.inputs[0], h.inputs[1]
+    dims = [d for d in (*(x or ())[:2], *(w or ())) if isinstance(d, int) and d > 0]
+    if not x or not w or len(x) < 2 or len(dims) != 2 + len(w):
+        return 0.0
+    return min(2.0 * math.prod(dims), float(k.ops))  # seq · batch · |W|
+
+
 def curve_size(k: Kernel, cls: str) -> float:
     """Where a kernel reads its class's curve: ``amount``, except a recurrent cell, read at
-    its operations per time step: it runs its steps one after the other (onnxruntime's
-    deep_cpu_lstm.cc: one GEMM of the recurrent weights per step), so a longer sequence of
-    the same cell is not a larger, more efficient kernel. The steps are the first dim of its
-    input (layout 0, what exporters write)."""
+    its recurrent operations per time step: it runs its steps one after the other
+    (onnxruntime's deep_cpu_lstm.cc: one GEMM of the recurrent weights per step), so a
+    longer sequence of the same cell is not a larger, more efficient kernel; its input
+    projection (``input_projection_ops``) is one GEMM of its own, read on the gemm curve.
+    The steps are the first dim of its input (layout 0, what exporters write)."""
     if cls == "recurrent":
         x = k.head.inputs[0] if k.head.inputs else None
         steps = x[0] if x and isinstance(x[0], int) and x[0] > 0 else 1
-        return k.ops / steps
+        return (k.ops - input_projection_ops(k)) / steps
     return amount(k, cls)
 
 
@@ -293,6 +311,13 @@ def parse_efficiency(data: Any, calibration: Any, where: str) -> Efficiency:
                 raise DeviceError(f"{where}: efficiency.{key}.points: expected [size, rate] pairs of positive numbers")
             out.append((float(p[0]), float(p[1])))
         curves[key] = Curve(tuple(sorted(out)))
+    pts = cal.get("stream_points")
+    if pts is not None:  # [bytes streamed per run, B/s] pairs: the stream's rate by footprint
+        if not isinstance(pts, list) or not pts or not all(
+                isinstance(p, list) and len(p) == 2 and all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x < 1e30 for x in p) for p in pts):
+            raise DeviceError(f"{where}: calibration.stream_points: expected a list of [bytes, B/s] pairs")
+        cal = {**cal, "stream_points": Curve(tuple(sorted((float(a), float(r)) for a, r in pts)))}
     band = cal.get("validated_band")
     band = float(band) if isinstance(band, (int, float)) and not isinstance(band, bool) and band > 0 else None
     return Efficiency(curves, dispatch, run, calibrated=True, band=band, info=dict(cal))

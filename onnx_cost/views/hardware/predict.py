@@ -22,6 +22,7 @@ from onnx_cost.views.hardware.efficiency import (
     amount,
     curve_size,
     default_efficiency,
+    input_projection_ops,
     kernel_class,
 )
 from onnx_cost.views.hardware.fusion import Kernel, kernels
@@ -116,6 +117,9 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     hot = eff.info.get("hot_cache") if eff.calibrated else None
     stream = eff.info.get("stream_bandwidth") if eff.calibrated else None
     total_streamed = sum(k.weight_bytes + k.io_bytes for k in ks if not k.folded)
+    by_footprint = eff.info.get("stream_points") if eff.calibrated else None
+    if by_footprint is not None:  # the rate the calibration saw at this run's footprint
+        stream = by_footprint.rate(total_streamed)
     cold = bool(hot and stream and total_streamed > float(hot))
     peaks: dict[tuple[str, bool], float | None] = {}  # one lookup per (precision, compute class)
     for k in ks:
@@ -145,8 +149,13 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         if cls == "view":
             work = 0.0
         elif cls in COMPUTE and k.ops > 0:
+            pre = input_projection_ops(k) if cls == "recurrent" else 0.0  # one GEMM before the steps
+            pre_rate = eff.rate("gemm", pre) if pre else None
             rate = eff.rate(cls, curve_size(k, cls))
-            work = max(k.ops / rate if rate else compute_s, w_cold)
+            if pre and pre_rate and rate:
+                work = max(pre / pre_rate + (k.ops - pre) / rate, w_cold)
+            else:
+                work = max(k.ops / rate if rate else compute_s, w_cold)
         else:
             size = amount(k, cls)
             rate = eff.rate(cls, size) or eff.rate("elementwise", size)
