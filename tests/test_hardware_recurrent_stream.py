@@ -1,0 +1,103 @@
+"""The device model's recurrent split and its stream by footprint: arithmetic by hand on
+small graphs and on synthetic timings. Nothing is timed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from onnx import helper
+
+from onnx_cost.runners.calibrate import OVERHEAD, Sample, device_toml, fit
+from onnx_cost.views.hardware import Device, Figure
+from onnx_cost.views.hardware.device_error import DeviceError
+from onnx_cost.views.hardware.devices import load_device_file
+from onnx_cost.views.hardware.efficiency import Curve, Efficiency, curve_size, input_projection_ops
+from onnx_cost.views.hardware.fusion import kernels
+from onnx_cost.views.hardware.predict import predict
+
+from helpers import analyze_model, init, make_model
+
+
+def _lstm():  # type: ignore[no-untyped-def]
+    """LSTM, hidden 32, input 16, 8 steps, batch 1, one direction: W [1,128,16], R [1,128,32], B [1,256]."""
+    report = analyze_model(make_model(
+        [helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], name="lstm", hidden_size=32)],
+        [("x", "float32", [8, 1, 16])], [("y", "float32", [8, 1, 1, 32])],
+        [init("W", "float32", [1, 128, 16]), init("R", "float32", [1, 128, 32]), init("B", "float32", [1, 256])],
+        opset=17))
+    (k,) = [k for k in kernels(report) if k.head.op_type == "LSTM"]
+    return report, k
+
+
+def test_a_recurrent_cell_runs_its_input_projection_as_one_gemm() -> None:
+    report, k = _lstm()
+    # X·Wᵀ for all 8 steps at once: 2 · seq 8 · batch 1 · |W| (1·128·16 = 2,048) = 32,768 ops
+    assert input_projection_ops(k) == 32_768
+    # the recurrent curve is read at the rest per step
+    assert curve_size(k, "recurrent") == (k.ops - 32_768) / 8
+    eff = Efficiency({"gemm": Curve(((1.0, 1e11),)), "recurrent": Curve(((1.0, 1e9),))}, 2e-6, 1e-5)
+    dev = Device("t", "T", {"fp32": Figure(1e12)}, bandwidth=Figure(1e11), efficiency=eff)
+    p = predict(report, dev)
+    # run 10 us + dispatch 2 us + 32,768 / 1e11 on the gemm curve + the rest / 1e9 on the recurrent one
+    assert math.isclose(p.predicted_s, 10e-6 + 2e-6 + 32_768 / 1e11 + (k.ops - 32_768) / 1e9)
+
+
+def test_projection_needs_known_dims_and_a_recurrent_op() -> None:
+    def k(op: str, x: list[object], w: list[object]) -> SimpleNamespace:
+        return SimpleNamespace(head=SimpleNamespace(op_type=op, inputs=[x, w]), ops=1e9)
+
+    # a GRU, bidirectional: 2 · seq 5 · batch 3 · |W| (2·3·4·6 = 144) = 4,320
+    assert input_projection_ops(k("GRU", [5, 3, 6], [2, 12, 6])) == 4_320
+    assert input_projection_ops(k("LSTM", ["seq", 1, 2], [1, 16, 2])) == 0.0  # a free sequence
+    assert input_projection_ops(k("MatMul", [5, 3, 6], [2, 12, 6])) == 0.0
+    # never more than the kernel's own operations
+    assert input_projection_ops(SimpleNamespace(head=SimpleNamespace(op_type="RNN", inputs=[[4, 1, 2], [1, 3, 2]]),
+                                                ops=10.0)) == 10.0
+
+
+def test_fit_takes_the_projection_off_on_the_gemm_curve() -> None:
+    """Dispatch 1 us, run 10 us (chains), GEMMs at 1e11 op/s; an LSTM benchmark of 1e6 ops of
+    which 4e5 are its projection, its recurrent part at 2e9 op/s: 10 + 1 + 4 + 300 us."""
+    run, d = 10e-6, 1e-6
+    chains = [Sample(f"c{n}", OVERHEAD, 0, 0, n, run + n * d) for n in (1, 16, 64)]
+    gemm = [Sample("g", "gemm", 1e6, 1e5, 1, run + d + 1e6 / 1e11)]
+    lstm = [Sample("l", "recurrent", 1e6, 1e5, 1, run + d + 4e5 / 1e11 + 6e5 / 2e9, size=6e4, pre_ops=4e5)]
+    eff, _ = fit(lstm + chains + gemm)  # the LSTM listed first: the fit still prices its GEMM first
+    assert eff.curves["recurrent"].points == ((6e4, pytest.approx(2e9)),)
+
+
+def _kv_concat():  # type: ignore[no-untyped-def]
+    """The KV-cache Concat of test_hardware_predict: 1,052,672 bytes, all graph I/O."""
+    report = analyze_model(make_model([helper.make_node("Concat", ["past", "new"], ["present"], axis=2)],
+                                      [("past", "float32", [1, 8, 256, 64]), ("new", "float32", [1, 8, 1, 64])],
+                                      [("present", "float32", [1, 8, 257, 64])], opset=17))
+    return report
+
+
+def test_the_stream_is_read_at_the_runs_footprint() -> None:
+    report = _kv_concat()
+    pts = Curve(((1e5, 1e9), (1e7, 3e9)))
+    eff = Efficiency({"elementwise": Curve(((1.0, 1e10),))}, 2e-6, 1e-5,
+                     info={"hot_cache": 1e5, "stream_bandwidth": 3e9, "stream_points": pts})
+    p = predict(report, Device("t", "T", {"fp32": Figure(1e12)}, bandwidth=Figure(1e11), efficiency=eff))
+    # 1,052,672 B streamed: linear in log(size) between 1e5 and 1e7 B
+    f = math.log(1_052_672 / 1e5) / math.log(100)
+    rate = 1e9 + f * 2e9
+    assert math.isclose(p.predicted_s, 10e-6 + 2e-6 + 1_052_672 / rate)
+
+
+def test_stream_points_round_trip_and_refuse_garbage(tmp_path: Path) -> None:
+    eff = Efficiency({"gemm": Curve(((1e6, 2e10),))}, 3e-6, 2e-5)
+    info = {"date": "2026-01-01 00:00 UTC", "cpu": "cpu", "threads": 2, "onnxruntime": "1.0", "spread": 0.1}
+    p = tmp_path / "local.toml"
+    p.write_text(device_toml(eff, {"fp32": 1.5e11, "stream_bandwidth": 2e10,
+                                   "stream_points": [[1.2e7, 3e10], [1.6e8, 2e10]]}, info))
+    got = load_device_file(str(p)).efficiency.info["stream_points"]
+    assert got.points == ((1.2e7, 3e10), (1.6e8, 2e10))
+    p.write_text(p.read_text().replace("stream_points = [[1.2e+07, 3e+10], [1.6e+08, 2e+10]]",
+                                       'stream_points = [[1, "fast"]]'))
+    with pytest.raises(DeviceError, match="stream_points"):
+        load_device_file(str(p))
