@@ -346,17 +346,30 @@ def _conv_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any) ->
     return Kernel(r, members, fusion)
 
 
+def _swaps_last_two(p: Any) -> bool:
+    """A Transpose that only swaps its last two axes: the one MatmulTransposeFusion folds into
+    FusedMatMul's transA/transB (matmul_transpose_fusion.cc); a head split's [0,2,1,3] or
+    [0,2,3,1] stays a Transpose kernel of its own. Read from the shapes (a record keeps no
+    perm): the output is the input with its last two dims exchanged, both differing from each
+    other and from every leading dim (else another perm could give the same shape; leading
+    dims equal among themselves are taken as kept in place, as exporters write them)."""
+    x = p.inputs[0] if p.inputs else None
+    y = p.outputs[0] if p.outputs else None
+    if x is None or y is None or len(x) < 2 or len(x) != len(y):
+        return False
+    return tuple(y) == (*x[:-2], x[-1], x[-2]) and x[-1] != x[-2] and not {x[-1], x[-2]} & set(x[:-2])
+
+
 def _matmul_chain(r: Any, only_consumer: Any, other_inputs: Any, is_const: Any, producer: Any, consumers: Any,
                   taken: Any) -> Kernel:
     members, fusion, cur, extra = [r], "", r, 0
     if r.op_type == "MatMul":
         for t in r.input_names[:2]:
             p = producer.get(t)
-            if p is not None and p.op_type == "Transpose" and id(p) not in taken and len(consumers.get(t, [])) == 1:
-                shp = p.inputs[0] if p.inputs else None
-                if shp is not None and len(shp) >= 2:
-                    members.insert(0, p)
-                    fusion = "matmul_transpose"
+            if p is not None and p.op_type == "Transpose" and id(p) not in taken and len(consumers.get(t, [])) == 1 \
+                    and _swaps_last_two(p):
+                members.insert(0, p)
+                fusion = "matmul_transpose"
     while True:
         n = only_consumer(cur)
         if n is None or n.domain:
