@@ -45,6 +45,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "int_conv_stem": ("ops", "integer convolution reading fewer than 8 channels (a stem on the image)"),
     "recurrent": ("ops", "LSTM, GRU, RNN"),
     "int_elementwise": ("bytes", "QDQ groups of other ops (QLinearAdd, QLinearMul, pooling, ...): int8 bytes"),
+    "int_broadcast": ("bytes", "QDQ Add/Mul/Sub/Div with one input broadcast (a bias [N], a scalar): "
+                               "QLinearAdd/QLinearMul's broadcasting loop, int8 bytes"),
     "int_softmax": ("bytes", "a QDQ Softmax (QLinearSoftmax): int8 bytes"),
     "quant": ("bytes", "standalone QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear"),
     "elementwise": ("bytes", "unary and binary elementwise, activations, casts"),
@@ -64,7 +66,8 @@ FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny"
                             "dyn_gemm": "int_gemm",
                             "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
                             "conv_stem": "conv", "int_conv_stem": "int_conv",
-                            "batchnorm": "norm", "layout": "movement", "gemm_act_scaled": "gemm_act_skinny"}
+                            "batchnorm": "norm", "layout": "movement", "gemm_act_scaled": "gemm_act_skinny",
+                            "int_broadcast": "int_elementwise"}
 COMPUTE = frozenset(c for c, (axis, _) in CLASSES.items() if axis == "ops")
 
 _REDUCTION = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -76,6 +79,7 @@ _NORM = {"Softmax", "LogSoftmax", "LayerNormalization", "BatchNormalization", "I
 _MOVEMENT = {"Transpose", "Concat", "Slice", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample",
              "DepthToSpace", "SpaceToDepth", "ReverseSequence", "Trilu", "CumSum"}
 _GATHER = {"Gather", "GatherElements", "GatherND", "ScatterND", "ScatterElements", "Scatter", "OneHot"}
+_BINARY = {"Add", "Mul", "Sub", "Div"}
 _VIEW = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Size", "Identity", "Dropout"}
 _RECURRENT = {"LSTM", "GRU", "RNN"}
 
@@ -153,7 +157,11 @@ def kernel_class(k: Kernel) -> str:
     if op in _RECURRENT:
         return "recurrent"
     if k.fusion == "qdq" and op not in _VIEW and op not in _MOVEMENT:
-        return "int_softmax" if op == "Softmax" else "int_elementwise"
+        if op == "Softmax":
+            return "int_softmax"
+        if op in _BINARY and len(h.inputs) >= 2 and h.inputs[0] != h.inputs[1]:
+            return "int_broadcast"  # qlinear_binary_op.cc: a loop over the broadcast spans
+        return "int_elementwise"
     if k.fusion == "skip_layer_norm":
         return "skip_norm"
     if k.fusion == "layer_norm":

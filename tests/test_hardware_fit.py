@@ -1,5 +1,5 @@
-"""The device model's recurrent split and its stream by footprint: arithmetic by hand on
-small graphs and on synthetic timings. Nothing is timed."""
+"""The device model's recurrent split, its stream by footprint, its QDQ broadcast class and the fit's
+unresolved points: arithmetic by hand on small graphs and on synthetic timings. Nothing is timed."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from onnx import helper
+from onnx import NodeProto, helper
 
 from onnx_cost.runners.calibrate import OVERHEAD, Sample, device_toml, fit
 from onnx_cost.views.hardware import Device, Figure
 from onnx_cost.views.hardware.device_error import DeviceError
 from onnx_cost.views.hardware.devices import load_device_file
-from onnx_cost.views.hardware.efficiency import Curve, Efficiency, curve_size, input_projection_ops
+from onnx_cost.views.hardware.efficiency import Curve, Efficiency, curve_size, input_projection_ops, kernel_class
 from onnx_cost.views.hardware.fusion import kernels
 from onnx_cost.views.hardware.predict import predict
 
@@ -101,3 +101,40 @@ def test_stream_points_round_trip_and_refuse_garbage(tmp_path: Path) -> None:
                                        'stream_points = [[1, "fast"]]'))
     with pytest.raises(DeviceError, match="stream_points"):
         load_device_file(str(p))
+
+
+def test_fit_keeps_a_class_to_its_resolved_points() -> None:
+    """Dispatch 1 us, run 10 us. An elementwise benchmark of 1e4 B whose time is 11.5 us leaves
+    0.5 us of work (under a quarter of its time: not resolved); one of 1e6 B at 1e10 B/s leaves
+    100 us. The curve keeps the resolved point only; a class with no resolved point keeps its own."""
+    run, d = 10e-6, 1e-6
+    chains = [Sample(f"c{n}", OVERHEAD, 0, 0, n, run + n * d) for n in (1, 16, 64)]
+    ew = [Sample("small", "elementwise", 0, 1e4, 1, run + d + 0.5e-6), Sample("big", "elementwise", 0, 1e6, 1, run + d + 1e-4)]
+    norm = [Sample("n", "norm", 0, 1e4, 1, run + d + 0.5e-6)]
+    eff, _ = fit(chains + ew + norm)
+    assert eff.curves["elementwise"].points == ((1e6, pytest.approx(1e10)),)
+    # the unresolved norm point: 1e4 B over max(0.5 us, 5 % of 11.5 us = 0.575 us)
+    assert eff.curves["norm"].points == ((1e4, pytest.approx(1e4 / 0.575e-6)),)
+
+
+def _qdq_binary(op: str, b_shape: list[int]):  # type: ignore[no-untyped-def]
+    """DequantizeLinear of a uint8 [1,8,16] input and of a uint8 constant, ``op``, QuantizeLinear."""
+    def dq(src: str, dst: str) -> NodeProto:
+        return helper.make_node("DequantizeLinear", [src, "s", "z"], [dst])
+
+    report = analyze_model(make_model(
+        [dq("a", "ad"), dq("b", "bd"), helper.make_node(op, ["ad", "bd"], ["yf"], name="op"),
+         helper.make_node("QuantizeLinear", ["yf", "s", "z"], ["y"])],
+        [("a", "uint8", [1, 8, 16])], [("y", "uint8", [1, 8, 16])],
+        [init("b", "uint8", b_shape), init("s", "float32", [], 0.1), init("z", "uint8", [], 0)], opset=17))
+    (k,) = [k for k in kernels(report) if k.head.name == "op"]
+    return k
+
+
+def test_a_qdq_binary_op_with_a_broadcast_input_is_its_own_class() -> None:
+    assert kernel_class(_qdq_binary("Add", [16])) == "int_broadcast"  # a bias over the rows
+    assert kernel_class(_qdq_binary("Mul", [])) == "int_broadcast"  # a scalar
+    assert kernel_class(_qdq_binary("Add", [1, 8, 16])) == "int_elementwise"  # same shapes
+    # a device file written before the class prices it as int_elementwise
+    eff = Efficiency({"int_elementwise": Curve(((1.0, 7e9),))}, 0.0, 0.0)
+    assert eff.rate("int_broadcast", 1e5) == 7e9
