@@ -241,6 +241,19 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = f32(m_, k_)
         add(f"matmul{m_}x{k_}x{n_}", "gemm",
             model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
+    # linear layers as exporters write them: a 3-D activation [1, M, K] times a weight plus a
+    # bias (onnxruntime: Gemm between two Reshapes, matmul_add_fusion.cc), in chains of four
+    # (K -> N -> K ...) so the run cost's scatter is small beside them: a transformer's shapes
+    for m_, k_, n_ in ((64, 128, 128), (64, 128, 512), (128, 384, 384), (128, 384, 1536)):
+        x = f32(1, m_, k_)
+        nodes, inits, cur = [], {}, "x"
+        for i in range(4):
+            a, b = (k_, n_) if i % 2 == 0 else (n_, k_)
+            inits[f"w{i}"], inits[f"b{i}"] = f32(a, b) * (a ** -0.5), f32(b)
+            nodes += [helper.make_node("MatMul", [cur, f"w{i}"], [f"h{i}"]),
+                      helper.make_node("Add", [f"h{i}", f"b{i}"], [f"y{i}"])]
+            cur = f"y{i}"
+        add(f"linear{m_}x{k_}x{n_}", "gemm", model(nodes, [("x", x)], [cur], inits), {"x": x})
     # attention's MatMuls: both operands computed (scores q·kᵀ with k stored [tokens, head dim],
     # onnxruntime's FusedMatMul with transB; context p·v), batched over heads; one row per
     # head is a decoder step over its cache
