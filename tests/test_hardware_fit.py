@@ -138,3 +138,17 @@ def test_a_qdq_binary_op_with_a_broadcast_input_is_its_own_class() -> None:
     # a device file written before the class prices it as int_elementwise
     eff = Efficiency({"int_elementwise": Curve(((1.0, 7e9),))}, 0.0, 0.0)
     assert eff.rate("int_broadcast", 1e5) == 7e9
+
+
+def test_a_failed_stream_process_is_one_calibration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from onnx_cost.runners import calibrate
+
+    def fail(threads: int, budget_s: float) -> list[tuple[float, float, float, int]]:
+        raise subprocess.CalledProcessError(1, ["python"])
+
+    monkeypatch.setattr(calibrate, "probe", fail)
+    streams = [("stream12M", "stream", None, {"threads": 1}, 0.0, 12.0 * 2**20, 3, 3, 0.0, 0.0)]
+    with pytest.raises(calibrate.CalibrationError, match="stream benchmark's process failed"):
+        calibrate.bench_round(streams, 0.01)

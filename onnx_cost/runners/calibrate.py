@@ -17,6 +17,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -486,7 +487,12 @@ def bench_round(sessions: Sequence[tuple[Any, ...]], budget_s: float, threads: i
             del sess
     streams = {s[5]: s[0] for s in sessions if s[2] is None}
     if streams:
-        for nbytes, med, lo, _n in probe(threads, budget_s):
+        try:
+            got = probe(threads, budget_s)
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:  # its process failed or lied
+            raise CalibrationError(f"calibration not saved: the stream benchmark's process failed "
+                                   f"({type(e).__name__})") from None
+        for nbytes, med, lo, _n in got:
             if nbytes in streams:
                 timed[streams[nbytes]] = (med, lo)
     return timed
