@@ -110,8 +110,9 @@ def formula(
     """Exact polynomials of the totals in ``dims``: a tensor grid of (degree + 1) values
     per dim, checked at one point off the grid. The degree in each dim is first the one
     the tensor shapes of the first two analyses along it suggest (``_shape_degrees``);
-    when the check refutes it, the one the finite differences along the dim show. ``starts``: a dim's first grid value (a default
-    binding such as batch=1, so that the analysis there is one of the grid's)."""
+    when the check refutes it, the one the finite differences along the dim show.
+    ``starts``: a dim's first grid value (a default binding such as batch=1, so that the
+    analysis there is one of the grid's)."""
     dims = tuple(dims)
     if not dims:
         raise ValueError("no symbolic dims to build a formula over")
