@@ -21,6 +21,7 @@ from onnx_cost.model.report import Report, Totals
 from onnx_cost.symbolic.polynomial import Polynomial, fit
 
 FORMULA_FIELDS = ("flops", "macs", "int_ops", "params", "read_bytes", "write_bytes")
+_SHARED = ("param_sizes", "constant_sizes", "initializers")  # per weight and constant: equal at every point
 
 
 @dataclass
@@ -124,8 +125,14 @@ def formula(
     def at(point: tuple[int, ...]) -> Report:
         if point not in cache:
             r = analyze(dict(zip(dims, point)))
-            # the fits read totals and records; only the first point's report is shown whole
-            cache[point] = replace(r, tensors={}) if point != first and isinstance(r, Report) else r
+            # the fits read totals and records; only the first point's report is shown whole,
+            # and the others hold the first's weight tables where theirs are equal (they are read-only)
+            if point != first and isinstance(r, Report):
+                base = cache.get(first)
+                same = {} if not isinstance(base, Report) else {
+                    k: getattr(base, k) for k in _SHARED if getattr(r, k) == getattr(base, k)}
+                r = replace(r, tensors={}, **same)
+            cache[point] = r
         return cache[point]
 
     def totals(point: tuple[int, ...]) -> tuple[int, ...]:
