@@ -135,6 +135,43 @@ def test_formula_agrees_with_direct_analysis_off_the_grid(attention):
         assert f.polys["macs"]({"batch": b, "seq": s}) == direct.macs == 128 * b * s * s
 
 
+
+def _counted(model) -> tuple[list[dict[str, int]], object]:
+    calls: list[dict[str, int]] = []
+
+    def at(p):
+        calls.append(dict(p))
+        return onnx_cost.analyze(model, dims=p)
+
+    return calls, at
+
+
+def test_formula_takes_its_grid_from_the_tensor_shapes(attention):
+    # s = q·k is [batch, seq, seq]: two of its dims move with seq, one with batch, so the
+    # grid is batch in {2, 3} x seq in {2, 3, 4} (6 analyses) and one check at batch = 2 + 1 + 2,
+    # seq = 2 + 2 + 2 + 1: 7 analyses, none along each dim beyond the grid
+    calls, at = _counted(onnx.load(attention))
+    f = formula(at, ["batch", "seq"])
+    assert f.verified and f.degrees == (1, 2) and f.grids == [[2, 3], [2, 3, 4]]
+    assert f.evaluations == len(calls) == 7 and {"batch": 5, "seq": 7} in calls
+    assert f.polys["flops"].to_str() == "255·batch·seq^2 - 64·batch·seq"  # attention_flops
+
+
+def test_a_degree_no_tensor_shows_is_found_by_finite_differences(tmp_path):
+    # y = ConstantOfShape(Shape(x) * Shape(x)) is [seq^2]: one dim, of degree 2 in seq. Its
+    # Relu's seq^2 FLOPs (one per element) miss the line the shapes suggest through seq = 2, 3
+    # at the check seq = 2 + 1 + 2 = 5; then the degree comes from seq = 2, 3, 4, 5, the grid
+    # is {2, 3, 4} and the check seq = 2 + 2 + 2 = 6: 5 analyses, the analyses at 2, 3, 5 reused
+    nodes = [helper.make_node("Shape", ["x"], ["sh"], name="shape"),
+             helper.make_node("Mul", ["sh", "sh"], ["sq"], name="square"),
+             helper.make_node("ConstantOfShape", ["sq"], ["y"], name="fill"),
+             helper.make_node("Relu", ["y"], ["z"], name="relu")]
+    calls, at = _counted(onnx.load(_save(tmp_path, "square", nodes, [helper.make_tensor_value_info("x", F, ["seq"])])))
+    f = formula(at, ["seq"])
+    assert f.verified and f.degrees == (2,) and f.grids == [[2, 3, 4]]
+    assert [c["seq"] for c in calls] == [2, 3, 5, 4, 6] and f.evaluations == 5
+    assert f.polys["flops"].to_str() == "seq^2"
+
 def test_formula_with_a_dim_bound_by_name(attention):
     r = cli(attention, "--formula", "--dim", "batch=2")
     assert r.exit_code == 0, r.output

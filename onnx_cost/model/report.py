@@ -299,7 +299,11 @@ class Report:
         ``by_precision`` or any function of a record); weights once per tensor per group."""
         if self._none_where_symbolic and self.symbolic:
             return self.cached(("symbolic_group", key), lambda: self._symbolic_group(key))
-        return group(self.nodes, key, self.param_sizes, self.constant_sizes)
+        if "<" in getattr(key, "__qualname__", "<"):  # a lambda or closure: new at each call, and the cache pickles
+            return group(self.nodes, key, self.param_sizes, self.constant_sizes)
+        # a module's key (by_precision): once per report, as the table's polynomials read a group of
+        # every grid analysis once per count and key (a copy: the caller may change its dict)
+        return dict(self.cached(("group", key), lambda: group(self.nodes, key, self.param_sizes, self.constant_sizes)))
 
     def _symbolic_group(self, key: Callable[[NodeRecord], K | None]) -> dict[K, Totals]:
         """``group`` as the JSON gives totals: each group's counts fitted over the analyses

@@ -78,9 +78,16 @@ class Dynamic:
         if f is None or not self.aligned:
             return None
         key = (index, what)
-        if key not in self._node_polys:
-            self._node_polys[key] = f.quantity(lambda r: get(r.nodes[index]))
-        return self._node_polys[key]
+        poly = self._node_polys.get(key)
+        if poly is None:  # as f.quantity(lambda r: get(r.nodes[index])), a call less per node and grid point
+            poly = self._node_polys[key] = f.fit_values({idx: get(nodes[index]) for idx, nodes in self._grid_nodes})
+        return poly
+
+    @functools.cached_property
+    def _grid_nodes(self) -> list[tuple[tuple[int, ...], list[NodeRecord]]]:
+        """Each grid analysis's records, by its grid index (the table reads every node's)."""
+        assert self.formula is not None
+        return [(idx, r.nodes) for idx, r in self.formula.reports.items()]
 
     @functools.cached_property
     def aligned(self) -> bool:

@@ -18,6 +18,8 @@ class Polynomial:
 
     dims: tuple[str, ...]
     terms: dict[Monomial, Fraction] = field(default_factory=dict)
+    # growth(), computed once: the table ranks every node by it, and repeated layers share polynomials
+    _growth: tuple[Fraction, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __call__(self, point: Mapping[str, int]) -> Fraction:
         total = Fraction(0)
@@ -57,11 +59,13 @@ class Polynomial:
 
     def growth(self) -> tuple[Fraction, ...]:
         """A sort key for "grows faster": coefficients by total degree, highest first."""
-        top = max((sum(e) for e in self.terms), default=0)
-        by_degree = [Fraction(0)] * (top + 1)
-        for exps, c in self.terms.items():
-            by_degree[top - sum(exps)] += c
-        return (Fraction(top), *by_degree)
+        if self._growth is None:
+            top = max((sum(e) for e in self.terms), default=0)
+            by_degree = [Fraction(0)] * (top + 1)
+            for exps, c in self.terms.items():
+                by_degree[top - sum(exps)] += c
+            self._growth = (Fraction(top), *by_degree)
+        return self._growth
 
     def _ordered(self) -> list[tuple[Monomial, Fraction]]:
         return sorted(self.terms.items(), key=lambda kv: (-sum(kv[0]), tuple(-e for e in kv[0])))

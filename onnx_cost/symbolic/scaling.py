@@ -21,6 +21,7 @@ from onnx_cost.model.report import Report, Totals
 from onnx_cost.symbolic.polynomial import Polynomial, fit
 
 FORMULA_FIELDS = ("flops", "macs", "int_ops", "params", "read_bytes", "write_bytes")
+_SHARED = ("param_sizes", "constant_sizes", "initializers")  # per weight and constant: equal at every point
 
 
 @dataclass
@@ -107,10 +108,12 @@ def formula(
     max_degree: int = 4,
     starts: Mapping[str, int] | None = None,
 ) -> Formula:
-    """Exact polynomials of the totals in ``dims``: the degree in each dim from the
-    finite differences along it, then a tensor grid of (degree + 1) values per dim,
-    checked at one point off the grid. ``starts``: a dim's first grid value (a default
-    binding such as batch=1, so that the analysis there is one of the grid's)."""
+    """Exact polynomials of the totals in ``dims``: a tensor grid of (degree + 1) values
+    per dim, checked at one point off the grid. The degree in each dim is first the one
+    the tensor shapes of the first two analyses along it suggest (``_shape_degrees``);
+    when the check refutes it, the one the finite differences along the dim show.
+    ``starts``: a dim's first grid value (a default binding such as batch=1, so that the
+    analysis there is one of the grid's)."""
     dims = tuple(dims)
     if not dims:
         raise ValueError("no symbolic dims to build a formula over")
@@ -122,14 +125,43 @@ def formula(
     def at(point: tuple[int, ...]) -> Report:
         if point not in cache:
             r = analyze(dict(zip(dims, point)))
-            # the fits read totals and records; only the first point's report is shown whole
-            cache[point] = replace(r, tensors={}) if point != first and isinstance(r, Report) else r
+            # the fits read totals and records; only the first point's report is shown whole,
+            # and the others hold the first's weight tables where theirs are equal (they are read-only)
+            if point != first and isinstance(r, Report):
+                base = cache.get(first)
+                same = {} if not isinstance(base, Report) else {
+                    k: getattr(base, k) for k in _SHARED if getattr(r, k) == getattr(base, k)}
+                r = replace(r, tensors={}, **same)
+            cache[point] = r
         return cache[point]
 
     def totals(point: tuple[int, ...]) -> tuple[int, ...]:
         t = at(point).total
         return tuple(getattr(t, f) for f in FORMULA_FIELDS)
 
+    def on_grid(
+        degrees: list[int], checked: bool = True
+    ) -> tuple[list[list[int]], dict[tuple[int, ...], Report], dict[str, Polynomial], bool]:
+        """The tensor grid of ``degrees``, its analyses, the totals fitted there, and
+        whether they match the analysis at the point off the grid (``checked``: else False,
+        that analysis not run)."""
+        grids = [[s + j for j in range(d + 1)] for s, d in zip(first, degrees)]
+        reports = {idx: at(tuple(g[i] for g, i in zip(grids, idx))) for idx in product(*(range(len(g)) for g in grids))}
+        polys = {f: fit(dims, grids, {k: getattr(r.total, f) for k, r in reports.items()}) for f in FORMULA_FIELDS}
+        check = tuple(s + d + 2 + i for i, (s, d) in enumerate(zip(first, degrees)))
+        ok = checked and all(polys[f](dict(zip(dims, check))) == v for f, v in zip(FORMULA_FIELDS, totals(check)))
+        return grids, reports, polys, ok
+
+    # The degrees the tensor shapes suggest (analyses the grid needs in any case): when the
+    # check off the grid confirms them, no analysis along each dim beyond it is needed
+    guess = _shape_degrees(at, first)
+    if guess is not None and max(guess, default=0) <= max_degree:
+        grids, reports, polys, ok = on_grid(guess)
+        if ok:
+            degrees = [max((e[i] for p in polys.values() for e in p.terms), default=0) for i in range(len(dims))]
+            partial = any(r.partial for r in cache.values())
+            return Formula(dims, polys, max(degrees), True, partial, len(cache), "", tuple(degrees), grids, reports)
+    # else the degree along each dim from finite differences (the analyses made are reused)
     found = [
         _axis_degree(lambda x, i=i: totals(first[:i] + (x,) + first[i + 1 :]), first[i], max_degree)  # type: ignore[misc]
         for i in range(len(dims))
@@ -137,11 +169,7 @@ def formula(
     polynomial = all(d is not None for d in found)
     degrees = [max_degree if d is None else d for d in found]
     while True:
-        grids = [[s + j for j in range(d + 1)] for s, d in zip(first, degrees)]
-        reports = {idx: at(tuple(g[i] for g, i in zip(grids, idx))) for idx in product(*(range(len(g)) for g in grids))}
-        polys = {f: fit(dims, grids, {k: getattr(r.total, f) for k, r in reports.items()}) for f in FORMULA_FIELDS}
-        check = tuple(s + d + 2 + i for i, (s, d) in enumerate(zip(first, degrees)))
-        ok = polynomial and all(polys[f](dict(zip(dims, check))) == v for f, v in zip(FORMULA_FIELDS, totals(check)))
+        grids, reports, polys, ok = on_grid(degrees, checked=polynomial)
         if ok or not polynomial or all(d >= max_degree for d in degrees):
             break
         degrees = [min(max_degree, d + 1) for d in degrees]  # a cross term the axes did not show
@@ -151,6 +179,33 @@ def formula(
         "(strided or ceil-mode shapes give floors): the formula holds only on the grid"
     )
     return Formula(dims, polys, max(degrees), ok, partial, len(cache), note, tuple(degrees), grids, reports)
+
+
+def _shape_degrees(at: Callable[[tuple[int, ...]], Report], first: tuple[int, ...]) -> list[int] | None:
+    """Per dim, the most dims of one tensor that change when that dim goes from its first
+    value to the next (a node's counts are products of its tensors' dims: attention's
+    batch x heads x seq x seq is of degree 2 in seq); None when the two analyses do not
+    line up node for node, or a shape, a loop's trips or a record's weight moves otherwise."""
+    base = getattr(at(first), "nodes", None)
+    if base is None:
+        return None
+    out = []
+    for i in range(len(first)):
+        nodes = getattr(at(first[:i] + (first[i] + 1,) + first[i + 1 :]), "nodes", None)
+        if nodes is None or len(nodes) != len(base):
+            return None
+        most = 0
+        for a, b in zip(base, nodes):
+            if a.name != b.name or a.op_type != b.op_type or a.weight != b.weight or a.trips != b.trips:
+                return None
+            for u, v in zip((*a.inputs, *a.outputs), (*b.inputs, *b.outputs)):
+                if u == v:
+                    continue
+                if u is None or v is None or len(u) != len(v) or len(a.inputs) != len(b.inputs):
+                    return None
+                most = max(most, sum(x != y for x, y in zip(u, v)))
+        out.append(most)
+    return out
 
 
 def symbolic_dims(model: onnx.ModelProto, inputs: Mapping[str, Sequence[int | str]] | None = None) -> list[str]:
