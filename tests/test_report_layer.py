@@ -231,7 +231,7 @@ def test_records_carry_precision_and_zero_compute_has_none():
 
 def test_record_of_is_the_dataclass_constructor():
     """record_of fills NodeRecord's slots in field order: the same record as NodeRecord(*values),
-    still frozen, and a missing or extra value refused."""
+    still frozen, and a missing or extra value refused as the constructor refuses it."""
     from onnx_cost.model.report import NodeRecord, record_of
 
     values = [f"value {i}" for i in range(len(dataclasses.fields(NodeRecord)))]  # each field its own
@@ -240,5 +240,8 @@ def test_record_of_is_the_dataclass_constructor():
     assert [getattr(r, f.name) for f in dataclasses.fields(NodeRecord)] == values
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.name = "x"  # type: ignore[misc]
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         record_of(*values[:-1])
+    with pytest.raises(TypeError):
+        record_of(*values, "one too many")
+    assert type(record_of(*values)) is NodeRecord and not hasattr(r, "__dict__")
