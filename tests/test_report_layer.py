@@ -69,6 +69,23 @@ def test_group_by_op_type_counts_a_shared_weight_once_per_group():
     assert r.total.params == 16
 
 
+def test_group_and_total_is_group_and_sum_records_in_one_pass():
+    """The analysis's by_op_type and total come from one pass: the same Totals as ``group`` and
+    ``sum_records``. Two MatMuls of 56 FLOPs share w (16 params, once), Relu 8 compares:
+    120 FLOPs in all; a record whose key is None is in the total, in no group."""
+    from onnx_cost.model.totals import group_and_total, sum_records
+
+    r = onnx_cost.analyze(_shared_weight_model())
+    groups, total = group_and_total(r.nodes, by_op_type, r.param_sizes, r.constant_sizes)
+    assert groups == group(r.nodes, by_op_type, r.param_sizes, r.constant_sizes)
+    assert total == sum_records(r.nodes, r.param_sizes, r.constant_sizes) == r.total
+    assert (total.flops, total.params, total.nodes) == (2 * 56 + 8, 16, 3)
+    only_relu, all_three = group_and_total(r.nodes, lambda n: n.op_type if n.op_type == "Relu" else None)
+    assert list(only_relu) == ["Relu"] and only_relu["Relu"].flops == 8 and all_three.flops == 120
+    assert all_three.params == 2 * 16  # no param_sizes: each record's own params, w twice
+    assert group_and_total([], by_op_type) == ({}, Totals())
+
+
 def test_group_by_scope_at_any_depth():
     r = onnx_cost.analyze(_shared_weight_model())
     top = r.group(by_scope(1))

@@ -39,9 +39,8 @@ from onnx_cost.model.report import (
     Report,
     Totals,
     View,
-    sum_records,
 )
-from onnx_cost.model.totals import by_op_type, group
+from onnx_cost.model.totals import by_op_type, group_and_total
 from onnx_cost.rules.node import TensorInfo, nbytes, numel
 from onnx_cost.rules.registry import is_onnx_domain, norm_domain
 
@@ -335,7 +334,7 @@ def _aggregate(
             if not t.known:
                 unknown_tensors += 1
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}
-    sums = group(records, by_op_type, param_sizes, const_sizes)
+    sums, total = group_and_total(records, by_op_type, param_sizes, const_sizes)
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
     status: Counter[str] = Counter()
     uncounted: dict[str, dict[str, Any]] = {}
@@ -388,7 +387,7 @@ def _aggregate(
     report = Report(
         model=info,
         nodes=records,
-        total=sum_records(records, param_sizes, const_sizes),
+        total=total,
         by_op_type=by_op,
         coverage=cov,
         uncounted=uncounted,
