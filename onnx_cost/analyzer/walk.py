@@ -76,44 +76,39 @@ class Walker:
         self._enclosing.pop()
         return total
 
-    def _view(
-        self, node: onnx.NodeProto, gs: GraphShapes, in_names: tuple[str, ...], out_names: tuple[str, ...]
-    ) -> tuple[NodeView, str]:
-        """The rule's view of ``node`` (attributes as the shape pass decoded them) and ""
-        or why its attributes make it invalid."""
-        domain = norm_domain(node.domain)
-        version = self.opsets.get(domain, 1)
-        decoded = gs.attrs.get(id(node))
-        attrs, bad = decoded if decoded is not None else decode(node, version, domain)
-        get = gs.tensors.get
-        ins = tuple([get(n) if n else None for n in in_names])
-        outs = tuple([get(n) if n else None for n in out_names])
-        return NodeView(node.name, intern(node.op_type), domain, version, attrs, ins, outs), bad
-
     def _node(
         self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
     ) -> Cost:
         """Record one node; its cost per execution of the graph (control flow: its bodies')."""
-        in_names, out_names = tuple(node.input), tuple(node.output)
-        view, bad_attrs = self._view(node, gs, in_names, out_names)
+        domain = norm_domain(node.domain)
+        op_type, name = intern(node.op_type), node.name
+        version = self.opsets.get(domain, 1)
+        at = id(node)
+        decoded = gs.attrs.get(at)  # attributes as the shape pass decoded them, and "" or why invalid
+        attrs, bad_attrs = decoded if decoded is not None else decode(node, version, domain)
+        get = gs.tensors.get
+        in_names, out_names = node.input[:], node.output[:]
+        ins = tuple([get(n) if n else None for n in in_names])
+        outs = tuple([get(n) if n else None for n in out_names])
         # the records share the shape pass's name strings (protobuf hands out a new copy each read)
-        in_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(in_names, view.inputs)])
-        out_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(out_names, view.outputs)])
-        flow = view.op_type in CONTROL_FLOW and view.domain == "" and not bad_attrs
+        in_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(in_names, ins)])
+        out_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(out_names, outs)])
+        flow = op_type in CONTROL_FLOW and domain == "" and not bad_attrs
         if flow:  # its record goes before its bodies' records: keep the slot
             slot = len(self.records)
             self.records.append(None)  # type: ignore[arg-type]  # filled below, before anyone reads it
             c = printable_detail(self._control(node, gs, graph_path, scale, per_iter, branch))
-            prec, shown = "", looks(view)
+            prec, shown = "", looks(NodeView(name, op_type, domain, version, attrs, ins, outs))
         elif bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
+            view = NodeView(name, op_type, domain, version, attrs, ins, outs)
             c, prec, shown = printable_detail(invalid(view, bad_attrs)), "", looks(view)
-        else:
-            c, prec, shown = self._count(view, gs.node_errors.get(id(node)))
+        else:  # the rule sees a NodeView of these, built only when the memo does not know it
+            c, prec, shown = self._count.of(name, op_type, domain, version, attrs, ins, outs, gs.node_errors.get(at))
         params = pbytes = 0
         weights = gs.params
-        for name, t in zip(in_names, view.inputs):
-            if t is not None and t.static and name in weights and t.known:
-                packed = self.logical.get(name)
+        for tensor, t in zip(in_names, ins):
+            if t is not None and t.static and tensor in weights and t.known:
+                packed = self.logical.get(tensor)
                 if packed is not None:
                     params, pbytes = params + packed[0], pbytes + packed[1]
                     continue
@@ -121,11 +116,11 @@ class Walker:
                 params += n
                 pbytes += nbytes(n, t.bits)
         # ai.onnx.ml parameters held in attributes
-        learned = learned_sizes(node) if view.op_type in _LEARNED_OPS else (0, 0)
+        learned = learned_sizes(node) if op_type in _LEARNED_OPS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
-        path, classes = self._scopes.parse(view.name, metadata)
-        rec = record_of(  # NodeRecord's fields, in order (filled through its slots: one per node)
-            view.name, view.op_type, view.domain, self._scopes.text(path), graph_path,  # name ... graph
+        path, classes = self._scopes.parse(name, metadata)
+        rec = record_of(  # NodeRecord's fields, in order
+            name, op_type, domain, self._scopes.text(path), graph_path,  # name ... graph
             in_names, out_names, shown[0], shown[1], shown[2],  # input_names ... dtype
             c.status, c.cost, params + learned[0], pbytes + learned[1], learned[0], learned[1],  # status ... learned
             0 if branch in (SMALLER, NOT_TAKEN) else scale,  # weight
