@@ -123,9 +123,9 @@ def _analyze(
     notes: dict[str, str] = {}  # --branch choices a known condition overrides (shared by both passes)
     with _declared_bound(graph, dims):
         gs = None
-        if all(t.known for t in bound.values()):
-            engine = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims, notes)
-            gs = engine.run(graph, bound_inputs=bound)
+        if all(t.known for t in bound.values()):  # (no name keeps the engine, its caches, past its run)
+            gs = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims, notes).run(
+                graph, bound_inputs=bound)
         if gs is None or _unknown(gs):
             # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
             # through shape arithmetic; use its result as hints for our pass.
@@ -140,15 +140,25 @@ def _analyze(
     walker = Walker(opsets)
     walker.logical = statics.logical
     walker.walk(gs)
-    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound, statics.logical)
+    records, data_ifs = walker.records, walker.data_ifs
+    del walker  # its memo and scope caches: the peak memory is the aggregation's
+    _drop_node_facts(gs)
+    report = _aggregate(proto, p.path, opsets, gs, records, bound, statics.logical)
     from onnx_cost.analyzer.derived import describe
     from onnx_cost.analyzer.lenient import lenient_warnings
 
     return replace(
-        report, unused_params=statics.unused, data_ifs=walker.data_ifs, quant_params=statics.quant,
+        report, unused_params=statics.unused, data_ifs=data_ifs, quant_params=statics.quant,
         derived_dims=describe(graph, report.missing_dims),
         warnings=[*report.warnings, *warnings, *notes.values(), *[w for w in [statics.warning()] if w],
-                  *lenient_warnings(walker.records)])
+                  *lenient_warnings(records)])
+
+
+def _drop_node_facts(gs: GraphShapes) -> None:
+    """Free what only the walk reads (each graph's node order, decoded attributes and
+    inference errors) before the aggregation: the report keeps the tensors, not these."""
+    for g in _graphs(gs):
+        g.order, g.attrs, g.node_errors = [], {}, {}
 
 
 def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding, notes: dict[str, str]) -> ShapeEngine:
