@@ -155,10 +155,10 @@ def _analyze(
 
 
 def _drop_node_facts(gs: GraphShapes) -> None:
-    """Free what only the walk reads (each graph's node order, decoded attributes and
-    inference errors) before the aggregation: the report keeps the tensors, not these."""
+    """Free what only the walk reads (each graph's node order, what the shape pass read of
+    each node, inference errors) before the aggregation: the report keeps the tensors, not these."""
     for g in _graphs(gs):
-        g.order, g.attrs, g.node_errors = [], {}, {}
+        g.order, g.reads, g.node_errors = [], {}, {}
 
 
 def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding, notes: dict[str, str]) -> ShapeEngine:

@@ -42,7 +42,7 @@ def _info_factory() -> Callable[..., TensorInfo]:
              static: bool = False) -> TensorInfo:
         t: Any = unfrozen(name, shape, dtype, bits, value, static)
         t.__class__ = TensorInfo
-        return t  # type: ignore[no-any-return]  # a TensorInfo now
+        return t  # a TensorInfo now
 
     return make
 

@@ -47,6 +47,12 @@ _RANDOM = frozenset(
 )
 
 
+# What the pass reads of a node, kept for the walker (one read of each node): its decoded
+# attributes and "" or why they make it invalid (attrs.decode), its op's (normalized domain,
+# op_type) and opset, and its input and output names, the strings the tensors' infos hold.
+NodeRead = tuple[Decoded, tuple[str, str], int, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass
 class GraphShapes:
     """What the shape engine learned about one graph (and, nested, its subgraphs)."""
@@ -58,9 +64,8 @@ class GraphShapes:
     params: set[str] = field(default_factory=set)  # weight tensors: sources of float/quant type
     constants: set[str] = field(default_factory=set)  # static non-weight tensors (int64 shapes, masks)
     trip_counts: dict[int, int | None] = field(default_factory=dict)  # id(Loop node) -> M
-    # id(node) -> its decoded attributes and "" or why they make it invalid (attrs.decode),
-    # decoded once here and read again by the walker
-    attrs: dict[int, Decoded] = field(default_factory=dict)
+    # id(node) -> what the pass read of it, read again by the walker instead of the node
+    reads: dict[int, NodeRead] = field(default_factory=dict)
     # id(If node) -> the condition the user chose for it (--branch), where its own is data
     chosen: dict[int, bool] = field(default_factory=dict)
 
@@ -125,7 +130,7 @@ class ShapeEngine:
                     return gs
             except Exception as e:  # re-raised below, unless the graph's order says otherwise
                 failure = e
-            self._dropped.append(gs.attrs)  # keeps its decodings alive: cache keys hold their ids
+            self._dropped.append(gs.reads)  # keeps its decodings alive: cache keys hold their ids
         gs, tensors, own = self._start(graph, outer, bound_inputs)
         gs.order, in_order = sort(graph, set(tensors.keys()))
         if failure is not None and in_order:
@@ -237,8 +242,10 @@ class ShapeEngine:
             bad = violation(op.key, op.version, inputs, ins)
             if bad:
                 decoded = (attrs, bad)
-        gs.attrs[id(node)] = decoded
         outputs = node.output[:]
+        # the names as the tensors' infos hold them (protobuf hands out a new copy each read)
+        names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(inputs, ins)])
+        gs.reads[id(node)] = (decoded, op.key, op.version, names, tuple(outputs))
         if bad:  # malformed attributes: nothing (onnx's C++ included) is handed them
             outs: list[TensorInfo | None] = []
         elif op.control:

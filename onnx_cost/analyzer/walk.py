@@ -14,7 +14,7 @@ from onnx_cost.analyzer.bindings import condition_source
 from onnx_cost.analyzer.count import Facts, Memo, invalid, looks, printable_detail
 from onnx_cost.analyzer.params import LEARNED_ATTRS, learned_sizes
 from onnx_cost.analyzer.scope import ScopeParser
-from onnx_cost.analyzer.shapes import CONTROL_FLOW, GraphShapes
+from onnx_cost.analyzer.shapes import CONTROL_FLOW, GraphShapes, NodeRead
 from onnx_cost.model.report import (
     COUNTED,
     LARGER,
@@ -80,19 +80,13 @@ class Walker:
         self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
     ) -> Cost:
         """Record one node; its cost per execution of the graph (control flow: its bodies')."""
-        domain = norm_domain(node.domain)
-        op_type, name = intern(node.op_type), node.name
-        version = self.opsets.get(domain, 1)
+        name = node.name
         at = id(node)
-        decoded = gs.attrs.get(at)  # attributes as the shape pass decoded them, and "" or why invalid
-        attrs, bad_attrs = decoded if decoded is not None else decode(node, version, domain)
+        read = gs.reads.get(at)  # what the shape pass read of the node
+        (attrs, bad_attrs), (domain, op_type), version, in_names, out_names = read or self._read(node)
         get = gs.tensors.get
-        in_names, out_names = node.input[:], node.output[:]
         ins = tuple([get(n) if n else None for n in in_names])
         outs = tuple([get(n) if n else None for n in out_names])
-        # the records share the shape pass's name strings (protobuf hands out a new copy each read)
-        in_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(in_names, ins)])
-        out_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(out_names, outs)])
         flow = op_type in CONTROL_FLOW and domain == "" and not bad_attrs
         if flow:  # its record goes before its bodies' records: keep the slot
             slot = len(self.records)
@@ -132,6 +126,13 @@ class Walker:
         else:
             self.records.append(rec)
         return c.unit if flow else c.cost
+
+    def _read(self, node: onnx.NodeProto) -> NodeRead:
+        """The node read as the shape pass reads it (a node it did not see: never in practice)."""
+        domain = norm_domain(node.domain)
+        version = self.opsets.get(domain, 1)
+        return (decode(node, version, domain), (domain, intern(node.op_type)), version, tuple(node.input),
+                tuple(node.output))
 
     def _control(
         self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str

@@ -101,14 +101,14 @@ class NodeRecord:
 # makes it a NodeRecord: frozen from then on, equal to NodeRecord(*values).
 _Unfrozen = make_dataclass("_Unfrozen", [(f.name, f.type) for f in fields(NodeRecord)], slots=True, eq=False,
                            repr=False, match_args=False)
-assert _Unfrozen.__slots__ == NodeRecord.__slots__  # the layouts __class__ assignment requires
+assert getattr(_Unfrozen, "__slots__", None) == NodeRecord.__slots__  # the layout __class__ assignment requires
 
 
 def record_of(*values: Any) -> NodeRecord:
     """``NodeRecord(*values)``: every field given, in order (TypeError otherwise)."""
     r: Any = _Unfrozen(*values)
     r.__class__ = NodeRecord
-    return r  # type: ignore[no-any-return]  # a NodeRecord now
+    return r  # a NodeRecord now
 
 
 @dataclass(frozen=True)
