@@ -45,6 +45,9 @@ class Op:
     valued: bool  # the value of its outputs may be computed (node_values.py)
     special: bool  # node_values.SPECIAL: computed from more than its inputs' values
     bare: Decoded | None = None  # attrs.decode of the op with no attributes, once seen
+    # signature.violation by input count, for an op it judges by that count alone (no least
+    # ranks); None for the others
+    by_count: dict[int, str] | None = None
 
 
 class NodeInference:
