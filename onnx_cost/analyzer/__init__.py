@@ -335,14 +335,15 @@ def _aggregate(
     param_sizes: dict[str, tuple[int, int]] = {}
     unknown_tensors = 0
     for g in _graphs(gs):
+        params = g.params
         for name, t in _local(g).items():
-            if name in g.params and t.known:
+            if not t.known:
+                unknown_tensors += 1
+            elif name in params:
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 param_sizes[name] = (n, nbytes(n, t.bits))
                 if logical and name in logical:
                     param_sizes[name] = logical[name]
-            if not t.known:
-                unknown_tensors += 1
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}
     sums, total = group_and_total(records, by_op_type, param_sizes, const_sizes)
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
