@@ -170,6 +170,10 @@ RESNET_CLASSES = (
 def test_scope_path_from_every_exporter(name, metadata, path):
     got, _ = ScopeParser().parse(name, metadata)
     assert got == path
+    parser = ScopeParser()  # the walk's call: the path and its scope column, the same twice (cached by prefix)
+    column = "/" + "/".join(path) if path else ""
+    assert parser.scope(name, metadata) == parser.scope(name, metadata) == (path, parser.parse(name, metadata)[1],
+                                                                            column)
 
 
 def test_dynamo_class_hierarchy_in_step_with_the_path():

@@ -112,9 +112,9 @@ class Walker:
         # ai.onnx.ml parameters held in attributes
         learned = learned_sizes(node) if op_type in _LEARNED_OPS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
-        path, classes = self._scopes.parse(name, metadata)
+        path, classes, scope = self._scopes.scope(name, metadata)
         rec = record_of(  # NodeRecord's fields, in order
-            name, op_type, domain, self._scopes.text(path), graph_path,  # name ... graph
+            name, op_type, domain, scope, graph_path,  # name ... graph
             in_names, out_names, shown[0], shown[1], shown[2],  # input_names ... dtype
             c.status, c.cost, params + learned[0], pbytes + learned[1], learned[0], learned[1],  # status ... learned
             0 if branch in (SMALLER, NOT_TAKEN) else scale,  # weight
