@@ -82,7 +82,7 @@ class Walker:
         """Record one node; its cost per execution of the graph (control flow: its bodies')."""
         name = node.name
         at = id(node)
-        read = gs.reads.get(at)  # what the shape pass read of the node
+        read = gs.reads.pop(at, None)  # what the shape pass read of the node: read once, freed as walked
         (attrs, bad_attrs), (domain, op_type), version, in_names, out_names = read or self._read(node)
         get = gs.tensors.get
         ins = tuple([get(n) if n else None for n in in_names])
