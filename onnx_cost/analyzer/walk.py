@@ -69,17 +69,35 @@ class Walker:
         total = NO_COST
         sub = graph_path != ""
         self._enclosing.append(gs)
+        weights = self._weights(gs)
         for node in gs.order:
-            c = self._node(node, gs, graph_path, scale, per_iter, branch)
+            c = self._node(node, gs, weights, graph_path, scale, per_iter, branch)
             if sub:
                 total = total + c
         self._enclosing.pop()
         return total
 
+    def _weights(self, gs: GraphShapes) -> dict[str, tuple[int, int]]:
+        """(elements, bytes) of each param of the graph itself whose shape is known (a packed
+        one: the weights it holds, ``logical``): what a node reading it counts in its params."""
+        local = getattr(gs.tensors, "maps", [gs.tensors])[0]  # a graph's params are its own tensors
+        out: dict[str, tuple[int, int]] = {}
+        for name in gs.params:
+            t = local.get(name)
+            if t is not None and t.static and t.known:
+                packed = self.logical.get(name)
+                if packed is None:
+                    n = numel(t.shape)  # known: every dim is an int
+                    packed = (n, nbytes(n, t.bits))
+                out[name] = packed
+        return out
+
     def _node(
-        self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
+        self, node: onnx.NodeProto, gs: GraphShapes, weights: Mapping[str, tuple[int, int]], graph_path: str,
+        scale: int, per_iter: bool, branch: str,
     ) -> Cost:
-        """Record one node; its cost per execution of the graph (control flow: its bodies')."""
+        """Record one node; its cost per execution of the graph (control flow: its bodies');
+        ``weights``: ``_weights(gs)``."""
         name = node.name
         at = id(node)
         read = gs.reads.pop(at, None)  # what the shape pass read of the node: read once, freed as walked
@@ -99,16 +117,11 @@ class Walker:
         else:  # the rule sees a NodeView of these, built only when the memo does not know it
             c, prec, shown = self._count.of(name, op_type, domain, version, attrs, ins, outs, gs.node_errors.get(at))
         params = pbytes = 0
-        weights = gs.params
-        for tensor, t in zip(in_names, ins):
-            if t is not None and t.static and tensor in weights and t.known:
-                packed = self.logical.get(tensor)
-                if packed is not None:
-                    params, pbytes = params + packed[0], pbytes + packed[1]
-                    continue
-                n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
-                params += n
-                pbytes += nbytes(n, t.bits)
+        for tensor in in_names:
+            size = weights.get(tensor)
+            if size is not None:
+                params += size[0]
+                pbytes += size[1]
         # ai.onnx.ml parameters held in attributes
         learned = learned_sizes(node) if op_type in _LEARNED_OPS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
