@@ -116,6 +116,16 @@ def test_no_plugin_in_sight_skips_the_metadata_scan(tmp_path, monkeypatch):
     _plugin_dist(site, "some.other.group")
     monkeypatch.setattr("sys.path", [str(site), str(tmp_path / "absent")])
     assert not plugins.may_have_plugins()
+    egg_info = tmp_path / "old_plugin-0.1.egg" / "EGG-INFO"  # an old egg on sys.path, its metadata inside
+    egg_info.mkdir(parents=True)
+    (egg_info / "entry_points.txt").write_text(f"[{plugins.ENTRY_POINT_GROUP}]\nold = old_mod\n")
+    monkeypatch.setattr("sys.path", [str(site), str(egg_info.parent)])
+    assert plugins.may_have_plugins()
+    upper = tmp_path / "upper" / "Tanh2_Plugin-0.1.DIST-INFO"  # importlib.metadata matches names in any case
+    upper.mkdir(parents=True)
+    (upper / "entry_points.txt").write_text(f"[{plugins.ENTRY_POINT_GROUP}]\ntanh2 = tanh2_plugin_mod\n")
+    monkeypatch.setattr("sys.path", [str(site), str(upper.parent)])
+    assert plugins.may_have_plugins()
     archive = tmp_path / "plugins.zip"
     archive.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
     monkeypatch.setattr("sys.path", [str(site), str(archive)])

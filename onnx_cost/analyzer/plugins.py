@@ -96,8 +96,9 @@ _STANDARD_FINDERS = frozenset({"PathFinder", "BuiltinImporter", "FrozenImporter"
 def may_have_plugins() -> bool:
     """False only when no installed distribution can declare the ``onnx_cost.rules`` group:
     every sys.path entry is a folder (or absent), no *.dist-info or *.egg-info folder in them
-    has an entry_points.txt naming the group, and no import hook of sys.meta_path lists
-    distributions of its own. ``importlib.metadata.entry_points`` parses every distribution's
+    (nor an old egg's EGG-INFO: names matched as importlib.metadata matches them, in any
+    case) has an entry_points.txt naming the group, and no import hook of sys.meta_path
+    lists distributions of its own. ``importlib.metadata.entry_points`` parses every distribution's
     metadata (~10 ms per run here); this reads only the few entry_points.txt files, as bytes."""
     group = ENTRY_POINT_GROUP.encode()
     for finder in sys.meta_path:
@@ -111,9 +112,11 @@ def may_have_plugins() -> bool:
             return True
         except OSError:  # absent or unreadable: importlib.metadata finds nothing there either
             continue
+        egg = os.path.basename(entry).lower().endswith(".egg")
         with listing:
             for item in listing:
-                if not item.name.endswith((".dist-info", ".egg-info")):
+                low = item.name.lower()
+                if not (low.endswith((".dist-info", ".egg-info")) or (egg and low == "egg-info")):
                     continue
                 try:
                     with open(os.path.join(item.path, "entry_points.txt"), "rb") as f:
