@@ -106,6 +106,8 @@ def may_have_plugins() -> bool:
         if hasattr(finder, "find_distributions") and name not in _STANDARD_FINDERS:
             return True  # its distributions are not folders on sys.path: ask importlib.metadata
     for entry in sys.path:
+        if not isinstance(entry, str):  # bytes or another object: importlib.metadata decides
+            return True
         try:
             listing = os.scandir(entry or ".")
         except NotADirectoryError:  # a zip archive: its metadata is read through importlib.metadata
