@@ -219,6 +219,24 @@ def test_signature_violations_are_invalid_nodes(tmp_path: Path, model: onnx.Mode
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.onnx"]
 
 
+@pytest.mark.parametrize("counts", [(1, 3, 1, 3), (3, 1, 3, 1)])
+def test_an_op_judged_by_its_input_count_is_judged_per_node(counts: tuple[int, ...]) -> None:
+    """The pass judges Relu's arity once per input count: each node still gets its own
+    verdict, whichever count it meets first (1 input: counted, 4 compares; 3: invalid)."""
+    from onnx import TensorProto as T
+
+    import onnx_cost
+
+    nodes = [helper.make_node("Relu", ["x"] * n, [f"y{k}"], name=f"r{k}") for k, n in enumerate(counts)]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", T.FLOAT, [4])],
+                          [helper.make_tensor_value_info(f"y{k}", T.FLOAT, None) for k in range(len(counts))])
+    r = onnx_cost.analyze(helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)], ir_version=10))
+    assert [(x.status, x.flops) for x in r.nodes] == [
+        ("counted", 4) if n == 1 else ("invalid", 0) for n in counts]
+    assert {x.detail for x in r.nodes if x.status == "invalid"} == {
+        "Relu (opset 21) takes at most 1 input(s), the node gives 3"}
+
+
 def test_tree_ensemble_without_n_targets_is_invalid() -> None:
     import onnx_cost
 

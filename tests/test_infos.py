@@ -3,6 +3,8 @@ what the dataclass builds, and declared dims stay untrusted."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
@@ -23,6 +25,8 @@ def test_new_info_is_the_dataclass(args: tuple) -> None:
     assert a.value is b.value
     if b.value is None:
         assert a == b and hash(a) == hash(b)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.name = "y"  # type: ignore[misc]
 
 
 def test_new_info_is_the_fast_path() -> None:

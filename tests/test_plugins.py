@@ -82,3 +82,51 @@ def test_override_true_replaces_the_built_in_rule(tmp_path, registry):
                  "@rule('Relu', override=True)\ndef relu(view):\n    '''Relu counted as free.'''\n    return Cost()\n")
     r = onnx_cost.analyze(model, rules=[f])
     assert r.total.flops == 0 and r.nodes[0].status == "counted"
+
+
+def _plugin_dist(site: Path, group: str) -> None:
+    """An installed distribution in folder ``site`` declaring one entry point in ``group``:
+    a module whose rule counts com.example's Tanh2 as 3 transcendental ops an element."""
+    dist = site / "tanh2_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tanh2-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(f"[{group}]\ntanh2 = tanh2_plugin_mod\n")
+    (site / "tanh2_plugin_mod.py").write_text(
+        "from onnx_cost.rules import Cost, rule\n"
+        "@rule('Tanh2', domain='com.example')\ndef tanh2(view):\n    '''3 per element.'''\n"
+        "    return Cost(transcendental=3 * view.out_numel(0))\n")
+
+
+def test_an_installed_plugin_is_found_and_loaded(tmp_path, registry, monkeypatch):
+    """may_have_plugins reads the entry_points.txt files of sys.path's distributions: one that
+    names the group makes load_entry_points import it (2·5 elements × 3 = 30 ops)."""
+    site = tmp_path / "site"
+    _plugin_dist(site, plugins.ENTRY_POINT_GROUP)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
+    assert plugins.may_have_plugins()
+    plugins.load_entry_points()
+    assert onnx_cost.analyze(_model(tmp_path, "Tanh2", "com.example")).total.flops == 30
+
+
+def test_no_plugin_in_sight_skips_the_metadata_scan(tmp_path, monkeypatch):
+    """A distribution of another group, or none: nothing could register a rule. A zip archive
+    on sys.path is not looked into here: importlib.metadata decides."""
+    site = tmp_path / "site"
+    _plugin_dist(site, "some.other.group")
+    monkeypatch.setattr("sys.path", [str(site), str(tmp_path / "absent")])
+    assert not plugins.may_have_plugins()
+    egg_info = tmp_path / "old_plugin-0.1.egg" / "EGG-INFO"  # an old egg on sys.path, its metadata inside
+    egg_info.mkdir(parents=True)
+    (egg_info / "entry_points.txt").write_text(f"[{plugins.ENTRY_POINT_GROUP}]\nold = old_mod\n")
+    monkeypatch.setattr("sys.path", [str(site), str(egg_info.parent)])
+    assert plugins.may_have_plugins()
+    upper = tmp_path / "upper" / "Tanh2_Plugin-0.1.DIST-INFO"  # importlib.metadata matches names in any case
+    upper.mkdir(parents=True)
+    (upper / "entry_points.txt").write_text(f"[{plugins.ENTRY_POINT_GROUP}]\ntanh2 = tanh2_plugin_mod\n")
+    monkeypatch.setattr("sys.path", [str(site), str(upper.parent)])
+    assert plugins.may_have_plugins()
+    archive = tmp_path / "plugins.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    monkeypatch.setattr("sys.path", [str(site), str(archive)])
+    assert plugins.may_have_plugins()

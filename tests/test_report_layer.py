@@ -69,6 +69,23 @@ def test_group_by_op_type_counts_a_shared_weight_once_per_group():
     assert r.total.params == 16
 
 
+def test_group_and_total_is_group_and_sum_records_in_one_pass():
+    """The analysis's by_op_type and total come from one pass: the same Totals as ``group`` and
+    ``sum_records``. Two MatMuls of 56 FLOPs share w (16 params, once), Relu 8 compares:
+    120 FLOPs in all; a record whose key is None is in the total, in no group."""
+    from onnx_cost.model.totals import group_and_total, sum_records
+
+    r = onnx_cost.analyze(_shared_weight_model())
+    groups, total = group_and_total(r.nodes, by_op_type, r.param_sizes, r.constant_sizes)
+    assert groups == group(r.nodes, by_op_type, r.param_sizes, r.constant_sizes)
+    assert total == sum_records(r.nodes, r.param_sizes, r.constant_sizes) == r.total
+    assert (total.flops, total.params, total.nodes) == (2 * 56 + 8, 16, 3)
+    only_relu, all_three = group_and_total(r.nodes, lambda n: n.op_type if n.op_type == "Relu" else None)
+    assert list(only_relu) == ["Relu"] and only_relu["Relu"].flops == 8 and all_three.flops == 120
+    assert all_three.params == 2 * 16  # no param_sizes: each record's own params, w twice
+    assert group_and_total([], by_op_type) == ({}, Totals())
+
+
 def test_group_by_scope_at_any_depth():
     r = onnx_cost.analyze(_shared_weight_model())
     top = r.group(by_scope(1))
@@ -153,6 +170,10 @@ RESNET_CLASSES = (
 def test_scope_path_from_every_exporter(name, metadata, path):
     got, _ = ScopeParser().parse(name, metadata)
     assert got == path
+    parser = ScopeParser()  # the walk's call: the path and its scope column, the same twice (cached by prefix)
+    column = "/" + "/".join(path) if path else ""
+    assert parser.scope(name, metadata) == parser.scope(name, metadata) == (path, parser.parse(name, metadata)[1],
+                                                                            column)
 
 
 def test_dynamo_class_hierarchy_in_step_with_the_path():
@@ -231,7 +252,7 @@ def test_records_carry_precision_and_zero_compute_has_none():
 
 def test_record_of_is_the_dataclass_constructor():
     """record_of fills NodeRecord's slots in field order: the same record as NodeRecord(*values),
-    still frozen, and a missing or extra value refused."""
+    still frozen, and a missing or extra value refused as the constructor refuses it."""
     from onnx_cost.model.report import NodeRecord, record_of
 
     values = [f"value {i}" for i in range(len(dataclasses.fields(NodeRecord)))]  # each field its own
@@ -240,5 +261,8 @@ def test_record_of_is_the_dataclass_constructor():
     assert [getattr(r, f.name) for f in dataclasses.fields(NodeRecord)] == values
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.name = "x"  # type: ignore[misc]
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         record_of(*values[:-1])
+    with pytest.raises(TypeError):
+        record_of(*values, "one too many")
+    assert type(record_of(*values)) is NodeRecord and not hasattr(r, "__dict__")

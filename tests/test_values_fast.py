@@ -42,3 +42,18 @@ def test_trilu_upper_and_lower_with_k():
     (lower,) = _run(helper.make_node("Trilu", ["x", "k"], ["y"], upper=0), [x, np.array(-1, dtype=np.int64)])
     # strictly below the diagonal: 1 + 2 = 3 ones
     assert lower.tolist() == [[0, 0, 0], [1, 0, 0], [1, 1, 0]]
+
+
+def test_expand_broadcasts_both_ways_as_the_reference():
+    """Expand's value is the input times ones of the shape: a [3, 1] column expanded to
+    [2, 1, 4] broadcasts both ways to [2, 3, 4] (the spec's bidirectional broadcast)."""
+    x = np.array([[1], [2], [3]], dtype=np.int64)
+    (y,) = _run(helper.make_node("Expand", ["x", "s"], ["y"]), [x, np.array([2, 1, 4], dtype=np.int64)])
+    assert y.dtype == np.int64 and y.shape == (2, 3, 4)
+    assert y[1].tolist() == [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]]
+
+
+def test_expand_of_a_bool_mask_stays_bool():
+    (y,) = _run(helper.make_node("Expand", ["x", "s"], ["y"]),
+                [np.array([True, False]), np.array([2, 2], dtype=np.int64)])
+    assert y.dtype == np.bool_ and y.tolist() == [[True, False], [True, False]]

@@ -39,9 +39,8 @@ from onnx_cost.model.report import (
     Report,
     Totals,
     View,
-    sum_records,
 )
-from onnx_cost.model.totals import by_op_type, group
+from onnx_cost.model.totals import by_op_type, group_and_total
 from onnx_cost.rules.node import TensorInfo, nbytes, numel
 from onnx_cost.rules.registry import is_onnx_domain, norm_domain
 
@@ -124,9 +123,9 @@ def _analyze(
     notes: dict[str, str] = {}  # --branch choices a known condition overrides (shared by both passes)
     with _declared_bound(graph, dims):
         gs = None
-        if all(t.known for t in bound.values()):
-            engine = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims, notes)
-            gs = engine.run(graph, bound_inputs=bound)
+        if all(t.known for t in bound.values()):  # (no name keeps the engine, its caches, past its run)
+            gs = _engine(ShapeEngine(opsets, proto.ir_version, None, base_dir), chosen, dims, notes).run(
+                graph, bound_inputs=bound)
         if gs is None or _unknown(gs):
             # Symbolic or unknown dims remain: onnx's data propagation can carry symbols
             # through shape arithmetic; use its result as hints for our pass.
@@ -141,15 +140,25 @@ def _analyze(
     walker = Walker(opsets)
     walker.logical = statics.logical
     walker.walk(gs)
-    report = _aggregate(proto, p.path, opsets, gs, walker.records, bound, statics.logical)
+    records, data_ifs = walker.records, walker.data_ifs
+    del walker  # its memo and scope caches: the peak memory is the aggregation's
+    _drop_node_facts(gs)
+    report = _aggregate(proto, p.path, opsets, gs, records, bound, statics.logical)
     from onnx_cost.analyzer.derived import describe
     from onnx_cost.analyzer.lenient import lenient_warnings
 
     return replace(
-        report, unused_params=statics.unused, data_ifs=walker.data_ifs, quant_params=statics.quant,
+        report, unused_params=statics.unused, data_ifs=data_ifs, quant_params=statics.quant,
         derived_dims=describe(graph, report.missing_dims),
         warnings=[*report.warnings, *warnings, *notes.values(), *[w for w in [statics.warning()] if w],
-                  *lenient_warnings(walker.records)])
+                  *lenient_warnings(records)])
+
+
+def _drop_node_facts(gs: GraphShapes) -> None:
+    """Free what only the walk reads (each graph's node order, what the shape pass read of
+    each node, inference errors) before the aggregation: the report keeps the tensors, not these."""
+    for g in _graphs(gs):
+        g.order, g.reads, g.node_errors = [], {}, {}
 
 
 def _engine(engine: ShapeEngine, chosen: dict[str, bool], dims: DimBinding, notes: dict[str, str]) -> ShapeEngine:
@@ -326,16 +335,17 @@ def _aggregate(
     param_sizes: dict[str, tuple[int, int]] = {}
     unknown_tensors = 0
     for g in _graphs(gs):
+        params = g.params
         for name, t in _local(g).items():
-            if name in g.params and t.known:
+            if not t.known:
+                unknown_tensors += 1
+            elif name in params:
                 n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
                 param_sizes[name] = (n, nbytes(n, t.bits))
                 if logical and name in logical:
                     param_sizes[name] = logical[name]
-            if not t.known:
-                unknown_tensors += 1
     const_sizes = {n: v for g in _graphs(gs) for n, v in _sizes(_local(g), g.constants).items()}
-    sums = group(records, by_op_type, param_sizes, const_sizes)
+    sums, total = group_and_total(records, by_op_type, param_sizes, const_sizes)
     by_op = dict(sorted(sums.items(), key=lambda kv: (-kv[1].flops, -kv[1].int_ops, kv[0])))
     status: Counter[str] = Counter()
     uncounted: dict[str, dict[str, Any]] = {}
@@ -388,7 +398,7 @@ def _aggregate(
     report = Report(
         model=info,
         nodes=records,
-        total=sum_records(records, param_sizes, const_sizes),
+        total=total,
         by_op_type=by_op,
         coverage=cov,
         uncounted=uncounted,

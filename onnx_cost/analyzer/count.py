@@ -47,11 +47,14 @@ def looks(view: NodeView) -> Looks:
 MEMO_VALUE_ELEMENTS = 4096  # a node reading a larger known value is counted afresh (its key would cost more)
 
 
-def _memo_key(view: NodeView, err: str | None) -> tuple[Any, ...] | None:
-    """Everything a rule can read of ``view`` but its name, or None when a known value
+def _memo_key(
+    domain: str, op_type: str, opset: int, attrs: Mapping[str, Any], err: str | None,
+    inputs: tuple[TensorInfo | None, ...], outputs: tuple[TensorInfo | None, ...],
+) -> tuple[Any, ...] | None:
+    """Everything a rule can read of a node's view but its name, or None when a known value
     is too large (or not an array) to key on."""
     sig: list[tuple[Any, ...] | None] = []
-    for t in view.inputs + view.outputs:
+    for t in inputs + outputs:
         if t is None:
             sig.append(None)
             continue
@@ -62,7 +65,7 @@ def _memo_key(view: NodeView, err: str | None) -> tuple[Any, ...] | None:
             sig.append((t.shape, t.dtype, t.bits, t.static, v.dtype.str, v.shape, v.tobytes()))
         else:
             return None
-    return (view.domain, view.op_type, view.opset, id(view.attrs), err, len(view.inputs), *sig)
+    return (domain, op_type, opset, id(attrs), err, len(inputs), *sig)
 
 
 def printable_detail(f: Facts) -> Facts:
@@ -104,16 +107,21 @@ class Memo:
         self._memo: dict[tuple[Any, ...], tuple[Facts, str, Looks, Mapping[str, Any]]] = {}
         self._ours: dict[tuple[str, str], bool] = {}  # op -> its rule is built in
 
-    def __call__(self, view: NodeView, err: str | None) -> tuple[Facts, str, Looks]:
-        """``count``, the precision and the record's shapes of a node, memoized: identical
-        nodes (the layers of a transformer, a long chain) count identically, as rules are
-        pure functions of the view. The key is the whole view but the node's name, which
-        only error messages use: so only counted, zero and uncounted facts are kept."""
-        key = _memo_key(view, err)
+    def of(
+        self, name: str, op_type: str, domain: str, opset: int, attrs: Mapping[str, Any],
+        inputs: tuple[TensorInfo | None, ...], outputs: tuple[TensorInfo | None, ...], err: str | None,
+    ) -> tuple[Facts, str, Looks]:
+        """``count``, the precision and the record's shapes of the node whose view is
+        ``NodeView(name, op_type, ...)``, memoized: identical nodes (the layers of a
+        transformer, a long chain) count identically, as rules are pure functions of the
+        view. The key is the whole view but the node's name, which only error messages use:
+        so only counted, zero and uncounted facts are kept. The view is built on a miss only."""
+        key = _memo_key(domain, op_type, opset, attrs, err, inputs, outputs)
         if key is not None:
             hit = self._memo.get(key)
             if hit is not None:
                 return hit[0], hit[1], hit[2]
+        view = NodeView(name, op_type, domain, opset, attrs, inputs, outputs)
         c = printable_detail(count(view, err))
         prec = precision(view, c.cost) if c.status == COUNTED else ""
         shown = looks(view)

@@ -9,7 +9,7 @@ times (value_info, onnx's whole-graph hints).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import fields
+from dataclasses import fields, make_dataclass
 from math import prod
 from typing import Any
 
@@ -27,25 +27,22 @@ Fields = tuple[Any, str, int]  # (shape or None, dtype, bits) of a TensorInfo
 
 def _info_factory() -> Callable[..., TensorInfo]:
     """``TensorInfo(name, shape, dtype, bits, value, static)`` without the frozen dataclass's
-    __init__ (six object.__setattr__ calls cost as much as the rest of a node's pass): the
-    slots are filled directly. The class itself where its fields are not these six slots."""
+    __init__ (six object.__setattr__ calls cost as much as the rest of a node's pass): a
+    mutable twin with TensorInfo's very slots (same names, same order: the same layout) is
+    filled by plain slot stores, then made a TensorInfo. The class itself where its fields
+    are not these six slots."""
     names = ("name", "shape", "dtype", "bits", "value", "static")
     if (tuple(f.name for f in fields(TensorInfo)) != names or getattr(TensorInfo, "__slots__", ()) != names
             or hasattr(TensorInfo, "__post_init__")):
         return TensorInfo
-    new = object.__new__
-    s_name, s_shape, s_dtype, s_bits, s_value, s_static = (TensorInfo.__dict__[n].__set__ for n in names)
+    unfrozen = make_dataclass("_UnfrozenInfo", [(f.name, f.type) for f in fields(TensorInfo)], slots=True, eq=False,
+                              repr=False, match_args=False)
 
     def make(name: str, shape: Any, dtype: str = "", bits: int = 0, value: Any = None,
              static: bool = False) -> TensorInfo:
-        t = new(TensorInfo)
-        s_name(t, name)
-        s_shape(t, shape)
-        s_dtype(t, dtype)
-        s_bits(t, bits)
-        s_value(t, value)
-        s_static(t, static)
-        return t
+        t: Any = unfrozen(name, shape, dtype, bits, value, static)
+        t.__class__ = TensorInfo
+        return t  # a TensorInfo now
 
     return make
 

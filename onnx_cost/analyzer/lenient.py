@@ -14,18 +14,20 @@ def _stft_rank2(r: NodeRecord) -> bool:
     return r.op_type == "STFT" and r.domain == "" and sig is not None and len(sig) == 2
 
 
-# (what to look for, what the warning says of it)
+# (the op it concerns, what to look for in its records, what the warning says of it)
 _LENIENT = (
-    (_stft_rank2, "STFT with a rank-2 signal [batch, length]: the ONNX spec (STFT, opset 17) requires rank 3 "
-                  "[batch, length, 1 or 2]; counted as onnxruntime runs it, a real signal [batch, length, 1]"),
+    ("STFT", _stft_rank2,
+     "STFT with a rank-2 signal [batch, length]: the ONNX spec (STFT, opset 17) requires rank 3 "
+     "[batch, length, 1 or 2]; counted as onnxruntime runs it, a real signal [batch, length, 1]"),
 )
 
 
 def lenient_warnings(records: Sequence[NodeRecord]) -> list[str]:
     """One warning per kind of spec-invalid, runtime-accepted input the counted nodes have."""
     out = []
-    for match, what in _LENIENT:
-        names = [r.name or r.op_type for r in records if r.status == COUNTED and r.branch != NOT_TAKEN and match(r)]
+    for op, match, what in _LENIENT:  # the op first: one comparison for every other node
+        names = [r.name or r.op_type for r in records
+                 if r.op_type == op and r.status == COUNTED and r.branch != NOT_TAKEN and match(r)]
         if names:
             more = f" and {len(names) - 3} more" if len(names) > 3 else ""
             shown = ", ".join(printable(n, 60) for n in names[:3]) + more

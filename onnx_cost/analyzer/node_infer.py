@@ -45,6 +45,9 @@ class Op:
     valued: bool  # the value of its outputs may be computed (node_values.py)
     special: bool  # node_values.SPECIAL: computed from more than its inputs' values
     bare: Decoded | None = None  # attrs.decode of the op with no attributes, once seen
+    # signature.violation by input count, for an op it judges by that count alone (no least
+    # ranks); None for the others
+    by_count: dict[int, str] | None = None
 
 
 class NodeInference:
@@ -53,8 +56,9 @@ class NodeInference:
     def __init__(self, opsets: dict[str, int], ir_version: int) -> None:
         self.ir_version = ir_version
         self.opset_protos = [helper.make_opsetid(d, v) for d, v in opsets.items()]
-        # tensor name -> (shape, dtype, TypeProto), reused while the shape still matches
-        self._types: dict[str, tuple[Any, str, onnx.TypeProto]] = {}
+        # (dtype, shape) -> its TypeProto: onnx's own where an inference gave that type, else
+        # built once (inference is a function of the types and values it reads: the cache key)
+        self._types: dict[tuple[str, Any], onnx.TypeProto] = {}
         self._cache: dict[tuple[Any, ...], list[Entry | None] | str] = {}
         self._tensors: dict[tuple[Any, ...], Any] = {}  # value key -> TensorProto (unnamed) or None
 
@@ -75,20 +79,13 @@ class NodeInference:
             found = self._uncached(node, op, ins, attrs)
             hit = found if isinstance(found, str) else [None if tp is None else _entry(tp) for tp in found]
             self._cache[key] = hit
+            for entry in () if isinstance(hit, str) else hit:
+                if entry is not None and entry[2] and entry[1].dtype:  # onnx's type, for the nodes reading them
+                    self._types.setdefault((entry[1].dtype, entry[1].shape), entry[0])
         if isinstance(hit, str):
             errors[id(node)] = hit
             return []
-        out: Outs = []
-        types = self._types
-        for name, entry in zip(outputs, hit):
-            if entry is None or not name:
-                out.append(None)
-                continue
-            if entry[2]:
-                t = entry[1]
-                types[name] = (t.shape, t.dtype, entry[0])
-            out.append(entry[1])
-        return out
+        return [None if entry is None or not name else entry[1] for name, entry in zip(outputs, hit)]
 
     def _uncached(self, node: onnx.NodeProto, op: Op, ins: list[TensorInfo | None],
                   attrs: Mapping[str, Any]) -> list[onnx.TypeProto | None] | str:
@@ -147,11 +144,10 @@ class NodeInference:
     def _type(self, t: TensorInfo) -> onnx.TypeProto | None:
         if not t.dtype:
             return None
-        hit = self._types.get(t.name)
-        if hit is not None and hit[0] == t.shape and hit[1] == t.dtype:
-            return hit[2]
-        tp = type_from_info(t, _ELEM[t.dtype])
-        self._types[t.name] = (t.shape, t.dtype, tp)
+        key = (t.dtype, t.shape)
+        tp = self._types.get(key)
+        if tp is None:
+            tp = self._types[key] = type_from_info(t, _ELEM[t.dtype])
         return tp
 
 

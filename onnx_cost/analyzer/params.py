@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import onnx
 
@@ -200,6 +201,12 @@ def _domain(node: onnx.NodeProto) -> str:
     return norm_domain(node.domain)
 
 
+# The op types whose readers can make a tensor a quant param (quant_slot): the QUANT_SLOTS
+# ops, QLinearConcat, and DynamicQuantizeLinear (a Mul by its computed scale)
+_QUANT_OPS = frozenset({op for _, op in QUANT_SLOTS} | {"QLinearConcat", "DynamicQuantizeLinear"})
+_OP_TYPE, _INPUT = attrgetter("op_type"), attrgetter("input")
+
+
 class _Index:
     """Who reads each tensor, over the main graph and every subgraph."""
 
@@ -207,9 +214,12 @@ class _Index:
         self._gs = gs
         self.outputs = outputs
         self._read: set[str] = set()
+        self.op_types: set[str] = set()  # every op type of the graphs: most models hold no quant op
         for g in _graphs(gs):
-            for node in g.order:
-                self._read.update(node.input)
+            for names in map(_INPUT, g.order):
+                self._read.update(names)
+            self.op_types.update(map(_OP_TYPE, g.order))
+        self._quantized = not self.op_types.isdisjoint(_QUANT_OPS)
         self._readers: dict[str, list[tuple[onnx.NodeProto, int, GraphShapes]]] | None = None
         self._scales: set[str] | None = None  # DynamicQuantizeLinear's computed scales
 
@@ -229,7 +239,7 @@ class _Index:
     def quant_slot(self, name: str, depth: int = 0) -> bool:
         """True when tensor ``name`` (or a chain of CHAIN_OPS of it) is read as a scale or a
         zero point (QUANT_SLOTS), or multiplies the scale DynamicQuantizeLinear computes."""
-        if depth > 16:
+        if depth > 16 or not self._quantized:  # without a quant op no reader makes it one
             return False
         for node, i, _ in self.readers.get(name, ()):
             key = (_domain(node), node.op_type)
@@ -251,6 +261,8 @@ class _Index:
     def logical_size(self, name: str) -> int | None:
         """The weights a packed tensor holds, where that is not its element count: MatMulNBits'
         B (uint8 blobs of ``bits``-bit weights) holds K·N."""
+        if "MatMulNBits" not in self.op_types:
+            return None
         for node, i, _ in self.readers.get(name, ()):
             if i == 1 and node.op_type == "MatMulNBits" and _domain(node) == MS:
                 a = {x.name: x.i for x in node.attribute if x.type == onnx.AttributeProto.INT}
@@ -299,8 +311,9 @@ def split_statics(proto: onnx.ModelProto, gs: GraphShapes) -> StaticSplit:
     constants and unused initializers."""
     index = _Index(gs, {o.name for o in proto.graph.output})
     out = StaticSplit()
+    sources = not index.op_types.isdisjoint(SOURCE_OPS)
     for g in _graphs(gs):
-        built = {o for node in g.order if node.op_type in SOURCE_OPS for o in node.output}
+        built = {o for node in g.order if node.op_type in SOURCE_OPS for o in node.output} if sources else set()
         local = getattr(g.tensors, "maps", [g.tensors])[0]
         for name in sorted(g.params | g.constants):
             t = local.get(name)

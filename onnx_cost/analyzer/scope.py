@@ -38,24 +38,30 @@ class ScopeParser:
 
     def __init__(self) -> None:
         self._shared: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
-        self._by_prefix: dict[str, tuple[str, ...]] = {}
+        self._by_prefix: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {}  # name prefix -> scope()
         self._text: dict[tuple[str, ...], str] = {(): ""}
 
     def parse(self, name: str, metadata: Mapping[str, str]) -> Scope:
         """(scope_path, scope_classes) of a node from its name and metadata."""
+        path, classes, _ = self.scope(name, metadata)
+        return path, classes
+
+    def scope(self, name: str, metadata: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        """``parse`` and the scope column (``text``) of its path, at once: from the name, once
+        per name prefix (the nodes of one module share it)."""
         if metadata:
             got = self._from_metadata(metadata)
             if got is not None:
-                return got
+                return got[0], got[1], self.text(got[0])
         cut = name.rfind("/")
         if cut < 0:
-            return (), ()
+            return (), (), ""
         prefix = name[:cut]
-        path = self._by_prefix.get(prefix)
-        if path is None:
+        hit = self._by_prefix.get(prefix)
+        if hit is None:
             path = self._share(tuple(p for p in prefix.split("/") if p))
-            self._by_prefix[prefix] = path
-        return path, ()
+            hit = self._by_prefix[prefix] = (path, (), self.text(path))
+        return hit
 
     def text(self, path: tuple[str, ...]) -> str:
         """The scope column: ``/a/b/c``; "" for no scope."""

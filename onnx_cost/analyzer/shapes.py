@@ -33,6 +33,7 @@ from onnx_cost.analyzer.signature import violation
 from onnx_cost.analyzer.topo import graph_reads, sort
 from onnx_cost.analyzer.values import SMALL, tensor_value
 from onnx_cost.model.dtypes import dtype_of, is_param_dtype
+from onnx_cost.rules._ranks import MIN_RANKS
 from onnx_cost.rules.node import TensorInfo, is_float_dtype
 from onnx_cost.rules.registry import SHAPES, SHAPES_FIRST, ensure, is_onnx_domain, norm_domain
 
@@ -47,6 +48,12 @@ _RANDOM = frozenset(
 )
 
 
+# What the pass reads of a node, kept for the walker (one read of each node): its decoded
+# attributes and "" or why they make it invalid (attrs.decode), its op's (normalized domain,
+# op_type) and opset, and its input and output names, the strings the tensors' infos hold.
+NodeRead = tuple[Decoded, tuple[str, str], int, tuple[str, ...], tuple[str, ...]]
+
+
 @dataclass
 class GraphShapes:
     """What the shape engine learned about one graph (and, nested, its subgraphs)."""
@@ -58,9 +65,8 @@ class GraphShapes:
     params: set[str] = field(default_factory=set)  # weight tensors: sources of float/quant type
     constants: set[str] = field(default_factory=set)  # static non-weight tensors (int64 shapes, masks)
     trip_counts: dict[int, int | None] = field(default_factory=dict)  # id(Loop node) -> M
-    # id(node) -> its decoded attributes and "" or why they make it invalid (attrs.decode),
-    # decoded once here and read again by the walker
-    attrs: dict[int, Decoded] = field(default_factory=dict)
+    # id(node) -> what the pass read of it, read again by the walker instead of the node
+    reads: dict[int, NodeRead] = field(default_factory=dict)
     # id(If node) -> the condition the user chose for it (--branch), where its own is data
     chosen: dict[int, bool] = field(default_factory=dict)
 
@@ -125,7 +131,7 @@ class ShapeEngine:
                     return gs
             except Exception as e:  # re-raised below, unless the graph's order says otherwise
                 failure = e
-            self._dropped.append(gs.attrs)  # keeps its decodings alive: cache keys hold their ids
+            self._dropped.append(gs.reads)  # keeps its decodings alive: cache keys hold their ids
         gs, tensors, own = self._start(graph, outer, bound_inputs)
         gs.order, in_order = sort(graph, set(tensors.keys()))
         if failure is not None and in_order:
@@ -172,18 +178,28 @@ class ShapeEngine:
         inits = graph.initializer
         # the fields every initializer needs, read in C; the tensor itself only for small values
         fields = zip(map(_NAME, inits), map(tuple, map(_ALL, map(_DIMS, inits))), map(_DATA_TYPE, inits))
+        # what an element type and a dims tuple give, once each: weights repeat both, and
+        # equal shapes share one tuple
+        kinds: dict[int, tuple[str, int, bool, bool]] = {}
+        shapes: dict[tuple[int, ...], tuple[Any, ...]] = {}
         for i, (name, dims, code) in enumerate(fields):
-            dt, bits = dtype_of(code)
-            flt = is_float_dtype(dt)
+            kind = kinds.get(code)
+            if kind is None:
+                dt, bits = dtype_of(code)
+                kind = kinds[code] = (dt, bits, is_float_dtype(dt), is_param_dtype(dt))
+            dt, bits, flt, param = kind
+            shape = shapes.get(dims)
+            if shape is None:
+                shape = shapes[dims] = sane_dims(dims)
             value = None
             if not flt or prod(dims) <= 16:
                 t = inits[i]
                 value = tensor_value(t)
                 if value is None and not flt and t.data_location == onnx.TensorProto.EXTERNAL:
                     value = read_small_int(t, self.base_dir, SMALL)  # a shape tensor, not a weight
-            local[name] = new_info(name, sane_dims(dims), dt, bits, value, True)
+            local[name] = new_info(name, shape, dt, bits, value, True)
             names.add(name)
-            (gs.params if is_param_dtype(dt) else gs.constants).add(name)
+            (gs.params if param else gs.constants).add(name)
         for si in graph.sparse_initializer:
             v = si.values
             dt, bits = dtype_of(v.data_type)
@@ -204,6 +220,7 @@ class ShapeEngine:
             key=(nd, op_type), version=self.opsets.get(nd, 1), schema=schema, ours=fn if first else None,
             control=op_type in CONTROL_FLOW and nd == "", source=op_type in SOURCE_OPS,
             random=op_type in _RANDOM, valued=op_type in VALUED and is_onnx_domain(nd), special=op_type in SPECIAL,
+            by_count=None if (nd, op_type) in MIN_RANKS else {},
         )
         self._ops[(domain, op_type)] = op
         return op
@@ -234,11 +251,19 @@ class ShapeEngine:
             decoded = op.bare or self._bare(node, op)
         attrs, bad = decoded
         if not bad:  # arity and ranks against the op's signature, before any shape function or rule
-            bad = violation(op.key, op.version, inputs, ins)
+            counts = op.by_count
+            if counts is None:
+                bad = violation(op.key, op.version, inputs, ins)
+            else:  # judged by the input count alone: once per count
+                bad = counts.get(len(inputs))  # type: ignore[assignment]  # None: not judged yet
+                if bad is None:
+                    bad = counts[len(inputs)] = violation(op.key, op.version, inputs, ins)
             if bad:
                 decoded = (attrs, bad)
-        gs.attrs[id(node)] = decoded
         outputs = node.output[:]
+        # the names as the tensors' infos hold them (protobuf hands out a new copy each read)
+        names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(inputs, ins)])
+        gs.reads[id(node)] = (decoded, op.key, op.version, names, tuple(outputs))
         if bad:  # malformed attributes: nothing (onnx's C++ included) is handed them
             outs: list[TensorInfo | None] = []
         elif op.control:

@@ -85,16 +85,18 @@ def _graph_ok(g: onnx.GraphProto, depth: int, graphs: list[Any], others: list[An
     attrs = list(_each("attribute", nodes))
     if attrs and not _STR.issuperset(map(type, chain.from_iterable(map(_ATTR_STRS, attrs)))):
         return False
+    tensors = []  # the tensor attributes' (Constant's value), checked at once below
     for a in attrs:
         if a.HasField("g"):
             graphs.append((a.g, depth + 1))
         graphs.extend((sg, depth + 1) for sg in a.graphs)
         t = a.type
         if t == A.TENSOR and not a.HasField("g"):
-            if not _tensors_ok([a.t]):
-                return False
+            tensors.append(a.t)
         elif (t not in _SIMPLE or _payload(a)) and not _fields_ok(a, others, skip=_SUBGRAPH_FIELDS):
             return False  # (subgraphs are walked as graphs)
+    if tensors and not _tensors_ok(tensors):
+        return False
     for n in nodes:
         meta = n.metadata_props
         if len(meta):

@@ -239,6 +239,8 @@ _FAST: dict[str, Any] = {
     "LessOrEqual": lambda n, v, i: np.less_equal(i[0], i[1]),
     "Not": lambda n, v, i: np.logical_not(i[0]),
     "Transpose": lambda n, v, i: np.transpose(i[0], n.get("perm") or None),
+    # op_expand.py's own arithmetic (the broadcast as a product with ones): Swin's masks
+    "Expand": lambda n, v, i: i[0] * np.ones(i[1], dtype=i[0].dtype),
 }
 for _op, _fn in (("Add", np.add), ("Sub", np.subtract), ("Mul", np.multiply)):
     _FAST[_op] = (lambda fn: lambda n, v, i: fn(i[0], i[1]) if _same(i[0], i[1]) else None)(_fn)

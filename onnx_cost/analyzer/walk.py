@@ -14,7 +14,7 @@ from onnx_cost.analyzer.bindings import condition_source
 from onnx_cost.analyzer.count import Facts, Memo, invalid, looks, printable_detail
 from onnx_cost.analyzer.params import LEARNED_ATTRS, learned_sizes
 from onnx_cost.analyzer.scope import ScopeParser
-from onnx_cost.analyzer.shapes import CONTROL_FLOW, GraphShapes
+from onnx_cost.analyzer.shapes import CONTROL_FLOW, GraphShapes, NodeRead
 from onnx_cost.model.report import (
     COUNTED,
     LARGER,
@@ -69,63 +69,65 @@ class Walker:
         total = NO_COST
         sub = graph_path != ""
         self._enclosing.append(gs)
+        weights = self._weights(gs)
         for node in gs.order:
-            c = self._node(node, gs, graph_path, scale, per_iter, branch)
+            c = self._node(node, gs, weights, graph_path, scale, per_iter, branch)
             if sub:
                 total = total + c
         self._enclosing.pop()
         return total
 
-    def _view(
-        self, node: onnx.NodeProto, gs: GraphShapes, in_names: tuple[str, ...], out_names: tuple[str, ...]
-    ) -> tuple[NodeView, str]:
-        """The rule's view of ``node`` (attributes as the shape pass decoded them) and ""
-        or why its attributes make it invalid."""
-        domain = norm_domain(node.domain)
-        version = self.opsets.get(domain, 1)
-        decoded = gs.attrs.get(id(node))
-        attrs, bad = decoded if decoded is not None else decode(node, version, domain)
+    def _weights(self, gs: GraphShapes) -> dict[str, tuple[int, int]]:
+        """(elements, bytes) of each param of the graph itself whose shape is known (a packed
+        one: the weights it holds, ``logical``): what a node reading it counts in its params."""
+        local = getattr(gs.tensors, "maps", [gs.tensors])[0]  # a graph's params are its own tensors
+        out: dict[str, tuple[int, int]] = {}
+        for name in gs.params:
+            t = local.get(name)
+            if t is not None and t.static and t.known:
+                packed = self.logical.get(name)
+                if packed is None:
+                    n = numel(t.shape)  # known: every dim is an int
+                    packed = (n, nbytes(n, t.bits))
+                out[name] = packed
+        return out
+
+    def _node(
+        self, node: onnx.NodeProto, gs: GraphShapes, weights: Mapping[str, tuple[int, int]], graph_path: str,
+        scale: int, per_iter: bool, branch: str,
+    ) -> Cost:
+        """Record one node; its cost per execution of the graph (control flow: its bodies');
+        ``weights``: ``_weights(gs)``."""
+        name = node.name
+        at = id(node)
+        read = gs.reads.pop(at, None)  # what the shape pass read of the node: read once, freed as walked
+        (attrs, bad_attrs), (domain, op_type), version, in_names, out_names = read or self._read(node)
         get = gs.tensors.get
         ins = tuple([get(n) if n else None for n in in_names])
         outs = tuple([get(n) if n else None for n in out_names])
-        return NodeView(node.name, intern(node.op_type), domain, version, attrs, ins, outs), bad
-
-    def _node(
-        self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str
-    ) -> Cost:
-        """Record one node; its cost per execution of the graph (control flow: its bodies')."""
-        in_names, out_names = tuple(node.input), tuple(node.output)
-        view, bad_attrs = self._view(node, gs, in_names, out_names)
-        # the records share the shape pass's name strings (protobuf hands out a new copy each read)
-        in_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(in_names, view.inputs)])
-        out_names = tuple([t.name if t is not None and t.name == n else n for n, t in zip(out_names, view.outputs)])
-        flow = view.op_type in CONTROL_FLOW and view.domain == "" and not bad_attrs
+        flow = op_type in CONTROL_FLOW and domain == "" and not bad_attrs
         if flow:  # its record goes before its bodies' records: keep the slot
             slot = len(self.records)
             self.records.append(None)  # type: ignore[arg-type]  # filled below, before anyone reads it
             c = printable_detail(self._control(node, gs, graph_path, scale, per_iter, branch))
-            prec, shown = "", looks(view)
+            prec, shown = "", looks(NodeView(name, op_type, domain, version, attrs, ins, outs))
         elif bad_attrs:  # malformed attributes (attrs.decode): invalid, whatever the op
+            view = NodeView(name, op_type, domain, version, attrs, ins, outs)
             c, prec, shown = printable_detail(invalid(view, bad_attrs)), "", looks(view)
-        else:
-            c, prec, shown = self._count(view, gs.node_errors.get(id(node)))
+        else:  # the rule sees a NodeView of these, built only when the memo does not know it
+            c, prec, shown = self._count.of(name, op_type, domain, version, attrs, ins, outs, gs.node_errors.get(at))
         params = pbytes = 0
-        weights = gs.params
-        for name, t in zip(in_names, view.inputs):
-            if t is not None and t.static and name in weights and t.known:
-                packed = self.logical.get(name)
-                if packed is not None:
-                    params, pbytes = params + packed[0], pbytes + packed[1]
-                    continue
-                n = numel(t.shape)  # type: ignore[arg-type]  # known: every dim is an int
-                params += n
-                pbytes += nbytes(n, t.bits)
+        for tensor in in_names:
+            size = weights.get(tensor)
+            if size is not None:
+                params += size[0]
+                pbytes += size[1]
         # ai.onnx.ml parameters held in attributes
-        learned = learned_sizes(node) if view.op_type in _LEARNED_OPS else (0, 0)
+        learned = learned_sizes(node) if op_type in _LEARNED_OPS else (0, 0)
         metadata = {p.key: p.value for p in node.metadata_props} if len(node.metadata_props) else _NO_METADATA
-        path, classes = self._scopes.parse(view.name, metadata)
-        rec = record_of(  # NodeRecord's fields, in order (filled through its slots: one per node)
-            view.name, view.op_type, view.domain, self._scopes.text(path), graph_path,  # name ... graph
+        path, classes, scope = self._scopes.scope(name, metadata)
+        rec = record_of(  # NodeRecord's fields, in order
+            name, op_type, domain, scope, graph_path,  # name ... graph
             in_names, out_names, shown[0], shown[1], shown[2],  # input_names ... dtype
             c.status, c.cost, params + learned[0], pbytes + learned[1], learned[0], learned[1],  # status ... learned
             0 if branch in (SMALLER, NOT_TAKEN) else scale,  # weight
@@ -137,6 +139,13 @@ class Walker:
         else:
             self.records.append(rec)
         return c.unit if flow else c.cost
+
+    def _read(self, node: onnx.NodeProto) -> NodeRead:
+        """The node read as the shape pass reads it (a node it did not see: never in practice)."""
+        domain = norm_domain(node.domain)
+        version = self.opsets.get(domain, 1)
+        return (decode(node, version, domain), (domain, intern(node.op_type)), version, tuple(node.input),
+                tuple(node.output))
 
     def _control(
         self, node: onnx.NodeProto, gs: GraphShapes, graph_path: str, scale: int, per_iter: bool, branch: str

@@ -6,7 +6,7 @@ Rendering (table, CSV, JSON) lives in ``render``; nothing here formats text.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 from typing import Any, TypeVar
 
 from onnx_cost.model.graph import GraphIndex
@@ -95,18 +95,20 @@ class NodeRecord:
         return self.branch != NOT_TAKEN
 
 
-# NodeRecord's slot setters, in field order: a frozen dataclass's __init__ sets each field
-# through object.__setattr__, about half again slower, once per node of every analysis
-_SLOT_SETTERS = tuple(NodeRecord.__dict__[f].__set__ for f in NodeRecord.__dataclass_fields__)
-_new = object.__new__
+# A frozen dataclass's __init__ sets each field through object.__setattr__: four times the
+# cost of a plain slot store, once per node of every analysis. record_of fills a mutable twin
+# with NodeRecord's very slots (same names, same order, so the same memory layout) and then
+# makes it a NodeRecord: frozen from then on, equal to NodeRecord(*values).
+_Unfrozen = make_dataclass("_Unfrozen", [(f.name, f.type) for f in fields(NodeRecord)], slots=True, eq=False,
+                           repr=False, match_args=False)
+assert getattr(_Unfrozen, "__slots__", None) == NodeRecord.__slots__  # the layout __class__ assignment requires
 
 
 def record_of(*values: Any) -> NodeRecord:
-    """``NodeRecord(*values)``: every field given, in order, filled through its slot."""
-    r = _new(NodeRecord)
-    for put, v in zip(_SLOT_SETTERS, values, strict=True):
-        put(r, v)
-    return r
+    """``NodeRecord(*values)``: every field given, in order (TypeError otherwise)."""
+    r: Any = _Unfrozen(*values)
+    r.__class__ = NodeRecord
+    return r  # a NodeRecord now
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from onnx_cost.rules.cost import COUNT_FIELDS, Cost
 
@@ -93,50 +93,8 @@ def sum_records(
 
     Without ``param_sizes`` the records' own ``params`` are added (a tensor read by
     two of them then counts twice)."""
-    # Identical nodes share one cost record (the walk's memo): weights are summed per
-    # distinct record, and each is multiplied out once.
-    weights: dict[int, int] = {}
-    costs: list[Cost] = []
-    names: set[str] = set()
-    nodes = params = pbytes = learned = learned_bytes = 0
-    by_name = param_sizes is not None or bool(constant_sizes)
-    for r in records:
-        nodes += 1
-        w = r.weight
-        if w:
-            c = r.cost
-            k = id(c)
-            if k in weights:
-                weights[k] += w
-            else:
-                weights[k] = w
-                costs.append(c)
-        if param_sizes is None:
-            params += r.params
-            pbytes += r.param_bytes
-        else:
-            learned += r.learned_params
-            learned_bytes += r.learned_param_bytes
-        if by_name:
-            names.update(r.input_names)
-    acc = dict.fromkeys(COUNT_FIELDS, 0)
-    rb = wb = 0
-    for c in costs:
-        w = weights[id(c)]
-        for f in COUNT_FIELDS:
-            acc[f] += getattr(c, f) * w
-        rb += (c.read_bytes or 0) * w
-        wb += (c.write_bytes or 0) * w
-    if param_sizes is not None:  # learned attributes (ai.onnx.ml) belong to their node: no sharing
-        seen = [param_sizes[n] for n in names if n in param_sizes]
-        params = sum(v[0] for v in seen) + learned
-        pbytes = sum(v[1] for v in seen) + learned_bytes
-    consts = [constant_sizes[n] for n in names if n in constant_sizes] if constant_sizes else []
-    celems, cbytes = sum(v[0] for v in consts), sum(v[1] for v in consts)
-    return Totals(
-        params=params, param_bytes=pbytes, constants=celems, constant_bytes=cbytes,
-        read_bytes=rb, write_bytes=wb, nodes=nodes, **acc,
-    )
+    sums = _accumulate(records, None, param_sizes, constant_sizes)
+    return sums[None].totals(param_sizes, constant_sizes) if sums else Totals()
 
 
 def group(
@@ -147,12 +105,120 @@ def group(
 ) -> dict[K, Totals]:
     """Totals per ``key(record)``, in order of first appearance; records whose key is
     None are left out. Each shared weight (and constant) tensor counts once per group."""
-    buckets: dict[K, list[NodeRecord]] = {}
+    sums = _accumulate(records, key, param_sizes, constant_sizes)
+    return {k: v.totals(param_sizes, constant_sizes) for k, v in sums.items() if k is not None}
+
+
+def group_and_total(
+    records: Iterable[NodeRecord],
+    key: Callable[[NodeRecord], K | None],
+    param_sizes: ParamSizes | None = None,
+    constant_sizes: ParamSizes | None = None,
+) -> tuple[dict[K, Totals], Totals]:
+    """``group(records, key, ...)`` and ``sum_records(records, ...)`` from one pass over the
+    records: the total's counts are the sum of the groups' (integers: exactly), its params
+    and constants those of the union of the groups' tensor names."""
+    sums = _accumulate(records, key, param_sizes, constant_sizes)
+    groups = {k: v.totals(param_sizes, constant_sizes) for k, v in sums.items() if k is not None}
+    if not sums:
+        return groups, Totals()
+    whole = _Sum()
+    for v in sums.values():
+        whole.merge(v)
+    return groups, whole.totals(param_sizes, constant_sizes)
+
+
+class _Sum:
+    """What summing some records needs: each distinct cost record with its summed weight
+    (identical nodes share one: the walk's memo), the tensor names read, and the counts
+    summed as they are."""
+
+    __slots__ = ("costs", "learned", "learned_bytes", "names", "nodes", "params", "pbytes", "weights")
+
+    def __init__(self) -> None:
+        self.weights: dict[int, int] = {}  # id(cost) -> its records' summed weight
+        self.costs: list[Cost] = []  # each distinct cost record once, in order of first use
+        self.names: set[str] = set()  # input tensor names (params and constants count once by name)
+        self.nodes = self.params = self.pbytes = self.learned = self.learned_bytes = 0
+
+    def merge(self, other: _Sum) -> None:
+        weights = self.weights
+        for c in other.costs:
+            k = id(c)
+            if k in weights:
+                weights[k] += other.weights[k]
+            else:
+                weights[k] = other.weights[k]
+                self.costs.append(c)
+        self.names |= other.names
+        self.nodes += other.nodes
+        self.params += other.params
+        self.pbytes += other.pbytes
+        self.learned += other.learned
+        self.learned_bytes += other.learned_bytes
+
+    def totals(self, param_sizes: ParamSizes | None, constant_sizes: ParamSizes | None) -> Totals:
+        acc = dict.fromkeys(COUNT_FIELDS, 0)
+        rb = wb = 0
+        weights = self.weights
+        for c in self.costs:
+            w = weights[id(c)]
+            for f in COUNT_FIELDS:
+                acc[f] += getattr(c, f) * w
+            rb += (c.read_bytes or 0) * w
+            wb += (c.write_bytes or 0) * w
+        names = self.names
+        params, pbytes = self.params, self.pbytes
+        if param_sizes is not None:  # learned attributes (ai.onnx.ml) belong to their node: no sharing
+            seen = [param_sizes[n] for n in names if n in param_sizes]
+            params = sum(v[0] for v in seen) + self.learned
+            pbytes = sum(v[1] for v in seen) + self.learned_bytes
+        consts = [constant_sizes[n] for n in names if n in constant_sizes] if constant_sizes else []
+        celems, cbytes = sum(v[0] for v in consts), sum(v[1] for v in consts)
+        return Totals(
+            params=params, param_bytes=pbytes, constants=celems, constant_bytes=cbytes,
+            read_bytes=rb, write_bytes=wb, nodes=self.nodes, **acc,
+        )
+
+
+def _accumulate(
+    records: Iterable[NodeRecord], key: Callable[[NodeRecord], Any] | None,
+    param_sizes: ParamSizes | None, constant_sizes: ParamSizes | None,
+) -> dict[Any, _Sum]:
+    """One pass over ``records``: a ``_Sum`` per ``key(record)`` (all under None when no key),
+    in order of first appearance."""
+    sums: dict[Any, _Sum] = {}
+    by_name = param_sizes is not None or bool(constant_sizes)
+    own_params = param_sizes is None
+    s: _Sum | None = None
     for r in records:
-        k = key(r)
-        if k is not None:
-            buckets.setdefault(k, []).append(r)
-    return {k: sum_records(v, param_sizes, constant_sizes) for k, v in buckets.items()}
+        if key is not None:
+            k = key(r)
+            s = sums.get(k)
+            if s is None:
+                s = sums[k] = _Sum()
+        elif s is None:
+            s = sums[None] = _Sum()
+        s.nodes += 1
+        w = r.weight
+        if w:
+            c = r.cost
+            i = id(c)
+            weights = s.weights
+            if i in weights:
+                weights[i] += w
+            else:
+                weights[i] = w
+                s.costs.append(c)
+        if own_params:
+            s.params += r.params
+            s.pbytes += r.param_bytes
+        else:
+            s.learned += r.learned_params
+            s.learned_bytes += r.learned_param_bytes
+        if by_name:
+            s.names.update(r.input_names)
+    return sums
 
 
 # -- keys -------------------------------------------------------------------
