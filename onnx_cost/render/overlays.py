@@ -26,6 +26,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,15 @@ class Overlay:
         self.hw = _hardware_rows(report)
         # each target's records, read once for every metric; None: one is not counted
         counted = [self._counted(t) for t in self.targets]
-        self.values: dict[str, list[Value | None]] = {
-            m: [None if recs is None else self._value(m, t, recs) for t, recs in zip(self.targets, counted)]
-            for m in self.metrics}
+        self.values: dict[str, list[Value | None]] = {}
+        for m in self.metrics:
+            count = COUNTS.get(m)
+            if count is not None:  # a column per count, most targets one node (its count as it is)
+                self.values[m] = [None if recs is None else count(recs[0]) if len(recs) == 1
+                                  else sum(count(r) for r in recs) for recs in counted]
+            else:
+                self.values[m] = [None if recs is None else self._hardware(m, t) for t, recs in zip(self.targets,
+                                                                                                   counted)]
 
     @cached_property  # read once per node by netron_data: its scan of every row, once
     def metrics(self) -> tuple[str, ...]:
@@ -97,10 +104,8 @@ class Overlay:
             return None
         return recs
 
-    def _value(self, metric: str, t: Target, recs: list[NodeRecord]) -> Value | None:
-        count = COUNTS.get(metric)
-        if count is not None:  # (most targets are one node: its count as it is)
-            return count(recs[0]) if len(recs) == 1 else sum(count(r) for r in recs)
+    def _hardware(self, metric: str, t: Target) -> Value | None:
+        """A hardware metric of a target whose records are all counted."""
         rows = [self.hw[i] for i in t.records]
         if any(row is None for row in rows):
             return None
@@ -202,11 +207,10 @@ def model_explorer_data(ov: Overlay, metric: str) -> dict[str, Any]:
     return graphs
 
 
-def netron_data(ov: Overlay) -> dict[str, Any]:
-    """Every metric as one Netron attachment: the nodes Netron can name, and the model's totals."""
+def _netron_model(ov: Overlay) -> list[tuple[str, Value]]:
+    """The model's metrics of the Netron attachment: (Netron's name, value), finite ones only."""
     from onnx_cost.render.report import symbolic_totals
 
-    metrics: list[dict[str, Any]] = []
     # as --json's "total": a count that stays a polynomial in a symbolic dim is left out (None)
     total = symbolic_totals(ov.report, ov.report.dynamic)
     model: dict[str, Value | None] = {k: total[k] for k in COUNTS if k in total}
@@ -222,21 +226,88 @@ def netron_data(ov: Overlay) -> dict[str, Any]:
             model["predicted_us"] = hw.data[PREDICTED] * 1e6
         if "measured" in hw.data:
             model["measured_us"] = hw.data["measured"]["seconds"] * 1e6
-    for name, v in model.items():
-        if _finite(v):
-            metrics.append({"kind": "model", "target": "", "name": NETRON_NAMES.get(name, name), "value": v})
+    return [(NETRON_NAMES.get(name, name), v) for name, v in model.items() if v is not None and _finite(v)]
+
+
+def _netron_nodes(ov: Overlay) -> tuple[list[str], list[str], list[tuple[str, list[Value | None]]]]:
+    """The nodes of the Netron attachment, as columns: the names of the nodes Netron can
+    name, their statuses, and per metric (Netron's name) each node's value, None where the
+    node gets none (not counted, or not finite)."""
     twice = {n for n, c in Counter(t.name for t in ov.targets).items() if c > 1}
-    for i, t in enumerate(ov.targets):
-        if not t.name or t.name in twice or not t.records:
-            continue  # Netron keys nodes by name alone
-        status = {ov.report.nodes[j].status for j in t.records}
-        metrics.append({"kind": "node", "target": t.name, "name": "status",
-                        "value": status.pop() if len(status) == 1 else "mixed"})
-        for m in ov.metrics:
-            v = ov.values[m][i]
-            if _finite(v):
-                metrics.append({"kind": "node", "target": t.name, "name": NETRON_NAMES.get(m, m), "value": v})
+    # Netron keys nodes by name alone: an unnamed node and a name used twice are left out
+    idx = [i for i, t in enumerate(ov.targets) if t.name and t.name not in twice and t.records]
+    nodes = ov.report.nodes
+    names, statuses = [], []
+    for i in idx:
+        t = ov.targets[i]
+        names.append(t.name)
+        if len(t.records) == 1:
+            statuses.append(nodes[t.records[0]].status)
+        else:
+            status = {nodes[j].status for j in t.records}
+            statuses.append(status.pop() if len(status) == 1 else "mixed")
+    columns: list[tuple[str, list[Value | None]]] = []
+    for m in ov.metrics:
+        col = list(map(ov.values[m].__getitem__, idx))
+        if float in set(map(type, col)):  # only a float can be non-finite
+            col = [v if _finite(v) else None for v in col]
+        columns.append((NETRON_NAMES.get(m, m), col))
+    return names, statuses, columns
+
+
+def netron_data(ov: Overlay) -> dict[str, Any]:
+    """Every metric as one Netron attachment: the nodes Netron can name, and the model's totals."""
+    metrics: list[dict[str, Value | None]] = [
+        {"kind": "model", "target": "", "name": name, "value": v} for name, v in _netron_model(ov)]
+    names, statuses, columns = _netron_nodes(ov)
+    for i, (target, status) in enumerate(zip(names, statuses)):
+        metrics.append({"kind": "node", "target": target, "name": "status", "value": status})
+        for name, col in columns:
+            if col[i] is not None:
+                metrics.append({"kind": "node", "target": target, "name": name, "value": col[i]})
     return {"signature": "netron:attachment", "metrics": metrics}
+
+
+def _leaf(v: Value | None) -> str:
+    """A value's JSON text as _indented writes it; "" for None (no entry)."""
+    if v is None:
+        return ""
+    t = type(v)
+    if t is str:
+        return _ESCAPE(v)  # type: ignore[arg-type]  # its type checked
+    if t is int:
+        return int.__repr__(v)
+    if t is float:  # finite: _netron_nodes left out the rest
+        return float.__repr__(v)
+    raise _Unusual
+
+
+def _netron_text(ov: Overlay) -> str:
+    """``_text(netron_data(ov))``, the same text, written a column at a time: every entry has
+    the same four keys, so its text is a template around the node's name and the value (the
+    generic writer walks ~10 small dicts a node). Raises _Unusual for a value that is not a
+    str, int or float."""
+    close = "\n  }"
+
+    def head(kind: str, target: str) -> str:  # an entry up to its name's value, "," first
+        return f',\n  {{\n   "kind": "{kind}",\n   "target": {_ESCAPE(target)},\n   "name": '
+
+    out = [head("model", "") + f'{_ESCAPE(name)},\n   "value": {_leaf(v)}' + close for name, v in _netron_model(ov)]
+    names, statuses, columns = _netron_nodes(ov)
+    if names:
+        heads = [head("node", n) for n in names]
+        parts = [[h + f'"status",\n   "value": {_ESCAPE(s)}' + close for h, s in zip(heads, statuses)]]
+        for name, col in columns:
+            mid = f'{_ESCAPE(name)},\n   "value": '
+            if set(map(type, col)) <= {int, float, type(None)}:  # the C encoder: the same text, null for None
+                texts = json.dumps(col, allow_nan=False)[1:-1].split(", ")
+            else:
+                texts = list(map(_leaf, col))
+            parts.append([h + mid + x + close if x and x != "null" else "" for h, x in zip(heads, texts)])
+        out.append("".join(chain.from_iterable(zip(*parts))))  # node by node, its entries in order
+    text = "".join(out)
+    metrics = "[" + text[1:] + "\n ]" if text else "[]"  # the first entry's "," is the list's "["
+    return _safe(f'{{\n "signature": "netron:attachment",\n "metrics": {metrics}\n}}')
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -246,6 +317,11 @@ def _text(data: dict[str, Any]) -> str:
         text = _indented(data)
     except _Unusual:  # the stdlib's own text, or its own error (a NaN, a non-string key)
         text = json.dumps(data, indent=1, allow_nan=False)  # ensure_ascii: \u2028 and the like escaped
+    return _safe(text)
+
+
+def _safe(text: str) -> str:
+    """The file's text: ``< > &`` as ``\\uXXXX`` escapes, and the last newline."""
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
@@ -339,7 +415,11 @@ def model_explorer(report: Report, metric: str | None = None, source: Any = None
 
 def netron(report: Report, source: Any = None, **_: Any) -> str:
     """``--format netron``: one attachment with every per-node metric and the model's totals."""
-    return _text(netron_data(Overlay(report, _proto(source))))
+    ov = Overlay(report, _proto(source))
+    try:
+        return _netron_text(ov)
+    except _Unusual:  # the generic writer's text, or its own error
+        return _text(netron_data(ov))
 
 
 def check_folder(folder: str) -> None:
