@@ -26,7 +26,8 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cached_property
-from itertools import chain
+from itertools import chain, repeat
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -287,26 +288,34 @@ def _netron_text(ov: Overlay) -> str:
     the same four keys, so its text is a template around the node's name and the value (the
     generic writer walks ~10 small dicts a node). Raises _Unusual for a value that is not a
     str, int or float."""
-    close = "\n  }"
 
-    def head(kind: str, target: str) -> str:  # an entry up to its name's value, "," first
-        return f',\n  {{\n   "kind": "{kind}",\n   "target": {_ESCAPE(target)},\n   "name": '
+    def head(kind: str, target: str) -> str:  # the previous entry's end, and this one up to its name
+        return f'\n  }},\n  {{\n   "kind": "{kind}",\n   "target": {_ESCAPE(target)},\n   "name": '
 
-    out = [head("model", "") + f'{_ESCAPE(name)},\n   "value": {_leaf(v)}' + close for name, v in _netron_model(ov)]
+    def mid(name: str) -> str:
+        return f'{_ESCAPE(name)},\n   "value": '
+
+    out = [head("model", "") + mid(name) + _leaf(v) for name, v in _netron_model(ov)]
     names, statuses, columns = _netron_nodes(ov)
     if names:
-        heads = [head("node", n) for n in names]
-        parts = [[h + f'"status",\n   "value": {_ESCAPE(s)}' + close for h, s in zip(heads, statuses)]]
+        n = len(names)
+        heads = [head("node", t) for t in names]
+        parts = [list(map(add, map(add, heads, repeat(mid("status"), n)), map(_ESCAPE, statuses)))]
         for name, col in columns:
-            mid = f'{_ESCAPE(name)},\n   "value": '
-            if set(map(type, col)) <= {int, float, type(None)}:  # the C encoder: the same text, null for None
+            types = set(map(type, col))
+            if types <= {int, float, type(None)}:  # the C encoder: the same text (null for None)
                 texts = json.dumps(col, allow_nan=False)[1:-1].split(", ")
             else:
                 texts = list(map(_leaf, col))
-            parts.append([h + mid + x + close if x and x != "null" else "" for h, x in zip(heads, texts)])
+            if type(None) in types:  # a node without the value: no entry
+                m = mid(name)
+                parts.append([h + m + x if x and x != "null" else "" for h, x in zip(heads, texts)])
+            else:  # (a C loop)
+                parts.append(list(map(add, map(add, heads, repeat(mid(name), n)), texts)))
         out.append("".join(chain.from_iterable(zip(*parts))))  # node by node, its entries in order
     text = "".join(out)
-    metrics = "[" + text[1:] + "\n ]" if text else "[]"  # the first entry's "," is the list's "["
+    # the first entry's head opens the list, not after an entry; the last entry is closed
+    metrics = "[" + text[len("\n  },"):] + "\n  }\n ]" if text else "[]"
     return _safe(f'{{\n "signature": "netron:attachment",\n "metrics": {metrics}\n}}')
 
 
