@@ -67,23 +67,26 @@ BOUND_COLORS = {"compute": "#d7301f", "memory": "#2b8cbe", "unknown": "#bdbdbd",
 
 class Overlay:
     """Every metric of every viewer node of one report: ``values[metric][i]`` belongs to
-    ``targets[i]`` (None: no value, the node stays uncoloured)."""
+    ``targets[i]`` (None: no value, the node stays uncoloured). A metric's values are worked
+    out when first read (Model Explorer's file holds one metric)."""
 
     def __init__(self, report: Report, proto: onnx.ModelProto) -> None:
         self.report = report
         self.targets = targets(proto, report.nodes)
         self.hw = _hardware_rows(report)
         # each target's records, read once for every metric; None: one is not counted
-        counted = [self._counted(t) for t in self.targets]
-        self.values: dict[str, list[Value | None]] = {}
-        for m in self.metrics:
-            count = COUNTS.get(m)
-            if count is not None:  # a column per count, most targets one node (its count as it is)
-                self.values[m] = [None if recs is None else count(recs[0]) if len(recs) == 1
-                                  else sum(count(r) for r in recs) for recs in counted]
-            else:
-                self.values[m] = [None if recs is None else self._hardware(m, t) for t, recs in zip(self.targets,
-                                                                                                   counted)]
+        self.counted = [self._counted(t) for t in self.targets]
+        self.values: dict[str, list[Value | None]] = _Columns(self._column)
+
+    def _column(self, m: str) -> list[Value | None]:
+        """Metric ``m`` of every target."""
+        if m not in self.metrics:
+            raise KeyError(m)
+        count = COUNTS.get(m)
+        if count is not None:  # most targets are one node: its count as it is
+            return [None if recs is None else count(recs[0]) if len(recs) == 1 else sum(count(r) for r in recs)
+                    for recs in self.counted]
+        return [None if recs is None else self._hardware(m, t) for t, recs in zip(self.targets, self.counted)]
 
     @cached_property  # read once per node by netron_data: its scan of every row, once
     def metrics(self) -> tuple[str, ...]:
@@ -111,6 +114,18 @@ class Overlay:
         if any(row is None for row in rows):
             return None
         return _hardware_value(metric, rows)  # type: ignore[arg-type]  # None ruled out above
+
+
+class _Columns(dict[str, list[Value | None]]):
+    """Overlay.values: a metric's column made when first read."""
+
+    def __init__(self, make: Callable[[str], list[Value | None]]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, metric: str) -> list[Value | None]:
+        column = self[metric] = self.make(metric)
+        return column
 
 
 def _hardware_rows(report: Report) -> list[dict[str, Any] | None]:
