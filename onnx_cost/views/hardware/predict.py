@@ -12,6 +12,7 @@ docs/hardware.md gives every assumption and the validation behind the band.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,7 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     lo, hi = (predicted / (1 + band), predicted * (1 + band)) if band else (predicted, predicted)
     p = Prediction(floor_s, predicted, max(lo, floor_s), hi, band, eff.calibrated, eff.run_s, times, skipped)
     by_bound: dict[str, float] = {"overhead": eff.run_s} if eff.run_s else {}
+    scopes: dict[tuple[str, ...], str] = {}  # module path -> its key at ``depth``, made once per path
     for t in times:
         if t.bound == "folded":
             continue
@@ -174,7 +176,8 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         label = t.kernel.head.op_type if not t.kernel.fusion or t.kernel.fusion == "constant_folding" else (
             "+".join(dict.fromkeys(m.op_type for m in t.kernel.members)))
         p.by_op_type[label] = p.by_op_type.get(label, 0.0) + t.predicted_s
-        s = _scope(t.kernel.head, depth)
+        path = t.kernel.head.scope_path
+        s = scopes.get(path) or scopes.setdefault(path, _scope(t.kernel.head, depth))
         p.by_scope[s] = p.by_scope.get(s, 0.0) + t.predicted_s
         p.by_class[t.cls] = p.by_class.get(t.cls, 0.0) + t.predicted_s
     p.by_bound = by_bound
@@ -273,11 +276,11 @@ def opportunities(times: list[KernelTime], eff: Efficiency, top: int = 3) -> lis
         if saved > d["largest_saved_s"]:
             d["largest"], d["largest_saved_s"] = node, saved
 
-    readers: dict[str, list[KernelTime]] = {}
+    readers: dict[str, list[KernelTime]] = defaultdict(list)
     for kt in times:
         if kt.cls == "elementwise" and kt.bound != "folded":
             for t in kt.kernel.reads:
-                readers.setdefault(t, []).append(kt)
+                readers[t].append(kt)
     used: set[int] = set()
     for kt in times:
         if kt.cls != "elementwise" or kt.bound == "folded" or id(kt) in used:

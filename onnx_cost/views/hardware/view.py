@@ -109,11 +109,15 @@ def prediction_dict(pred: Prediction) -> dict[str, Any]:
     """The floor, the prediction and the model-level answers (docs/json.md)."""
     verdict, part = pred.verdict
     modules: dict[str, float] = {}
+    keys_of: dict[tuple[str, ...], list[str]] = {}  # a module path -> its keys, joined once per path
     for kt in pred.kernels:  # every depth of the module path, so that any --depth can be read off
         path = kt.kernel.head.scope_path
-        for d in range(1, len(path) + 1):
-            key = "/".join(path[:d])
-            modules[key] = modules.get(key, 0.0) + kt.predicted_s
+        keys = keys_of.get(path)
+        if keys is None:
+            keys = keys_of[path] = ["/".join(path[:d]) for d in range(1, len(path) + 1)]
+        t = kt.predicted_s
+        for key in keys:  # (added kernel by kernel, in order: the same float sums)
+            modules[key] = modules.get(key, 0.0) + t
     fusions: dict[str, int] = {}
     for kt in pred.kernels:
         if kt.kernel.fusion:
