@@ -61,9 +61,10 @@ _QDQ_HEADS = {"Conv", "MatMul", "Gemm", "Add", "Mul", "Concat", "MaxPool", "Aver
               "Flatten", "Relu", "Clip", "Where", "Split"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Kernel:
-    """One kernel of the runtime: ``members`` run as one; ``head`` names it."""
+    """One kernel of the runtime: ``members`` run as one; ``head`` names it. (Slots: one is
+    made per node, and the prediction reads its fields many times each.)"""
 
     head: NodeRecord
     members: list[NodeRecord]
@@ -152,7 +153,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
                 and all(isinstance(d, int) for d in r.inputs[0]):
             foldable = True  # a static shape is known at load
         if foldable:
-            taken[id(r)] = _alone(r, "constant_folding", True)
+            taken[id(r)] = Kernel(r, [r], "constant_folding", folded=True)
             const.update(t for t in r.output_names if t)
 
     def dq_input(r: NodeRecord, t: str) -> NodeRecord | None:
@@ -287,7 +288,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
     for r in recs:
         found = taken.get(id(r))
         if found is None:
-            k = _alone(r)
+            k = Kernel(r, [r])
         elif id(found) in seen:
             continue
         else:
@@ -301,17 +302,6 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
 
 
 _MATMULS = ("MatMul", "QLinearMatMul", "FusedMatMul")
-_new = object.__new__
-
-
-def _alone(r: NodeRecord, fusion: str = "", folded: bool = False) -> Kernel:
-    """``Kernel(r, [r], fusion, folded=folded)``, its other fields the class's defaults (not
-    set on the instance: the dataclass's __init__ sets all 16, once per node of the graph)."""
-    k = _new(Kernel)
-    k.head, k.members = r, [r]
-    if fusion:
-        k.fusion, k.folded = fusion, folded
-    return k
 
 
 def _computed_operands(k: Kernel, producer: dict[str, NodeRecord], const: set[str]) -> bool:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from onnx_cost.views.hardware.devices import Device
 
 
-@dataclass
+@dataclass(slots=True)
 class KernelTime:
     kernel: Kernel
     cls: str
