@@ -36,6 +36,7 @@ import onnx
 from onnx_cost.errors import InternalError, OutputError
 from onnx_cost.model.report import COUNTED, ZERO, NodeRecord, Report
 from onnx_cost.render.viewer_keys import Target, targets
+from onnx_cost.views._gc import paused_gc
 
 Value = float | int | str
 
@@ -424,6 +425,7 @@ def _proto(source: Any) -> onnx.ModelProto:
     return onnx.load(source.path, load_external_data=False)
 
 
+@paused_gc
 def model_explorer(report: Report, metric: str | None = None, source: Any = None, output: str | None = None,
                    **_: Any) -> str | None:
     """``--format model-explorer``: the node data of ``metric`` as JSON text, or with
@@ -437,6 +439,7 @@ def model_explorer(report: Report, metric: str | None = None, source: Any = None
     return None
 
 
+@paused_gc
 def netron(report: Report, source: Any = None, **_: Any) -> str:
     """``--format netron``: one attachment with every per-node metric and the model's totals."""
     ov = Overlay(report, _proto(source))

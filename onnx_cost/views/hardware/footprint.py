@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from onnx_cost.rules.node import TensorInfo, nbytes, numel
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware.devices import Device
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ def _peak(n: int, spans: list[tuple[int, int, int]]) -> tuple[int, int]:
     return best, best_step
 
 
+@paused_gc
 def footprint(
     report: Report, device: Device | None = None, tensors: Mapping[str, TensorInfo] | None = None
 ) -> Footprint:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware.efficiency import (
     COMPUTE,
     Efficiency,
@@ -99,6 +100,7 @@ def _scope(r: Any, depth: int) -> str:
     return "/".join(r.scope_path[:depth]) or "(top level)"
 
 
+@paused_gc
 def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 1,
             records: Sequence[Any] | None = None) -> Prediction:
     """The floor and the prediction of ``report`` on ``device``."""

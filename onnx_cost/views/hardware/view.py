@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware.devices import Device
 from onnx_cost.views.hardware.footprint import Footprint, footprint
 from onnx_cost.views.hardware.predict import Prediction, predict, share
@@ -73,6 +74,7 @@ def roofline_dict(
     }
 
 
+@paused_gc
 def hardware_dict(
     report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None,
     roof: Roofline | None = None, fp: Footprint | None = None, pred: Prediction | None = None,
