@@ -291,7 +291,7 @@ def _leaf(v: Value | None) -> str:
         return ""
     t = type(v)
     if t is str:
-        return _ESCAPE(v)  # type: ignore[arg-type]  # its type checked
+        return _string(v)  # type: ignore[arg-type]  # its type checked
     if t is int:
         return int.__repr__(v)
     if t is float:  # finite: _netron_nodes left out the rest
@@ -302,21 +302,22 @@ def _leaf(v: Value | None) -> str:
 def _netron_text(ov: Overlay) -> str:
     """``_text(netron_data(ov))``, the same text, written a column at a time: every entry has
     the same four keys, so its text is a template around the node's name and the value (the
-    generic writer walks ~10 small dicts a node). Raises _Unusual for a value that is not a
+    generic writer walks ~10 small dicts a node). ``< > &`` can only be in a string: each
+    string is escaped (not the whole text again). Raises _Unusual for a value that is not a
     str, int or float."""
 
     def head(kind: str, target: str) -> str:  # the previous entry's end, and this one up to its name
-        return f'\n  }},\n  {{\n   "kind": "{kind}",\n   "target": {_ESCAPE(target)},\n   "name": '
+        return f'\n  }},\n  {{\n   "kind": "{kind}",\n   "target": {_string(target)},\n   "name": '
 
     def mid(name: str) -> str:
-        return f'{_ESCAPE(name)},\n   "value": '
+        return f'{_string(name)},\n   "value": '
 
-    out = [head("model", "") + mid(name) + _leaf(v) for name, v in _netron_model(ov)]
+    pieces = [head("model", "") + mid(name) + _leaf(v) for name, v in _netron_model(ov)]
     names, statuses, columns = _netron_nodes(ov)
     if names:
         n = len(names)
         heads = [head("node", t) for t in names]
-        parts = [list(map(add, map(add, heads, repeat(mid("status"), n)), map(_ESCAPE, statuses)))]
+        parts = [list(map(add, map(add, heads, repeat(mid("status"), n)), map(_string, statuses)))]
         for name, col in columns:
             types = set(map(type, col))
             if types <= {int, float, type(None)}:  # the C encoder: the same text (null for None)
@@ -328,11 +329,19 @@ def _netron_text(ov: Overlay) -> str:
                 parts.append([h + m + x if x and x != "null" else "" for h, x in zip(heads, texts)])
             else:  # (a C loop)
                 parts.append(list(map(add, map(add, heads, repeat(mid(name), n)), texts)))
-        out.append("".join(chain.from_iterable(zip(*parts))))  # node by node, its entries in order
-    text = "".join(out)
-    # the first entry's head opens the list, not after an entry; the last entry is closed
-    metrics = "[" + text[len("\n  },"):] + "\n  }\n ]" if text else "[]"
-    return _safe(f'{{\n "signature": "netron:attachment",\n "metrics": {metrics}\n}}')
+        pieces.append("".join(chain.from_iterable(zip(*parts))))  # node by node, its entries in order
+    if not pieces:
+        return '{\n "signature": "netron:attachment",\n "metrics": []\n}\n'
+    pieces[0] = pieces[0][len("\n  },"):]  # the first entry follows the list's "[", not an entry
+    return "".join(['{\n "signature": "netron:attachment",\n "metrics": [', *pieces, "\n  }\n ]\n}\n"])
+
+
+def _string(s: str) -> str:
+    """A string's JSON text as _text writes it: ASCII, ``< > &`` as ``\\uXXXX`` escapes."""
+    text: str = _ESCAPE(s)
+    if "<" in text or ">" in text or "&" in text:
+        return _safe(text)[:-1]
+    return text
 
 
 def _text(data: dict[str, Any]) -> str:
