@@ -55,6 +55,7 @@ HARDWARE = ("floor_us", "predicted_us", "bound", "intensity")  # --device (views
 MEASURED = ("measured_us", "measured_over_predicted", "measured_over_floor")  # --measure
 METRICS = (*COUNTS, *HARDWARE, *MEASURED)
 DEFAULT_METRIC = "ops"
+_COUNTED_STATES = (COUNTED, ZERO)  # a node with a value
 NETRON_NAMES = {"intensity": "intensity_op_per_byte"}  # Netron shows the name: the unit goes in it
 
 # The colour scale. Costs are heavy-tailed (a few contractions carry most of the work), so a
@@ -76,7 +77,14 @@ class Overlay:
         self.targets = targets(proto, report.nodes)
         self.hw = _hardware_rows(report)
         # each target's records, read once for every metric; None: one is not counted
-        self.counted = [self._counted(t) for t in self.targets]
+        self.counted: list[list[NodeRecord] | None] = []
+        nodes, put = report.nodes, self.counted.append
+        for t in self.targets:
+            if len(t.records) == 1:  # most targets: _counted's answer without its loops
+                r = nodes[t.records[0]]
+                put([r] if r.status in _COUNTED_STATES else None)
+            else:
+                put(self._counted(t))
         self.values: dict[str, list[Value | None]] = _Columns(self._column)
 
     def _column(self, m: str) -> list[Value | None]:
@@ -105,7 +113,7 @@ class Overlay:
         """The target's records, or None when it has none or one is not counted (or not ours):
         no value then, never a silent 0."""
         recs = [self.report.nodes[i] for i in t.records]
-        if not recs or any(r.status not in (COUNTED, ZERO) for r in recs):
+        if not recs or any(r.status not in _COUNTED_STATES for r in recs):
             return None
         return recs
 

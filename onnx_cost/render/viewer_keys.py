@@ -47,6 +47,9 @@ class Target(NamedTuple):
     records: tuple[int, ...]  # indices into report.nodes
 
 
+_target = tuple.__new__
+
+
 def _unique(preferred: str, used: set[str], counter: Counter[str]) -> str:
     """onnx-ir's ``_find_and_record_next_unique_name``."""
     name = preferred
@@ -159,7 +162,7 @@ class _Places:
                 recs = self.call_records(label)
             else:
                 recs = records((path, name, tuple(n.output)), ())
-            append(Target(gid, nid, name, recs))
+            append(_target(Target, (gid, nid, name, recs)))  # Target(gid, nid, name, recs), without its __new__
             attributes = n.attribute
             if not attributes:
                 continue
