@@ -444,3 +444,22 @@ def test_netron_text_is_the_stdlib_text_of_its_data(name, device, built):
 def _text_of(data: dict) -> str:
     plain = json.dumps(data, indent=1, allow_nan=False)
     return plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+@pytest.mark.parametrize("name", [*FIXTURES, "unnamed", "function", "if"])
+@pytest.mark.parametrize("device", [None, "t4"])
+def test_model_explorer_text_is_the_stdlib_text_of_its_data(name, device, built):
+    """--format model-explorer writes each node's result from a template (overlays._me_text):
+    the same bytes as json.dumps(indent=1) of its data, for every metric, labels included."""
+    from onnx_cost.render.overlays import _me_text
+
+    path = built.get(name, FIX / name)
+    try:
+        report = onnx_cost.analyze(path, device=device)
+    except onnx_cost.BindingError:  # a dim with no default: no numbers, no device view
+        assert device is not None
+        pytest.skip("free dims with no default")
+    ov = Overlay(report, onnx.load(path, load_external_data=False))
+    for metric in ov.metrics:
+        data = model_explorer_data(ov, metric)
+        assert _me_text(data) == _text_of(data)

@@ -352,6 +352,21 @@ def _string(s: str) -> str:
     return text
 
 
+def _me_text(graphs: dict[str, dict[str, Any]]) -> str:
+    """``_text(graphs)`` for Model Explorer's node data, the same text: each node's result
+    (a value, and a colour for a label) from one template, the rest by the generic writer.
+    Raises _Unusual for a value that is not a str, int or float."""
+    out = []
+    for gid, g in graphs.items():  # a result is one of the two dicts model_explorer_data makes
+        results = ",".join([
+            f'\n   {_ESCAPE(node)}: {{\n    "value": {_leaf(r["value"])}\n   }}' if len(r) == 1 else
+            f'\n   {_ESCAPE(node)}: {{\n    "value": {_leaf(r["value"])},\n    "bgColor": {_ESCAPE(r["bgColor"])}'
+            '\n   }' for node, r in g["results"].items()])
+        rest = ',\n  "thresholds": ' + _indented(g["thresholds"], "\n  ") if "thresholds" in g else ""
+        out.append(f'\n {_ESCAPE(gid)}: {{\n  "results": {{{results}\n  }}{rest}\n }}')
+    return _safe("{" + ",".join(out) + "\n}" if out else "{}")
+
+
 def _text(data: dict[str, Any]) -> str:
     """The file: JSON with every non-ASCII character and ``< > &`` as ``\\uXXXX`` escapes (the
     same data once parsed; a model's names never reach a viewer as markup, whatever it does)."""
@@ -374,7 +389,7 @@ class _Unusual(Exception):
 _ESCAPE = json.encoder.encode_basestring_ascii  # the one json.dumps uses (ensure_ascii)
 
 
-def _indented(data: Any) -> str:
+def _indented(data: Any, nl: str = "\n") -> str:
     """``json.dumps(data, indent=1, allow_nan=False)``, the same text, several times faster
     (with an indent the stdlib runs its pure-Python encoder: 35 us a node on a large model).
     Raises _Unusual for anything but dicts with string keys, lists, strings, ints, finite
@@ -431,7 +446,7 @@ def _indented(data: Any) -> str:
         else:
             raise _Unusual
 
-    emit(data, "\n")
+    emit(data, nl)  # nl: the indent of the line ``data`` starts on (a part of a larger text)
     return "".join(out)
 
 
@@ -449,7 +464,11 @@ def model_explorer(report: Report, metric: str | None = None, source: Any = None
     ``metric="all"`` one file per metric in folder ``output`` (written here; returns None)."""
     ov = Overlay(report, _proto(source))
     if metric != "all":
-        return _text(model_explorer_data(ov, metric or DEFAULT_METRIC))
+        data = model_explorer_data(ov, metric or DEFAULT_METRIC)
+        try:
+            return _me_text(data)
+        except _Unusual:  # the generic writer's text, or its own error
+            return _text(data)
     if output in (None, "-"):
         raise OutputError("--metric all writes one file per metric: give -o FOLDER")
     write_folder(ov, str(output), source)
