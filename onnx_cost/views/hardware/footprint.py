@@ -131,7 +131,8 @@ def footprint(
     weights = set(last_use).difference(produced)  # read but never produced: initializers
     known: dict[tuple[Any, Any], int | None] = {}  # (shape, bits or dtype) -> bytes: shapes repeat
     if table is not None:
-        infos = {k: table.get(k) for k in (*produced, *weights)}
+        names = (*produced, *weights)
+        infos = dict(zip(names, map(table.get, names)))  # (the lookups in C)
 
         def miss_bits(key: tuple[Any, Any]) -> int | None:
             known[key] = v = _shape_bytes(key[0], key[1])
