@@ -413,3 +413,53 @@ def test_overlay_text_is_the_stdlib_indented_json() -> None:
     with pytest.raises(ValueError, match="not JSON compliant"):
         _text({"v": [float("nan")]})
     assert _text({1: "int key"}) == json.dumps({1: "int key"}, indent=1) + "\n"  # left to the stdlib
+
+
+@pytest.mark.parametrize("name", [*FIXTURES, "unnamed", "function"])
+@pytest.mark.parametrize("device", [None, "t4"])
+def test_netron_text_is_the_stdlib_text_of_its_data(name, device, built):
+    """--format netron writes its file a column at a time (overlays._netron_text): the same
+    bytes as json.dumps(indent=1) of netron_data, markup characters escaped, and a value of
+    another type (a NaN here, set by hand) falls back to the generic writer."""
+    from onnx_cost.render.overlays import _netron_text
+
+    path = built.get(name, FIX / name)
+    try:
+        report = onnx_cost.analyze(path, device=device)
+    except onnx_cost.BindingError:  # a dim with no default: no numbers, no device view
+        assert device is not None
+        pytest.skip("free dims with no default")
+    ov = Overlay(report, onnx.load(path, load_external_data=False))
+    plain = json.dumps(netron_data(ov), indent=1, allow_nan=False)
+    want = plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+    assert _netron_text(ov) == want
+    assert json.loads(want) == netron_data(ov)
+    if name == "unnamed":
+        assert "\\u003cscript\\u003e" in want and XSS not in want
+    if device:
+        ov.values["floor_us"][0] = float("nan")  # not finite: no entry, in both writers
+        assert _netron_text(ov) == _text_of(netron_data(ov))
+
+
+def _text_of(data: dict) -> str:
+    plain = json.dumps(data, indent=1, allow_nan=False)
+    return plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+@pytest.mark.parametrize("name", [*FIXTURES, "unnamed", "function", "if"])
+@pytest.mark.parametrize("device", [None, "t4"])
+def test_model_explorer_text_is_the_stdlib_text_of_its_data(name, device, built):
+    """--format model-explorer writes each node's result from a template (overlays._me_text):
+    the same bytes as json.dumps(indent=1) of its data, for every metric, labels included."""
+    from onnx_cost.render.overlays import _me_text
+
+    path = built.get(name, FIX / name)
+    try:
+        report = onnx_cost.analyze(path, device=device)
+    except onnx_cost.BindingError:  # a dim with no default: no numbers, no device view
+        assert device is not None
+        pytest.skip("free dims with no default")
+    ov = Overlay(report, onnx.load(path, load_external_data=False))
+    for metric in ov.metrics:
+        data = model_explorer_data(ov, metric)
+        assert _me_text(data) == _text_of(data)

@@ -26,6 +26,8 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from itertools import chain, repeat
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ import onnx
 from onnx_cost.errors import InternalError, OutputError
 from onnx_cost.model.report import COUNTED, ZERO, NodeRecord, Report
 from onnx_cost.render.viewer_keys import Target, targets
+from onnx_cost.views._gc import paused_gc
 
 Value = float | int | str
 
@@ -52,6 +55,7 @@ HARDWARE = ("floor_us", "predicted_us", "bound", "intensity")  # --device (views
 MEASURED = ("measured_us", "measured_over_predicted", "measured_over_floor")  # --measure
 METRICS = (*COUNTS, *HARDWARE, *MEASURED)
 DEFAULT_METRIC = "ops"
+_COUNTED_STATES = (COUNTED, ZERO)  # a node with a value
 NETRON_NAMES = {"intensity": "intensity_op_per_byte"}  # Netron shows the name: the unit goes in it
 
 # The colour scale. Costs are heavy-tailed (a few contractions carry most of the work), so a
@@ -65,17 +69,33 @@ BOUND_COLORS = {"compute": "#d7301f", "memory": "#2b8cbe", "unknown": "#bdbdbd",
 
 class Overlay:
     """Every metric of every viewer node of one report: ``values[metric][i]`` belongs to
-    ``targets[i]`` (None: no value, the node stays uncoloured)."""
+    ``targets[i]`` (None: no value, the node stays uncoloured). A metric's values are worked
+    out when first read (Model Explorer's file holds one metric)."""
 
     def __init__(self, report: Report, proto: onnx.ModelProto) -> None:
         self.report = report
         self.targets = targets(proto, report.nodes)
         self.hw = _hardware_rows(report)
         # each target's records, read once for every metric; None: one is not counted
-        counted = [self._counted(t) for t in self.targets]
-        self.values: dict[str, list[Value | None]] = {
-            m: [None if recs is None else self._value(m, t, recs) for t, recs in zip(self.targets, counted)]
-            for m in self.metrics}
+        self.counted: list[list[NodeRecord] | None] = []
+        nodes, put = report.nodes, self.counted.append
+        for t in self.targets:
+            if len(t.records) == 1:  # most targets: _counted's answer without its loops
+                r = nodes[t.records[0]]
+                put([r] if r.status in _COUNTED_STATES else None)
+            else:
+                put(self._counted(t))
+        self.values: dict[str, list[Value | None]] = _Columns(self._column)
+
+    def _column(self, m: str) -> list[Value | None]:
+        """Metric ``m`` of every target."""
+        if m not in self.metrics:
+            raise KeyError(m)
+        count = COUNTS.get(m)
+        if count is not None:  # most targets are one node: its count as it is
+            return [None if recs is None else count(recs[0]) if len(recs) == 1 else sum(count(r) for r in recs)
+                    for recs in self.counted]
+        return [None if recs is None else self._hardware(m, t) for t, recs in zip(self.targets, self.counted)]
 
     @cached_property  # read once per node by netron_data: its scan of every row, once
     def metrics(self) -> tuple[str, ...]:
@@ -93,18 +113,28 @@ class Overlay:
         """The target's records, or None when it has none or one is not counted (or not ours):
         no value then, never a silent 0."""
         recs = [self.report.nodes[i] for i in t.records]
-        if not recs or any(r.status not in (COUNTED, ZERO) for r in recs):
+        if not recs or any(r.status not in _COUNTED_STATES for r in recs):
             return None
         return recs
 
-    def _value(self, metric: str, t: Target, recs: list[NodeRecord]) -> Value | None:
-        count = COUNTS.get(metric)
-        if count is not None:  # (most targets are one node: its count as it is)
-            return count(recs[0]) if len(recs) == 1 else sum(count(r) for r in recs)
+    def _hardware(self, metric: str, t: Target) -> Value | None:
+        """A hardware metric of a target whose records are all counted."""
         rows = [self.hw[i] for i in t.records]
         if any(row is None for row in rows):
             return None
         return _hardware_value(metric, rows)  # type: ignore[arg-type]  # None ruled out above
+
+
+class _Columns(dict[str, list[Value | None]]):
+    """Overlay.values: a metric's column made when first read."""
+
+    def __init__(self, make: Callable[[str], list[Value | None]]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, metric: str) -> list[Value | None]:
+        column = self[metric] = self.make(metric)
+        return column
 
 
 def _hardware_rows(report: Report) -> list[dict[str, Any] | None]:
@@ -202,11 +232,10 @@ def model_explorer_data(ov: Overlay, metric: str) -> dict[str, Any]:
     return graphs
 
 
-def netron_data(ov: Overlay) -> dict[str, Any]:
-    """Every metric as one Netron attachment: the nodes Netron can name, and the model's totals."""
+def _netron_model(ov: Overlay) -> list[tuple[str, Value]]:
+    """The model's metrics of the Netron attachment: (Netron's name, value), finite ones only."""
     from onnx_cost.render.report import symbolic_totals
 
-    metrics: list[dict[str, Any]] = []
     # as --json's "total": a count that stays a polynomial in a symbolic dim is left out (None)
     total = symbolic_totals(ov.report, ov.report.dynamic)
     model: dict[str, Value | None] = {k: total[k] for k in COUNTS if k in total}
@@ -222,21 +251,120 @@ def netron_data(ov: Overlay) -> dict[str, Any]:
             model["predicted_us"] = hw.data[PREDICTED] * 1e6
         if "measured" in hw.data:
             model["measured_us"] = hw.data["measured"]["seconds"] * 1e6
-    for name, v in model.items():
-        if _finite(v):
-            metrics.append({"kind": "model", "target": "", "name": NETRON_NAMES.get(name, name), "value": v})
+    return [(NETRON_NAMES.get(name, name), v) for name, v in model.items() if v is not None and _finite(v)]
+
+
+def _netron_nodes(ov: Overlay) -> tuple[list[str], list[str], list[tuple[str, list[Value | None]]]]:
+    """The nodes of the Netron attachment, as columns: the names of the nodes Netron can
+    name, their statuses, and per metric (Netron's name) each node's value, None where the
+    node gets none (not counted, or not finite)."""
     twice = {n for n, c in Counter(t.name for t in ov.targets).items() if c > 1}
-    for i, t in enumerate(ov.targets):
-        if not t.name or t.name in twice or not t.records:
-            continue  # Netron keys nodes by name alone
-        status = {ov.report.nodes[j].status for j in t.records}
-        metrics.append({"kind": "node", "target": t.name, "name": "status",
-                        "value": status.pop() if len(status) == 1 else "mixed"})
-        for m in ov.metrics:
-            v = ov.values[m][i]
-            if _finite(v):
-                metrics.append({"kind": "node", "target": t.name, "name": NETRON_NAMES.get(m, m), "value": v})
+    # Netron keys nodes by name alone: an unnamed node and a name used twice are left out
+    idx = [i for i, t in enumerate(ov.targets) if t.name and t.name not in twice and t.records]
+    nodes = ov.report.nodes
+    names, statuses = [], []
+    for i in idx:
+        t = ov.targets[i]
+        names.append(t.name)
+        if len(t.records) == 1:
+            statuses.append(nodes[t.records[0]].status)
+        else:
+            status = {nodes[j].status for j in t.records}
+            statuses.append(status.pop() if len(status) == 1 else "mixed")
+    columns: list[tuple[str, list[Value | None]]] = []
+    for m in ov.metrics:
+        col = list(map(ov.values[m].__getitem__, idx))
+        if float in set(map(type, col)):  # only a float can be non-finite
+            col = [v if _finite(v) else None for v in col]
+        columns.append((NETRON_NAMES.get(m, m), col))
+    return names, statuses, columns
+
+
+def netron_data(ov: Overlay) -> dict[str, Any]:
+    """Every metric as one Netron attachment: the nodes Netron can name, and the model's totals."""
+    metrics: list[dict[str, Value | None]] = [
+        {"kind": "model", "target": "", "name": name, "value": v} for name, v in _netron_model(ov)]
+    names, statuses, columns = _netron_nodes(ov)
+    for i, (target, status) in enumerate(zip(names, statuses)):
+        metrics.append({"kind": "node", "target": target, "name": "status", "value": status})
+        for name, col in columns:
+            if col[i] is not None:
+                metrics.append({"kind": "node", "target": target, "name": name, "value": col[i]})
     return {"signature": "netron:attachment", "metrics": metrics}
+
+
+def _leaf(v: Value | None) -> str:
+    """A value's JSON text as _indented writes it; "" for None (no entry)."""
+    if v is None:
+        return ""
+    t = type(v)
+    if t is str:
+        return _string(v)  # type: ignore[arg-type]  # its type checked
+    if t is int:
+        return int.__repr__(v)
+    if t is float:  # finite: _netron_nodes left out the rest
+        return float.__repr__(v)
+    raise _Unusual
+
+
+def _netron_text(ov: Overlay) -> str:
+    """``_text(netron_data(ov))``, the same text, written a column at a time: every entry has
+    the same four keys, so its text is a template around the node's name and the value (the
+    generic writer walks ~10 small dicts a node). ``< > &`` can only be in a string: each
+    string is escaped (not the whole text again). Raises _Unusual for a value that is not a
+    str, int or float."""
+
+    def head(kind: str, target: str) -> str:  # the previous entry's end, and this one up to its name
+        return f'\n  }},\n  {{\n   "kind": "{kind}",\n   "target": {_string(target)},\n   "name": '
+
+    def mid(name: str) -> str:
+        return f'{_string(name)},\n   "value": '
+
+    pieces = [head("model", "") + mid(name) + _leaf(v) for name, v in _netron_model(ov)]
+    names, statuses, columns = _netron_nodes(ov)
+    if names:
+        n = len(names)
+        heads = [head("node", t) for t in names]
+        parts = [list(map(add, map(add, heads, repeat(mid("status"), n)), map(_string, statuses)))]
+        for name, col in columns:
+            types = set(map(type, col))
+            if types <= {int, float, type(None)}:  # the C encoder: the same text (null for None)
+                texts = json.dumps(col, allow_nan=False)[1:-1].split(", ")
+            else:
+                texts = list(map(_leaf, col))
+            if type(None) in types:  # a node without the value: no entry
+                m = mid(name)
+                parts.append([h + m + x if x and x != "null" else "" for h, x in zip(heads, texts)])
+            else:  # (a C loop)
+                parts.append(list(map(add, map(add, heads, repeat(mid(name), n)), texts)))
+        pieces.append("".join(chain.from_iterable(zip(*parts))))  # node by node, its entries in order
+    if not pieces:
+        return '{\n "signature": "netron:attachment",\n "metrics": []\n}\n'
+    pieces[0] = pieces[0][len("\n  },"):]  # the first entry follows the list's "[", not an entry
+    return "".join(['{\n "signature": "netron:attachment",\n "metrics": [', *pieces, "\n  }\n ]\n}\n"])
+
+
+def _string(s: str) -> str:
+    """A string's JSON text as _text writes it: ASCII, ``< > &`` as ``\\uXXXX`` escapes."""
+    text: str = _ESCAPE(s)
+    if "<" in text or ">" in text or "&" in text:
+        return _safe(text)[:-1]
+    return text
+
+
+def _me_text(graphs: dict[str, dict[str, Any]]) -> str:
+    """``_text(graphs)`` for Model Explorer's node data, the same text: each node's result
+    (a value, and a colour for a label) from one template, the rest by the generic writer.
+    Raises _Unusual for a value that is not a str, int or float."""
+    out = []
+    for gid, g in graphs.items():  # a result is one of the two dicts model_explorer_data makes
+        results = ",".join([
+            f'\n   {_ESCAPE(node)}: {{\n    "value": {_leaf(r["value"])}\n   }}' if len(r) == 1 else
+            f'\n   {_ESCAPE(node)}: {{\n    "value": {_leaf(r["value"])},\n    "bgColor": {_ESCAPE(r["bgColor"])}'
+            '\n   }' for node, r in g["results"].items()])
+        rest = ',\n  "thresholds": ' + _indented(g["thresholds"], "\n  ") if "thresholds" in g else ""
+        out.append(f'\n {_ESCAPE(gid)}: {{\n  "results": {{{results}\n  }}{rest}\n }}')
+    return _safe("{" + ",".join(out) + "\n}" if out else "{}")
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -246,6 +374,11 @@ def _text(data: dict[str, Any]) -> str:
         text = _indented(data)
     except _Unusual:  # the stdlib's own text, or its own error (a NaN, a non-string key)
         text = json.dumps(data, indent=1, allow_nan=False)  # ensure_ascii: \u2028 and the like escaped
+    return _safe(text)
+
+
+def _safe(text: str) -> str:
+    """The file's text: ``< > &`` as ``\\uXXXX`` escapes, and the last newline."""
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
@@ -256,7 +389,7 @@ class _Unusual(Exception):
 _ESCAPE = json.encoder.encode_basestring_ascii  # the one json.dumps uses (ensure_ascii)
 
 
-def _indented(data: Any) -> str:
+def _indented(data: Any, nl: str = "\n") -> str:
     """``json.dumps(data, indent=1, allow_nan=False)``, the same text, several times faster
     (with an indent the stdlib runs its pure-Python encoder: 35 us a node on a large model).
     Raises _Unusual for anything but dicts with string keys, lists, strings, ints, finite
@@ -313,7 +446,7 @@ def _indented(data: Any) -> str:
         else:
             raise _Unusual
 
-    emit(data, "\n")
+    emit(data, nl)  # nl: the indent of the line ``data`` starts on (a part of a larger text)
     return "".join(out)
 
 
@@ -324,22 +457,32 @@ def _proto(source: Any) -> onnx.ModelProto:
     return onnx.load(source.path, load_external_data=False)
 
 
+@paused_gc
 def model_explorer(report: Report, metric: str | None = None, source: Any = None, output: str | None = None,
                    **_: Any) -> str | None:
     """``--format model-explorer``: the node data of ``metric`` as JSON text, or with
     ``metric="all"`` one file per metric in folder ``output`` (written here; returns None)."""
     ov = Overlay(report, _proto(source))
     if metric != "all":
-        return _text(model_explorer_data(ov, metric or DEFAULT_METRIC))
+        data = model_explorer_data(ov, metric or DEFAULT_METRIC)
+        try:
+            return _me_text(data)
+        except _Unusual:  # the generic writer's text, or its own error
+            return _text(data)
     if output in (None, "-"):
         raise OutputError("--metric all writes one file per metric: give -o FOLDER")
     write_folder(ov, str(output), source)
     return None
 
 
+@paused_gc
 def netron(report: Report, source: Any = None, **_: Any) -> str:
     """``--format netron``: one attachment with every per-node metric and the model's totals."""
-    return _text(netron_data(Overlay(report, _proto(source))))
+    ov = Overlay(report, _proto(source))
+    try:
+        return _netron_text(ov)
+    except _Unusual:  # the generic writer's text, or its own error
+        return _text(netron_data(ov))
 
 
 def check_folder(folder: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import onnx
 
@@ -36,15 +36,18 @@ _GRAPH = onnx.AttributeProto.GRAPH
 _GRAPHS = onnx.AttributeProto.GRAPHS
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One node as a viewer shows it, and the records whose costs it carries (one, or
-    every node a function call was inlined into)."""
+    every node a function call was inlined into). A named tuple: one is made per node of
+    the file, and a frozen dataclass costs several times more to make."""
 
     graph: str | None  # Model Explorer's graph id; None: the adapter does not show this node
     node: str  # Model Explorer's node id
     name: str  # the node's name in the file (Netron's key); "" when unnamed
     records: tuple[int, ...]  # indices into report.nodes
+
+
+_target = tuple.__new__
 
 
 def _unique(preferred: str, used: set[str], counter: Counter[str]) -> str:
@@ -103,16 +106,17 @@ class _Places:
         # our inliner names and tags every inlined node; onnx's (bodies with subgraphs) does not
         self.inlined = not any(a.type in (_GRAPH, _GRAPHS) for f in proto.functions for n in f.node
                                for a in n.attribute)
-        self.by_node: dict[tuple[str, str, tuple[str, ...]], list[int]] = defaultdict(list)
         self.by_call: dict[str, list[int]] = defaultdict(list)  # call label -> its inlined records
         self.by_name: dict[tuple[str, str], int] = {}  # (call label, name) -> the inlined record
+        by_node: dict[tuple[str, str, tuple[str, ...]], list[int]] = defaultdict(list)
         for i, r in enumerate(records):
             call = r.metadata.get(CALL_KEY) if r.metadata else None
             if call is not None and r.graph == "":
                 self.by_call[call].append(i)
                 self.by_name[(call, r.name)] = i
             else:
-                self.by_node[(r.graph, r.name, r.output_names)].append(i)
+                by_node[(r.graph, r.name, r.output_names)].append(i)
+        self.by_node = {k: tuple(v) for k, v in by_node.items()}
         self.counter = [0]  # our inliner's label counter for unnamed calls (functions._inline_call)
         self.calls: dict[tuple[str, str, str], list[str]] = defaultdict(list)  # function -> call labels
         self.counter_names: Counter[str] = Counter()  # NameFixPass's, for the main graph's tree
@@ -141,19 +145,29 @@ class _Places:
         """Place ``nodes`` (our graph path ``path``) in adapter graph ``gid`` with ids
         ``prefix + fixed name``; ``main``: ``gid`` is the main graph."""
         used: set[str] = set()
+        calls = path == "" and self.inlined and bool(self.funcs)
+        records, append = self.by_node.get, self.targets.append  # (read once: a lookup a node counts here)
         for n in nodes:
-            nid = prefix + fixed_name(n, used, self.counter_names)
-            f = self.function_of(n) if path == "" and self.inlined else None
+            name = n.name
+            if name and name not in used:  # fixed_name's common case, inline
+                used.add(name)
+                nid = prefix + name
+            else:
+                nid = prefix + fixed_name(n, used, self.counter_names)
+            f = self.function_of(n) if calls else None
             if f is not None:  # a main-graph call, inlined: its records carry its label
                 self.counter[0] += 1
-                label = n.name or f"{f.name}_{self.counter[0]}"
+                label = name or f"{f.name}_{self.counter[0]}"
                 self.note_calls(f, label, 1)
                 recs = self.call_records(label)
             else:
-                recs = tuple(self.by_node.get((path, n.name, tuple(n.output)), ()))
-            self.targets.append(Target(gid, nid, n.name, recs))
-            label = n.name or n.op_type  # walk._control's name for the subgraph path
-            for a in n.attribute:
+                recs = records((path, name, tuple(n.output)), ())
+            append(_target(Target, (gid, nid, name, recs)))  # Target(gid, nid, name, recs), without its __new__
+            attributes = n.attribute
+            if not attributes:
+                continue
+            label = name or n.op_type  # walk._control's name for the subgraph path
+            for a in attributes:
                 if a.type == _GRAPHS:  # not shown by the adapter, but named by its pass
                     for g in a.graphs:
                         fixed_names(g.node, self.counter_names)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from onnx_cost.rules.node import TensorInfo, nbytes, numel
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware.devices import Device
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ def _peak(n: int, spans: list[tuple[int, int, int]]) -> tuple[int, int]:
     return best, best_step
 
 
+@paused_gc
 def footprint(
     report: Report, device: Device | None = None, tensors: Mapping[str, TensorInfo] | None = None
 ) -> Footprint:
@@ -129,7 +131,8 @@ def footprint(
     weights = set(last_use).difference(produced)  # read but never produced: initializers
     known: dict[tuple[Any, Any], int | None] = {}  # (shape, bits or dtype) -> bytes: shapes repeat
     if table is not None:
-        infos = {k: table.get(k) for k in (*produced, *weights)}
+        names = (*produced, *weights)
+        infos = dict(zip(names, map(table.get, names)))  # (the lookups in C)
 
         def miss_bits(key: tuple[Any, Any]) -> int | None:
             known[key] = v = _shape_bytes(key[0], key[1])

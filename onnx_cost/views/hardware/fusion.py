@@ -61,9 +61,10 @@ _QDQ_HEADS = {"Conv", "MatMul", "Gemm", "Add", "Mul", "Concat", "MaxPool", "Aver
               "Flatten", "Relu", "Clip", "Where", "Split"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Kernel:
-    """One kernel of the runtime: ``members`` run as one; ``head`` names it."""
+    """One kernel of the runtime: ``members`` run as one; ``head`` names it. (Slots: one is
+    made per node, and the prediction reads its fields many times each.)"""
 
     head: NodeRecord
     members: list[NodeRecord]
@@ -135,7 +136,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
 
     def claim(k: Kernel, shared: Sequence[NodeRecord] = ()) -> Kernel:
         for m in k.members:
-            if not any(m is d for d in shared):
+            if not shared or not any(m is d for d in shared):
                 taken[id(m)] = k
         return k
 
@@ -152,7 +153,7 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
                 and all(isinstance(d, int) for d in r.inputs[0]):
             foldable = True  # a static shape is known at load
         if foldable:
-            claim(Kernel(r, [r], "constant_folding", folded=True))
+            taken[id(r)] = Kernel(r, [r], "constant_folding", folded=True)
             const.update(t for t in r.output_names if t)
 
     def dq_input(r: NodeRecord, t: str) -> NodeRecord | None:
@@ -286,14 +287,21 @@ def kernels(report: Report, records: Sequence[NodeRecord] | None = None) -> list
 
     for r in recs:
         found = taken.get(id(r))
-        k = found if found is not None else Kernel(r, [r])
-        if id(k) in seen:
+        if found is None:
+            k = Kernel(r, [r])
+        elif id(found) in seen:
             continue
-        seen.add(id(k))
+        else:
+            k = found
+            seen.add(id(k))
         _measure(report, k, consumers, graph_outputs, bool(r.graph), const, sizes, to_float, graph_inputs)
-        k.computed_operands = _computed_operands(k, producer, const)
+        if k.head.op_type in _MATMULS:  # (else False, the default)
+            k.computed_operands = _computed_operands(k, producer, const)
         out.append(k)
     return out
+
+
+_MATMULS = ("MatMul", "QLinearMatMul", "FusedMatMul")
 
 
 def _computed_operands(k: Kernel, producer: dict[str, NodeRecord], const: set[str]) -> bool:
@@ -302,7 +310,7 @@ def _computed_operands(k: Kernel, producer: dict[str, NodeRecord], const: set[st
     onnxruntime packs a constant B once at load (matmul.cc, qlinearmatmul.cc PrePack); a
     computed one is packed on every run."""
     h = k.head
-    if h.op_type not in ("MatMul", "QLinearMatMul", "FusedMatMul") or k.folded:
+    if h.op_type not in _MATMULS or k.folded:
         return False
     names = [t for t in h.input_names if t]
     if len(names) < 2:
@@ -470,7 +478,8 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         return
     if len(k.members) == 1:
         c = k.head.cost
-        k.ops = to_float((c.flops + c.int_ops) * k.head.weight)
+        n = (c.flops + c.int_ops) * k.head.weight
+        k.ops = float(n) if -_FLOAT_SAFE < n < _FLOAT_SAFE else to_float(n)
     else:
         k.ops = to_float(sum((m.cost.flops + m.cost.int_ops) * m.weight for m in k.members))
     if sub or (len(k.members) == 1 and not report.tensors):
@@ -483,7 +492,14 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         h = k.head
         outs = h.output_names
         reads = {t for t in h.input_names if t and t not in outs}
-        writes = {t for t in outs if t and (t in graph_outputs or any(c is not h for c in consumers.get(t, ())))}
+        writes = set()
+        for t in outs:
+            if not t:
+                continue
+            cs = consumers.get(t)
+            # a graph output, or read by another node (its first reader, most often, says so)
+            if t in graph_outputs or (cs and (cs[0] is not h or any(c is not h for c in cs))):
+                writes.add(t)
     else:
         inside = {id(m) for m in k.members}
         produced = {t for m in k.members for t in m.output_names if t}
@@ -494,23 +510,43 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
                   and (t in graph_outputs or any(id(c) not in inside for c in consumers.get(t, [])))}
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
     total, written, weights, io, partial = 0, 0, 0, 0, False
-    for t in (*reads, *writes):
-        b = sizes[t] if t in sizes else sizes.setdefault(t, _bytes_of(report, t))
+    for t in reads:  # (reads and writes never share a tensor: a read is not produced inside)
+        b = sizes.get(t, _UNSEEN)
+        if b is _UNSEEN:
+            b = sizes[t] = _bytes_of(report, t)
         if b is None:
             partial = True
-        else:
-            total += b
-            written += b if t in writes else 0
-            weights += b if t in const and t in reads else 0
-            fresh = (t in graph_inputs and t in reads and t not in const) or (t in graph_outputs and t in writes)
-            io += b if fresh else 0
+            continue
+        total += b
+        if t in const:
+            weights += b
+        elif t in graph_inputs:  # fresh every run (a KV cache read)
+            io += b
+    for t in writes:
+        b = sizes.get(t, _UNSEEN)
+        if b is _UNSEEN:
+            b = sizes[t] = _bytes_of(report, t)
+        if b is None:
+            partial = True
+            continue
+        total += b
+        written += b
+        if t in graph_outputs:
+            io += b
     if k.head.op_type in _VIEW_OPS:
         total = written = io = 0  # a view of its input: onnxruntime aliases the buffer, nothing moves
-    k.bytes = to_float(total * k.head.weight)
-    k.write_bytes = to_float(written * k.head.weight)
-    k.weight_bytes = to_float(weights * k.head.weight)
-    k.io_bytes = to_float(io * k.head.weight)
+    w = k.head.weight
+    if total * w < _FLOAT_SAFE:  # every part is at most the total: to_float is float() for each
+        k.bytes, k.write_bytes, k.weight_bytes, k.io_bytes = (
+            float(total * w), float(written * w), float(weights * w), float(io * w))
+    else:
+        k.bytes = to_float(total * w)
+        k.write_bytes = to_float(written * w)
+        k.weight_bytes = to_float(weights * w)
+        k.io_bytes = to_float(io * w)
     k.partial = partial
 
 
+_UNSEEN: Any = object()  # a tensor whose size is not yet in ``sizes`` (where None: unknown)
+_FLOAT_SAFE = 2**1023  # below it (and non-negative), text.to_float(n) is float(n)
 _VIEW_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze"}

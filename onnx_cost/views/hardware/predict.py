@@ -12,10 +12,12 @@ docs/hardware.md gives every assumption and the validation behind the band.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware.efficiency import (
     COMPUTE,
     Efficiency,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from onnx_cost.views.hardware.devices import Device
 
 
-@dataclass
+@dataclass(slots=True)
 class KernelTime:
     kernel: Kernel
     cls: str
@@ -99,6 +101,7 @@ def _scope(r: Any, depth: int) -> str:
     return "/".join(r.scope_path[:depth]) or "(top level)"
 
 
+@paused_gc
 def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 1,
             records: Sequence[Any] | None = None) -> Prediction:
     """The floor and the prediction of ``report`` on ``device``."""
@@ -176,6 +179,7 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
     lo, hi = (predicted / (1 + band), predicted * (1 + band)) if band else (predicted, predicted)
     p = Prediction(floor_s, predicted, max(lo, floor_s), hi, band, eff.calibrated, eff.run_s, times, skipped)
     by_bound: dict[str, float] = {"overhead": eff.run_s} if eff.run_s else {}
+    scopes: dict[tuple[str, ...], str] = {}  # module path -> its key at ``depth``, made once per path
     for t in times:
         if t.bound == "folded":
             continue
@@ -183,7 +187,8 @@ def predict(report: Report, device: Device, *, tf32: bool = False, depth: int = 
         label = t.kernel.head.op_type if not t.kernel.fusion or t.kernel.fusion == "constant_folding" else (
             "+".join(dict.fromkeys(m.op_type for m in t.kernel.members)))
         p.by_op_type[label] = p.by_op_type.get(label, 0.0) + t.predicted_s
-        s = _scope(t.kernel.head, depth)
+        path = t.kernel.head.scope_path
+        s = scopes.get(path) or scopes.setdefault(path, _scope(t.kernel.head, depth))
         p.by_scope[s] = p.by_scope.get(s, 0.0) + t.predicted_s
         p.by_class[t.cls] = p.by_class.get(t.cls, 0.0) + t.predicted_s
     p.by_bound = by_bound
@@ -282,11 +287,11 @@ def opportunities(times: list[KernelTime], eff: Efficiency, top: int = 3) -> lis
         if saved > d["largest_saved_s"]:
             d["largest"], d["largest_saved_s"] = node, saved
 
-    readers: dict[str, list[KernelTime]] = {}
+    readers: dict[str, list[KernelTime]] = defaultdict(list)
     for kt in times:
         if kt.cls == "elementwise" and kt.bound != "folded":
             for t in kt.kernel.reads:
-                readers.setdefault(t, []).append(kt)
+                readers[t].append(kt)
     used: set[int] = set()
     for kt in times:
         if kt.cls != "elementwise" or kt.bound == "folded" or id(kt) in used:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware._columns import columns, sum_by
 from onnx_cost.views.hardware.devices import Device
 
@@ -150,6 +151,7 @@ def _scope_key(rec: NodeRecord, depth: int) -> str:
     return "/".join(rec.scope_path[:depth]) or "(top level)"
 
 
+@paused_gc
 def roofline(report: Report, device: Device, *, tf32: bool = False, scope_depth: int = 1) -> Roofline:
     """Every counted node of ``report`` on ``device``. Nodes not counted are skipped and
     counted in ``skipped``; nodes of weight 0 (an If branch not taken) cost nothing.

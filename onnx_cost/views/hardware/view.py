@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from onnx_cost.views._gc import paused_gc
 from onnx_cost.views.hardware.devices import Device
 from onnx_cost.views.hardware.footprint import Footprint, footprint
 from onnx_cost.views.hardware.predict import Prediction, predict, share
@@ -51,28 +52,32 @@ def roofline_dict(
     """The roofline as the JSON-able dict agreed with the HTML report (common_split.md):
     ``device`` at the model's dominant precision, and one entry per counted node."""
     roof = roof or roofline(report, device, tf32=tf32)
-    return {
-        "device": device_dict(roof),
-        "nodes": [
-            {
-                "name": name,
-                "op_type": op,
-                "precision": prec,
-                "peak_used": used,
-                "ops": ops,
-                "bytes": nbytes,
-                "intensity": intensity,
-                "attainable_ops_per_s": attainable,
-                "bound": bound,
-                "floor_s": floor,
-            }
-            for name, op, prec, used, ops, nbytes, intensity, attainable, bound, floor in zip(
-                *(roof.cols[k] for k in _JSON_COLS)
-            )
-        ],
-    }
+    return {"device": device_dict(roof), "nodes": _nodes(roof)}
 
 
+_NO_PREDICTION = (None, None, "")
+
+
+def _nodes(roof: Roofline, per: dict[str, tuple[float, float, str]] | None = None) -> list[dict[str, Any]]:
+    """One dict per counted node; with ``per`` (Prediction.per_node) its ``predicted_s`` and
+    ``fused_into`` too (None: no prediction, or a node alone)."""
+    cols = zip(*(roof.cols[k] for k in _JSON_COLS))
+    if per is None:
+        return [
+            {"name": name, "op_type": op, "precision": prec, "peak_used": used, "ops": ops, "bytes": nbytes,
+             "intensity": intensity, "attainable_ops_per_s": attainable, "bound": bound, "floor_s": floor}
+            for name, op, prec, used, ops, nbytes, intensity, attainable, bound, floor in cols
+        ]
+    get = per.get
+    return [
+        {"name": name, "op_type": op, "precision": prec, "peak_used": used, "ops": ops, "bytes": nbytes,
+         "intensity": intensity, "attainable_ops_per_s": attainable, "bound": bound, "floor_s": floor,
+         "predicted_s": (p := get(name, _NO_PREDICTION))[0], "fused_into": p[2] or None}
+        for name, op, prec, used, ops, nbytes, intensity, attainable, bound, floor in cols
+    ]
+
+
+@paused_gc
 def hardware_dict(
     report: Report, device: Device, *, tf32: bool = False, measured_s: float | None = None,
     roof: Roofline | None = None, fp: Footprint | None = None, pred: Prediction | None = None,
@@ -80,7 +85,9 @@ def hardware_dict(
     """Everything the hardware view knows: ``views.hardware.data`` of ``--json`` (docs/json.md)."""
     roof = roof or roofline(report, device, tf32=tf32)
     fp = fp or footprint(report, device)
-    out = roofline_dict(report, device, tf32=tf32, roof=roof)
+    pred = pred or predict(report, device, tf32=tf32)
+    # the roofline's nodes, each with its prediction (made once, in one pass)
+    out: dict[str, Any] = {"device": device_dict(roof), "nodes": _nodes(roof, pred.per_node())}
     out["device"]["sources"] = _sources(device)
     out["roofline_floor_s"] = roof.floor_s  # the per-node roofline summed: no fusion, no cache (the old floor)
     out["ops"] = roof.ops
@@ -92,13 +99,7 @@ def hardware_dict(
     out["floor_share_by_scope"] = roof.share(roof.by_scope)
     out["bound_counts"] = dict(roof.bound_counts)
     out["footprint"] = fp.as_dict()
-    pred = pred or predict(report, device, tf32=tf32)
     out.update(prediction_dict(pred))
-    per = pred.per_node()
-    for n in out["nodes"]:
-        p, _, into = per.get(n["name"], (None, None, ""))
-        n["predicted_s"] = p
-        n["fused_into"] = into or None
     if measured_s is not None:
         out["measured"] = utilization(roof, measured_s)
         out["measured"].update(against(pred, measured_s))
@@ -109,11 +110,15 @@ def prediction_dict(pred: Prediction) -> dict[str, Any]:
     """The floor, the prediction and the model-level answers (docs/json.md)."""
     verdict, part = pred.verdict
     modules: dict[str, float] = {}
+    keys_of: dict[tuple[str, ...], list[str]] = {}  # a module path -> its keys, joined once per path
     for kt in pred.kernels:  # every depth of the module path, so that any --depth can be read off
         path = kt.kernel.head.scope_path
-        for d in range(1, len(path) + 1):
-            key = "/".join(path[:d])
-            modules[key] = modules.get(key, 0.0) + kt.predicted_s
+        keys = keys_of.get(path)
+        if keys is None:
+            keys = keys_of[path] = ["/".join(path[:d]) for d in range(1, len(path) + 1)]
+        t = kt.predicted_s
+        for key in keys:  # (added kernel by kernel, in order: the same float sums)
+            modules[key] = modules.get(key, 0.0) + t
     fusions: dict[str, int] = {}
     for kt in pred.kernels:
         if kt.kernel.fusion:
