@@ -47,6 +47,7 @@ from onnx_cost.runners.calibrate import (
     device_info,
     device_toml,
     fit,
+    ort_session,
     samples_of,
 )
 from onnx_cost.runners.measure import kernel_times, random_inputs, rank_correlation
@@ -54,42 +55,19 @@ from onnx_cost.views.hardware.devices import load_device_file
 from onnx_cost.views.hardware.predict import predict
 
 
-def measure(ort: Any, data: bytes, feeds: dict[str, Any], threads: int = 0,
-            budget_s: float = 0.6, cpu_time: bool = False) -> tuple[float, float, Any]:
-    clock = time.thread_time if cpu_time else time.perf_counter
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = threads
-    sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-    for _ in range(3):
+def profile_events(data: bytes, feeds: dict[str, Any], threads: int, tmp: str) -> Any:
+    """onnxruntime's profile of 5 runs of the model (per-node events)."""
+    sess = ort_session(data, threads, os.path.join(tmp, "p"))
+    for _ in range(5):
         sess.run(None, feeds)
-    times: list[float] = []
-    while len(times) < 10 or (sum(times) < budget_s and len(times) < 200):
-        t0 = clock()
-        sess.run(None, feeds)
-        times.append(clock() - t0)
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = threads
-    so.enable_profiling = True
-    with tempfile.TemporaryDirectory() as tmp:
-        so.profile_file_prefix = os.path.join(tmp, "p")
-        sess = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-        for _ in range(5):
-            sess.run(None, feeds)
-        with open(sess.end_profiling(), encoding="utf-8") as fh:
-            events = json.load(fh)
-    return statistics.median(times), min(times), events
+    with open(sess.end_profiling(), encoding="utf-8") as fh:
+        return json.load(fh)
 
 
-def session(ort: Any, data: bytes, threads: int, profile_prefix: str | None = None) -> Any:
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = threads
-    if profile_prefix:
-        so.enable_profiling = True
-        so.profile_file_prefix = profile_prefix
-    return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+def measure(data: bytes, feeds: dict[str, Any], threads: int, clock: Any, tmp: str) -> tuple[float, float, Any]:
+    """One model measured once (``--cached``): (median, best, profile events)."""
+    med, best = time_runs(ort_session(data, threads), feeds, 0.6, clock)
+    return med, best, profile_events(data, feeds, threads, tmp)
 
 
 def time_runs(sess: Any, feeds: dict[str, Any], budget_s: float, clock: Any) -> tuple[float, float]:
@@ -104,7 +82,7 @@ def time_runs(sess: Any, feeds: dict[str, Any], budget_s: float, clock: Any) -> 
     return statistics.median(times), min(times)
 
 
-def paired(ort: Any, variants: list[tuple[str, Any]], rounds: int, threads: int, clock: Any,
+def paired(variants: list[tuple[str, Any]], rounds: int, threads: int, clock: Any,
            tmp: str) -> tuple[Any, dict[str, tuple[float, float, Any]]]:
     """The interleaved protocol: per round, the calibration benchmarks then every model, each
     in a session made for it and dropped after (as calibration does). Returns (the device
@@ -119,7 +97,7 @@ def paired(ort: Any, variants: list[tuple[str, Any]], rounds: int, threads: int,
         for name, t in bench_round(benches, 0.12, threads, clock).items():
             cal.setdefault(name, []).append(t)
         for name, data, feeds in models:
-            sess = session(ort, data, threads)
+            sess = ort_session(data, threads)
             got.setdefault(name, []).append(time_runs(sess, feeds, 0.3, clock))
             del sess
         print(f"  round {r + 1}/{rounds} done ({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -131,14 +109,9 @@ def paired(ort: Any, variants: list[tuple[str, Any]], rounds: int, threads: int,
     path.write_text(device_toml(eff, figures, info), encoding="utf-8")
     out = {}
     for name, data, feeds in models:
-        prof = session(ort, data, threads, os.path.join(tmp, "p"))
-        for _ in range(5):
-            prof.run(None, feeds)
-        with open(prof.end_profiling(), encoding="utf-8") as fh:
-            events = json.load(fh)
-        del prof
         v = got[name]
-        out[name] = (statistics.median(m for m, _ in v), min(b for _, b in v), events)
+        out[name] = (statistics.median(m for m, _ in v), min(b for _, b in v),
+                     profile_events(data, feeds, threads, tmp))
     return load_device_file(str(path)), out
 
 
@@ -159,7 +132,6 @@ def main() -> int:
                     help="with --threads 1: time the thread's CPU time, not the wall clock (a busy machine's "
                          "waits left out; for developing the model on a shared machine, not for the published table)")
     args = ap.parse_args()
-    import onnxruntime as ort
 
     t_start = time.perf_counter()
     cpu = args.cpu_time and args.threads == 1
@@ -181,12 +153,12 @@ def main() -> int:
                 print(f"calibrating this machine (written to {path}) ...", flush=True)
                 calibrate(path, progress=lambda s: print("  " + s, flush=True), threads=args.threads, cpu_time=cpu)
             device = load_device_file(str(path))
-            timed = {vname: measure(ort, m.SerializeToString(), random_inputs(api.analyze(m)), args.threads,
-                                    cpu_time=cpu) for vname, m in variants}
+            timed = {vname: measure(m.SerializeToString(), random_inputs(api.analyze(m)), args.threads, clock, tmp)
+                     for vname, m in variants}
         else:
             path = cache_path()
             print(f"calibrating and measuring interleaved, {args.rounds} rounds ...", flush=True)
-            device, timed = paired(ort, variants, args.rounds, args.threads, clock, tmp)
+            device, timed = paired(variants, args.rounds, args.threads, clock, tmp)
             if args.device_out:
                 shutil.copyfile(Path(tmp) / "paired.toml", args.device_out)
         cal = device.efficiency.info if device.efficiency else {}

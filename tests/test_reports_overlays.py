@@ -415,6 +415,17 @@ def test_overlay_text_is_the_stdlib_indented_json() -> None:
     assert _text({1: "int key"}) == json.dumps({1: "int key"}, indent=1) + "\n"  # left to the stdlib
 
 
+def _overlay(path, device):  # type: ignore[no-untyped-def]
+    """The overlay of ``path`` analyzed with ``device``; skipped where a dim has no default
+    (no numbers, so no device view)."""
+    try:
+        report = onnx_cost.analyze(path, device=device)
+    except onnx_cost.BindingError:
+        assert device is not None
+        pytest.skip("free dims with no default")
+    return Overlay(report, onnx.load(path, load_external_data=False))
+
+
 @pytest.mark.parametrize("name", [*FIXTURES, "unnamed", "function"])
 @pytest.mark.parametrize("device", [None, "t4"])
 def test_netron_text_is_the_stdlib_text_of_its_data(name, device, built):
@@ -423,13 +434,7 @@ def test_netron_text_is_the_stdlib_text_of_its_data(name, device, built):
     another type (a NaN here, set by hand) falls back to the generic writer."""
     from onnx_cost.render.overlays import _netron_text
 
-    path = built.get(name, FIX / name)
-    try:
-        report = onnx_cost.analyze(path, device=device)
-    except onnx_cost.BindingError:  # a dim with no default: no numbers, no device view
-        assert device is not None
-        pytest.skip("free dims with no default")
-    ov = Overlay(report, onnx.load(path, load_external_data=False))
+    ov = _overlay(built.get(name, FIX / name), device)
     plain = json.dumps(netron_data(ov), indent=1, allow_nan=False)
     want = plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
     assert _netron_text(ov) == want
@@ -453,13 +458,7 @@ def test_model_explorer_text_is_the_stdlib_text_of_its_data(name, device, built)
     the same bytes as json.dumps(indent=1) of its data, for every metric, labels included."""
     from onnx_cost.render.overlays import _me_text
 
-    path = built.get(name, FIX / name)
-    try:
-        report = onnx_cost.analyze(path, device=device)
-    except onnx_cost.BindingError:  # a dim with no default: no numbers, no device view
-        assert device is not None
-        pytest.skip("free dims with no default")
-    ov = Overlay(report, onnx.load(path, load_external_data=False))
+    ov = _overlay(built.get(name, FIX / name), device)
     for metric in ov.metrics:
         data = model_explorer_data(ov, metric)
         assert _me_text(data) == _text_of(data)

@@ -464,11 +464,15 @@ def bench_sessions(threads: int = 0) -> list[tuple[Any, ...]]:
     return sessions
 
 
-def ort_session(data: bytes, threads: int) -> Any:
-    """An onnxruntime CPU session with its default optimizations, ``threads`` intra-op threads."""
+def ort_session(data: bytes, threads: int, profile_prefix: str | None = None) -> Any:
+    """An onnxruntime CPU session with its default optimizations, ``threads`` intra-op threads
+    (profiling into files starting ``profile_prefix`` when given)."""
     so = _ort().SessionOptions()
     so.log_severity_level = 3
     so.intra_op_num_threads = threads  # 0: onnxruntime's default (one per physical core)
+    if profile_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
     return _ort().InferenceSession(data, so, providers=["CPUExecutionProvider"])
 
 

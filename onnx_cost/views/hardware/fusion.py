@@ -511,9 +511,7 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
     k.reads, k.writes = tuple(sorted(reads)), tuple(sorted(writes))
     total, written, weights, io, partial = 0, 0, 0, 0, False
     for t in reads:  # (reads and writes never share a tensor: a read is not produced inside)
-        b = sizes.get(t, _UNSEEN)
-        if b is _UNSEEN:
-            b = sizes[t] = _bytes_of(report, t)
+        b = _size(sizes, report, t)
         if b is None:
             partial = True
             continue
@@ -523,9 +521,7 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
         elif t in graph_inputs:  # fresh every run (a KV cache read)
             io += b
     for t in writes:
-        b = sizes.get(t, _UNSEEN)
-        if b is _UNSEEN:
-            b = sizes[t] = _bytes_of(report, t)
+        b = _size(sizes, report, t)
         if b is None:
             partial = True
             continue
@@ -548,5 +544,13 @@ def _measure(report: Report, k: Kernel, consumers: Any, graph_outputs: Any, sub:
 
 
 _UNSEEN: Any = object()  # a tensor whose size is not yet in ``sizes`` (where None: unknown)
+
+
+def _size(sizes: dict[str, int | None], report: Report, t: str) -> int | None:
+    """A tensor's bytes (``_bytes_of``), looked up once per kernels() call."""
+    b = sizes.get(t, _UNSEEN)
+    if b is _UNSEEN:
+        b = sizes[t] = _bytes_of(report, t)
+    return b
 _FLOAT_SAFE = 2**1023  # below it (and non-negative), text.to_float(n) is float(n)
 _VIEW_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze"}
