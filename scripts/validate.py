@@ -9,7 +9,7 @@ per-node rank correlation (predicted vs profiled time per kernel), and whether t
 ever came out above the measurement. `--save-band` writes the measured band into the
 calibration file, where the prediction's error band is read from.
 
-By default the calibration and the measurements are interleaved (``--rounds``, 3): each
+By default the calibration and the measurements are interleaved (``--rounds``, 5): each
 round runs every calibration benchmark once, then times every model once; the device model
 is fitted on each benchmark's median over the rounds and compared with each model's median
 over the same rounds. On a shared host whose speed drifts by tens of percent within a
@@ -118,7 +118,7 @@ def paired(variants: list[tuple[str, Any]], rounds: int, threads: int, clock: An
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of calibration and measurement")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds of calibration and measurement")
     ap.add_argument("--cached", action="store_true",
                     help="predict with this machine's cached calibration and measure once (not interleaved)")
     ap.add_argument("--recalibrate", action="store_true", help="with --cached: calibrate again first")
