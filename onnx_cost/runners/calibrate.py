@@ -386,8 +386,9 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"dynlinear{m_}x{k_}x{n_}", "dyn_gemm" if m_ > 8 else "dyn_gemm_skinny",
             model(nodes, [("x", x)], [cur], inits), {"x": x})
     # integer convolutions in chains of four (onnxruntime keeps NHWC between them), dense and depthwise
-    for c, h, k, dw in ((32, 28, 3, False), (64, 56, 3, False), (128, 28, 3, False), (64, 56, 1, False),
-                        (32, 112, 3, True), (96, 56, 3, True), (256, 14, 3, True), (960, 7, 3, True)):
+    for c, h, k, dw in ((16, 14, 3, False), (16, 28, 3, False), (32, 28, 3, False), (64, 56, 3, False),
+                        (128, 28, 3, False), (64, 56, 1, False), (32, 112, 3, True), (96, 56, 3, True),
+                        (256, 14, 3, True), (960, 7, 3, True)):
         x = u8(1, c, h, h)
         nodes, ws = [], {}
         for i in range(4):
