@@ -245,7 +245,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # linear layers as exporters write them: a 3-D activation [1, M, K] times a weight plus a
     # bias (onnxruntime: Gemm between two Reshapes, matmul_add_fusion.cc), in chains of four
     # (K -> N -> K ...) so the run cost's scatter is small beside them: a transformer's shapes
-    for m_, k_, n_ in ((64, 128, 128), (64, 128, 512), (128, 384, 384), (128, 384, 1536)):
+    for m_, k_, n_ in ((48, 160, 160), (80, 128, 512), (96, 320, 320), (160, 320, 1280)):
         x = f32(1, m_, k_)
         nodes, inits, cur = [], {}, "x"
         for i in range(4):
@@ -258,7 +258,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # attention's MatMuls: both operands computed (scores q·kᵀ with k stored [tokens, head dim],
     # onnxruntime's FusedMatMul with transB; context p·v), batched over heads; one row per
     # head is a decoder step over its cache
-    for h, s, t, dh in ((4, 64, 64, 32), (8, 128, 128, 64), (12, 256, 256, 64), (8, 1, 256, 64), (12, 1, 1024, 64)):
+    for h, s, t, dh in ((4, 48, 48, 32), (8, 128, 128, 64), (12, 256, 256, 64), (6, 1, 320, 64), (12, 1, 1024, 64)):
         cls = "gemm_act_skinny" if s <= 8 else "gemm_act"
         a, b = f32(1, h, s, dh), f32(1, h, t, dh)
         add(f"scores{h}x{s}x{t}x{dh}", cls,
@@ -269,7 +269,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"context{h}x{s}x{t}x{dh}", cls,
             model([helper.make_node("MatMul", ["p", "v"], ["y"])], [("p", p), ("v", v)], ["y"], {}), {"p": p, "v": v})
     # a decoder step's scores with the scale fused in (FusedMatMul alpha): MLAS packs the cache
-    for h, t, dh in ((8, 256, 64), (8, 512, 64), (12, 1024, 64)):
+    for h, t, dh in ((6, 320, 64), (8, 512, 64), (12, 1024, 64)):
         a, b = f32(1, h, 1, dh), f32(1, h, t, dh)
         add(f"scaledscores{h}x{t}x{dh}", "gemm_act_scaled",
             model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
@@ -330,7 +330,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = u8(m_, k_)
         add(f"qmatmul{m_}x{k_}x{n_}", "int_gemm" if m_ > 8 else "int_gemm_skinny",
             qdq([helper.make_node("MatMul", ["x_d", "w_d"], ["yf"])], {"x": x}, {"w": i8(k_, n_)}), {"x": x})
-    for h, s, dh in ((4, 64, 32), (8, 128, 64), (12, 256, 64)):  # attention: scores, then context
+    for h, s, dh in ((4, 48, 32), (8, 128, 64), (12, 256, 64)):  # attention: scores, then context
         a, b = u8(1, h, s, dh), u8(1, h, dh, s)
         add(f"qscores{h}x{s}x{dh}", "int_gemm_act",
             qdq([helper.make_node("MatMul", ["a_d", "b_d"], ["yf"])], {"a": a, "b": b}, {}), {"a": a, "b": b})
@@ -420,7 +420,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"batchnorm{c}x{h}", "batchnorm",
             model([helper.make_node("BatchNormalization", [f"x{i}", "g", "b", "m", "v"], [f"x{i + 1}"])
                    for i in range(4)], [("x0", x)], ["x4"], bn), {"x0": x})
-    for hsz, seq in ((64, 16), (128, 16), (256, 32)):
+    for hsz, seq in ((48, 16), (96, 16), (192, 16), (384, 24)):
         x = f32(seq, 1, hsz)
         add(f"lstm{hsz}x{seq}", "recurrent",
             model([helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], hidden_size=hsz)], [("x", x)], ["y"],
