@@ -366,9 +366,9 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # scale keeps each layer's output at unit variance, so every layer quantizes zero-centred
     # data as a network does (a growing signal changed the kernel's speed). The skinny ones (a
     # decoder step) read more weights than the private caches hold, as a decoder does.
-    for m_, k_, n_, layers in ((32, 160, 320, 4), (32, 256, 256, 4), (48, 512, 512, 4), (96, 192, 768, 4),
-                               (192, 768, 768, 4), (256, 256, 1024, 4), (1, 1024, 1024, 8), (1, 768, 3072, 4),
-                               (1, 256, 1024, 32)):
+    for m_, k_, n_, layers in ((48, 96, 192, 4), (32, 160, 320, 4), (32, 256, 256, 4), (48, 512, 512, 4),
+                               (96, 192, 768, 4), (192, 768, 768, 4), (256, 256, 1024, 4), (1, 1024, 1024, 8),
+                               (1, 768, 3072, 4), (1, 256, 1024, 32)):
         x = f32(1, m_, k_)
         nodes, inits, cur = [], {"wz": np.array(0, np.int8)}, "x"
         for i in range(layers):
@@ -420,7 +420,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"batchnorm{c}x{h}", "batchnorm",
             model([helper.make_node("BatchNormalization", [f"x{i}", "g", "b", "m", "v"], [f"x{i + 1}"])
                    for i in range(4)], [("x0", x)], ["x4"], bn), {"x0": x})
-    for hsz, seq in ((48, 16), (96, 16), (192, 16), (384, 24)):
+    for hsz, seq in ((48, 16), (68, 16), (96, 16), (136, 16), (192, 16), (272, 16), (384, 24)):  # sqrt(2) apart
         x = f32(seq, 1, hsz)
         add(f"lstm{hsz}x{seq}", "recurrent",
             model([helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], hidden_size=hsz)], [("x", x)], ["y"],
