@@ -1,6 +1,7 @@
 """The validation models of `make validate` (scripts/validate.py), built in memory with
 onnx.helper and random weights. None of them is a calibration benchmark: those are
-single kernels (onnx_cost/runners/calibrate.py); these are whole networks."""
+single kernels or chains of one layer (onnx_cost/runners/calibrate.py), none with the
+shapes of a node here (tests/test_validation_holdout.py); these are whole networks."""
 
 from __future__ import annotations
 
