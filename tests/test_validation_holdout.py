@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
-from validate_models import MODELS  # noqa: E402
+from validate_models import MODELS
 
-from onnx_cost.runners.calibrate import benchmarks  # noqa: E402
+from onnx_cost.runners.calibrate import benchmarks
 
 _MATMUL = {"MatMul", "MatMulInteger", "Gemm"}
 _CONV = {"Conv", "ConvInteger"}
