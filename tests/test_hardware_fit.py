@@ -140,6 +140,13 @@ def test_a_qdq_binary_op_with_a_broadcast_input_is_its_own_class() -> None:
     assert eff.rate("int_broadcast", 1e5) == 7e9
 
 
+def test_a_qdq_mul_of_two_same_shape_tensors_is_its_own_class() -> None:
+    assert kernel_class(_qdq_binary("Mul", [1, 8, 16])) == "int_mul"  # QLinearMul
+    assert kernel_class(_qdq_binary("Mul", [16])) == "int_broadcast"  # broadcast decides first
+    eff = Efficiency({"int_elementwise": Curve(((1.0, 7e9),))}, 0.0, 0.0)
+    assert eff.rate("int_mul", 1e5) == 7e9  # a device file from before the class
+
+
 def test_a_failed_stream_process_is_one_calibration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 

@@ -337,10 +337,12 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         p, v = u8(1, h, s, s), u8(1, h, s, dh)
         add(f"qcontext{h}x{s}x{dh}", "int_gemm_act",
             qdq([helper.make_node("MatMul", ["p_d", "v_d"], ["yf"])], {"p": p, "v": v}, {}), {"p": p, "v": v})
-    for n in (16384, 262144, 2 << 20):  # QLinearAdd, QLinearSoftmax
+    for n in (16384, 262144, 2 << 20):  # QLinearAdd, QLinearMul, QLinearSoftmax
         a, b = u8(n // 256, 256), u8(n // 256, 256)
         add(f"qadd{n}", "int_elementwise", qdq([helper.make_node("Add", ["a_d", "b_d"], ["yf"])], {"a": a, "b": b},
                                                {}), {"a": a, "b": b})
+        add(f"qmul{n}", "int_mul", qdq([helper.make_node("Mul", ["a_d", "b_d"], ["yf"])], {"a": a, "b": b}, {}),
+            {"a": a, "b": b})
         add(f"qsoftmax{n}", "int_softmax",
             qdq([helper.make_node("Softmax", ["a_d"], ["yf"], axis=-1)], {"a": a}, {}), {"a": a})
     for rows, n in ((64, 256), (128, 768), (256, 1536)):  # a bias [N] broadcast over rows, and a scalar

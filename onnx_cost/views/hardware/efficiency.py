@@ -44,7 +44,8 @@ CLASSES: dict[str, tuple[str, str]] = {
     "int_conv_dw": ("ops", "integer depthwise and grouped convolution"),
     "int_conv_stem": ("ops", "integer convolution reading fewer than 8 channels (a stem on the image)"),
     "recurrent": ("ops", "LSTM, GRU, RNN"),
-    "int_elementwise": ("bytes", "QDQ groups of other ops (QLinearAdd, QLinearMul, pooling, ...): int8 bytes"),
+    "int_elementwise": ("bytes", "QDQ groups of other ops (QLinearAdd, pooling, ...): int8 bytes"),
+    "int_mul": ("bytes", "a QDQ Mul of two same-shape tensors (QLinearMul): int8 bytes"),
     "int_broadcast": ("bytes", "QDQ Add/Mul/Sub/Div with one input broadcast (a bias [N], a scalar): "
                                "QLinearAdd/QLinearMul's broadcasting loop, int8 bytes"),
     "int_softmax": ("bytes", "a QDQ Softmax (QLinearSoftmax): int8 bytes"),
@@ -67,7 +68,7 @@ FALLBACK: dict[str, str] = {"gemm_act": "gemm", "gemm_act_skinny": "gemm_skinny"
                             "dyn_gemm_skinny": "int_gemm_skinny", "int_conv_dw": "conv_dw", "quant": "elementwise",
                             "conv_stem": "conv", "int_conv_stem": "int_conv",
                             "batchnorm": "norm", "layout": "movement", "gemm_act_scaled": "gemm_act_skinny",
-                            "int_broadcast": "int_elementwise"}
+                            "int_broadcast": "int_elementwise", "int_mul": "int_elementwise"}
 COMPUTE = frozenset(c for c, (axis, _) in CLASSES.items() if axis == "ops")
 
 _REDUCTION = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
@@ -161,6 +162,8 @@ def kernel_class(k: Kernel) -> str:
             return "int_softmax"
         if op in _BINARY and len(h.inputs) >= 2 and h.inputs[0] != h.inputs[1]:
             return "int_broadcast"  # qlinear_binary_op.cc: a loop over the broadcast spans
+        if op == "Mul":
+            return "int_mul"  # MLAS's QLinearMul: twice QLinearAdd's time at the same size
         return "int_elementwise"
     if k.fusion == "skip_layer_norm":
         return "skip_norm"
