@@ -191,6 +191,10 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     def f32(*shape: int) -> Any:
         return rng.standard_normal(shape).astype(np.float32)
 
+    def layer_dims(i: int, k: int, n: int) -> tuple[int, int]:
+        """Layer ``i``'s weight shape in a chain of linear layers K -> N -> K -> ..."""
+        return (k, n) if i % 2 == 0 else (n, k)
+
     def add(name: str, cls: str, m: Any, feeds: dict[str, Any]) -> None:
         out.append((name, cls, m, feeds))
 
@@ -261,7 +265,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = f32(1, m_, k_)
         nodes, inits, cur = [], {}, "x"
         for i in range(4):
-            a, b = (k_, n_) if i % 2 == 0 else (n_, k_)
+            a, b = layer_dims(i, k_, n_)
             inits[f"w{i}"], inits[f"b{i}"] = f32(a, b) * (a ** -0.5), f32(b)
             nodes += [helper.make_node("MatMul", [cur, f"w{i}"], [f"h{i}"]),
                       helper.make_node("Add", [f"h{i}", f"b{i}"], [f"y{i}"])]
@@ -350,7 +354,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = u8(1, m_, k_)
         nodes, ws, cur = [], {}, "x_d"
         for i in range(4):
-            a, b = (k_, n_) if i % 2 == 0 else (n_, k_)
+            a, b = layer_dims(i, k_, n_)
             ws[f"w{i}"] = i8(a, b)
             dst = "yf" if i == 3 else f"h{i}"
             nodes.append(helper.make_node("MatMul", [cur, f"w{i}_d"], [dst]))
@@ -402,7 +406,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         x = f32(1, m_, k_)
         nodes, inits, cur = [], {"wz": np.array(0, np.int8)}, "x"
         for i in range(layers):
-            a, b = (k_, n_) if i % 2 == 0 else (n_, k_)
+            a, b = layer_dims(i, k_, n_)
             w = i8(a, b)
             inits |= {f"w{i}": w, f"ws{i}": np.array(1 / (float(w.std()) * a ** 0.5), np.float32),
                       f"b{i}": f32(b) * 0.1}
