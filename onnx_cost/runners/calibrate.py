@@ -254,14 +254,13 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         idx = rng.integers(0, 8192, (k,)).astype(np.int64)
         add(f"gather{k}", "gather", model([helper.make_node("Gather", ["t", "i"], ["y"])], [("i", idx)], ["y"],
                                           {"t": table}), {"i": idx})
-    for m_, k_, n_ in ((16, 256, 256), (64, 512, 512), (128, 768, 768), (256, 1024, 1024), (384, 1024, 2048)):
-        x = f32(m_, k_)
-        add(f"matmul{m_}x{k_}x{n_}", "gemm",
-            model([helper.make_node("MatMul", ["x", "w"], ["y"])], [("x", x)], ["y"], {"w": f32(k_, n_)}), {"x": x})
     # linear layers as exporters write them: a 3-D activation [1, M, K] times a weight plus a
     # bias (onnxruntime: Gemm between two Reshapes, matmul_add_fusion.cc), in chains of four
-    # (K -> N -> K ...) so the run cost's scatter is small beside them: a transformer's shapes
-    for m_, k_, n_ in ((48, 160, 160), (80, 128, 512), (96, 320, 320), (160, 320, 1280)):
+    # (K -> N -> K ...): a lone 64x512x512 MatMul ran at 1.5x the rate of a 128x384x384 layer
+    # inside a network (289 against 190-230 Gop/s), and the run cost's scatter is small beside
+    # a chain; a transformer's shapes, and larger ones
+    for m_, k_, n_ in ((16, 256, 256), (48, 160, 160), (80, 128, 512), (96, 320, 320), (64, 512, 512),
+                       (160, 320, 1280), (128, 768, 768), (256, 1024, 1024), (384, 1024, 2048)):
         x = f32(1, m_, k_)
         nodes, inits, cur = [], {}, "x"
         for i in range(4):
@@ -272,10 +271,24 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
             cur = f"y{i}"
         add(f"linear{m_}x{k_}x{n_}", "gemm", model(nodes, [("x", x)], [cur], inits), {"x": x})
     # attention's MatMuls: both operands computed (scores q·kᵀ with k stored [tokens, head dim],
-    # onnxruntime's FusedMatMul with transB; context p·v), batched over heads; one row per
-    # head is a decoder step over its cache
-    for h, s, t, dh in ((4, 48, 48, 32), (8, 128, 128, 64), (12, 256, 256, 64), (6, 1, 320, 64), (12, 1, 1024, 64)):
-        cls = "gemm_act_skinny" if s <= 8 else "gemm_act"
+    # onnxruntime's FusedMatMul with transB; context p·v), batched over heads, in chains of four
+    # (scores, context, scores, context): a lone one ran up to a third faster than inside a
+    # network, as the linear layers do
+    for h, s, dh in ((4, 48, 32), (8, 128, 64), (12, 256, 64)):
+        nodes, ins, cur = [], [("x", f32(1, h, s, dh))], "x"
+        for i in range(4):
+            if i % 2 == 0:  # scores: [s, dh] · kᵀ -> [s, s]
+                ins.append((f"k{i}", f32(1, h, s, dh) * dh ** -0.5))
+                nodes += [helper.make_node("Transpose", [f"k{i}"], [f"kt{i}"], perm=[0, 1, 3, 2]),
+                          helper.make_node("MatMul", [cur, f"kt{i}"], [f"y{i}"])]
+            else:  # context: [s, s] · v -> [s, dh]
+                ins.append((f"v{i}", f32(1, h, s, dh) * s ** -0.5))
+                nodes.append(helper.make_node("MatMul", [cur, f"v{i}"], [f"y{i}"]))
+            cur = f"y{i}"
+        add(f"attention{h}x{s}x{dh}", "gemm_act", model(nodes, ins, [cur], {}), dict(ins))
+    # one row per head: a decoder step over its cache
+    for h, s, t, dh in ((6, 1, 320, 64), (12, 1, 1024, 64)):
+        cls = "gemm_act_skinny"
         a, b = f32(1, h, s, dh), f32(1, h, t, dh)
         add(f"scores{h}x{s}x{t}x{dh}", cls,
             model([helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 1, 3, 2]),
