@@ -159,3 +159,22 @@ def test_a_failed_stream_process_is_one_calibration_error(monkeypatch: pytest.Mo
     streams = [("stream12M", "stream", None, {"threads": 1}, 0.0, 12.0 * 2**20, 3, 3, 0.0, 0.0)]
     with pytest.raises(calibrate.CalibrationError, match="stream benchmark's process failed"):
         calibrate.bench_round(streams, 0.01)
+
+
+def test_an_8_bit_transpose_is_priced_as_a_layout_transpose() -> None:
+    # DequantizeLinear -> Transpose (a head split, [0, 2, 1, 3]) -> QuantizeLinear: onnxruntime
+    # moves the uint8 tensor itself, as it does the layout Transposes around an integer conv
+    report = analyze_model(make_model(
+        [helper.make_node("DequantizeLinear", ["a", "s", "z"], ["ad"]),
+         helper.make_node("Transpose", ["ad"], ["t"], perm=[0, 2, 1, 3], name="split"),
+         helper.make_node("QuantizeLinear", ["t", "s", "z"], ["y"])],
+        [("a", "uint8", [1, 8, 2, 16])], [("y", "uint8", [1, 2, 8, 16])],
+        [init("s", "float32", [], 0.1), init("z", "uint8", [], 0)], opset=17))
+    (k,) = [k for k in kernels(report) if k.head.name == "split"]
+    assert kernel_class(k) == "layout"
+    # the same Transpose in float is a data movement kernel
+    report = analyze_model(make_model(
+        [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 1, 3], name="split")],
+        [("a", "float32", [1, 8, 2, 16])], [("y", "float32", [1, 2, 8, 16])], [], opset=17))
+    (k,) = [k for k in kernels(report) if k.head.name == "split"]
+    assert kernel_class(k) == "movement"

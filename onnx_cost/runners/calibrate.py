@@ -39,6 +39,12 @@ MIN_ROUNDS = 2  # each benchmark keeps its best of at least two rounds: one slow
 # several-fold (a 48 KiB QLinearAdd came out at 89 GB/s); its class's curve keeps only the
 # resolved points when it has any, holding their end value below them
 RESOLVED = 0.25
+# the integer linear layers' shapes (M, K, N), dynamic and QDQ alike: read by operations
+# alone, an integer GEMM's rate also depends on its shape (a 64x128x512 layer ran at two
+# thirds of the rate read between 32x256x256 and 48x512x512), so the shapes fill the
+# operations between them with a transformer's aspect (N = 4K) as well as square ones
+INT_LINEAR_SHAPES = ((48, 96, 192), (32, 160, 320), (32, 256, 256), (80, 128, 512), (48, 512, 512), (96, 192, 768),
+                     (160, 320, 1280), (192, 768, 768), (256, 256, 1024))
 FLOOR_HEADROOM = 1.5  # the floor's peaks: the best rate any benchmark reached, times this
 MERGE_RATIO = 1.5  # benchmarks of one class whose sizes are within this factor make one point of its curve
 
@@ -362,8 +368,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # layers, K -> N -> K), at the dynamic chains' shapes: a lone 2-D QLinearMatMul ran up to
     # a third faster than in such a chain, and at the same operations a deep reduction
     # (32x768x768) ran at 1.6x the rate of a transformer's (128x384x384)
-    for m_, k_, n_ in ((48, 96, 192), (32, 160, 320), (32, 256, 256), (48, 512, 512), (96, 192, 768),
-                       (192, 768, 768), (256, 256, 1024)):
+    for m_, k_, n_ in INT_LINEAR_SHAPES:
         x = u8(1, m_, k_)
         nodes, ws, cur = [], {}, "x_d"
         for i in range(4):
@@ -413,9 +418,8 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # scale keeps each layer's output at unit variance, so every layer quantizes zero-centred
     # data as a network does (a growing signal changed the kernel's speed). The skinny ones (a
     # decoder step) read more weights than the private caches hold, as a decoder does.
-    for m_, k_, n_, layers in ((48, 96, 192, 4), (32, 160, 320, 4), (32, 256, 256, 4), (48, 512, 512, 4),
-                               (96, 192, 768, 4), (192, 768, 768, 4), (256, 256, 1024, 4), (1, 1024, 1024, 8),
-                               (1, 768, 3072, 4), (1, 256, 1024, 32)):
+    for m_, k_, n_, layers in (*((*s, 4) for s in INT_LINEAR_SHAPES), (1, 1024, 1024, 8), (1, 768, 3072, 4),
+                               (1, 256, 1024, 32)):
         x = f32(1, m_, k_)
         nodes, inits, cur = [], {"wz": np.array(0, np.int8)}, "x"
         for i in range(layers):
