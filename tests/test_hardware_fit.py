@@ -69,6 +69,21 @@ def test_fit_takes_the_projection_off_on_the_gemm_curve() -> None:
     assert eff.curves["recurrent"].points == ((6e4, pytest.approx(2e9)),)
 
 
+def test_fit_takes_a_mixed_benchmarks_other_kernels_off_on_their_curves() -> None:
+    """Dispatch 1 us, run 10 us; BatchNormalizations at 1e10 B/s (a chain of one class). A
+    benchmark of 12 kernels: 8 quantizations of 1e6 B each at 5e9 B/s (1,600 us) and 4
+    BatchNormalizations of 2e6 B each (800 us): 10 + 12 + 1,600 + 800 us. The quant curve
+    gets 8e6 B in 1,600 us, at 1e6 B a kernel."""
+    run, d = 10e-6, 1e-6
+    chains = [Sample(f"c{n}", OVERHEAD, 0, 0, n, run + n * d) for n in (1, 16, 64)]
+    bn = [Sample("bn", "batchnorm", 0, 8e6, 4, run + 4 * d + 8e6 / 1e10, units=4, size=2e6)]
+    mixed = [Sample("qbn", "quant", 0, 8e6, 12, run + 12 * d + 8e6 / 5e9 + 4 * 2e6 / 1e10, units=8, size=1e6,
+                    others=(("batchnorm", 2e6, 2e6),) * 4)]
+    eff, _ = fit(mixed + chains + bn)  # the mixed one first: the fit still reads the others' curves first
+    assert eff.curves["quant"].points == ((1e6, pytest.approx(5e9)),)
+    assert eff.curves["batchnorm"].points == ((2e6, pytest.approx(1e10)),)
+
+
 def _kv_concat():  # type: ignore[no-untyped-def]
     """The KV-cache Concat of test_hardware_predict: 1,052,672 bytes, all graph I/O."""
     report = analyze_model(make_model([helper.make_node("Concat", ["past", "new"], ["present"], axis=2)],

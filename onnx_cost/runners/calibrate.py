@@ -67,6 +67,10 @@ class Sample:
     units: int = 1  # how many of the kernels are of ``cls`` (a chain of four convolutions: 4)
     size: float = 0.0  # where on the class's curve (efficiency.curve_size); 0: the amount of one unit
     pre_ops: float = 0.0  # of ``ops``, those run as a GEMM first (a recurrent cell's input projection)
+    # the benchmark's kernels of other classes, (class, amount, curve size) each: their time,
+    # read on their own curves, is taken off (a QuantizeLinear beside the BatchNormalization
+    # it feeds, as a QDQ network runs them)
+    others: tuple[tuple[str, float, float], ...] = ()
 
 
 def _lstsq_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
@@ -116,9 +120,12 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
     mem_rates: list[tuple[float, float]] = []
     streams: list[tuple[float, float]] = []  # (bytes streamed per run, B/s)
     # a recurrent cell's input projection runs as one GEMM (efficiency.input_projection_ops):
-    # its samples come after the others, their GEMM time taken off on the fitted gemm curve
-    gemm_first = [s for s in samples if not s.pre_ops] + [s for s in samples if s.pre_ops]
-    for s in gemm_first:
+    # its samples come after the others, their GEMM time taken off on the fitted gemm curve;
+    # a benchmark mixing classes comes last, its other kernels' time read on the curves of
+    # the benchmarks of one class
+    ordered = ([s for s in samples if not s.pre_ops and not s.others] + [s for s in samples if s.pre_ops]
+               + [s for s in samples if s.others and not s.pre_ops])
+    for s in ordered:
         if s.cls == STREAM and s.bytes > 0:  # a run's weights streamed from beyond the caches
             work = max(s.seconds - run_s - dispatch_s * s.kernels, 0.05 * s.seconds)
             streams.append((s.bytes, s.bytes / work))
@@ -133,6 +140,9 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
             gemm = Curve(_merge_close(by["gemm"]))
             work -= s.pre_ops / gemm.rate(s.pre_ops)
             amount -= s.pre_ops
+        for c, amt, size_o in s.others:
+            if c in by and amt > 0:
+                work -= amt / Curve(_merge_close(by[c])).rate(size_o)
         resolved = work >= RESOLVED * s.seconds
         work = max(work, 0.05 * s.seconds)  # a kernel faster than the overheads' scatter: 5 % of its time
         # the curve's size is one kernel's: a chain of four convolutions is four points of a quarter
@@ -471,6 +481,23 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
         add(f"batchnorm{c}x{h}", "batchnorm",
             model([helper.make_node("BatchNormalization", [f"x{i}", "g", "b", "m", "v"], [f"x{i + 1}"])
                    for i in range(4)], [("x0", x)], ["x4"], bn), {"x0": x})
+    # the quantization at a float/int8 boundary as a QDQ CNN runs it: DequantizeLinear, the
+    # BatchNormalization left standalone, QuantizeLinear, four times (a scale of its own each,
+    # or onnxruntime drops the Q->DQ pairs); the BatchNormalizations' time is read on their
+    # curve and the rest is the quantizations': in such chains they ran 2 to 16 % slower than
+    # the lone ones predicted (median 11 %, at MobileNet's shapes)
+    for c, h in ((24, 112), (48, 112), (64, 56), (128, 28), (320, 14), (640, 7)):
+        xq, nodes, inits, cur = u8(1, c, h, h), [], {}, "x"
+        for i in range(4):
+            inits |= {f"s{i}": np.array(0.05 * (1 + 0.1 * i), np.float32), f"t{i}": np.array(0.06 * (1 + 0.1 * i),
+                                                                                          np.float32),
+                      f"z{i}": np.array(128, np.uint8), f"g{i}": f32(c), f"b{i}": f32(c), f"m{i}": f32(c),
+                      f"v{i}": np.abs(f32(c)) + 1}
+            nodes += [helper.make_node("DequantizeLinear", [cur, f"s{i}", f"z{i}"], [f"d{i}"]),
+                      helper.make_node("BatchNormalization", [f"d{i}", f"g{i}", f"b{i}", f"m{i}", f"v{i}"], [f"n{i}"]),
+                      helper.make_node("QuantizeLinear", [f"n{i}", f"t{i}", f"z{i}"], [f"q{i}"])]
+            cur = f"q{i}"
+        add(f"quantbn{c}x{h}", "quant", model(nodes, [("x", xq)], [cur], inits), {"x": xq})
     for hsz, seq in ((48, 16), (68, 16), (96, 16), (136, 16), (192, 16), (272, 16), (384, 24)):  # sqrt(2) apart
         x = f32(seq, 1, hsz)
         add(f"lstm{hsz}x{seq}", "recurrent",
@@ -480,9 +507,10 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     return out
 
 
-def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float, float]:
-    """(ops, bytes, kernels, kernels of ``cls``, curve size of one, ops run as a GEMM first) of
-    a benchmark model, as the prediction counts them."""
+def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float, float, tuple[tuple[str, float, float], ...]]:
+    """(ops, bytes, kernels, kernels of ``cls``, curve size of one, ops run as a GEMM first,
+    the other kernels' (class, amount, curve size)) of a benchmark model, as the prediction
+    counts them."""
     from onnx_cost import api
     from onnx_cost.views.hardware.fusion import kernels
     from onnx_cost.views.hardware.roofline import _COUNTED_STATES
@@ -490,9 +518,9 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float, float]:
     report = api.analyze(m)
     ks = [k for k in kernels(report, [r for r in report.nodes if r.status in _COUNTED_STATES]) if not k.folded]
     if cls == OVERHEAD:
-        return 0.0, 0.0, len(ks), len(ks), 0.0, 0.0
+        return 0.0, 0.0, len(ks), len(ks), 0.0, 0.0, ()
     if cls == STREAM:
-        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0, 0.0
+        return 0.0, sum(k.weight_bytes for k in ks), len(ks), len(ks), 0.0, 0.0, ()
     from onnx_cost.views.hardware.efficiency import amount, curve_size, input_projection_ops, kernel_class
 
     # a layout benchmark is a lone 8-bit Transpose: what _layout_transposes prices on that curve
@@ -501,7 +529,10 @@ def _amounts(m: Any, cls: str) -> tuple[float, float, int, int, float, float]:
         raise AssertionError(f"calibration benchmark of class {cls} has no kernel of that class")
     ops = sum(k.ops for k in main)
     nbytes = sum(amount(k, cls) if cls not in COMPUTE else k.bytes for k in main)
-    return ops, nbytes, len(ks), len(main), curve_size(main[0], cls), sum(input_projection_ops(k) for k in main)
+    mine = {id(k) for k in main}
+    others = tuple((c, amount(k, c), curve_size(k, c)) for k in ks if id(k) not in mine for c in [kernel_class(k)])
+    return (ops, nbytes, len(ks), len(main), curve_size(main[0], cls), sum(input_projection_ops(k) for k in main),
+            others)
 
 
 def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
@@ -522,14 +553,15 @@ def _time(sess: Any, feeds: dict[str, Any], budget_s: float, min_runs: int = 5,
 
 def bench_sessions(threads: int = 0) -> list[tuple[Any, ...]]:
     """Every benchmark, ready to time: (name, class, serialized model, feeds, ops, bytes,
-    kernels, units, size, pre_ops); the streams (timed by ``stream_probe``) with no model
+    kernels, units, size, pre_ops, others); the streams (timed by ``stream_probe``) with no model
     and the thread count as their feeds."""
     sessions: list[tuple[Any, ...]] = []
     for name, cls, m, feeds in benchmarks():
         sessions.append((name, cls, m.SerializeToString(), feeds, *_amounts(m, cls)))
     for mib in FOOTPRINTS_MIB:  # timed by stream_probe in a fresh process: no model here
         n = mib // 4
-        sessions.append((f"stream{mib}M", STREAM, None, {"threads": threads}, 0.0, float(mib * 2**20), n, n, 0.0, 0.0))
+        sessions.append((f"stream{mib}M", STREAM, None, {"threads": threads}, 0.0, float(mib * 2**20), n, n, 0.0, 0.0,
+                         ()))
     return sessions
 
 
@@ -573,8 +605,8 @@ def bench_round(sessions: Sequence[tuple[Any, ...]], budget_s: float, threads: i
 
 def samples_of(sessions: Sequence[tuple[Any, ...]], timed: dict[str, tuple[float, float]]) -> list[Sample]:
     """The fit's samples from one (median, best) per benchmark."""
-    return [Sample(name, cls, ops, nbytes, n, *timed[name], units=u, size=sz, pre_ops=pre)
-            for name, cls, _s, _f, ops, nbytes, n, u, sz, pre in sessions]
+    return [Sample(name, cls, ops, nbytes, n, *timed[name], units=u, size=sz, pre_ops=pre, others=oth)
+            for name, cls, _s, _f, ops, nbytes, n, u, sz, pre, oth in sessions]
 
 
 def run_benchmarks(budget_s: float = 0.12, rounds: int = ROUNDS, progress: Callable[[str], None] | None = None,
