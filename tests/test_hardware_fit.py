@@ -82,6 +82,25 @@ def test_fit_takes_a_mixed_benchmarks_other_kernels_off_on_their_curves() -> Non
     eff, _ = fit(mixed + chains + bn)  # the mixed one first: the fit still reads the others' curves first
     assert eff.curves["quant"].points == ((1e6, pytest.approx(5e9)),)
     assert eff.curves["batchnorm"].points == ((2e6, pytest.approx(1e10)),)
+    # without a curve for its other kernels a mixed benchmark says nothing: the quant curve is
+    # the lone QuantizeLinear's alone (1e5 B at 2e9 B/s: 50 us), not the whole chain's time
+    lone = [Sample("q", "quant", 0, 1e5, 1, run + d + 1e5 / 2e9)]
+    eff, _ = fit(mixed + chains + lone)
+    assert eff.curves["quant"].points == ((1e5, pytest.approx(2e9)),)
+
+
+def test_a_quantization_chain_benchmark_names_its_batchnormalizations() -> None:
+    from onnx_cost.runners.calibrate import _amounts, benchmarks
+
+    # quantbn24x112: [1, 24, 112, 112] uint8, four times DequantizeLinear, BatchNormalization,
+    # QuantizeLinear: 12 kernels, 8 of them quantizations of 301,056 elements (1 B + 4 B each,
+    # plus a 4 B scale and a 1 B zero point: 1,505,285 B), and 4 BatchNormalizations reading
+    # and writing 301,056 floats (2,408,448 B) plus their four parameters of 24 floats (384 B)
+    (m,) = [m for name, _cls, m, _f in benchmarks() if name == "quantbn24x112"]
+    _ops, nbytes, kernels_, units, size, _pre, others = _amounts(m, "quant")
+    assert (kernels_, units) == (12, 8)
+    assert (nbytes, size) == (8 * 1505285.0, 1505285.0)
+    assert others == (("batchnorm", 2408832.0, 2408832.0),) * 4
 
 
 def _kv_concat():  # type: ignore[no-untyped-def]
@@ -171,7 +190,7 @@ def test_a_failed_stream_process_is_one_calibration_error(monkeypatch: pytest.Mo
         raise subprocess.CalledProcessError(1, ["python"])
 
     monkeypatch.setattr(calibrate, "probe", fail)
-    streams = [("stream12M", "stream", None, {"threads": 1}, 0.0, 12.0 * 2**20, 3, 3, 0.0, 0.0)]
+    streams = [("stream12M", "stream", None, {"threads": 1}, 0.0, 12.0 * 2**20, 3, 3, 0.0, 0.0, ())]
     with pytest.raises(calibrate.CalibrationError, match="stream benchmark's process failed"):
         calibrate.bench_round(streams, 0.01)
 
@@ -187,6 +206,18 @@ def test_an_8_bit_transpose_is_priced_as_a_layout_transpose() -> None:
         [init("s", "float32", [], 0.1), init("z", "uint8", [], 0)], opset=17))
     (k,) = [k for k in kernels(report) if k.head.name == "split"]
     assert kernel_class(k) == "layout"
+    # the keys' [0, 2, 3, 1] too; a decoder step's split of one row keeps the order of its dims
+    # other than 1: onnxruntime copies it as a Reshape would, a data movement kernel
+    for perm, shape, out, cls in (([0, 2, 3, 1], [1, 8, 2, 16], [1, 2, 16, 8], "layout"),
+                                  ([0, 2, 1, 3], [1, 1, 2, 16], [1, 2, 1, 16], "movement")):
+        report = analyze_model(make_model(
+            [helper.make_node("DequantizeLinear", ["a", "s", "z"], ["ad"]),
+             helper.make_node("Transpose", ["ad"], ["t"], perm=perm, name="split"),
+             helper.make_node("QuantizeLinear", ["t", "s", "z"], ["y"])],
+            [("a", "uint8", shape)], [("y", "uint8", out)],
+            [init("s", "float32", [], 0.1), init("z", "uint8", [], 0)], opset=17))
+        (k,) = [k for k in kernels(report) if k.head.name == "split"]
+        assert kernel_class(k) == cls, perm
     # the same Transpose in float is a data movement kernel
     report = analyze_model(make_model(
         [helper.make_node("Transpose", ["a"], ["y"], perm=[0, 2, 1, 3], name="split")],

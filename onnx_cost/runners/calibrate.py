@@ -26,7 +26,7 @@ from typing import Any
 
 from onnx_cost.errors import OnnxCostError
 from onnx_cost.runners.stream_probe import FOOTPRINTS_MIB, probe
-from onnx_cost.views.hardware.efficiency import CLASSES, COMPUTE, Curve, Efficiency
+from onnx_cost.views.hardware.efficiency import CLASSES, COMPUTE, FALLBACK, Curve, Efficiency
 
 OVERHEAD = "overhead"  # the pseudo-class of the chains of tiny nodes
 STREAM = "stream"  # the pseudo-class of the chain of GEMVs reading more weights than the caches hold
@@ -100,13 +100,31 @@ def _merge_close(pts: dict[float, list[float]], ratio: float = MERGE_RATIO) -> t
                   sum(a for a, _ in g) / sum(a / r for a, r in g)) for g in groups)
 
 
+def _others_time(others: Sequence[tuple[str, float, float]], curves: dict[str, Curve]) -> float | None:
+    """The time of a mixed benchmark's kernels of other classes, (class, amount, curve size)
+    each, on ``curves`` (a class split off later read on the one it came from, as
+    ``Efficiency.rate`` does); a view costs its dispatch only (taken off with every kernel's).
+    None when a class has no curve."""
+    total = 0.0
+    for c, amt, size in others:
+        if c == "view" or amt <= 0:
+            continue
+        curve = curves.get(c) or curves.get(FALLBACK.get(c, ""))
+        if curve is None:
+            return None
+        total += amt / curve.rate(size)
+    return total
+
+
 def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
     """The efficiency table from benchmark timings, and the floor figures.
 
     Dispatch: the slope of time against kernel count over the chains of tiny nodes; the
     run cost: its intercept. Per class and size, rate = amount / (time - run - dispatch ·
     kernels), amount being ops for compute classes and bytes for the others; samples of
-    the same class and amount are averaged. Floor figures (from the best runs): the
+    the same class and amount are averaged. A recurrent cell's input projection and a
+    mixed benchmark's kernels of other classes are taken off first, on the curves of the
+    single-class benchmarks. Floor figures (from the best runs): the
     fp32 and int8 peaks, the largest bandwidth seen (cache-resident) and the one at the
     largest working set (DRAM-like)."""
     chains = [s for s in samples if s.cls == OVERHEAD]
@@ -119,12 +137,13 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
     peaks: dict[str, float] = {}
     mem_rates: list[tuple[float, float]] = []
     streams: list[tuple[float, float]] = []  # (bytes streamed per run, B/s)
-    # a recurrent cell's input projection runs as one GEMM (efficiency.input_projection_ops):
-    # its samples come after the others, their GEMM time taken off on the fitted gemm curve;
-    # a benchmark mixing classes comes last, its other kernels' time read on the curves of
-    # the benchmarks of one class
-    ordered = ([s for s in samples if not s.pre_ops and not s.others] + [s for s in samples if s.pre_ops]
-               + [s for s in samples if s.others and not s.pre_ops])
+    # a recurrent cell's input projection runs as one GEMM (efficiency.input_projection_ops),
+    # and a benchmark mixing classes has kernels of other classes: such samples come after
+    # the others, the GEMM's and the other kernels' time taken off on the curves of the
+    # single-class benchmarks (one snapshot of them, so the order among such samples does not
+    # matter)
+    ordered = [s for s in samples if not s.pre_ops and not s.others] + [s for s in samples if s.pre_ops or s.others]
+    single: dict[str, Curve] | None = None
     for s in ordered:
         if s.cls == STREAM and s.bytes > 0:  # a run's weights streamed from beyond the caches
             work = max(s.seconds - run_s - dispatch_s * s.kernels, 0.05 * s.seconds)
@@ -136,13 +155,15 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
         if amount <= 0:
             continue
         work = s.seconds - run_s - dispatch_s * s.kernels
-        if s.pre_ops and "gemm" in by:
-            gemm = Curve(_merge_close(by["gemm"]))
-            work -= s.pre_ops / gemm.rate(s.pre_ops)
+        if (s.pre_ops or s.others) and single is None:
+            single = {c: Curve(_merge_close(pts)) for c, pts in by.items()}
+        if s.pre_ops and single and "gemm" in single:
+            work -= s.pre_ops / single["gemm"].rate(s.pre_ops)
             amount -= s.pre_ops
-        for c, amt, size_o in s.others:
-            if c in by and amt > 0:
-                work -= amt / Curve(_merge_close(by[c])).rate(size_o)
+        others_s = _others_time(s.others, single or {})
+        if others_s is None:  # a class of its other kernels has no curve: the sample says nothing
+            continue
+        work -= others_s
         resolved = work >= RESOLVED * s.seconds
         work = max(work, 0.05 * s.seconds)  # a kernel faster than the overheads' scatter: 5 % of its time
         # the curve's size is one kernel's: a chain of four convolutions is four points of a quarter
@@ -272,7 +293,7 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
                                           {"t": table}), {"i": idx})
     # linear layers as exporters write them: a 3-D activation [1, M, K] times a weight plus a
     # bias (onnxruntime: Gemm between two Reshapes, matmul_add_fusion.cc), in chains of four
-    # (K -> N -> K ...): a lone 64x512x512 MatMul ran at 1.5x the rate of a 128x384x384 layer
+    # (K -> N -> K ...): a lone 64x512x512 MatMul ran at 1.3-1.5x the rate of a 128x384x384 layer
     # inside a network (289 against 190-230 Gop/s), and the run cost's scatter is small beside
     # a chain; a transformer's shapes, and larger ones
     for m_, k_, n_ in ((16, 256, 256), (48, 160, 160), (80, 128, 512), (96, 320, 320), (64, 512, 512),
@@ -474,8 +495,10 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
                                                     [("x", xq)], ["y"], {}), {"x": xq})
     # a BatchNormalization left standalone (after a QDQ Conv), in chains of four so that the run
     # cost's scatter is small beside them (alone, the smallest came out at twice its rate), at
-    # working sets on both sides of a core's private cache: the rate falls by half across it
-    for c, h in ((32, 56), (16, 112), (24, 112), (64, 112), (128, 112)):
+    # working sets on both sides of a core's private cache: the rate falls by half across it;
+    # the two smallest as small as the quantization chains' (below), whose BatchNormalizations
+    # are read on this curve
+    for c, h in ((640, 7), (320, 14), (32, 56), (16, 112), (24, 112), (64, 112), (128, 112)):
         x = f32(1, c, h, h)
         bn = {"g": f32(c), "b": f32(c), "m": f32(c), "v": np.abs(f32(c)) + 1}
         add(f"batchnorm{c}x{h}", "batchnorm",
@@ -484,8 +507,9 @@ def benchmarks() -> list[tuple[str, str, Any, dict[str, Any]]]:
     # the quantization at a float/int8 boundary as a QDQ CNN runs it: DequantizeLinear, the
     # BatchNormalization left standalone, QuantizeLinear, four times (a scale of its own each,
     # or onnxruntime drops the Q->DQ pairs); the BatchNormalizations' time is read on their
-    # curve and the rest is the quantizations': in such chains they ran 2 to 16 % slower than
-    # the lone ones predicted (median 11 %, at MobileNet's shapes)
+    # curve and the rest is the quantizations': such chains at the validation QDQ MobileNet's
+    # own shapes (a diagnosis, not benchmarks) ran 2 to 16 % slower (median 11 %) than the lone
+    # quantizations and the BatchNormalization chains predicted; these are MobileNetV2-224's
     for c, h in ((24, 112), (48, 112), (64, 56), (128, 28), (320, 14), (640, 7)):
         xq, nodes, inits, cur = u8(1, c, h, h), [], {}, "x"
         for i in range(4):

@@ -58,7 +58,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     "gelu": ("bytes", "GELU and BiasGelu fusions, Erf"),
     "movement": ("bytes", "Transpose, Concat, Slice, Split, Pad, Expand, Tile, Resize and other copies"),
     "layout": ("bytes", "8-bit Transposes: those onnxruntime inserts around an integer convolution (NCHW<->NHWC, "
-                        "one axis moved) and a QDQ model's own (a head split)"),
+                        "one axis moved) and a QDQ group's own (a head split)"),
     "gather": ("bytes", "Gather, GatherElements, GatherND, Scatter* (bytes: twice the rows written)"),
     "view": ("bytes", "Reshape, Flatten, Squeeze, Unsqueeze, Shape: dispatch only"),
 }
@@ -157,9 +157,10 @@ def kernel_class(k: Kernel) -> str:
         return "quant"
     if op in _RECURRENT:
         return "recurrent"
-    if op == "Transpose" and k.precision == "int8":
-        # an 8-bit Transpose (a QDQ transformer's head split) is the layout Transposes' kernel:
-        # at fp32's rate per byte it was priced at a third of its time
+    if op == "Transpose" and k.precision == "int8" and not _reshape_like(h):
+        # a QDQ group's 8-bit Transpose (a transformer's head split): its cost goes by the
+        # blocks or elements it moves, not its bytes, as the layout Transposes' does; on the
+        # fp32 movement curve by bytes it came out at about half its time
         return "layout"
     if k.fusion == "qdq" and op not in _VIEW and op not in _MOVEMENT:
         if op == "Softmax":
@@ -188,6 +189,19 @@ def kernel_class(k: Kernel) -> str:
     if op in _VIEW:
         return "view"
     return "elementwise"
+
+
+def _reshape_like(h: Any) -> bool:
+    """A Transpose that keeps the order of its dims other than 1 (a decoder step's head split
+    of one row): onnxruntime copies it as a Reshape would (transpose.cc: IsTransposeReshape).
+    Read from the shapes (a record keeps no perm): the dims other than 1 in the same order,
+    all different (else a swap of two equal dims could give the same shapes)."""
+    x = h.inputs[0] if h.inputs else None
+    y = h.outputs[0] if h.outputs else None
+    if x is None or y is None:
+        return False
+    big = [d for d in x if d != 1]
+    return big == [d for d in y if d != 1] and len(set(big)) == len(big) and all(isinstance(d, int) for d in big)
 
 
 def _conv_class(h: Any, op: str, integer: bool) -> str:
