@@ -10,11 +10,15 @@ ever came out above the measurement. `--save-band` writes the measured band into
 calibration file, where the prediction's error band is read from.
 
 By default the calibration and the measurements are interleaved (``--rounds``, 5): each
-round runs every calibration benchmark once, then times every model once; the device model
-is fitted on each benchmark's median over the rounds and compared with each model's median
-over the same rounds. On a shared host whose speed drifts by tens of percent within a
-minute (docs/hardware.md), this pairs the prediction and the measurement with the same
-machine states; the calibration is written to a temporary file, never to the user's cache.
+round runs every calibration benchmark once, then times every model once, and is a whole
+experiment: the device model fitted on that round's benchmarks predicts each model, compared
+with that round's measurement. A model's error is the median over the rounds of its
+rounds' errors. On a shared host whose speed shifts by tens of percent within a minute
+(docs/hardware.md), this pairs each prediction with a measurement taken in the same machine
+state, as a user's calibration precedes their use of it. The previous protocol's figures
+(the device fitted on each benchmark's median over the rounds against each model's median
+over the rounds) are printed below the table. The calibrations are written to a temporary
+directory, never to the user's cache.
 ``--cached`` instead predicts with this machine's cached calibration (``--recalibrate``:
 redone first) and measures once, as ``--measure`` does.
 
@@ -83,11 +87,12 @@ def time_runs(sess: Any, feeds: dict[str, Any], budget_s: float, clock: Any) -> 
 
 
 def paired(variants: list[tuple[str, Any]], rounds: int, threads: int, clock: Any,
-           tmp: str) -> tuple[Any, dict[str, tuple[float, float, Any]]]:
+           tmp: str) -> tuple[Any, dict[str, tuple[float, float, Any]], list[tuple[Any, dict[str, float]]]]:
     """The interleaved protocol: per round, the calibration benchmarks then every model, each
     in a session made for it and dropped after (as calibration does). Returns (the device
     fitted on the benchmarks' medians over the rounds, name -> (median over the rounds of
-    each round's median, best run, profile events))."""
+    each round's median, best run, profile events), per round (the device fitted on that
+    round's benchmarks, name -> that round's median))."""
     benches = bench_sessions(threads)
     models = [(name, m.SerializeToString(), random_inputs(api.analyze(m))) for name, m in variants]
     cal: dict[str, list[tuple[float, float]]] = {}
@@ -103,16 +108,22 @@ def paired(variants: list[tuple[str, Any]], rounds: int, threads: int, clock: An
         print(f"  round {r + 1}/{rounds} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     timed = {n: (statistics.median(m for m, _ in v), min(b for _, b in v)) for n, v in cal.items()}
     spread = statistics.median(max(m for m, _ in v) / min(m for m, _ in v) - 1 for v in cal.values())
-    eff, figures = fit(samples_of(benches, timed))
     info = device_info(threads, clock is time.thread_time, spread, rounds, time.perf_counter() - t0)
-    path = Path(tmp) / "paired.toml"
-    path.write_text(device_toml(eff, figures, info), encoding="utf-8")
+
+    def device_of(t: dict[str, tuple[float, float]], path: Path) -> Any:
+        eff, figures = fit(samples_of(benches, t))
+        path.write_text(device_toml(eff, figures, info), encoding="utf-8")
+        return load_device_file(str(path))
+
+    per_round = [(device_of({n: v[r] for n, v in cal.items()}, Path(tmp) / f"round{r + 1}.toml"),
+                  {name: got[name][r][0] for name in got}) for r in range(rounds)]
+    device = device_of(timed, Path(tmp) / "paired.toml")
     out = {}
     for name, data, feeds in models:
         v = got[name]
         out[name] = (statistics.median(m for m, _ in v), min(b for _, b in v),
                      profile_events(data, feeds, threads, tmp))
-    return load_device_file(str(path)), out
+    return device, out, per_round
 
 
 def main() -> int:
@@ -137,6 +148,8 @@ def main() -> int:
     cpu = args.cpu_time and args.threads == 1
     clock = time.thread_time if cpu else time.perf_counter
     rows = []
+    pooled: list[float] = []  # the previous protocol's errors: medians over the rounds compared
+    per_round: list[tuple[Any, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         variants: list[tuple[str, Any]] = []
         for name, (build, twins) in MODELS.items():
@@ -158,23 +171,30 @@ def main() -> int:
         else:
             path = cache_path()
             print(f"calibrating and measuring interleaved, {args.rounds} rounds ...", flush=True)
-            device, timed = paired(variants, args.rounds, args.threads, clock, tmp)
+            device, timed, per_round = paired(variants, args.rounds, args.threads, clock, tmp)
             if args.device_out:
                 shutil.copyfile(Path(tmp) / "paired.toml", args.device_out)
         cal = device.efficiency.info if device.efficiency else {}
         print(f"device: {device.name}; calibrated {cal.get('date', '?')}, onnxruntime {cal.get('onnxruntime', '?')}, "
               f"spread {cal.get('spread', 0):.0%} ({'cached' if args.cached else 'interleaved with the measurements'})")
         for vname, m in variants:
-            pred = predict(api.analyze(m), device)
+            report = api.analyze(m)
+            pred = predict(report, device)
             measured, best, events = timed[vname]
             per_kernel = kernel_times(events, pred)
             pairs = [(p, t) for p, t in per_kernel.values() if t > 0]
             rho = rank_correlation([p for p, _ in pairs], [t for _, t in pairs])
             err = pred.predicted_s / measured - 1
-            rows.append((vname, pred.predicted_s, pred.floor_s, measured, err, rho, len(pairs), best))
-            print(f"{vname:28s} predicted {pred.predicted_s * 1e3:8.3f} ms  floor {pred.floor_s * 1e3:8.3f} ms  "
+            predicted_s = pred.predicted_s
+            if per_round:  # each round's prediction against that round's measurement
+                pooled.append(err)
+                preds = [predict(report, d).predicted_s for d, _ in per_round]
+                err = statistics.median(p / got[vname] - 1 for p, (_, got) in zip(preds, per_round))
+                predicted_s = statistics.median(preds)
+            rows.append((vname, predicted_s, pred.floor_s, measured, err, rho, len(pairs), best))
+            print(f"{vname:28s} predicted {predicted_s * 1e3:8.3f} ms  floor {pred.floor_s * 1e3:8.3f} ms  "
                   f"measured {measured * 1e3:8.3f} ms (best {best * 1e3:8.3f})  error {err:+6.1%} "
-                  f"(vs best {pred.predicted_s / best - 1:+6.1%})  rank rho "
+                  f"(vs best {predicted_s / best - 1:+6.1%})  rank rho "
                   f"{'-' if rho is None else f'{rho:.2f}'} ({len(pairs)} kernels)"
                   + ("  FLOOR ABOVE MEASUREMENT" if pred.floor_s > measured else ""), flush=True)
             if args.verbose:
@@ -192,6 +212,12 @@ def main() -> int:
           f"{sum(e <= 0.25 for e in errs)}/{n} ({sum(e <= 0.25 for e in errs) / n:.0%}) | "
           f"{statistics.median(errs):.1%} | {worst[4]:+.0%} ({worst[0]}) | "
           f"{statistics.median(rhos) if rhos else float('nan'):.2f} | {sum(r[2] > r[3] for r in rows)} |")
+    if pooled:
+        pe = [abs(e) for e in pooled]
+        print(f"\nerror per model as each round's prediction against that round's measurement, median over the "
+              f"rounds; the medians over the rounds compared instead: median |error| {statistics.median(pe):.1%}, "
+              f"within ±10 % {sum(e <= 0.10 for e in pe)}/{n}, within ±25 % {sum(e <= 0.25 for e in pe)}/{n}, "
+              f"worst {max(pooled, key=abs):+.0%}")
     best_errs = sorted(abs(r[1] / r[7] - 1) for r in rows)
     print(f"\nagainst each model's best run instead of its median: median |error| {statistics.median(best_errs):.1%},"
           f" within ±25 % {sum(e <= 0.25 for e in best_errs)}/{n}")
