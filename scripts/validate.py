@@ -15,7 +15,9 @@ experiment: the device model fitted on that round's benchmarks predicts each mod
 with that round's measurement. A model's error is the median over the rounds of its
 rounds' errors. On a shared host whose speed shifts by tens of percent within a minute
 (docs/hardware.md), this pairs each prediction with a measurement taken in the same machine
-state, as a user's calibration precedes their use of it. The previous protocol's figures
+state, as a user's calibration precedes their use of it (each round's device is fitted on
+that round alone). The printed predicted and measured times are the medians over the
+rounds, so the printed error is not their ratio. The previous protocol's figures
 (the device fitted on each benchmark's median over the rounds against each model's median
 over the rounds) are printed below the table. The calibrations are written to a temporary
 directory, never to the user's cache.
