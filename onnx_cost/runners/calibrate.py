@@ -26,7 +26,7 @@ from typing import Any
 
 from onnx_cost.errors import OnnxCostError
 from onnx_cost.runners.stream_probe import FOOTPRINTS_MIB, probe
-from onnx_cost.views.hardware.efficiency import CLASSES, COMPUTE, FALLBACK, Curve, Efficiency
+from onnx_cost.views.hardware.efficiency import CLASSES, COMPUTE, Curve, Efficiency
 
 OVERHEAD = "overhead"  # the pseudo-class of the chains of tiny nodes
 STREAM = "stream"  # the pseudo-class of the chain of GEMVs reading more weights than the caches hold
@@ -100,19 +100,18 @@ def _merge_close(pts: dict[float, list[float]], ratio: float = MERGE_RATIO) -> t
                   sum(a for a, _ in g) / sum(a / r for a, r in g)) for g in groups)
 
 
-def _others_time(others: Sequence[tuple[str, float, float]], curves: dict[str, Curve]) -> float | None:
+def _others_time(others: Sequence[tuple[str, float, float]], eff: Efficiency) -> float | None:
     """The time of a mixed benchmark's kernels of other classes, (class, amount, curve size)
-    each, on ``curves`` (a class split off later read on the one it came from, as
-    ``Efficiency.rate`` does); a view costs its dispatch only (taken off with every kernel's).
+    each, on ``eff``'s curves; a view costs its dispatch only (taken off with every kernel's).
     None when a class has no curve."""
     total = 0.0
     for c, amt, size in others:
         if c == "view" or amt <= 0:
             continue
-        curve = curves.get(c) or curves.get(FALLBACK.get(c, ""))
-        if curve is None:
+        rate = eff.rate(c, size)
+        if not rate:
             return None
-        total += amt / curve.rate(size)
+        total += amt / rate
     return total
 
 
@@ -143,7 +142,7 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
     # single-class benchmarks (one snapshot of them, so the order among such samples does not
     # matter)
     ordered = [s for s in samples if not s.pre_ops and not s.others] + [s for s in samples if s.pre_ops or s.others]
-    single: dict[str, Curve] | None = None
+    single: Efficiency | None = None
     for s in ordered:
         if s.cls == STREAM and s.bytes > 0:  # a run's weights streamed from beyond the caches
             work = max(s.seconds - run_s - dispatch_s * s.kernels, 0.05 * s.seconds)
@@ -156,11 +155,12 @@ def fit(samples: Sequence[Sample]) -> tuple[Efficiency, dict[str, Any]]:
             continue
         work = s.seconds - run_s - dispatch_s * s.kernels
         if (s.pre_ops or s.others) and single is None:
-            single = {c: Curve(_merge_close(pts)) for c, pts in by.items()}
-        if s.pre_ops and single and "gemm" in single:
-            work -= s.pre_ops / single["gemm"].rate(s.pre_ops)
+            single = Efficiency({c: Curve(_merge_close(pts)) for c, pts in by.items()}, dispatch_s, run_s)
+        gemm_rate = single.rate("gemm", s.pre_ops) if single and s.pre_ops else None
+        if gemm_rate:
+            work -= s.pre_ops / gemm_rate
             amount -= s.pre_ops
-        others_s = _others_time(s.others, single or {})
+        others_s = _others_time(s.others, single) if single else 0.0
         if others_s is None:  # a class of its other kernels has no curve: the sample says nothing
             continue
         work -= others_s
